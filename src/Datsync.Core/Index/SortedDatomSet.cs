@@ -1,0 +1,449 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+
+namespace Datsync.Core;
+
+/// <summary>
+/// A persistent B+tree of datoms in the order <typeparamref name="TOrder"/>. Updates copy the path they touch, so
+/// every version stays valid for readers on any thread. A batch of updates can run under an edit token: nodes made
+/// under the token are changed in place, which makes large transactions and bulk loads cheap.
+/// </summary>
+internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder : struct, IDatomOrder
+{
+    internal const int MaxLen = 64;
+    internal const int MinLen = 32;
+
+    internal abstract class Node
+    {
+        public Datom[] Keys;  // leaf: the datoms; branch: the greatest datom of each child
+        public int Len;
+        public object? Edit;
+
+        protected Node(Datom[] keys, int len, object? edit) { Keys = keys; Len = len; Edit = edit; }
+        public Datom MaxKey => Keys[Len - 1];
+    }
+
+    internal sealed class Leaf : Node
+    {
+        public Leaf(Datom[] keys, int len, object? edit) : base(keys, len, edit) { }
+    }
+
+    internal sealed class Branch : Node
+    {
+        public Node[] Children;
+        public Branch(Datom[] keys, Node[] children, int len, object? edit) : base(keys, len, edit) { Children = children; }
+    }
+
+    public static readonly SortedDatomSet<TOrder> Empty = new(null, 0);
+
+    internal readonly Node? Root;
+    public readonly int Count;
+
+    internal SortedDatomSet(Node? root, int count) { Root = root; Count = count; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Search(Datom[] keys, int len, Datom key)
+    {
+        int lo = 0, hi = len - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >> 1;
+            var c = TOrder.Compare(keys[mid], key);
+            if (c < 0) lo = mid + 1;
+            else if (c > 0) hi = mid - 1;
+            else return mid;
+        }
+        return ~lo;
+    }
+
+    /// <summary>Index of the first key >= probe (Len when none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int LowerBound(Datom[] keys, int len, Datom probe)
+    {
+        int lo = 0, hi = len;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >> 1;
+            if (TOrder.Compare(keys[mid], probe) < 0) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>The stored datom equal (in this order) to the probe, or null.</summary>
+    public Datom? Find(Datom probe)
+    {
+        var node = Root;
+        if (node is null) return null;
+        while (node is Branch b)
+        {
+            var i = LowerBound(b.Keys, b.Len, probe);
+            if (i == b.Len) return null;
+            node = b.Children[i];
+        }
+        var j = Search(node.Keys, node.Len, probe);
+        return j >= 0 ? node.Keys[j] : null;
+    }
+
+    public bool Contains(Datom probe) => Find(probe) is not null;
+
+    // ---- updates ----
+
+    /// <summary>The set with the datom added (this set when an equal datom is present).</summary>
+    public SortedDatomSet<TOrder> Add(Datom d, object? edit = null)
+    {
+        if (Root is null) return new SortedDatomSet<TOrder>(new Leaf(edit is null ? [d] : NewKeys(d), 1, edit), 1);
+        var changed = false;
+        var r = Insert(Root, d, edit, ref changed, out var split);
+        if (!changed) return this;
+        Node root = r;
+        if (split is not null)
+        {
+            var keys = new Datom[edit is null ? 2 : MaxLen];
+            keys[0] = r.MaxKey; keys[1] = split.MaxKey;
+            var children = new Node[keys.Length];
+            children[0] = r; children[1] = split;
+            root = new Branch(keys, children, 2, edit);
+        }
+        return new SortedDatomSet<TOrder>(root, Count + 1);
+    }
+
+    private static Datom[] NewKeys(Datom d) { var k = new Datom[MaxLen]; k[0] = d; return k; }
+
+    private static Node Insert(Node node, Datom d, object? edit, ref bool changed, out Node? split)
+    {
+        split = null;
+        if (node is Leaf leaf)
+        {
+            var i = Search(leaf.Keys, leaf.Len, d);
+            if (i >= 0) return leaf;
+            changed = true;
+            return InsertAt(leaf, ~i, d, null, edit, out split);
+        }
+        var b = (Branch)node;
+        var idx = LowerBound(b.Keys, b.Len, d);
+        if (idx == b.Len) idx = b.Len - 1;
+        var child = b.Children[idx];
+        var nc = Insert(child, d, edit, ref changed, out var childSplit);
+        if (!changed) return b;
+        if (childSplit is null)
+        {
+            if (ReferenceEquals(nc, child) && ReferenceEquals(b.Keys[idx], nc.MaxKey) && IsEditable(b, edit)) return b;
+            var nb = Editable(b, edit);
+            nb.Children[idx] = nc;
+            nb.Keys[idx] = nc.MaxKey;
+            return nb;
+        }
+        var ed = Editable(b, edit);
+        ed.Children[idx] = nc;
+        ed.Keys[idx] = nc.MaxKey;
+        return InsertAt(ed, idx + 1, childSplit.MaxKey, childSplit, edit, out split);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsEditable(Node n, object? edit) => edit is not null && ReferenceEquals(n.Edit, edit);
+
+    private static Branch Editable(Branch b, object? edit)
+    {
+        if (IsEditable(b, edit)) return b;
+        var cap = edit is null ? b.Len : MaxLen + 1;
+        var keys = new Datom[cap];
+        var children = new Node[cap];
+        Array.Copy(b.Keys, keys, b.Len);
+        Array.Copy(b.Children, children, b.Len);
+        return new Branch(keys, children, b.Len, edit);
+    }
+
+    /// <summary>Inserts key (and child, for branches) at position i, splitting when the node overflows.</summary>
+    private static Node InsertAt(Node node, int i, Datom key, Node? child, object? edit, out Node? split)
+    {
+        split = null;
+        var len = node.Len + 1;
+        var branch = node as Branch;
+        if (len <= MaxLen)
+        {
+            if (IsEditable(node, edit) && node.Keys.Length >= len)
+            {
+                Array.Copy(node.Keys, i, node.Keys, i + 1, node.Len - i);
+                node.Keys[i] = key;
+                if (branch is not null)
+                {
+                    Array.Copy(branch.Children, i, branch.Children, i + 1, node.Len - i);
+                    branch.Children[i] = child!;
+                }
+                node.Len = len;
+                return node;
+            }
+            var cap = edit is null ? len : MaxLen + 1;
+            var keys = new Datom[cap];
+            Array.Copy(node.Keys, 0, keys, 0, i);
+            keys[i] = key;
+            Array.Copy(node.Keys, i, keys, i + 1, node.Len - i);
+            if (branch is null) return new Leaf(keys, len, edit);
+            var children = new Node[cap];
+            Array.Copy(branch.Children, 0, children, 0, i);
+            children[i] = child!;
+            Array.Copy(branch.Children, i, children, i + 1, node.Len - i);
+            return new Branch(keys, children, len, edit);
+        }
+        // overflow: split into two halves
+        var all = new Datom[len];
+        Array.Copy(node.Keys, 0, all, 0, i);
+        all[i] = key;
+        Array.Copy(node.Keys, i, all, i + 1, node.Len - i);
+        var leftLen = len / 2;
+        var rightLen = len - leftLen;
+        var lcap = edit is null ? leftLen : MaxLen + 1;
+        var rcap = edit is null ? rightLen : MaxLen + 1;
+        var lk = new Datom[lcap];
+        var rk = new Datom[rcap];
+        Array.Copy(all, 0, lk, 0, leftLen);
+        Array.Copy(all, leftLen, rk, 0, rightLen);
+        if (branch is null)
+        {
+            split = new Leaf(rk, rightLen, edit);
+            return new Leaf(lk, leftLen, edit);
+        }
+        var allc = new Node[len];
+        Array.Copy(branch.Children, 0, allc, 0, i);
+        allc[i] = child!;
+        Array.Copy(branch.Children, i, allc, i + 1, node.Len - i);
+        var lc = new Node[lcap];
+        var rc = new Node[rcap];
+        Array.Copy(allc, 0, lc, 0, leftLen);
+        Array.Copy(allc, leftLen, rc, 0, rightLen);
+        split = new Branch(rk, rc, rightLen, edit);
+        return new Branch(lk, lc, leftLen, edit);
+    }
+
+    /// <summary>The set without the datom equal to the probe (this set when absent).</summary>
+    public SortedDatomSet<TOrder> Remove(Datom probe, object? edit = null)
+    {
+        if (Root is null) return this;
+        var removed = false;
+        var r = Delete(Root, probe, edit, ref removed);
+        if (!removed) return this;
+        if (r is null) return Empty;
+        while (r is Branch b && b.Len == 1) r = b.Children[0];
+        return new SortedDatomSet<TOrder>(r, Count - 1);
+    }
+
+    /// <summary>Returns the node without the probe; null when it became empty. Children may underflow and are
+    /// merged with a neighbour by the parent.</summary>
+    private static Node? Delete(Node node, Datom probe, object? edit, ref bool removed)
+    {
+        if (node is Leaf leaf)
+        {
+            var i = Search(leaf.Keys, leaf.Len, probe);
+            if (i < 0) return leaf;
+            removed = true;
+            if (leaf.Len == 1) return null;
+            if (IsEditable(leaf, edit))
+            {
+                Array.Copy(leaf.Keys, i + 1, leaf.Keys, i, leaf.Len - i - 1);
+                leaf.Len--;
+                leaf.Keys[leaf.Len] = null!;
+                return leaf;
+            }
+            var cap = edit is null ? leaf.Len - 1 : MaxLen + 1;
+            var keys = new Datom[cap];
+            Array.Copy(leaf.Keys, 0, keys, 0, i);
+            Array.Copy(leaf.Keys, i + 1, keys, i, leaf.Len - i - 1);
+            return new Leaf(keys, leaf.Len - 1, edit);
+        }
+        var b = (Branch)node;
+        var idx = LowerBound(b.Keys, b.Len, probe);
+        if (idx == b.Len) return b;
+        var child = b.Children[idx];
+        var nc = Delete(child, probe, edit, ref removed);
+        if (!removed) return b;
+        var nb = Editable(b, edit);
+        if (nc is null)
+        {
+            RemoveSlot(nb, idx);
+            return nb.Len == 0 ? null : nb;
+        }
+        nb.Children[idx] = nc;
+        nb.Keys[idx] = nc.MaxKey;
+        if (nc.Len < MinLen && nb.Len > 1)
+        {
+            var left = idx > 0 ? idx - 1 : idx;
+            Rebalance(nb, left, edit);
+        }
+        return nb;
+    }
+
+    private static void RemoveSlot(Branch b, int idx)
+    {
+        Array.Copy(b.Keys, idx + 1, b.Keys, idx, b.Len - idx - 1);
+        Array.Copy(b.Children, idx + 1, b.Children, idx, b.Len - idx - 1);
+        b.Len--;
+        b.Keys[b.Len] = null!;
+        b.Children[b.Len] = null!;
+    }
+
+    /// <summary>Merges children i and i+1 of an editable branch, or shares their entries evenly when too many.</summary>
+    private static void Rebalance(Branch b, int i, object? edit)
+    {
+        Node l = b.Children[i], r = b.Children[i + 1];
+        var total = l.Len + r.Len;
+        var keys = new Datom[total];
+        Array.Copy(l.Keys, 0, keys, 0, l.Len);
+        Array.Copy(r.Keys, 0, keys, l.Len, r.Len);
+        Node[]? children = null;
+        if (l is Branch lb)
+        {
+            var rb = (Branch)r;
+            children = new Node[total];
+            Array.Copy(lb.Children, 0, children, 0, lb.Len);
+            Array.Copy(rb.Children, 0, children, lb.Len, rb.Len);
+        }
+        if (total <= MaxLen)
+        {
+            var merged = Make(keys, children, 0, total, edit);
+            b.Children[i] = merged;
+            b.Keys[i] = merged.MaxKey;
+            RemoveSlot(b, i + 1);
+            return;
+        }
+        var half = total / 2;
+        var nl = Make(keys, children, 0, half, edit);
+        var nr = Make(keys, children, half, total - half, edit);
+        b.Children[i] = nl; b.Keys[i] = nl.MaxKey;
+        b.Children[i + 1] = nr; b.Keys[i + 1] = nr.MaxKey;
+    }
+
+    private static Node Make(Datom[] keys, Node[]? children, int from, int len, object? edit)
+    {
+        var cap = edit is null ? len : MaxLen + 1;
+        var k = new Datom[cap];
+        Array.Copy(keys, from, k, 0, len);
+        if (children is null) return new Leaf(k, len, edit);
+        var c = new Node[cap];
+        Array.Copy(children, from, c, 0, len);
+        return new Branch(k, c, len, edit);
+    }
+
+    // ---- bulk construction ----
+
+    /// <summary>Builds a set from datoms already sorted in this order, without duplicates. O(n).</summary>
+    public static SortedDatomSet<TOrder> FromSorted(Datom[] sorted, int count)
+    {
+        if (count == 0) return Empty;
+        const int fill = 48;
+        var level = new List<Node>((count + fill - 1) / fill);
+        for (var i = 0; i < count; i += fill)
+        {
+            var len = Math.Min(fill, count - i);
+            if (count - i - len is > 0 and < MinLen) len = (count - i + 1) / 2; // no tiny last leaf
+            var keys = new Datom[len];
+            Array.Copy(sorted, i, keys, 0, len);
+            level.Add(new Leaf(keys, len, null));
+            if (len != fill) { i += len - fill; }
+        }
+        while (level.Count > 1)
+        {
+            var next = new List<Node>((level.Count + fill - 1) / fill);
+            for (var i = 0; i < level.Count;)
+            {
+                var len = Math.Min(fill, level.Count - i);
+                if (level.Count - i - len is > 0 and < MinLen) len = (level.Count - i + 1) / 2;
+                var keys = new Datom[len];
+                var children = new Node[len];
+                for (var j = 0; j < len; j++) { children[j] = level[i + j]; keys[j] = level[i + j].MaxKey; }
+                next.Add(new Branch(keys, children, len, null));
+                i += len;
+            }
+            level = next;
+        }
+        return new SortedDatomSet<TOrder>(level[0], count);
+    }
+
+    // ---- reading ----
+
+    /// <summary>Datoms d with from &lt;= d &lt;= to (either bound may be null for open).</summary>
+    public IEnumerable<Datom> Slice(Datom? from, Datom? to)
+    {
+        if (Root is null) yield break;
+        // stack of (branch, index) down to the first leaf position
+        var stackNodes = new Branch[12];
+        var stackIdx = new int[12];
+        var depth = 0;
+        var node = Root;
+        while (node is Branch b)
+        {
+            var i = from is null ? 0 : LowerBound(b.Keys, b.Len, from);
+            if (i == b.Len) yield break;
+            stackNodes[depth] = b; stackIdx[depth] = i; depth++;
+            node = b.Children[i];
+        }
+        var leaf = node;
+        var k = from is null ? 0 : LowerBound(leaf.Keys, leaf.Len, from);
+        while (true)
+        {
+            for (; k < leaf.Len; k++)
+            {
+                var d = leaf.Keys[k];
+                if (to is not null && TOrder.Compare(d, to) > 0) yield break;
+                yield return d;
+            }
+            // next leaf
+            var level = depth - 1;
+            while (level >= 0 && stackIdx[level] + 1 >= stackNodes[level].Len) level--;
+            if (level < 0) yield break;
+            stackIdx[level]++;
+            Node n = stackNodes[level].Children[stackIdx[level]];
+            for (var l = level + 1; l < depth; l++)
+            {
+                var br = (Branch)n;
+                stackNodes[l] = br; stackIdx[l] = 0;
+                n = br.Children[0];
+            }
+            leaf = n;
+            k = 0;
+        }
+    }
+
+    /// <summary>The first datom >= probe, or null.</summary>
+    public Datom? First(Datom probe)
+    {
+        foreach (var d in Slice(probe, null)) return d;
+        return null;
+    }
+
+    public IEnumerator<Datom> GetEnumerator() => Slice(null, null).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Checks the tree's invariants (sorted keys, separator keys, balanced depth); for tests.</summary>
+    internal void Validate()
+    {
+        if (Root is null) { if (Count != 0) throw new InvalidOperationException("count of empty set"); return; }
+        Datom? prev = null;
+        var n = 0;
+        int? leafDepth = null;
+        void Walk(Node node, int depth)
+        {
+            if (node.Len == 0) throw new InvalidOperationException("empty node");
+            if (node is Leaf)
+            {
+                leafDepth ??= depth;
+                if (leafDepth != depth) throw new InvalidOperationException("unbalanced tree");
+                for (var i = 0; i < node.Len; i++)
+                {
+                    if (prev is not null && TOrder.Compare(prev, node.Keys[i]) >= 0) throw new InvalidOperationException("keys out of order");
+                    prev = node.Keys[i];
+                    n++;
+                }
+                return;
+            }
+            var b = (Branch)node;
+            for (var i = 0; i < b.Len; i++)
+            {
+                Walk(b.Children[i], depth + 1);
+                if (!ReferenceEquals(b.Keys[i], b.Children[i].MaxKey) && TOrder.Compare(b.Keys[i], b.Children[i].MaxKey) != 0)
+                    throw new InvalidOperationException("stale separator key");
+            }
+        }
+        Walk(Root, 0);
+        if (n != Count) throw new InvalidOperationException($"count {Count} but {n} datoms");
+    }
+}

@@ -1,0 +1,120 @@
+namespace Datsync.Core;
+
+public sealed partial class Db
+{
+    /// <summary>
+    /// The datoms of an index whose leading components equal the given ones (Datomic's <c>datoms</c>).
+    /// Components are, in index order, an entity identifier, an attribute (ident or id), a value and a tx.
+    /// AVET on an attribute without <c>:db/index</c> or <c>:db/unique</c> is answered by scanning AEVT.
+    /// </summary>
+    public IEnumerable<Datom> Datoms(IndexType index, params object?[] components)
+    {
+        var (from, to, tx) = Bounds(index, components, seek: false);
+        if (from is null) return [];
+        var range = Range(index, from, to!, components);
+        return tx is { } t ? range.Where(d => d.Tx == t || d.T == t) : range;
+    }
+
+    /// <summary>The datoms of an index from the first one at or after the given components, to the end of the index.</summary>
+    public IEnumerable<Datom> SeekDatoms(IndexType index, params object?[] components)
+    {
+        var (from, _, _) = Bounds(index, components, seek: true);
+        if (from is null) return [];
+        return index switch
+        {
+            IndexType.Eavt => Eavt.Slice(from, null),
+            IndexType.Aevt => Aevt.Slice(from, null),
+            IndexType.Avet => Avet.Slice(from, null),
+            _ => Vaet.Slice(from, null),
+        };
+    }
+
+    /// <summary>AVET datoms of one attribute with start &lt;= value &lt; end (either bound may be null for open).</summary>
+    public IEnumerable<Datom> IndexRange(object attr, object? start, object? end)
+    {
+        var a = AttributeOf(attr) ?? throw new ArgumentException($"{EdnPrinter.Print(attr)} is not an installed attribute", nameof(attr));
+        long sn = 0, en = 0;
+        object? so = ScalarTag.Min, eo = ScalarTag.Max;
+        if (start is not null && !TryEncodeValue(a, start, out sn, out so)) throw new ArgumentException($"{EdnPrinter.Print(start)} is not a value of {a.Ident}", nameof(start));
+        if (end is not null && !TryEncodeValue(a, end, out en, out eo)) throw new ArgumentException($"{EdnPrinter.Print(end)} is not a value of {a.Ident}", nameof(end));
+        var from = Probe(long.MinValue, a.Id, sn, so);
+        var to = Probe(long.MaxValue, a.Id, 0, ScalarTag.Max);
+        var source = a.InAvet ? Avet.Slice(from, to) : SortedByValue(a, from);
+        if (end is null) return source;
+        return source.TakeWhile(d => Encoded.Compare(d.N, d.O, en, eo) < 0);
+    }
+
+    private IEnumerable<Datom> SortedByValue(Attribute a, Datom from)
+    {
+        var all = Aevt.Slice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max)).ToList();
+        all.Sort(static (x, y) => AvetOrder.Compare(x, y));
+        return all.Where(d => AvetOrder.Compare(d, from) >= 0);
+    }
+
+    private IEnumerable<Datom> Range(IndexType index, Datom from, Datom to, object?[] components) => index switch
+    {
+        IndexType.Eavt => Eavt.Slice(from, to),
+        IndexType.Aevt => Aevt.Slice(from, to),
+        IndexType.Avet => AttributeOf(components[0]) is { InAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
+        _ => Vaet.Slice(from, to),
+    };
+
+    /// <summary>Lower and upper probe datoms for leading components; (null, null) when a component names nothing.</summary>
+    private (Datom? from, Datom? to, long? tx) Bounds(IndexType index, object?[] c, bool seek)
+    {
+        long eLo = long.MinValue, eHi = long.MaxValue;
+        int aLo = int.MinValue, aHi = int.MaxValue;
+        long n = 0; object? vLo = ScalarTag.Min, vHi = ScalarTag.Max;
+        long? tx = null;
+        Attribute? attr = null;
+        var order = index switch
+        {
+            IndexType.Eavt => "eavt",
+            IndexType.Aevt => "aevt",
+            IndexType.Avet => "avet",
+            _ => "vaet",
+        };
+        if (c.Length > 4) throw new ArgumentException($"{order} takes at most 4 components");
+        // attribute first: values are encoded by its type
+        var ai = order.IndexOf('a');
+        if (ai < c.Length)
+        {
+            attr = AttributeOf(c[ai]);
+            if (attr is null) return (null, null, null);
+            aLo = aHi = attr.Id;
+        }
+        for (var i = 0; i < c.Length; i++)
+        {
+            switch (order[i])
+            {
+                case 'e':
+                    var e = EntId(c[i]);
+                    if (e is null) { if (seek && c[i] is long l) e = l; else return (null, null, null); }
+                    eLo = eHi = e.Value;
+                    break;
+                case 'v':
+                    object? o;
+                    if (attr is not null)
+                    {
+                        if (!TryEncodeValue(attr, c[i], out n, out o)) return (null, null, null);
+                    }
+                    else
+                    {
+                        // VAET without attribute: the value is an entity
+                        var ve = EntId(c[i]);
+                        if (ve is null) return (null, null, null);
+                        n = ve.Value; o = null;
+                    }
+                    vLo = vHi = o;
+                    break;
+                case 't':
+                    tx = c[i] is long t ? t : throw new ArgumentException("the tx component must be a long");
+                    break;
+            }
+        }
+        if (ai >= c.Length) { aLo = int.MinValue; aHi = int.MaxValue; }
+        var from = Probe(eLo, aLo, vLo is ScalarTag { } sl && sl == ScalarTag.Min ? 0 : n, vLo);
+        var to = Probe(eHi, aHi, vHi is ScalarTag { } sh && sh == ScalarTag.Max ? 0 : n, vHi);
+        return (from, to, tx);
+    }
+}

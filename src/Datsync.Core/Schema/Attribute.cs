@@ -1,0 +1,24 @@
+namespace Datsync.Core;
+
+/// <summary>How an attribute's values are unique across entities.</summary>
+public enum Uniqueness : byte { None, Value, Identity }
+
+/// <summary>An installed attribute: an entity with <c>:db/ident</c>, <c>:db/valueType</c> and <c>:db/cardinality</c>.</summary>
+public sealed record Attribute(
+    int Id,
+    Keyword Ident,
+    ValueType ValueType,
+    bool IsMany,
+    Uniqueness Unique = Uniqueness.None,
+    bool IsComponent = false,
+    bool Indexed = false,
+    string? Doc = null,
+    bool NoHistory = false)
+{
+    public bool IsRef => ValueType == ValueType.Ref;
+
+    /// <summary>True when the attribute's datoms are kept in the AVET index (unique or <c>:db/index</c>).</summary>
+    public bool InAvet => Unique != Uniqueness.None || Indexed;
+
+    public bool IsIdentity => Unique == Uniqueness.Identity;
+}

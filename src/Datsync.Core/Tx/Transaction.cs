@@ -1,0 +1,596 @@
+using System.Collections;
+
+namespace Datsync.Core;
+
+/// <summary>
+/// One run of the transaction engine against a database value: expands tx forms, resolves entity identifiers and
+/// tempids (with upsert), checks types, conflicts and uniqueness, and builds the new value. Pure: the input value
+/// is never changed and a rejected transaction throws <see cref="TxException"/>.
+/// </summary>
+internal sealed class Transaction
+{
+    private enum OpKind : byte { Add, Retract, RetractEntity, Cas }
+
+    /// <summary>A tempid; tempids unified by upsert share one root.</summary>
+    private sealed class TempId(object? key, string display)
+    {
+        public readonly object? Key = key; // string, negative long, or null for a map without :db/id
+        public readonly string Display = display;
+        public TempId? Parent;
+        public long Resolved;     // existing entity (upsert) or allocated id, 0 = none yet
+
+        public TempId Root()
+        {
+            var t = this;
+            while (t.Parent is not null) t = t.Parent;
+            return t;
+        }
+    }
+
+    /// <summary>An entity position: an id, or a tempid.</summary>
+    private readonly record struct Ent(long Id, TempId? Temp)
+    {
+        public long Value => Temp is null ? Id : Temp.Root().Resolved;
+    }
+
+    private struct Op
+    {
+        public OpKind Kind;
+        public Ent E;
+        public Attribute? A;
+        public long N;        // encoded value (refs: id when VTemp is null)
+        public object? O;
+        public TempId? VTemp; // ref value that is a tempid
+        public bool HasOld;   // cas
+        public long OldN;
+        public object? OldO;
+        public object? Form;
+    }
+
+    private static readonly Keyword Add = Keyword.Intern("db/add");
+    private static readonly Keyword Retract = Keyword.Intern("db/retract");
+    private static readonly Keyword RetractEntity = Keyword.Intern("db/retractEntity");
+    private static readonly Keyword RetractEntityFn = Keyword.Intern("db.fn/retractEntity");
+    private static readonly Keyword Cas = Keyword.Intern("db/cas");
+    private static readonly Keyword CasFn = Keyword.Intern("db.fn/cas");
+    private const string CurrentTx = "datomic.tx";
+
+    private readonly Db _db;
+    private readonly long _t;
+    private readonly long _txId;
+    private readonly List<Op> _ops = new();
+    private Dictionary<object, TempId>? _tempids;
+    private List<TempId>? _implicit;
+
+    private Transaction(Db db)
+    {
+        _db = db;
+        _t = db.BasisT + 1;
+        _txId = EntityIds.TxId(_t);
+    }
+
+    public static TxReport Run(Db db, IEnumerable<object?> txData, DateTime? txInstant)
+    {
+        ArgumentNullException.ThrowIfNull(txData);
+        var tx = new Transaction(db);
+        foreach (var form in txData) tx.Expand(form);
+        tx.ResolveTempids();
+        return tx.Commit(txInstant);
+    }
+
+    // ---------------------------------------------------------------- expansion
+
+    private static TxException Invalid(string message) => new(TxErrors.InvalidTxData, message);
+    private static string Show(object? form) => EdnPrinter.Print(form);
+
+    private void Expand(object? form)
+    {
+        if (form is IReadOnlyList<object?> list) { ExpandList(list, form); return; }
+        if (form is IList ilist and not Array { Rank: > 1 }) { ExpandList(ToList(ilist), form); return; }
+        if (AsMap(form) is { } map) { ExpandMap(map, form!); return; }
+        throw Invalid($"a tx form must be a list or a map, got {Show(form)}");
+    }
+
+    private static IReadOnlyList<object?> ToList(IList l)
+    {
+        var a = new object?[l.Count];
+        l.CopyTo(a, 0);
+        return a;
+    }
+
+    private static IEnumerable<KeyValuePair<object?, object?>>? AsMap(object? x)
+    {
+        switch (x)
+        {
+            case EdnMap em: return em.Entries;
+            case IReadOnlyDictionary<object, object?> rd: return rd.Select(kv => new KeyValuePair<object?, object?>(kv.Key, kv.Value));
+            case IDictionary d:
+                var list = new List<KeyValuePair<object?, object?>>(d.Count);
+                foreach (DictionaryEntry e in d) list.Add(new(e.Key, e.Value));
+                return list;
+            default: return null;
+        }
+    }
+
+    private void ExpandList(IReadOnlyList<object?> f, object form)
+    {
+        if (f.Count == 0 || f[0] is not Keyword op) throw Invalid($"a list form must start with an operation keyword: {Show(form)}");
+        if (op == Add || op == Retract)
+        {
+            if (f.Count != 4) throw Invalid($"{op} takes an entity, an attribute and a value: {Show(form)}");
+            var a = Attr(f[2], form);
+            var e = EntityRef(f[1], form, entityPosition: op == Add);
+            var o = new Op { Kind = op == Add ? OpKind.Add : OpKind.Retract, E = e, A = a, Form = form };
+            Value(ref o, a, f[3], form);
+            _ops.Add(o);
+        }
+        else if (op == RetractEntity || op == RetractEntityFn)
+        {
+            if (f.Count != 2) throw Invalid($"{op} takes one entity: {Show(form)}");
+            _ops.Add(new Op { Kind = OpKind.RetractEntity, E = EntityRef(f[1], form, false), Form = form });
+        }
+        else if (op == Cas || op == CasFn)
+        {
+            if (f.Count != 5) throw Invalid($"{op} takes an entity, an attribute, the old and the new value: {Show(form)}");
+            var a = Attr(f[2], form);
+            if (a.IsMany) throw Invalid($"{op} needs a cardinality-one attribute, {a.Ident} is many: {Show(form)}");
+            var o = new Op { Kind = OpKind.Cas, E = EntityRef(f[1], form, false), A = a, Form = form };
+            if (f[3] is not null)
+            {
+                var old = new Op();
+                Value(ref old, a, f[3], form);
+                if (old.VTemp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"a tempid cannot be the old value of {op}: {Show(form)}");
+                o.HasOld = true; o.OldN = old.N; o.OldO = old.O;
+            }
+            Value(ref o, a, f[4], form);
+            _ops.Add(o);
+        }
+        else throw Invalid($"unknown operation {op} in {Show(form)}");
+    }
+
+    private Ent ExpandMap(IEnumerable<KeyValuePair<object?, object?>> map, object form)
+    {
+        Ent? self = null;
+        foreach (var kv in map)
+            if (kv.Key is Keyword k && k == BuiltIns.DbId)
+                self = EntityRef(kv.Value, form, entityPosition: true);
+        var e = self ?? new Ent(0, NewImplicit());
+        foreach (var kv in map)
+        {
+            if (kv.Key is not Keyword k) throw Invalid($"map keys must be attribute keywords, got {Show(kv.Key)} in {Show(form)}");
+            if (k == BuiltIns.DbId) continue;
+            if (k.IsReverse && _db.Schema[k] is null)
+            {
+                var ra = Attr(k.Reversed, form);
+                if (!ra.IsRef) throw Invalid($"reverse attribute {k} needs a ref attribute: {Show(form)}");
+                foreach (var v in Values(ra, kv.Value, reverse: true))
+                {
+                    Ent owner;
+                    if (AsMap(v) is { } nested)
+                    {
+                        if (!HasIdentity(nested)) throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {k} needs a unique identity attribute: {Show(v)}");
+                        owner = ExpandMap(nested, v!);
+                    }
+                    else owner = EntityRef(v, form, entityPosition: true);
+                    var o = new Op { Kind = OpKind.Add, E = owner, A = ra, Form = form };
+                    SetRef(ref o, e);
+                    _ops.Add(o);
+                }
+                continue;
+            }
+            var a = Attr(k, form);
+            foreach (var v in Values(a, kv.Value, reverse: false))
+            {
+                var o = new Op { Kind = OpKind.Add, E = e, A = a, Form = form };
+                if (a.IsRef && AsMap(v) is { } nested)
+                {
+                    if (!a.IsComponent && !HasIdentity(nested))
+                        throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under {a.Ident} needs a component attribute or a unique identity attribute: {Show(v)}");
+                    SetRef(ref o, ExpandMap(nested, v!));
+                }
+                else Value(ref o, a, v, form);
+                _ops.Add(o);
+            }
+        }
+        return e;
+    }
+
+    private static void SetRef(ref Op o, Ent target)
+    {
+        if (target.Temp is not null) o.VTemp = target.Temp;
+        else o.N = target.Id;
+    }
+
+    private bool HasIdentity(IEnumerable<KeyValuePair<object?, object?>> map)
+    {
+        foreach (var kv in map)
+            if (kv.Key is Keyword k && _db.Schema[k] is { IsIdentity: true }) return true;
+        return false;
+    }
+
+    /// <summary>The values of a map entry: a collection for cardinality-many (unless it is one lookup ref), else one value.</summary>
+    private IEnumerable<object?> Values(Attribute a, object? v, bool reverse)
+    {
+        if ((a.IsMany || reverse) && v is not string && AsMap(v) is null && v is IEnumerable items && !(a.IsRef && IsLookupRef(v)))
+        {
+            foreach (var x in items) yield return x;
+            yield break;
+        }
+        yield return v;
+    }
+
+    private bool IsLookupRef(object? v) =>
+        v is IReadOnlyList<object?> { Count: 2 } l && l[0] is Keyword k && _db.Schema[k] is { Unique: not Uniqueness.None };
+
+    private Attribute Attr(object? a, object form)
+    {
+        var attr = _db.AttributeOf(a);
+        if (attr is not null) return attr;
+        if (a is Keyword or long or int) throw new TxException(TxErrors.NotAnAttribute, $"{Show(a)} is not an installed attribute: {Show(form)}");
+        throw Invalid($"attribute must be a keyword, got {Show(a)} in {Show(form)}");
+    }
+
+    private TempId NewImplicit()
+    {
+        _implicit ??= new List<TempId>();
+        var t = new TempId(null, "map#" + (_implicit.Count + 1));
+        _implicit.Add(t);
+        return t;
+    }
+
+    private TempId Temp(object key, string display)
+    {
+        _tempids ??= new Dictionary<object, TempId>();
+        if (!_tempids.TryGetValue(key, out var t)) _tempids[key] = t = new TempId(key, display);
+        return t;
+    }
+
+    /// <summary>Resolves an entity identifier: tempids stay symbolic, everything else must name an existing entity.</summary>
+    private Ent EntityRef(object? x, object form, bool entityPosition)
+    {
+        switch (x)
+        {
+            case string s when s == CurrentTx:
+                return new Ent(_txId, null);
+            case string s:
+                return new Ent(0, Temp(s, Show(s)));
+            case long or int:
+                var id = Convert.ToInt64(x);
+                if (id < 0)
+                {
+                    return new Ent(0, Temp(id, id.ToString()));
+                }
+                if (!_db.EntityExists(id)) throw new TxException(TxErrors.NotAnEntity, $"entity id {id} does not exist: {Show(form)}");
+                return new Ent(id, null);
+            case Keyword k:
+                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {k}: {Show(form)}");
+                return new Ent(ie, null);
+            case IReadOnlyList<object?> { Count: 2 } lr:
+                return new Ent(LookupRef(lr, form), null);
+            case IList { Count: 2 } il:
+                return new Ent(LookupRef(ToList(il), form), null);
+            case null:
+                throw Invalid($"entity identifier is nil in {Show(form)}");
+            default:
+                throw Invalid($"{Show(x)} is not an entity identifier (id, ident, lookup ref or tempid) in {Show(form)}");
+        }
+    }
+
+    private long LookupRef(IReadOnlyList<object?> lr, object form)
+    {
+        var a = _db.AttributeOf(lr[0]) ?? throw new TxException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
+        if (a.Unique == Uniqueness.None) throw new TxException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");
+        if (lr[1] is null) throw new TxException(TxErrors.NilValue, $"lookup ref {Show(lr)} has a nil value: {Show(form)}");
+        if (!_db.TryEncodeValue(a, lr[1], out var n, out var o))
+            throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
+        return _db.LookupUnique(a, n, o) ?? throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
+    }
+
+    /// <summary>Sets the op's value from a raw value: type-checked and encoded, refs resolved.</summary>
+    private void Value(ref Op o, Attribute a, object? v, object form)
+    {
+        if (v is null) throw new TxException(TxErrors.NilValue, $"nil is not a value of {a.Ident}: {Show(form)}");
+        if (a.IsRef)
+        {
+            if (v is string or long or int or Keyword or IReadOnlyList<object?> or IList)
+            {
+                var r = EntityRef(v, form, entityPosition: false);
+                SetRef(ref o, r);
+                return;
+            }
+            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a ref for {a.Ident}: {Show(form)}");
+        }
+        if (!ValueCoercion.TryEncode(a.ValueType, v, out o.N, out o.O))
+            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a {BuiltIns.TypeIdents[(int)a.ValueType]} for {a.Ident}: {Show(form)}");
+    }
+
+    // ---------------------------------------------------------------- tempids
+
+    private void ResolveTempids()
+    {
+        if (_tempids is null && _implicit is null) return;
+        // upsert: a tempid asserting an identity value that exists becomes that entity; tempids asserting the same
+        // new identity value become one entity. Repeat while ref-valued identities resolve further.
+        Dictionary<(int, long, object?), TempId>? fresh = null;
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var op in _ops)
+            {
+                if (op.Kind != OpKind.Add || op.E.Temp is null || op.A is not { IsIdentity: true } a) continue;
+                long n = op.N;
+                if (op.VTemp is not null)
+                {
+                    var vr = op.VTemp.Root();
+                    if (vr.Resolved == 0) continue;
+                    n = vr.Resolved;
+                }
+                var root = op.E.Temp.Root();
+                var existing = _db.LookupUnique(a, n, op.O);
+                if (existing is { } ex)
+                {
+                    if (root.Resolved == 0) { root.Resolved = ex; changed = true; }
+                    else if (root.Resolved != ex)
+                        throw new TxException(TxErrors.UniqueConflict, $"tempid {root.Display} resolves to both {root.Resolved} and {ex} (by {a.Ident} {Show(Encoded.Decode(n, op.O))}): {Show(op.Form)}");
+                    continue;
+                }
+                fresh ??= new();
+                var key = (a.Id, op.O is null || op.O is ScalarTag ? n : 0, op.O);
+                if (fresh.TryGetValue(key, out var other))
+                {
+                    var or = other.Root();
+                    if (!ReferenceEquals(or, root))
+                    {
+                        if (or.Resolved != 0 && root.Resolved != 0 && or.Resolved != root.Resolved)
+                            throw new TxException(TxErrors.UniqueConflict, $"tempids {root.Display} and {or.Display} share {a.Ident} {Show(Encoded.Decode(n, op.O))} but resolve to {root.Resolved} and {or.Resolved}: {Show(op.Form)}");
+                        if (root.Resolved == 0) root.Resolved = or.Resolved;
+                        or.Parent = root;
+                        changed = true;
+                    }
+                }
+                else fresh[key] = root;
+            }
+        }
+        var next = _db.MaxEntityId;
+        foreach (var op in _ops)
+        {
+            if (op.E.Temp is null) continue;
+            var r = op.E.Temp.Root();
+            if (op.Kind == OpKind.Add && r.Resolved == 0) r.Resolved = ++next;
+        }
+        _maxEid = next;
+        foreach (var op in _ops)
+        {
+            var unresolved = op.E.Temp is { } et && et.Root().Resolved == 0 ? et : op.VTemp is { } vt && vt.Root().Resolved == 0 ? vt : null;
+            if (unresolved is not null)
+                throw new TxException(TxErrors.TempidNotAnEntity, $"tempid {unresolved.Display} is used only as a value; it must also be the entity of an assertion: {Show(op.Form)}");
+        }
+    }
+
+    private long _maxEid;
+
+    // ---------------------------------------------------------------- datoms
+
+    private readonly struct Fact(long e, int a, long n, object? o) : IEquatable<Fact>
+    {
+        public readonly long E = e;
+        public readonly int A = a;
+        public readonly long N = n;
+        public readonly object? O = o;
+        public bool Equals(Fact other) => E == other.E && A == other.A && Encoded.ValueEquals(N, O, other.N, other.O);
+        public override bool Equals(object? obj) => obj is Fact f && Equals(f);
+        public override int GetHashCode() => HashCode.Combine(E, A, Encoded.ValueHash(N, O));
+    }
+
+    private TxReport Commit(DateTime? txInstant)
+    {
+        var schema = _db.Schema;
+        var asserts = new List<(Fact f, object? form)>(_ops.Count + 1);
+        var retracts = new List<(Fact f, object? form)>();
+        var explicitInstant = false;
+        long explicitTicks = 0;
+
+        foreach (var op in _ops)
+        {
+            var e = op.E.Value;
+            switch (op.Kind)
+            {
+                case OpKind.Add:
+                {
+                    var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
+                    if (e == _txId && op.A!.Id == BuiltIns.TxInstantId) { explicitInstant = true; explicitTicks = n; }
+                    asserts.Add((new Fact(e, op.A!.Id, n, op.O), op.Form));
+                    break;
+                }
+                case OpKind.Retract:
+                {
+                    if (op.E.Temp is not null || op.VTemp is not null)
+                        throw new TxException(TxErrors.TempidNotAnEntity, $"a retraction cannot name a tempid: {Show(op.Form)}");
+                    retracts.Add((new Fact(e, op.A!.Id, op.N, op.O), op.Form));
+                    break;
+                }
+                case OpKind.Cas:
+                {
+                    if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{Cas} cannot name a tempid: {Show(op.Form)}");
+                    var a = op.A!;
+                    var cur = _db.Eavt.First(Db.Probe(e, a.Id, 0, ScalarTag.Min));
+                    var has = cur is not null && cur.E == e && cur.A == a.Id;
+                    var ok = op.HasOld ? has && Encoded.ValueEquals(cur!.N, cur.O, op.OldN, op.OldO) : !has;
+                    if (!ok)
+                        throw new TxException(TxErrors.CasFailed, $"compare failed: {a.Ident} of {e} is {(has ? Show(cur!.V) : "nil")}, expected {(op.HasOld ? Show(Encoded.Decode(op.OldN, op.OldO)) : "nil")}: {Show(op.Form)}");
+                    var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
+                    asserts.Add((new Fact(e, a.Id, n, op.O), op.Form));
+                    break;
+                }
+                case OpKind.RetractEntity:
+                    if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{RetractEntity} cannot name a tempid: {Show(op.Form)}");
+                    foreach (var d in EntityClosure(e)) retracts.Add((new Fact(d.E, d.A, d.N, d.O), op.Form));
+                    break;
+            }
+        }
+
+        var ticks = explicitInstant ? explicitTicks : Math.Max((txInstant ?? DateTime.UtcNow).ToUniversalTime().Ticks, _db.LastTxTicks);
+        if (!explicitInstant) asserts.Insert(0, (new Fact(_txId, BuiltIns.TxInstantId, ticks, ScalarTag.Instant), null));
+
+        var txData = new List<Datom>(asserts.Count + retracts.Count + 4);
+        var retractSet = new HashSet<Fact>();
+        foreach (var (f, _) in retracts)
+        {
+            if (!retractSet.Add(f)) continue;
+            var held = _db.Eavt.Find(Db.Probe(f.E, f.A, f.N, f.O));
+            if (held is not null) txData.Add(held.WithAdded(false, _t));
+        }
+
+        // assertions: dedupe, detect conflicts, drop redundant, replace cardinality-one values
+        var seen = asserts.Count > 1 ? new Dictionary<Fact, object?>(asserts.Count) : null;
+        var cardOne = asserts.Count > 1 ? new Dictionary<(long, int), (Fact f, object? form)>() : null;
+        Dictionary<(int, long, object?), (long e, object? form)>? uniques = null;
+        List<(Fact f, object? form, Attribute a)>? checkUnique = null;
+        foreach (var (f, form) in asserts)
+        {
+            if (seen is not null && !seen.TryAdd(f, form)) continue;
+            var a = schema[f.A]!;
+            if (retractSet.Contains(f))
+                throw new TxException(TxErrors.DatomsConflict, $"{FactText(f)} is both asserted and retracted: {Show(form)}");
+            if (!a.IsMany)
+            {
+                if (cardOne is not null)
+                {
+                    if (cardOne.TryGetValue((f.E, f.A), out var prev))
+                        throw new TxException(TxErrors.DatomsConflict, $"two values for cardinality-one {a.Ident} of {f.E} in one transaction: {Show(Encoded.Decode(prev.f.N, prev.f.O))} and {Show(Encoded.Decode(f.N, f.O))} ({Show(prev.form)} and {Show(form)})");
+                    cardOne[(f.E, f.A)] = (f, form);
+                }
+            }
+            if (a.Unique != Uniqueness.None)
+            {
+                var key = (f.A, f.O is null || f.O is ScalarTag ? f.N : 0, f.O);
+                uniques ??= new();
+                if (uniques.TryGetValue(key, out var other) && other.e != f.E)
+                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} asserted for both {other.e} and {f.E}: {Show(form)}");
+                uniques[key] = (f.E, form);
+                (checkUnique ??= new()).Add((f, form, a));
+            }
+            if (_db.Eavt.Contains(Db.Probe(f.E, f.A, f.N, f.O))) continue; // redundant
+            if (!a.IsMany)
+            {
+                var cur = _db.Eavt.First(Db.Probe(f.E, f.A, 0, ScalarTag.Min));
+                if (cur is not null && cur.E == f.E && cur.A == f.A)
+                {
+                    var cf = new Fact(cur.E, cur.A, cur.N, cur.O);
+                    if (retractSet.Add(cf)) txData.Add(cur.WithAdded(false, _t));
+                }
+            }
+            txData.Add(new Datom(f.E, f.A, f.N, f.O, _t, true));
+        }
+        // a unique value may move to another entity when its holder gives it up in this transaction
+        if (checkUnique is not null)
+            foreach (var (f, form, a) in checkUnique)
+            {
+                var holder = _db.LookupUnique(a, f.N, f.O);
+                if (holder is { } h && h != f.E && !retractSet.Contains(new Fact(h, f.A, f.N, f.O)))
+                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} is already held by entity {h}: {Show(form)}");
+            }
+        return Apply(txData, ticks);
+    }
+
+    private static string FactText(Fact f) => $"[{f.E} {f.A} {Show(Encoded.Decode(f.N, f.O))}]";
+
+    /// <summary>The datoms <c>:db/retractEntity</c> removes: the entity's own, the refs pointing at it, and its
+    /// components, recursively.</summary>
+    private List<Datom> EntityClosure(long root)
+    {
+        var result = new List<Datom>();
+        var visited = new HashSet<long>();
+        var stack = new Stack<long>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var e = stack.Pop();
+            if (!visited.Add(e)) continue;
+            foreach (var d in _db.Eavt.Slice(Db.Probe(e, int.MinValue, 0, ScalarTag.Min), Db.Probe(e, int.MaxValue, 0, ScalarTag.Max)))
+            {
+                result.Add(d);
+                if (_db.Schema[d.A] is { IsComponent: true }) stack.Push(d.N);
+            }
+            foreach (var d in _db.Vaet.Slice(Db.Probe(long.MinValue, int.MinValue, e, null), Db.Probe(long.MaxValue, int.MaxValue, e, null)))
+                result.Add(d);
+        }
+        return result;
+    }
+
+    // ---------------------------------------------------------------- new value
+
+    private TxReport Apply(List<Datom> txData, long ticks)
+    {
+        var schema = _db.Schema;
+        var edit = txData.Count > 32 ? new object() : null;
+        var eavt = _db.Eavt; var aevt = _db.Aevt; var avet = _db.Avet; var vaet = _db.Vaet;
+        var schemaTouched = false;
+        foreach (var d in txData)
+        {
+            var a = schema[d.A]!;
+            if (SchemaRules.IsSchemaAttr(d.A)) schemaTouched = true;
+            if (d.Added)
+            {
+                eavt = eavt.Add(d, edit);
+                aevt = aevt.Add(d, edit);
+                if (a.InAvet) avet = avet.Add(d, edit);
+                if (a.IsRef) vaet = vaet.Add(d, edit);
+            }
+            else
+            {
+                eavt = eavt.Remove(d, edit);
+                aevt = aevt.Remove(d, edit);
+                if (a.InAvet) avet = avet.Remove(d, edit);
+                if (a.IsRef) vaet = vaet.Remove(d, edit);
+            }
+        }
+        var after = new Db(eavt, aevt, avet, vaet, schema, _t, Math.Max(_maxEid, _db.MaxEntityId), ticks);
+        if (schemaTouched) after = ApplySchemaChanges(after, txData);
+        return new TxReport(_db, after, txData, Tempids());
+    }
+
+    /// <summary>Derives the new schema from the schema datoms of the touched entities and moves datoms between
+    /// indexes when an attribute starts or stops being indexed.</summary>
+    private Db ApplySchemaChanges(Db after, List<Datom> txData)
+    {
+        var touched = new SortedSet<long>();
+        foreach (var d in txData) if (SchemaRules.IsSchemaAttr(d.A)) touched.Add(d.E);
+        var identChanges = new List<(long, Keyword?, Keyword?)>();
+        var changed = new List<Attribute>();
+        var avet = after.Avet;
+        foreach (var e in touched)
+        {
+            var datoms = after.Eavt.Slice(Db.Probe(e, BuiltIns.IdentId, 0, ScalarTag.Min), Db.Probe(e, BuiltIns.LastSchemaAttrId, 0, ScalarTag.Max)).ToList();
+            var newIdent = datoms.FirstOrDefault(d => d.A == BuiltIns.IdentId)?.O as Keyword;
+            var oldIdent = _db.Schema.IdentOf(e);
+            if (!Equals(newIdent, oldIdent)) identChanges.Add((e, oldIdent, newIdent));
+            var before = e <= int.MaxValue ? _db.Schema[(int)e] : null;
+            var now = SchemaRules.Read(e, datoms);
+            if (before is not null)
+            {
+                if (e <= BuiltIns.TxInstantId) throw new TxException(TxErrors.IncompatibleSchemaChange, $"built-in attribute {before.Ident} cannot be altered");
+                SchemaRules.CheckAlteration(before, now, after);
+            }
+            if (now is null || now == before) continue;
+            changed.Add(now);
+            if (before is not null && before.InAvet == now.InAvet) continue;
+            var edit = new object();
+            foreach (var d in after.Aevt.Slice(Db.Probe(long.MinValue, now.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, now.Id, 0, ScalarTag.Max)))
+                avet = now.InAvet ? avet.Add(d, edit) : avet.Remove(d, edit);
+        }
+        if (identChanges.Count == 0 && changed.Count == 0) return after;
+        var schema = after.Schema.With(identChanges, changed, []);
+        return new Db(after.Eavt, after.Aevt, avet, after.Vaet, schema, after.BasisT, after.MaxEntityId, after.LastTxTicks);
+    }
+
+    private IReadOnlyDictionary<object, long> Tempids()
+    {
+        if (_tempids is null) return Empty;
+        var map = new Dictionary<object, long>(_tempids.Count);
+        foreach (var (k, t) in _tempids) map[k] = t.Root().Resolved;
+        return map;
+    }
+
+    private static readonly IReadOnlyDictionary<object, long> Empty = new Dictionary<object, long>();
+}
