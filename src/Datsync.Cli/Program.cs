@@ -1,1 +1,6 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using Datsync.Cli.Commands;
+
+var root = new RootCommand("datsync: a Datomic-style master database and its DataScript-style replicas");
+root.Subcommands.Add(ReplayCommand.Create());
+return root.Parse(args).Invoke();

@@ -48,8 +48,13 @@ public sealed partial class Db
     /// </summary>
     public TxReport Transact(IEnumerable<object?> txData, DateTime? txInstant = null) => Transaction.Run(this, txData, txInstant);
 
-    /// <summary>Builds a database from datoms in any order without the transaction path (replica bootstrap).</summary>
-    public static Db FromDatoms(IEnumerable<Datom> datoms, long basisT) => BulkLoad.FromDatoms(datoms, basisT);
+    /// <summary>
+    /// Builds a database from current datoms in any order without the transaction path (replica bootstrap, snapshot
+    /// recovery). The schema is read from the datoms. <paramref name="maxEntityId"/> is the highest entity id the
+    /// source ever allocated (by default the highest one in the datoms).
+    /// </summary>
+    public static Db FromDatoms(IEnumerable<Datom> datoms, long basisT, long? maxEntityId = null) =>
+        BulkLoad.FromDatoms(datoms, basisT, maxEntityId);
 
     // ---- attributes and entity identifiers ----
 

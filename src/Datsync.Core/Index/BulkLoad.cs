@@ -13,7 +13,7 @@ internal static class BulkLoad
     /// A database from datoms in any order (built-in datoms are added): the schema is read from the datoms of
     /// attribute entities, the way a transaction would have installed it. O(n log n).
     /// </summary>
-    public static Db FromDatoms(IEnumerable<Datom> datoms, long basisT)
+    public static Db FromDatoms(IEnumerable<Datom> datoms, long basisT, long? maxEntityId)
     {
         var all = new List<Datom>(datoms is ICollection<Datom> c ? c.Count + 64 : 1024);
         all.AddRange(BuiltIns.Datoms());
@@ -47,7 +47,7 @@ internal static class BulkLoad
             i = j;
         }
         var schema = Schema.Initial.With(identChanges, attrs, []);
-        return Build(eavt, count, schema, basisT, maxEid, lastTicks);
+        return Build(eavt, count, schema, basisT, Math.Max(maxEid, maxEntityId ?? 0), lastTicks);
     }
 
     /// <summary>A database from datoms under a known schema.</summary>

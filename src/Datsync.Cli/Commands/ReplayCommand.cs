@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Datsync.Cli.Output;
+using Datsync.Core;
+
+namespace Datsync.Cli.Commands;
+
+/// <summary><c>datsync replay FILE.edn</c>: runs a vector of transactions and prints each outcome and the final state.</summary>
+public static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "EDN file holding one vector of transactions (the first usually installs the schema)" };
+        var cmd = new Command("replay", "Run transactions from an EDN file and print each outcome, then the final datoms");
+        cmd.Arguments.Add(file);
+        cmd.SetAction(parse =>
+        {
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            return Run(parse.GetValue(file)!, stdout, Console.Error);
+        });
+        return cmd;
+    }
+
+    public static int Run(FileInfo file, TextWriter output, TextWriter stderr)
+    {
+        object? input;
+        try
+        {
+            input = EdnReader.Read(File.ReadAllText(file.FullName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EdnReadException)
+        {
+            stderr.WriteLine($"datsync replay: cannot read {file.Name}: {e.Message}");
+            return 1;
+        }
+        if (input is not IReadOnlyList<object?> txs)
+        {
+            stderr.WriteLine($"datsync replay: {file.Name} must hold one vector of transactions");
+            return 1;
+        }
+        var db = Db.Empty;
+        for (var i = 0; i < txs.Count; i++)
+        {
+            var n = i + 1;
+            if (txs[i] is not IReadOnlyList<object?> tx)
+            {
+                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "error", $"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms")));
+                continue;
+            }
+            try
+            {
+                var report = db.Transact(tx);
+                db = report.DbAfter;
+                var tempids = new EdnMap(report.Tempids.OrderBy(kv => kv.Value).Select(kv => new KeyValuePair<object?, object?>(kv.Key, kv.Value)));
+                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "t", report.T, "tempids", tempids)));
+            }
+            catch (TxException e)
+            {
+                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "error", e.Describe())));
+            }
+        }
+        DatomListing.Write(output, "master", db);
+        output.Flush();
+        return 0;
+    }
+
+    private static EdnMap Map(params object?[] kv)
+    {
+        var entries = new List<KeyValuePair<object?, object?>>();
+        for (var i = 0; i < kv.Length; i += 2) entries.Add(new(Keyword.Intern((string)kv[i]!), kv[i + 1]));
+        return new EdnMap(entries);
+    }
+}
