@@ -48,6 +48,16 @@ public sealed partial class Db
     /// </summary>
     public TxReport Transact(IEnumerable<object?> txData, DateTime? txInstant = null) => Transaction.Run(this, txData, txInstant);
 
+    /// <summary>Runs a transaction written as EDN, e.g. <c>[[:db/add "p" :person/name "Ivan"]]</c>.</summary>
+    public TxReport Transact(string txEdn, DateTime? txInstant = null) => Transact(ParseTx(txEdn), txInstant);
+
+    /// <summary>Applies a transaction written as EDN speculatively.</summary>
+    public TxReport With(string txEdn, DateTime? txInstant = null) => Transact(ParseTx(txEdn), txInstant);
+
+    private static IReadOnlyList<object?> ParseTx(string txEdn) =>
+        EdnReader.Read(txEdn) as IReadOnlyList<object?>
+        ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
+
     /// <summary>
     /// Builds a database from current datoms in any order without the transaction path (replica bootstrap, snapshot
     /// recovery). The schema is read from the datoms. <paramref name="maxEntityId"/> is the highest entity id the
