@@ -1,1 +1,168 @@
-﻿Console.WriteLine("Hello, World!");
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Datsync.Benchmarks;
+
+// dotnet run -c Release --project src/Datsync.Benchmarks -- compare [--quick] [--samples N] [--warmup N] [--seed N]
+//                                                                    [--cases a,b,...] [--skip-memory]
+// `run` does the Datsync side only.
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+try
+{
+    return Bench.Run(args);
+}
+catch (NodeSideException e)
+{
+    Console.Error.WriteLine($"error: DataScript side: {e.Message}");
+    return 3;
+}
+
+namespace Datsync.Benchmarks
+{
+    internal static class Bench
+    {
+        private static readonly string Usage =
+            "usage: Datsync.Benchmarks (compare | run) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
+            "  run       run the Datsync side only\n" +
+            "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
+            "  cases:    " + string.Join(", ", Cases.Names);
+
+        public static int Run(string[] args)
+        {
+            if (args.Length == 0 || args[0] is not ("compare" or "run"))
+            {
+                Console.Error.WriteLine(Usage);
+                return 2;
+            }
+            var compare = args[0] == "compare";
+            int? samples = null, warmup = null;
+            var seed = Workload.DefaultSeed;
+            var quick = false;
+            var memory = true;
+            string[]? only = null;
+            for (var i = 1; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--quick": quick = true; break;
+                    case "--samples": samples = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--warmup": warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--cases": only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                    case "--skip-memory": memory = false; break;
+                    default:
+                        Console.Error.WriteLine($"unknown option {args[i]}\n{Usage}");
+                        return 2;
+                }
+            }
+            var settings = new RunSettings(warmup ?? (quick ? 1 : 2), samples ?? (quick ? 3 : 7));
+            if (settings.Samples < 1 || settings.Warmup < 0)
+            {
+                Console.Error.WriteLine("--samples must be >= 1 and --warmup >= 0");
+                return 2;
+            }
+            if (only?.FirstOrDefault(c => !Cases.Names.Contains(c)) is { } unknown)
+            {
+                Console.Error.WriteLine($"unknown case {unknown}\n{Usage}");
+                return 2;
+            }
+            var selected = Cases.Names.Where(n => only is null || only.Contains(n)).ToArray();
+
+            // workload: generated from the seed, written once for the DataScript side
+            var workload = Workload.Generate(seed);
+            var workloadPath = Path.Combine(AppContext.BaseDirectory, "bench-data", $"workload-seed{seed}.json");
+            workload.WriteJson(workloadPath);
+
+            string? nodeVersion = null;
+            if (compare)
+            {
+                // fail early (before minutes of Datsync runs) when node or npm is missing
+                nodeVersion = NodeRunner.NodeVersion();
+                NodeRunner.EnsureInstalled();
+            }
+
+            Harness.Progress("datsync", $"{selected.Length} cases, {settings.Warmup} warmup + {settings.Samples} samples each, seed {seed}");
+            var ours = new Dictionary<string, CaseResult>();
+            var available = Cases.All(workload).ToDictionary(c => c.Name);
+            foreach (var name in selected)
+            {
+                if (!available.TryGetValue(name, out var c))
+                {
+                    Harness.Progress("datsync", $"{name}: skipped (built without HAS_PULL; build with -p:HasPull=true)");
+                    continue;
+                }
+                ours[name] = Harness.Measure("datsync", c, settings);
+            }
+            var ourMemory = memory ? Memory.Measure(workload) : null;
+
+            NodeResults? theirs = null;
+            if (compare)
+            {
+                Harness.Progress("datascript", $"running js/ds_bench.js with node {nodeVersion}");
+                theirs = NodeRunner.Run(workloadPath, settings, selected, memory);
+            }
+
+            // report
+            var dotnet = RuntimeInformation.FrameworkDescription;
+            Console.WriteLine();
+            Console.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
+                              $"{dotnet}{(compare ? $"; node {theirs!.NodeVersion}, datascript {theirs.DataScriptVersion}" : "")}; " +
+                              $"{settings.Warmup} warmup + {settings.Samples} samples, median; seed {seed}");
+            Console.WriteLine();
+            var failures = new List<string>();
+            var theirCases = theirs?.Cases.ToDictionary(c => c.Name) ?? [];
+            if (compare)
+            {
+                Console.WriteLine("| case | datsync ms | datascript ms | ratio |");
+                Console.WriteLine("|---|---:|---:|---:|");
+            }
+            else
+            {
+                Console.WriteLine("| case | datsync ms | allocated MB/run |");
+                Console.WriteLine("|---|---:|---:|");
+            }
+            foreach (var name in selected)
+            {
+                var expected = Cases.Expected(name, workload);
+                ours.TryGetValue(name, out var o);
+                theirCases.TryGetValue(name, out var t);
+                if (o is not null && o.Check != expected) failures.Add($"{name}: datsync reports '{o.Check}', expected '{expected}'");
+                if (compare && t is null) failures.Add($"{name}: no DataScript result");
+                if (t is not null && t.Check != expected) failures.Add($"{name}: datascript reports '{t.Check}', expected '{expected}'");
+                var ourMs = o is null ? "n/a" : Ms(o.MedianMs);
+                if (compare)
+                {
+                    var ratio = o is not null && t is not null ? (t.MedianMs / o.MedianMs).ToString("F2") : "–";
+                    Console.WriteLine($"| {name} | {ourMs} | {(t is null ? "n/a" : Ms(t.MedianMs))} | {ratio} |");
+                }
+                else Console.WriteLine($"| {name} | {ourMs} | {(o is null ? "n/a" : (o.AllocatedBytes / 1048576.0).ToString("F1"))} |");
+            }
+            if (compare) Console.WriteLine("\nratio = datascript ms / datsync ms (above 1: Datsync is faster).");
+
+            if (ourMemory is not null)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"| memory ({ourMemory.Datoms:N0} datoms, bulk load) | retained MB | bytes/datom |");
+                Console.WriteLine("|---|---:|---:|");
+                Console.WriteLine($"| datsync (Db.FromDatoms) | {ourMemory.Retained / 1048576.0:F1} | {ourMemory.BytesPerDatom:F1} |");
+                if (theirs?.Memory is { } tm)
+                    Console.WriteLine($"| datascript (d.init_db) | {tm.Retained / 1048576.0:F1} | {tm.BytesPerDatom:F1} |");
+            }
+
+            if (failures.Count > 0)
+            {
+                Console.Error.WriteLine();
+                Console.Error.WriteLine("EQUIVALENCE CHECK FAILED: the two sides did not do the same work:");
+                foreach (var f in failures) Console.Error.WriteLine("  " + f);
+                return 1;
+            }
+            return 0;
+        }
+
+        private static string Ms(double ms) => ms >= 100 ? ms.ToString("F0") : ms >= 1 ? ms.ToString("F1") : ms.ToString("F3");
+    }
+}
