@@ -6,6 +6,8 @@ namespace Datsync.Core;
 public sealed class Keyword : IComparable<Keyword>, IComparable
 {
     private static readonly ConcurrentDictionary<string, Keyword> Table = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Keyword>.AlternateLookup<ReadOnlySpan<char>> SpanTable =
+        Table.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>Namespace part (before the slash), or null.</summary>
     public string? Namespace { get; }
@@ -43,6 +45,16 @@ public sealed class Keyword : IComparable<Keyword>, IComparable
         if (fullName.Length > 0 && fullName[0] == ':') fullName = fullName[1..];
         if (fullName.Length == 0) throw new ArgumentException("a keyword needs a name", nameof(fullName));
         return Table.TryGetValue(fullName, out var k) ? k : Table.GetOrAdd(fullName, static n => new Keyword(n));
+    }
+
+    /// <summary>
+    /// The keyword for a full name given as characters, without the leading colon. Looks the name up
+    /// without allocating when the keyword already exists (used by the EDN reader).
+    /// </summary>
+    internal static Keyword InternChars(ReadOnlySpan<char> fullName)
+    {
+        if (SpanTable.TryGetValue(fullName, out var k)) return k;
+        return Intern(fullName.ToString());
     }
 
     /// <summary>True for the reverse-reference form <c>:ns/_name</c>.</summary>
