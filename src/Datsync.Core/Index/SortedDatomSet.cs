@@ -12,6 +12,11 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
 {
     internal const int MaxLen = 64;
     internal const int MinLen = 32;
+    // room a node copied under an edit token keeps for in-place inserts later in the same batch
+    private const int Slack = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Capacity(int len, object? edit) => edit is null ? len : Math.Min(len + Slack, MaxLen + 1);
 
     internal abstract class Node
     {
@@ -91,14 +96,14 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     /// <summary>The set with the datom added (this set when an equal datom is present).</summary>
     public SortedDatomSet<TOrder> Add(Datom d, object? edit = null)
     {
-        if (Root is null) return new SortedDatomSet<TOrder>(new Leaf(edit is null ? [d] : NewKeys(d), 1, edit), 1);
+        if (Root is null) return new SortedDatomSet<TOrder>(new Leaf(NewKeys(d, edit), 1, edit), 1);
         var changed = false;
         var r = Insert(Root, d, edit, ref changed, out var split);
         if (!changed) return this;
         Node root = r;
         if (split is not null)
         {
-            var keys = new Datom[edit is null ? 2 : MaxLen];
+            var keys = new Datom[Capacity(2, edit)];
             keys[0] = r.MaxKey; keys[1] = split.MaxKey;
             var children = new Node[keys.Length];
             children[0] = r; children[1] = split;
@@ -107,7 +112,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
         return new SortedDatomSet<TOrder>(root, Count + 1);
     }
 
-    private static Datom[] NewKeys(Datom d) { var k = new Datom[MaxLen]; k[0] = d; return k; }
+    private static Datom[] NewKeys(Datom d, object? edit) { var k = new Datom[Capacity(1, edit)]; k[0] = d; return k; }
 
     private static Node Insert(Node node, Datom d, object? edit, ref bool changed, out Node? split)
     {
@@ -145,7 +150,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     private static Branch Editable(Branch b, object? edit)
     {
         if (IsEditable(b, edit)) return b;
-        var cap = edit is null ? b.Len : MaxLen + 1;
+        var cap = Capacity(b.Len, edit);
         var keys = new Datom[cap];
         var children = new Node[cap];
         Array.Copy(b.Keys, keys, b.Len);
@@ -173,7 +178,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
                 node.Len = len;
                 return node;
             }
-            var cap = edit is null ? len : MaxLen + 1;
+            var cap = Capacity(len, edit);
             var keys = new Datom[cap];
             Array.Copy(node.Keys, 0, keys, 0, i);
             keys[i] = key;
@@ -192,8 +197,8 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
         Array.Copy(node.Keys, i, all, i + 1, node.Len - i);
         var leftLen = len / 2;
         var rightLen = len - leftLen;
-        var lcap = edit is null ? leftLen : MaxLen + 1;
-        var rcap = edit is null ? rightLen : MaxLen + 1;
+        var lcap = Capacity(leftLen, edit);
+        var rcap = Capacity(rightLen, edit);
         var lk = new Datom[lcap];
         var rk = new Datom[rcap];
         Array.Copy(all, 0, lk, 0, leftLen);
@@ -244,7 +249,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
                 leaf.Keys[leaf.Len] = null!;
                 return leaf;
             }
-            var cap = edit is null ? leaf.Len - 1 : MaxLen + 1;
+            var cap = Capacity(leaf.Len - 1, edit);
             var keys = new Datom[cap];
             Array.Copy(leaf.Keys, 0, keys, 0, i);
             Array.Copy(leaf.Keys, i + 1, keys, i, leaf.Len - i - 1);
@@ -314,7 +319,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
 
     private static Node Make(Datom[] keys, Node[]? children, int from, int len, object? edit)
     {
-        var cap = edit is null ? len : MaxLen + 1;
+        var cap = Capacity(len, edit);
         var k = new Datom[cap];
         Array.Copy(keys, from, k, 0, len);
         if (children is null) return new Leaf(k, len, edit);
@@ -406,8 +411,16 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     /// <summary>The first datom >= probe, or null.</summary>
     public Datom? First(Datom probe)
     {
-        foreach (var d in Slice(probe, null)) return d;
-        return null;
+        var node = Root;
+        if (node is null) return null;
+        while (node is Branch b)
+        {
+            var i = LowerBound(b.Keys, b.Len, probe);
+            if (i == b.Len) return null; // every key is smaller: the greatest key of the last child is < probe
+            node = b.Children[i];
+        }
+        var j = LowerBound(node.Keys, node.Len, probe);
+        return j < node.Len ? node.Keys[j] : null;
     }
 
     public IEnumerator<Datom> GetEnumerator() => Slice(null, null).GetEnumerator();

@@ -385,13 +385,14 @@ internal sealed class Transaction
     private TxReport Commit(DateTime? txInstant)
     {
         var schema = _db.Schema;
-        var asserts = new List<(Fact f, object? form)>(_ops.Count + 1);
-        var retracts = new List<(Fact f, object? form)>();
+        var asserts = new List<(Fact f, object? form, int at)>(_ops.Count + 1);
+        List<(Fact f, object? form, int at)>? retracts = null;
         var explicitInstant = false;
         long explicitTicks = 0;
 
-        foreach (var op in _ops)
+        for (var at = 0; at < _ops.Count; at++)
         {
+            var op = _ops[at];
             var e = op.E.Value;
             switch (op.Kind)
             {
@@ -399,98 +400,157 @@ internal sealed class Transaction
                 {
                     var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
                     if (e == _txId && op.A!.Id == BuiltIns.TxInstantId) { explicitInstant = true; explicitTicks = n; }
-                    asserts.Add((new Fact(e, op.A!.Id, n, op.O), op.Form));
+                    asserts.Add((new Fact(e, op.A!.Id, n, op.O), op.Form, at));
                     break;
                 }
                 case OpKind.Retract:
                 {
                     if (op.E.Temp is not null || op.VTemp is not null)
                         throw new TxException(TxErrors.TempidNotAnEntity, $"a retraction cannot name a tempid: {Show(op.Form)}");
-                    retracts.Add((new Fact(e, op.A!.Id, op.N, op.O), op.Form));
+                    (retracts ??= new()).Add((new Fact(e, op.A!.Id, op.N, op.O), op.Form, at));
                     break;
                 }
                 case OpKind.Cas:
                 {
                     if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{Cas} cannot name a tempid: {Show(op.Form)}");
                     var a = op.A!;
-                    var cur = _db.Eavt.First(Db.Probe(e, a.Id, 0, ScalarTag.Min));
-                    var has = cur is not null && cur.E == e && cur.A == a.Id;
-                    var ok = op.HasOld ? has && Encoded.ValueEquals(cur!.N, cur.O, op.OldN, op.OldO) : !has;
+                    var cur = Current(e, a.Id);
+                    var ok = op.HasOld ? cur is not null && Encoded.ValueEquals(cur.N, cur.O, op.OldN, op.OldO) : cur is null;
                     if (!ok)
-                        throw new TxException(TxErrors.CasFailed, $"compare failed: {a.Ident} of {e} is {(has ? Show(cur!.V) : "nil")}, expected {(op.HasOld ? Show(Encoded.Decode(op.OldN, op.OldO)) : "nil")}: {Show(op.Form)}");
+                        throw new TxException(TxErrors.CasFailed, $"compare failed: {a.Ident} of {e} is {(cur is not null ? Show(cur.V) : "nil")}, expected {(op.HasOld ? Show(Encoded.Decode(op.OldN, op.OldO)) : "nil")}: {Show(op.Form)}");
                     var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
-                    asserts.Add((new Fact(e, a.Id, n, op.O), op.Form));
+                    asserts.Add((new Fact(e, a.Id, n, op.O), op.Form, at));
                     break;
                 }
                 case OpKind.RetractEntity:
                     if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{RetractEntity} cannot name a tempid: {Show(op.Form)}");
-                    foreach (var d in EntityClosure(e)) retracts.Add((new Fact(d.E, d.A, d.N, d.O), op.Form));
+                    retracts ??= new();
+                    foreach (var d in EntityClosure(e)) retracts.Add((new Fact(d.E, d.A, d.N, d.O), op.Form, at));
                     break;
             }
         }
 
         var ticks = explicitInstant ? explicitTicks : Math.Max((txInstant ?? DateTime.UtcNow).ToUniversalTime().Ticks, _db.LastTxTicks);
-        if (!explicitInstant) asserts.Insert(0, (new Fact(_txId, BuiltIns.TxInstantId, ticks, ScalarTag.Instant), null));
+        if (!explicitInstant) asserts.Insert(0, (new Fact(_txId, BuiltIns.TxInstantId, ticks, ScalarTag.Instant), null, -1));
 
-        var txData = new List<Datom>(asserts.Count + retracts.Count + 4);
-        var retractSet = new HashSet<Fact>();
-        foreach (var (f, _) in retracts)
-        {
-            if (!retractSet.Add(f)) continue;
-            var held = _db.Eavt.Find(Db.Probe(f.E, f.A, f.N, f.O));
-            if (held is not null) txData.Add(held.WithAdded(false, _t));
-        }
+        var txData = new List<Datom>(asserts.Count + (retracts?.Count ?? 0) + 2);
+        var retracted = new FactSet(retracts?.Count ?? 0);
+        if (retracts is not null)
+            foreach (var (f, _, _) in retracts)
+            {
+                if (!retracted.Add(f)) continue;
+                var held = IsNew(f.E) ? null : _db.Eavt.Find(Db.Probe(f.E, f.A, f.N, f.O));
+                if (held is not null) txData.Add(held.WithAdded(false, _t));
+            }
 
-        // assertions: dedupe, detect conflicts, drop redundant, replace cardinality-one values
-        var seen = asserts.Count > 1 ? new Dictionary<Fact, object?>(asserts.Count) : null;
-        var cardOne = asserts.Count > 1 ? new Dictionary<(long, int), (Fact f, object? form)>() : null;
-        Dictionary<(int, long, object?), (long e, object? form)>? uniques = null;
-        List<(Fact f, object? form, Attribute a)>? checkUnique = null;
-        foreach (var (f, form) in asserts)
+        // assertions: dedupe, detect conflicts, drop redundant ones, replace cardinality-one values
+        var seen = new FactSet(asserts.Count);
+        Dictionary<(long, int), (Fact f, object? form)>? cardOne = null;
+        List<(Fact f, object? form, int at, Attribute a)>? checkUnique = null;
+        List<(Fact f, int at)>? replaced = null;
+        (long e, int a, Fact f, object? form) lastOne = default;
+        var ones = 0;
+        foreach (var (f, form, at) in asserts)
         {
-            if (seen is not null && !seen.TryAdd(f, form)) continue;
+            if (!seen.Add(f)) continue;
             var a = schema[f.A]!;
-            if (retractSet.Contains(f))
+            if (retracted.Contains(f))
                 throw new TxException(TxErrors.DatomsConflict, $"{FactText(f)} is both asserted and retracted: {Show(form)}");
             if (!a.IsMany)
             {
-                if (cardOne is not null)
+                // two values for one cardinality-one attribute of one entity conflict
+                (long, int, Fact, object?)? prev = null;
+                if (ones == 1 && lastOne.e == f.E && lastOne.a == f.A) prev = lastOne;
+                else if (cardOne is not null && cardOne.TryGetValue((f.E, f.A), out var p)) prev = (f.E, f.A, p.f, p.form);
+                if (prev is { } pv)
+                    throw new TxException(TxErrors.DatomsConflict, $"two values for cardinality-one {a.Ident} of {f.E} in one transaction: {Show(Encoded.Decode(pv.Item3.N, pv.Item3.O))} and {Show(Encoded.Decode(f.N, f.O))} ({Show(pv.Item4)} and {Show(form)})");
+                if (ones == 0) lastOne = (f.E, f.A, f, form);
+                else
                 {
-                    if (cardOne.TryGetValue((f.E, f.A), out var prev))
-                        throw new TxException(TxErrors.DatomsConflict, $"two values for cardinality-one {a.Ident} of {f.E} in one transaction: {Show(Encoded.Decode(prev.f.N, prev.f.O))} and {Show(Encoded.Decode(f.N, f.O))} ({Show(prev.form)} and {Show(form)})");
+                    if (cardOne is null) { cardOne = new(); cardOne[(lastOne.e, lastOne.a)] = (lastOne.f, lastOne.form); }
                     cardOne[(f.E, f.A)] = (f, form);
                 }
+                ones++;
             }
-            if (a.Unique != Uniqueness.None)
+            if (a.Unique != Uniqueness.None) (checkUnique ??= new()).Add((f, form, at, a));
+            if (IsNew(f.E))
             {
-                var key = (f.A, f.O is null || f.O is ScalarTag ? f.N : 0, f.O);
-                uniques ??= new();
-                if (uniques.TryGetValue(key, out var other) && other.e != f.E)
-                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} asserted for both {other.e} and {f.E}: {Show(form)}");
-                uniques[key] = (f.E, form);
-                (checkUnique ??= new()).Add((f, form, a));
+                txData.Add(new Datom(f.E, f.A, f.N, f.O, _t, true));
+                continue;
             }
             if (_db.Eavt.Contains(Db.Probe(f.E, f.A, f.N, f.O))) continue; // redundant
-            if (!a.IsMany)
+            if (!a.IsMany && Current(f.E, f.A) is { } cur)
             {
-                var cur = _db.Eavt.First(Db.Probe(f.E, f.A, 0, ScalarTag.Min));
-                if (cur is not null && cur.E == f.E && cur.A == f.A)
-                {
-                    var cf = new Fact(cur.E, cur.A, cur.N, cur.O);
-                    if (retractSet.Add(cf)) txData.Add(cur.WithAdded(false, _t));
-                }
+                var old = new Fact(cur.E, cur.A, cur.N, cur.O);
+                if (retracted.Add(old)) txData.Add(cur.WithAdded(false, _t));
+                if (a.Unique != Uniqueness.None) (replaced ??= new()).Add((old, at));
             }
             txData.Add(new Datom(f.E, f.A, f.N, f.O, _t, true));
         }
-        // a unique value may move to another entity when its holder gives it up in this transaction
-        if (checkUnique is not null)
-            foreach (var (f, form, a) in checkUnique)
-            {
-                var holder = _db.LookupUnique(a, f.N, f.O);
-                if (holder is { } h && h != f.E && !retractSet.Contains(new Fact(h, f.A, f.N, f.O)))
-                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} is already held by entity {h}: {Show(form)}");
-            }
+        if (checkUnique is not null) CheckUnique(checkUnique, retracts, replaced);
         return Apply(txData, ticks);
+    }
+
+    /// <summary>A unique value may be held by one entity only. Its holder gives it up for another entity in the same
+    /// transaction only by a form that comes earlier: a retraction, or a new value of a cardinality-one attribute.</summary>
+    private void CheckUnique(List<(Fact f, object? form, int at, Attribute a)> facts, List<(Fact f, object? form, int at)>? retracts, List<(Fact f, int at)>? replaced)
+    {
+        Dictionary<(int, long, object?), long>? inTx = facts.Count > 1 ? new() : null;
+        foreach (var (f, form, at, a) in facts)
+        {
+            if (inTx is not null)
+            {
+                var key = (f.A, f.O is null || f.O is ScalarTag ? f.N : 0, f.O);
+                if (inTx.TryGetValue(key, out var other) && other != f.E)
+                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} asserted for both {other} and {f.E}: {Show(form)}");
+                inTx[key] = f.E;
+            }
+            var holder = _db.LookupUnique(a, f.N, f.O);
+            if (holder is not { } h || h == f.E) continue;
+            var held = new Fact(h, f.A, f.N, f.O);
+            var freed = false;
+            if (retracts is not null) foreach (var r in retracts) if (r.at < at && r.f.Equals(held)) { freed = true; break; }
+            if (!freed && replaced is not null) foreach (var r in replaced) if (r.at < at && r.f.Equals(held)) { freed = true; break; }
+            if (!freed)
+                throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} is already held by entity {h}: {Show(form)}");
+        }
+    }
+
+    /// <summary>True for an entity this transaction creates: it has no datoms in the database before.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool IsNew(long e) => e == _txId || (e > _db.MaxEntityId && e < EntityIds.TxBase);
+
+    /// <summary>The current datom of a cardinality-one attribute of an entity, or null.</summary>
+    private Datom? Current(long e, int a)
+    {
+        if (IsNew(e)) return null;
+        var d = _db.Eavt.First(Db.Probe(e, a, 0, ScalarTag.Min));
+        return d is not null && d.E == e && d.A == a ? d : null;
+    }
+
+    /// <summary>A set of facts in insertion order: a list scan while small, hashed once it grows.</summary>
+    private sealed class FactSet(int capacity)
+    {
+        private readonly List<Fact> _items = new(Math.Max(capacity, 4));
+        private HashSet<Fact>? _hash;
+
+        public int Count => _items.Count;
+
+        public bool Add(Fact f)
+        {
+            if (Contains(f)) return false;
+            _items.Add(f);
+            if (_hash is not null) _hash.Add(f);
+            else if (_items.Count > 8) _hash = new HashSet<Fact>(_items);
+            return true;
+        }
+
+        public bool Contains(Fact f)
+        {
+            if (_hash is not null) return _hash.Contains(f);
+            foreach (var x in _items) if (x.Equals(f)) return true;
+            return false;
+        }
     }
 
     private static string FactText(Fact f) => $"[{f.E} {f.A} {Show(Encoded.Decode(f.N, f.O))}]";
@@ -523,7 +583,7 @@ internal sealed class Transaction
     private TxReport Apply(List<Datom> txData, long ticks)
     {
         var schema = _db.Schema;
-        var edit = txData.Count > 32 ? new object() : null;
+        var edit = new object();
         var eavt = _db.Eavt; var aevt = _db.Aevt; var avet = _db.Avet; var vaet = _db.Vaet;
         var schemaTouched = false;
         foreach (var d in txData)

@@ -59,5 +59,5 @@ public sealed class Datom : IEquatable<Datom>
     public override int GetHashCode() => HashCode.Combine(E, A, Encoded.ValueHash(N, O), _t);
 
     public override string ToString() =>
-        $"#datom [{E} {A} {V} {Tx} {(Added ? "true" : "false")}]";
+        $"#datom [{E} {A} {EdnPrinter.Print(V)} {Tx} {(Added ? "true" : "false")}]";
 }

@@ -6,7 +6,7 @@ namespace Datsync.Core.Tests.Semantics;
 /// <summary>semantics.md, "Effects".</summary>
 public class EffectTests
 {
-    private readonly Db _db = TestDb.Schema.With("""
+    private readonly Db _db = TestDb.Schema.After("""
         [{:db/id "a" :person/email "a@x" :person/name "A" :person/age 30 :person/aliases ["x"]
           :person/address {:address/street "Main"} :person/pets [{:pet/name "Rex"}]}
          {:db/id "b" :person/email "b@x" :person/name "B" :person/friends ["a"] :person/spouse "a"}]
@@ -102,8 +102,8 @@ public class EffectTests
         for (var i = 0; i < 5; i++)
         {
             var t = db.BasisT;
-            try { db.With("""[[:db/add [:person/email "zz@x"] :person/age 1]]"""); } catch (TxException) { }
-            db = db.With($$"""[{:person/name "n{{i}}"}]""");
+            try { db.After("""[[:db/add [:person/email "zz@x"] :person/age 1]]"""); } catch (TxException) { }
+            db = db.After($$"""[{:person/name "n{{i}}"}]""");
             Assert.Equal(t + 1, db.BasisT);
         }
     }
@@ -111,14 +111,14 @@ public class EffectTests
     [Fact]
     public void Cas_swaps_when_the_current_value_matches()
     {
-        var db = _db.With("""[[:db/cas [:person/email "a@x"] :person/age 30 31]]""");
+        var db = _db.After("""[[:db/cas [:person/email "a@x"] :person/age 30 31]]""");
         Assert.Equal(31L, db.Value(A, ":person/age"));
     }
 
     [Fact]
     public void Cas_with_nil_old_value_asserts_only_when_there_is_no_value()
     {
-        var db = _db.With("""[[:db/cas [:person/email "b@x"] :person/age nil 7]]""");
+        var db = _db.After("""[[:db/cas [:person/email "b@x"] :person/age nil 7]]""");
         Assert.Equal(7L, db.Value(B, ":person/age"));
         db.Rejects("""[[:db/cas [:person/email "b@x"] :person/age nil 8]]""", ":db.error/cas-failed");
     }
@@ -140,11 +140,23 @@ public class EffectTests
     }
 
     [Fact]
-    public void A_unique_value_may_move_to_another_entity_in_the_transaction_that_frees_it()
+    public void A_unique_value_moves_to_another_entity_when_an_earlier_form_frees_it()
     {
-        var db = _db.With("""[[:db/add [:person/email "a@x"] :person/ssn "1"] [:db/add [:person/email "b@x"] :person/ssn "2"]]""");
-        var swapped = db.With("""[[:db/add [:person/email "a@x"] :person/ssn "2"] [:db/add [:person/email "b@x"] :person/ssn "1"]]""");
-        Assert.Equal("2", swapped.Value(A, ":person/ssn"));
-        Assert.Equal("1", swapped.Value(B, ":person/ssn"));
+        var db = _db.After("""[[:db/add [:person/email "a@x"] :person/ssn "1"] [:db/add [:person/email "b@x"] :person/ssn "2"]]""");
+        var retracted = db.After("""[[:db/retract [:person/email "a@x"] :person/ssn "1"] [:db/add [:person/email "b@x"] :person/ssn "1"]]""");
+        Assert.Null(retracted.Value(A, ":person/ssn"));
+        Assert.Equal("1", retracted.Value(B, ":person/ssn"));
+        var replaced = db.After("""[[:db/add [:person/email "a@x"] :person/ssn "3"] [:db/add [:person/email "b@x"] :person/ssn "1"]]""");
+        Assert.Equal("3", replaced.Value(A, ":person/ssn"));
+        Assert.Equal("1", replaced.Value(B, ":person/ssn"));
+    }
+
+    [Fact]
+    public void A_unique_value_freed_only_by_a_later_form_is_still_held()
+    {
+        var db = _db.After("""[[:db/add [:person/email "a@x"] :person/ssn "1"] [:db/add [:person/email "b@x"] :person/ssn "2"]]""");
+        var ex = db.Rejects("""[[:db/add [:person/email "b@x"] :person/ssn "1"] [:db/add [:person/email "a@x"] :person/ssn "3"]]""", ":db.error/unique-conflict");
+        Assert.Contains(":person/ssn", ex.Message);
+        db.Rejects("""[[:db/add [:person/email "b@x"] :person/ssn "1"] [:db/retract [:person/email "a@x"] :person/ssn "1"]]""", ":db.error/unique-conflict");
     }
 }

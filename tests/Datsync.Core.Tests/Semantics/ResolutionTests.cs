@@ -6,7 +6,7 @@ namespace Datsync.Core.Tests.Semantics;
 /// <summary>semantics.md, "Resolution".</summary>
 public class ResolutionTests
 {
-    private readonly Db _db = TestDb.Schema.With("""[{:person/email "a@x" :person/name "A"} {:person/email "b@x" :person/name "B"}]""");
+    private readonly Db _db = TestDb.Schema.After("""[{:person/email "a@x" :person/name "A"} {:person/email "b@x" :person/name "B"}]""");
 
     [Fact]
     public void Lookup_refs_resolve_against_the_database_before_the_transaction()
@@ -45,7 +45,7 @@ public class ResolutionTests
     public void A_map_without_db_id_upserts_on_its_identity_value()
     {
         var a = _db.Id(":person/email", "a@x");
-        var db = _db.With("""[{:person/email "a@x" :person/name "A2"}]""");
+        var db = _db.After("""[{:person/email "a@x" :person/name "A2"}]""");
         Assert.Equal("A2", db.Value(a, ":person/name"));
         Assert.Equal(_db.Count + 1, db.Count); // the name is replaced; only the transaction's :db/txInstant is new
     }
@@ -68,7 +68,7 @@ public class ResolutionTests
     [Fact]
     public void Unique_value_never_upserts()
     {
-        var db = _db.With("""[[:db/add [:person/email "a@x"] :person/ssn "123"]]""");
+        var db = _db.After("""[[:db/add [:person/email "a@x"] :person/ssn "123"]]""");
         var ex = db.Rejects("""[{:person/ssn "123" :person/name "someone else"}]""", ":db.error/unique-conflict");
         Assert.Contains("123", ex.Message);
     }
@@ -99,7 +99,7 @@ public class ResolutionTests
     {
         var r = _db.Tx("""[{:db/id "n" :person/name "N"}]""");
         Assert.Equal(_db.MaxEntityId + 1, r.Tempids["n"]);
-        var gone = r.DbAfter.With($"""[[:db/retractEntity {r.Tempids["n"]}]]""");
+        var gone = r.DbAfter.After($"""[[:db/retractEntity {r.Tempids["n"]}]]""");
         var r2 = gone.Tx("""[{:db/id "m" :person/name "M"}]""");
         Assert.Equal(_db.MaxEntityId + 2, r2.Tempids["m"]);
     }

@@ -39,7 +39,7 @@ public static class TestDb
 
     public static TxReport Tx(this Db db, string edn) => db.Transact(Forms(edn));
 
-    public static Db With(this Db db, string edn) => db.Transact(Forms(edn)).DbAfter;
+    public static Db After(this Db db, string edn) => db.Transact(Forms(edn)).DbAfter;
 
     /// <summary>Asserts the transaction is rejected with the category, and returns the exception.</summary>
     public static TxException Rejects(this Db db, string edn, string category)

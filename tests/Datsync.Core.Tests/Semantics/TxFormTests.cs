@@ -20,7 +20,7 @@ public class TxFormTests
     [Fact]
     public void Retract_removes_a_held_datom()
     {
-        var db = _db.With("""[{:person/email "a@x" :person/aliases ["x" "y"]}]""");
+        var db = _db.After("""[{:person/email "a@x" :person/aliases ["x" "y"]}]""");
         var e = db.Id(":person/email", "a@x");
         var r = db.Tx($"""[[:db/retract {e} :person/aliases "x"]]""");
         Assert.Equal(new object[] { "y" }, r.DbAfter.Values(e, ":person/aliases"));
@@ -30,11 +30,11 @@ public class TxFormTests
     [Fact]
     public void The_fn_aliases_behave_like_the_db_forms()
     {
-        var db = _db.With("""[{:person/email "a@x" :person/age 3}]""");
+        var db = _db.After("""[{:person/email "a@x" :person/age 3}]""");
         var e = db.Id(":person/email", "a@x");
-        var db2 = db.With($"""[[:db.fn/cas {e} :person/age 3 4]]""");
+        var db2 = db.After($"""[[:db.fn/cas {e} :person/age 3 4]]""");
         Assert.Equal(4L, db2.Value(e, ":person/age"));
-        var db3 = db2.With($"""[[:db.fn/retractEntity {e}]]""");
+        var db3 = db2.After($"""[[:db.fn/retractEntity {e}]]""");
         Assert.Empty(db3.Datoms(IndexType.Eavt, e));
     }
 
@@ -85,7 +85,7 @@ public class TxFormTests
     [Fact]
     public void A_reverse_ref_in_a_map_asserts_the_ref_from_the_other_entity()
     {
-        var db = _db.With("""[{:person/email "owner@x"}]""");
+        var db = _db.After("""[{:person/email "owner@x"}]""");
         var owner = db.Id(":person/email", "owner@x");
         var r = db.Tx("""[{:db/id "f" :person/name "Friend" :person/_friends [[:person/email "owner@x"]]}]""");
         Assert.Equal(new object[] { r.Tempids["f"] }, r.DbAfter.Values(owner, ":person/friends"));
@@ -94,7 +94,7 @@ public class TxFormTests
     [Fact]
     public void Entities_can_be_named_by_id_lookup_ref_ident_tempid_string_and_negative_number()
     {
-        var db = _db.With("""[{:person/email "a@x"}]""");
+        var db = _db.After("""[{:person/email "a@x"}]""");
         var a = db.Id(":person/email", "a@x");
         var r = db.Tx($"""
             [[:db/add {a} :person/age 1]
@@ -121,7 +121,7 @@ public class TxFormTests
     [Fact]
     public void A_ref_value_may_be_any_entity_identifier()
     {
-        var db = _db.With("""[{:person/email "a@x"} {:person/email "b@x"}]""");
+        var db = _db.After("""[{:person/email "a@x"} {:person/email "b@x"}]""");
         var a = db.Id(":person/email", "a@x");
         var b = db.Id(":person/email", "b@x");
         var r = db.Tx($"""

@@ -67,7 +67,7 @@ public class ValueTypeTests
     [Fact]
     public void Values_of_an_indexed_attribute_are_ordered_numerically_in_avet()
     {
-        var db = _db.With("""[{:v/long 10} {:v/long -3} {:v/long 7}]""");
+        var db = _db.After("""[{:v/long 10} {:v/long -3} {:v/long 7}]""");
         Assert.Equal(new object[] { -3L, 7L, 10L }, db.Datoms(IndexType.Avet, K(":v/long")).Select(d => d.V));
         Assert.Equal(new object[] { 7L }, db.IndexRange(K(":v/long"), 0L, 10L).Select(d => d.V));
     }
@@ -75,7 +75,7 @@ public class ValueTypeTests
     [Fact]
     public void Doubles_are_ordered_numerically_including_negatives()
     {
-        var db = _db.With("""[{:v/double 1.5} {:v/double -2.5} {:v/double -0.5} {:v/double 0.0}]""");
+        var db = _db.After("""[{:v/double 1.5} {:v/double -2.5} {:v/double -0.5} {:v/double 0.0}]""");
         Assert.Equal(new object[] { -2.5, -0.5, 0.0, 1.5 }, db.IndexRange(K(":v/double"), null, null).Select(d => d.V));
     }
 }
