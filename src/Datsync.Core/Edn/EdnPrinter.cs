@@ -222,7 +222,7 @@ public static class EdnPrinter
         var entries = map.AsSpan();
         for (var i = 0; i < entries.Length; i++)
         {
-            if (i > 0) o.Append(", ");
+            if (i > 0) o.Append(' ');
             Write(o, entries[i].Key);
             o.Append(' ');
             Write(o, entries[i].Value);
@@ -240,7 +240,7 @@ public static class EdnPrinter
         {
             while (e.MoveNext())
             {
-                if (!first) o.Append(", ");
+                if (!first) o.Append(' ');
                 first = false;
                 Write(o, e.Key);
                 o.Append(' ');
@@ -261,7 +261,7 @@ public static class EdnPrinter
         var first = true;
         foreach (var item in pairs)
         {
-            if (!first) o.Append(", ");
+            if (!first) o.Append(' ');
             first = false;
             if (item is null || !PairAccess.TryGetPair(item, out var key, out var value))
             {

@@ -193,7 +193,7 @@ public class EdnPrinterTests
         var b = Keyword.Intern("b");
         Assert.Equal("[1 :a \"s\"]", P(new EdnVector(1L, a, "s")));
         Assert.Equal("(1 2)", P(new EdnList(1L, 2L)));
-        Assert.Equal("{:a 1, :b [2]}", P(EdnMap.Of(a, 1L, b, new EdnVector(2L))));
+        Assert.Equal("{:a 1 :b [2]}", P(EdnMap.Of(a, 1L, b, new EdnVector(2L))));
         Assert.Equal("#{1 2}", P(new EdnSet(1L, 2L)));
         Assert.Equal("[]", P(EdnVector.Empty));
         Assert.Equal("()", P(EdnList.Empty));
@@ -218,7 +218,7 @@ public class EdnPrinterTests
     [Fact]
     public void Plain_dotnet_dictionaries_print_as_maps()
     {
-        Assert.Equal("{\"a\" 1, \"b\" 2}", P(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 }));
+        Assert.Equal("{\"a\" 1 \"b\" 2}", P(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 }));
         Assert.Equal("{:x [1 2]}", P(new SortedDictionary<Keyword, int[]> { [Keyword.Intern("x")] = new[] { 1, 2 } }));
         Assert.Equal("{1 \"one\"}", P(new Hashtable { [1] = "one" }));
         Assert.Equal("{\"k\" true}", P(new OnlyReadOnlyDictionary()));

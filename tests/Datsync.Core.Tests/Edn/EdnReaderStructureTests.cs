@@ -198,7 +198,7 @@ public class EdnReaderStructureTests
     public void Duplicate_set_elements_are_rejected()
     {
         Assert.Contains("duplicate set element 1", Fails("#{1 2 1}").Message);
-        Assert.Equal("duplicate set element {:b 2, :a 1}", Fails("#{{:a 1 :b 2} {:b 2 :a 1}}").Reason);
+        Assert.Equal("duplicate set element {:b 2 :a 1}", Fails("#{{:a 1 :b 2} {:b 2 :a 1}}").Reason);
         var many = string.Join(' ', Enumerable.Range(0, 20));
         Assert.Equal(20, Assert.IsType<EdnSet>(R("#{" + many + "}")).Count);
         Assert.Contains("duplicate set element 7", Fails("#{" + many + " 7}").Message);
