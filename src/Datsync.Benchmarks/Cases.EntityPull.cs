@@ -1,4 +1,3 @@
-#if HAS_PULL
 using System.Collections;
 using Datsync.Core;
 
@@ -6,8 +5,7 @@ namespace Datsync.Benchmarks;
 
 /// <summary>
 /// The cases that need the Entity and Pull APIs (<c>Entity? Db.Entity(object eid)</c>, <c>object? Entity[Keyword]</c>,
-/// <c>long Entity.Id</c>, <c>IReadOnlyDictionary&lt;Keyword, object?&gt;? Db.Pull(object pattern, object eid)</c>).
-/// Compiled only with HAS_PULL (build with -p:HasPull=true).
+/// <c>long Entity.Id</c>, <c>IReadOnlyDictionary&lt;object, object?&gt;? Db.Pull(object pattern, object eid)</c>).
 /// </summary>
 internal static partial class Cases
 {
@@ -108,13 +106,14 @@ internal static partial class Cases
     {
         var db = FullDb;
         var eids = Eids.Select(e => (object)e).ToArray();
-        object pattern = new object?[] { Id, Name, LastName, Age, Salary };
+        // parsed once, as DataScript's pull_many parses its pattern once
+        var pattern = PullPattern.Parse(new object?[] { Id, Name, LastName, Age, Salary });
         return new Prepared(() =>
         {
             long values = 0, ageSum = 0;
-            foreach (var eid in eids)
+            foreach (var m in db.PullMany(pattern, eids))
             {
-                var m = db.Pull(pattern, eid) ?? throw new InvalidOperationException($"nothing pulled for {eid}");
+                if (m is null) throw new InvalidOperationException("nothing pulled");
                 values += m.Count;
                 if (m.TryGetValue(Age, out var age) && age is long a) ageSum += a;
             }
@@ -139,19 +138,18 @@ internal static partial class Cases
         return new Prepared(() => db.Pull(pattern, root) ?? throw new InvalidOperationException("nothing pulled"), r =>
         {
             var c = new TreeCount();
-            Count((IReadOnlyDictionary<Keyword, object?>)r, c);
+            Count((IReadOnlyDictionary<object, object?>)r, c);
             return c.ToString();
         });
 
-        static void Count(IReadOnlyDictionary<Keyword, object?> m, TreeCount c)
+        static void Count(IReadOnlyDictionary<object, object?> m, TreeCount c)
         {
             c.Nodes++;
             if (m.TryGetValue(Age, out var age) && age is long a) c.AgeSum += a;
             if (m.TryGetValue(Alias, out var aliases) && aliases is IEnumerable al)
                 foreach (var _ in al) c.Aliases++;
             if (m.TryGetValue(Follows, out var children) && children is IEnumerable ch)
-                foreach (var child in ch) Count((IReadOnlyDictionary<Keyword, object?>)child!, c);
+                foreach (var child in ch) Count((IReadOnlyDictionary<object, object?>)child!, c);
         }
     }
 }
-#endif

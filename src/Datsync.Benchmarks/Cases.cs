@@ -29,7 +29,7 @@ internal static partial class Cases
         "entity", "entity-wide", "pull", "pull-wide",
     ];
 
-    /// <summary>Cases that need the Entity and Pull APIs (compiled only with HAS_PULL).</summary>
+    /// <summary>Cases that need the Entity and Pull APIs.</summary>
     public static readonly string[] EntityPullNames = ["entity", "entity-wide", "pull", "pull-wide"];
 
     /// <summary>What each case's check must report on both engines.</summary>
@@ -123,7 +123,7 @@ internal static partial class Cases
         return list;
     }
 
-    /// <summary>Implemented in Cases.EntityPull.cs when HAS_PULL is defined.</summary>
+    /// <summary>Implemented in Cases.EntityPull.cs.</summary>
     static partial void AddEntityPullCases(Workload w, List<BenchCase> list);
 
     /// <summary>One datom per transaction: [:db/add "p" :id i], then one tx per remaining attribute on the entity id

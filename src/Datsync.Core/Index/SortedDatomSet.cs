@@ -334,7 +334,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     public static SortedDatomSet<TOrder> FromSorted(Datom[] sorted, int count)
     {
         if (count == 0) return Empty;
-        const int fill = 48;
+        const int fill = MaxLen * 3 / 4;
         var level = new List<Node>((count + fill - 1) / fill);
         for (var i = 0; i < count; i += fill)
         {

@@ -478,9 +478,13 @@ internal sealed class Transaction
                 txData.Add(new Datom(f.E, f.A, f.N, f.O, _t, true));
                 continue;
             }
-            if (_db.Eavt.Contains(Db.Probe(f.E, f.A, f.N, f.O))) continue; // redundant
-            if (!a.IsMany && Current(f.E, f.A) is { } cur)
+            if (a.IsMany)
             {
+                if (_db.Eavt.Contains(Db.Probe(f.E, f.A, f.N, f.O))) continue; // redundant
+            }
+            else if (Current(f.E, f.A) is { } cur)
+            {
+                if (Encoded.ValueEquals(cur.N, cur.O, f.N, f.O)) continue; // redundant
                 var old = new Fact(cur.E, cur.A, cur.N, cur.O);
                 if (retracted.Add(old)) txData.Add(cur.WithAdded(false, _t));
                 if (a.Unique != Uniqueness.None) (replaced ??= new()).Add((old, at));
