@@ -36,7 +36,26 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     internal sealed class Branch : Node
     {
         public Node[] Children;
+        // Keys still shared with the branch this one was copied from: copy them before changing one (most writes
+        // change a child but not its greatest key, so a path copy usually copies only the children)
+        public bool KeysShared;
         public Branch(Datom[] keys, Node[] children, int len, object? edit) : base(keys, len, edit) { Children = children; }
+
+        public void OwnKeys()
+        {
+            if (!KeysShared) return;
+            var keys = new Datom[Children.Length];
+            Array.Copy(Keys, keys, Len);
+            Keys = keys;
+            KeysShared = false;
+        }
+
+        public void SetKey(int i, Datom key)
+        {
+            if (ReferenceEquals(Keys[i], key)) return;
+            OwnKeys();
+            Keys[i] = key;
+        }
     }
 
     public static readonly SortedDatomSet<TOrder> Empty = new(null, 0);
@@ -135,12 +154,12 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
             if (ReferenceEquals(nc, child) && ReferenceEquals(b.Keys[idx], nc.MaxKey) && IsEditable(b, edit)) return b;
             var nb = Editable(b, edit);
             nb.Children[idx] = nc;
-            nb.Keys[idx] = nc.MaxKey;
+            nb.SetKey(idx, nc.MaxKey);
             return nb;
         }
         var ed = Editable(b, edit);
         ed.Children[idx] = nc;
-        ed.Keys[idx] = nc.MaxKey;
+        ed.SetKey(idx, nc.MaxKey);
         return InsertAt(ed, idx + 1, childSplit.MaxKey, childSplit, edit, out split);
     }
 
@@ -150,12 +169,9 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     private static Branch Editable(Branch b, object? edit)
     {
         if (IsEditable(b, edit)) return b;
-        var cap = Capacity(b.Len, edit);
-        var keys = new Datom[cap];
-        var children = new Node[cap];
-        Array.Copy(b.Keys, keys, b.Len);
+        var children = new Node[Capacity(b.Len, edit)];
         Array.Copy(b.Children, children, b.Len);
-        return new Branch(keys, children, b.Len, edit);
+        return new Branch(b.Keys, children, b.Len, edit) { KeysShared = true };
     }
 
     /// <summary>Inserts key (and child, for branches) at position i, splitting when the node overflows.</summary>
@@ -166,8 +182,9 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
         var branch = node as Branch;
         if (len <= MaxLen)
         {
-            if (IsEditable(node, edit) && node.Keys.Length >= len)
+            if (IsEditable(node, edit) && (branch is null ? node.Keys.Length : branch.Children.Length) >= len)
             {
+                branch?.OwnKeys();
                 Array.Copy(node.Keys, i, node.Keys, i + 1, node.Len - i);
                 node.Keys[i] = key;
                 if (branch is not null)
@@ -268,7 +285,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
             return nb.Len == 0 ? null : nb;
         }
         nb.Children[idx] = nc;
-        nb.Keys[idx] = nc.MaxKey;
+        nb.SetKey(idx, nc.MaxKey);
         if (nc.Len < MinLen && nb.Len > 1)
         {
             var left = idx > 0 ? idx - 1 : idx;
@@ -279,6 +296,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
 
     private static void RemoveSlot(Branch b, int idx)
     {
+        b.OwnKeys();
         Array.Copy(b.Keys, idx + 1, b.Keys, idx, b.Len - idx - 1);
         Array.Copy(b.Children, idx + 1, b.Children, idx, b.Len - idx - 1);
         b.Len--;
@@ -289,6 +307,7 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     /// <summary>Merges children i and i+1 of an editable branch, or shares their entries evenly when too many.</summary>
     private static void Rebalance(Branch b, int i, object? edit)
     {
+        b.OwnKeys();
         Node l = b.Children[i], r = b.Children[i + 1];
         var total = l.Len + r.Len;
         var keys = new Datom[total];

@@ -6,6 +6,8 @@ public sealed partial class Db
     /// The datoms of an index whose leading components equal the given ones (Datomic's <c>datoms</c>).
     /// Components are, in index order, an entity identifier, an attribute (ident or id), a value and a tx.
     /// AVET on an attribute without <c>:db/index</c> or <c>:db/unique</c> is answered by scanning AEVT.
+    /// A lookup ref as the only component must not be a bare <c>object[]</c> (C# would spread it over the
+    /// components): pass an <see cref="EdnVector"/> or cast it to <c>object</c>.
     /// </summary>
     public IEnumerable<Datom> Datoms(IndexType index, params object?[] components)
     {
