@@ -48,6 +48,19 @@ public sealed partial class Db
     /// </summary>
     public TxReport Transact(IEnumerable<object?> txData, DateTime? txInstant = null) => Transaction.Run(this, txData, txInstant);
 
+    /// <summary>
+    /// Applies the datoms of a transaction that was already validated (a recorded or replicated transaction): no
+    /// resolution or checks, just the indexes and the schema. <paramref name="t"/> must be <see cref="BasisT"/> + 1.
+    /// </summary>
+    public Db ApplyTx(long t, IReadOnlyList<Datom> txData, long maxEntityId)
+    {
+        if (t != BasisT + 1) throw new InvalidOperationException($"transaction t={t} does not follow basis t={BasisT}");
+        var ticks = LastTxTicks;
+        foreach (var d in txData)
+            if (d.Added && d.A == BuiltIns.TxInstantId && EntityIds.IsTx(d.E)) ticks = ((DateTime)d.V).Ticks;
+        return TxApply.Apply(this, txData, t, Math.Max(maxEntityId, MaxEntityId), ticks);
+    }
+
     /// <summary>Runs a transaction written as EDN, e.g. <c>[[:db/add "p" :person/name "Ivan"]]</c>.</summary>
     public TxReport Transact(string txEdn, DateTime? txInstant = null) => Transact(ParseTx(txEdn), txInstant);
 

@@ -586,66 +586,8 @@ internal sealed class Transaction
 
     private TxReport Apply(List<Datom> txData, long ticks)
     {
-        var schema = _db.Schema;
-        var edit = new object();
-        var eavt = _db.Eavt; var aevt = _db.Aevt; var avet = _db.Avet; var vaet = _db.Vaet;
-        var schemaTouched = false;
-        foreach (var d in txData)
-        {
-            var a = schema[d.A]!;
-            if (SchemaRules.IsSchemaAttr(d.A)) schemaTouched = true;
-            if (d.Added)
-            {
-                eavt = eavt.Add(d, edit);
-                aevt = aevt.Add(d, edit);
-                if (a.InAvet) avet = avet.Add(d, edit);
-                if (a.IsRef) vaet = vaet.Add(d, edit);
-            }
-            else
-            {
-                eavt = eavt.Remove(d, edit);
-                aevt = aevt.Remove(d, edit);
-                if (a.InAvet) avet = avet.Remove(d, edit);
-                if (a.IsRef) vaet = vaet.Remove(d, edit);
-            }
-        }
-        var after = new Db(eavt, aevt, avet, vaet, schema, _t, Math.Max(_maxEid, _db.MaxEntityId), ticks);
-        if (schemaTouched) after = ApplySchemaChanges(after, txData);
+        var after = TxApply.Apply(_db, txData, _t, Math.Max(_maxEid, _db.MaxEntityId), ticks);
         return new TxReport(_db, after, txData, Tempids());
-    }
-
-    /// <summary>Derives the new schema from the schema datoms of the touched entities and moves datoms between
-    /// indexes when an attribute starts or stops being indexed.</summary>
-    private Db ApplySchemaChanges(Db after, List<Datom> txData)
-    {
-        var touched = new SortedSet<long>();
-        foreach (var d in txData) if (SchemaRules.IsSchemaAttr(d.A)) touched.Add(d.E);
-        var identChanges = new List<(long, Keyword?, Keyword?)>();
-        var changed = new List<Attribute>();
-        var avet = after.Avet;
-        foreach (var e in touched)
-        {
-            var datoms = after.Eavt.Slice(Db.Probe(e, BuiltIns.IdentId, 0, ScalarTag.Min), Db.Probe(e, BuiltIns.LastSchemaAttrId, 0, ScalarTag.Max)).ToList();
-            var newIdent = datoms.FirstOrDefault(d => d.A == BuiltIns.IdentId)?.O as Keyword;
-            var oldIdent = _db.Schema.IdentOf(e);
-            if (!Equals(newIdent, oldIdent)) identChanges.Add((e, oldIdent, newIdent));
-            var before = e <= int.MaxValue ? _db.Schema[(int)e] : null;
-            var now = SchemaRules.Read(e, datoms);
-            if (before is not null)
-            {
-                if (e <= BuiltIns.TxInstantId) throw new TxException(TxErrors.IncompatibleSchemaChange, $"built-in attribute {before.Ident} cannot be altered");
-                SchemaRules.CheckAlteration(before, now, after);
-            }
-            if (now is null || now == before) continue;
-            changed.Add(now);
-            if (before is not null && before.InAvet == now.InAvet) continue;
-            var edit = new object();
-            foreach (var d in after.Aevt.Slice(Db.Probe(long.MinValue, now.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, now.Id, 0, ScalarTag.Max)))
-                avet = now.InAvet ? avet.Add(d, edit) : avet.Remove(d, edit);
-        }
-        if (identChanges.Count == 0 && changed.Count == 0) return after;
-        var schema = after.Schema.With(identChanges, changed, []);
-        return new Db(after.Eavt, after.Aevt, avet, after.Vaet, schema, after.BasisT, after.MaxEntityId, after.LastTxTicks);
     }
 
     private IReadOnlyDictionary<object, long> Tempids()

@@ -108,6 +108,28 @@ public class DbInvariantTests
         }, iter: 100);
     }
 
+    [Fact]
+    public void Replaying_each_transactions_datoms_gives_the_same_database()
+    {
+        RandomWorkload.Stream.Sample(stream =>
+        {
+            var installed = Db.Empty.Transact(RandomWorkload.Schema);
+            var db = installed.DbAfter;
+            var replica = Db.Empty.ApplyTx(1, installed.TxData, db.MaxEntityId);
+            foreach (var tx in stream)
+            {
+                TxReport r;
+                try { r = db.Transact(RandomWorkload.Forms(tx)); } catch (TxException) { continue; }
+                db = r.DbAfter;
+                replica = replica.ApplyTx(r.T, r.TxData, db.MaxEntityId);
+            }
+            Assert.Equal(Snapshot(db).Select(Fact), Snapshot(replica).Select(Fact));
+            Assert.Equal(db.Avet.Select(Fact), replica.Avet.Select(Fact));
+            Assert.Equal(db.BasisT, replica.BasisT);
+            Assert.Equal(db.Schema.Attributes.OrderBy(a => a.Id), replica.Schema.Attributes.OrderBy(a => a.Id));
+        }, iter: 100);
+    }
+
     private static (long, int, object) Fact(Datom d) => (d.E, d.A, d.V);
 
     private sealed class FactComparer : IEqualityComparer<Datom>

@@ -1,0 +1,52 @@
+namespace Datsync.Core;
+
+/// <summary>One datom of a delta: <c>[op e a v]</c> with the attribute as its ident. Schema datoms (those of
+/// attribute entities) are marked so a replica can apply them before the data.</summary>
+public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool IsSchema)
+{
+    public override string ToString() => $"[{(Added ? ":db/add" : ":db/retract")} {E} {A} {EdnPrinter.Print(V)}]";
+}
+
+/// <summary>What one committed transaction changed, as the log hands it to subscribers.</summary>
+public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDatom> Datoms)
+{
+    /// <summary>
+    /// The delta of transaction t from its datoms. Attribute idents are read from <paramref name="dbAfter"/>, the
+    /// value that contains the transaction; schema datoms come first.
+    /// </summary>
+    public static TxDelta From(Db dbAfter, long t, IReadOnlyList<Datom> txData)
+    {
+        var schema = new List<DeltaDatom>();
+        var data = new List<DeltaDatom>(txData.Count);
+        var instant = DateTime.MinValue;
+        foreach (var d in txData)
+        {
+            var ident = dbAfter.Ident(d.A) ?? throw new InvalidOperationException($"attribute {d.A} has no ident in the database at t={dbAfter.BasisT}");
+            var isSchema = SchemaRules.IsSchemaAttr(d.A) || IsAttributeEntity(dbAfter, d.E);
+            if (d.A == BuiltIns.TxInstantId && EntityIds.IsTx(d.E) && d.Added) instant = (DateTime)d.V;
+            (isSchema ? schema : data).Add(new DeltaDatom(d.Added, d.E, ident, d.V, isSchema));
+        }
+        schema.AddRange(data);
+        return new TxDelta(t, instant, schema);
+    }
+
+    private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;
+
+    /// <summary>The delta as EDN: <c>{:t T :tx-instant #inst "..." :datoms [[:db/add e :a v] ...]}</c>.</summary>
+    public override string ToString()
+    {
+        var w = new StringWriter();
+        w.Write("{:t ");
+        w.Write(T);
+        w.Write(" :tx-instant ");
+        EdnPrinter.Print(TxInstant, w);
+        w.Write(" :datoms [");
+        for (var i = 0; i < Datoms.Count; i++)
+        {
+            if (i > 0) w.Write(' ');
+            w.Write(Datoms[i].ToString());
+        }
+        w.Write("]}");
+        return w.ToString();
+    }
+}
