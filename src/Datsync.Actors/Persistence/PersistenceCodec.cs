@@ -1,0 +1,287 @@
+using System.Runtime.Serialization;
+using Datsync.Core;
+using PSnapshot = Datsync.Actors.Persistence.Proto.DbSnapshot;
+using PTempid = Datsync.Actors.Persistence.Proto.Tempid;
+using PTx = Datsync.Actors.Persistence.Proto.TxRecord;
+
+namespace Datsync.Actors.Persistence;
+
+/// <summary>
+/// Encodes <see cref="TxRecord"/> and <see cref="DbSnapshot"/> as the <c>TxRecord</c> and <c>DbSnapshot</c>
+/// messages of persistence_v1.proto. Hand-written over the wire format (field numbers come from the generated
+/// classes) so that a snapshot is written in one pass over the datoms into pooled column buffers and read back
+/// without intermediate arrays. Thread-safe; every failure to read is a <see cref="SerializationException"/>.
+/// </summary>
+internal static class PersistenceCodec
+{
+    /// <summary>The <c>format_version</c> this codec writes and reads.</summary>
+    public const uint FormatVersion = 1;
+
+    /// <summary>The datoms every fresh database starts with; snapshots leave them out and FromDatoms adds them back.</summary>
+    private static readonly HashSet<Datom> BuiltInDatoms = new(Db.Empty.Datoms(IndexType.Eavt));
+
+    // ------------------------------------------------------------------ snapshot
+
+    public static byte[] EncodeSnapshot(DbSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var db = snapshot.Db ?? throw new SerializationException("a DbSnapshot without a Db cannot be serialized");
+        using var block = new DatomBlockWriter(db.Count);
+        foreach (var d in db.Datoms(IndexType.Eavt))
+            if (d.E >= EntityIds.FirstUser || !BuiltInDatoms.Contains(d))
+                block.Add(d);
+        var blockSize = block.ContentSize;
+        var size = Wire.VarintFieldSize(PSnapshot.FormatVersionFieldNumber, FormatVersion)
+            + Int64FieldSize(PSnapshot.BasisTFieldNumber, db.BasisT)
+            + Int64FieldSize(PSnapshot.MaxEntityIdFieldNumber, db.MaxEntityId)
+            + Wire.LenFieldSize(PSnapshot.DatomsFieldNumber, blockSize);
+        var bytes = new byte[size];
+        var w = new SpanWriter(bytes);
+        w.WriteVarintField(PSnapshot.FormatVersionFieldNumber, FormatVersion);
+        WriteInt64(ref w, PSnapshot.BasisTFieldNumber, db.BasisT);
+        WriteInt64(ref w, PSnapshot.MaxEntityIdFieldNumber, db.MaxEntityId);
+        w.WriteLenHeader(PSnapshot.DatomsFieldNumber, blockSize);
+        block.WriteTo(ref w);
+        CheckSize(w, size);
+        return bytes;
+    }
+
+    public static DbSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes)
+    {
+        var (datoms, basisT, maxEntityId) = DecodeSnapshotDatoms(bytes);
+        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId));
+    }
+
+    /// <summary>The parts of a snapshot, before the database is built from them (the datoms are in EAVT order).</summary>
+    public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes)
+    {
+        ulong version = 0;
+        long basisT = 0, maxEntityId = 0;
+        ReadOnlySpan<byte> block = default;
+        var hasBlock = false;
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PSnapshot.FormatVersionFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    version = r.ReadVarint();
+                    break;
+                case PSnapshot.BasisTFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    basisT = (long)r.ReadVarint();
+                    break;
+                case PSnapshot.MaxEntityIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    maxEntityId = (long)r.ReadVarint();
+                    break;
+                case PSnapshot.DatomsFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    block = r.ReadLenPayload();
+                    hasBlock = true;
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        CheckVersion("DbSnapshot", version);
+        if (!hasBlock) throw Wire.Corrupt("the DbSnapshot has no datoms field");
+        return (DatomBlockReader.Read(block), basisT, maxEntityId);
+    }
+
+    // ------------------------------------------------------------------ transaction record
+
+    private readonly record struct TempidEntry(string? Name, long Id, int NameBytes, long Entity, int Size);
+
+    public static byte[] EncodeTxRecord(TxRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var datoms = record.Datoms ?? throw new SerializationException("a TxRecord without datoms cannot be serialized");
+        using var block = new DatomBlockWriter(datoms.Count);
+        foreach (var d in datoms) block.Add(d);
+        var blockSize = block.ContentSize;
+
+        var tempids = new TempidEntry[record.Tempids?.Count ?? 0];
+        var tempidsSize = 0;
+        if (record.Tempids is { } map)
+        {
+            var i = 0;
+            foreach (var (key, entity) in map)
+            {
+                var entry = key switch
+                {
+                    string s => TempidOf(s, entity),
+                    long l => new TempidEntry(null, l, 0, entity,
+                        Wire.VarintFieldSize(PTempid.IdFieldNumber, Wire.ZigZag(l)) + Int64FieldSize(PTempid.EntityFieldNumber, entity)),
+                    _ => throw new SerializationException(
+                        $"tempid key {key} of type {key.GetType().FullName} cannot be persisted (tempids are strings or longs)"),
+                };
+                tempids[i++] = entry;
+                tempidsSize += Wire.LenFieldSize(PTx.TempidsFieldNumber, entry.Size);
+            }
+        }
+
+        var requestId = record.RequestId ?? "";
+        var requestIdBytes = Wire.Utf8Length(requestId);
+        var metaBytes = record.Meta is null ? 0 : Wire.Utf8Length(record.Meta);
+        var ticks = InstantTicks(record.TxInstant);
+
+        var size = Wire.VarintFieldSize(PTx.FormatVersionFieldNumber, FormatVersion)
+            + Int64FieldSize(PTx.TFieldNumber, record.T)
+            + Int64FieldSize(PTx.TxIdFieldNumber, record.TxId)
+            + (ticks == 0 ? 0 : Wire.VarintSize(Wire.Tag(PTx.TxInstantTicksFieldNumber, Wire.Fixed64)) + 8)
+            + Wire.LenFieldSize(PTx.DatomsFieldNumber, blockSize)
+            + tempidsSize
+            + (requestIdBytes == 0 ? 0 : Wire.LenFieldSize(PTx.RequestIdFieldNumber, requestIdBytes))
+            + (record.Meta is null ? 0 : Wire.LenFieldSize(PTx.MetaFieldNumber, metaBytes))
+            + Int64FieldSize(PTx.MaxEntityIdFieldNumber, record.MaxEntityId);
+        var bytes = new byte[size];
+        var w = new SpanWriter(bytes);
+        w.WriteVarintField(PTx.FormatVersionFieldNumber, FormatVersion);
+        WriteInt64(ref w, PTx.TFieldNumber, record.T);
+        WriteInt64(ref w, PTx.TxIdFieldNumber, record.TxId);
+        if (ticks != 0) w.WriteFixed64Field(PTx.TxInstantTicksFieldNumber, (ulong)ticks);
+        w.WriteLenHeader(PTx.DatomsFieldNumber, blockSize);
+        block.WriteTo(ref w);
+        foreach (var t in tempids)
+        {
+            w.WriteLenHeader(PTx.TempidsFieldNumber, t.Size);
+            if (t.Name is not null) w.WriteStringField(PTempid.NameFieldNumber, t.Name, t.NameBytes);
+            else w.WriteVarintField(PTempid.IdFieldNumber, Wire.ZigZag(t.Id));
+            WriteInt64(ref w, PTempid.EntityFieldNumber, t.Entity);
+        }
+        if (requestIdBytes != 0) w.WriteStringField(PTx.RequestIdFieldNumber, requestId, requestIdBytes);
+        if (record.Meta is not null) w.WriteStringField(PTx.MetaFieldNumber, record.Meta, metaBytes);
+        WriteInt64(ref w, PTx.MaxEntityIdFieldNumber, record.MaxEntityId);
+        CheckSize(w, size);
+        return bytes;
+    }
+
+    private static TempidEntry TempidOf(string name, long entity)
+    {
+        var nameBytes = Wire.Utf8Length(name);
+        return new TempidEntry(name, 0, nameBytes, entity,
+            Wire.LenFieldSize(PTempid.NameFieldNumber, nameBytes) + Int64FieldSize(PTempid.EntityFieldNumber, entity));
+    }
+
+    public static TxRecord DecodeTxRecord(ReadOnlySpan<byte> bytes)
+    {
+        ulong version = 0;
+        long t = 0, txId = 0, ticks = 0, maxEntityId = 0;
+        ReadOnlySpan<byte> block = default;
+        var hasBlock = false;
+        var tempids = new Dictionary<object, long>();
+        var requestId = "";
+        string? meta = null;
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PTx.FormatVersionFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    version = r.ReadVarint();
+                    break;
+                case PTx.TFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    t = (long)r.ReadVarint();
+                    break;
+                case PTx.TxIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    txId = (long)r.ReadVarint();
+                    break;
+                case PTx.TxInstantTicksFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Fixed64);
+                    ticks = (long)r.ReadFixed64();
+                    break;
+                case PTx.DatomsFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    block = r.ReadLenPayload();
+                    hasBlock = true;
+                    break;
+                case PTx.TempidsFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    var (key, entity) = ReadTempid(r.ReadLenPayload());
+                    tempids[key] = entity;
+                    break;
+                case PTx.RequestIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    requestId = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PTx.MetaFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    meta = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PTx.MaxEntityIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    maxEntityId = (long)r.ReadVarint();
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        CheckVersion("TxRecord", version);
+        if (!hasBlock) throw Wire.Corrupt("the TxRecord has no datoms field");
+        if ((ulong)ticks > (ulong)DateTime.MaxValue.Ticks) throw Wire.Corrupt($"tx instant ticks {ticks} are out of range");
+        var datoms = DatomBlockReader.Read(block);
+        return new TxRecord(t, txId, new DateTime(ticks, DateTimeKind.Utc), datoms, tempids, requestId, meta, maxEntityId);
+    }
+
+    private static (object Key, long Entity) ReadTempid(ReadOnlySpan<byte> bytes)
+    {
+        object? key = null;
+        long entity = 0;
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PTempid.NameFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    key = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PTempid.IdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    key = Wire.UnZigZag(r.ReadVarint());
+                    break;
+                case PTempid.EntityFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    entity = (long)r.ReadVarint();
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        return (key ?? throw Wire.Corrupt("a tempid has neither a name nor an id"), entity);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static long InstantTicks(DateTime dt) => (dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt).Ticks;
+
+    private static int Int64FieldSize(int field, long value) => value == 0 ? 0 : Wire.VarintFieldSize(field, (ulong)value);
+
+    private static void WriteInt64(ref SpanWriter w, int field, long value)
+    {
+        if (value != 0) w.WriteVarintField(field, (ulong)value);
+    }
+
+    private static void CheckVersion(string message, ulong version)
+    {
+        if (version != FormatVersion)
+            throw new SerializationException(
+                $"{message} format_version {version} is not supported by this Datsync.Actors (it reads version {FormatVersion})");
+    }
+
+    private static void CheckSize(in SpanWriter w, int size)
+    {
+        if (w.Position != size) throw new InvalidOperationException($"encoder wrote {w.Position} bytes into a {size}-byte message");
+    }
+}
