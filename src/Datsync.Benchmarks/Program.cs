@@ -27,11 +27,13 @@ namespace Datsync.Benchmarks
             "usage: Datsync.Benchmarks (compare | run) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "  run       run the Datsync side only\n" +
+            "  master    durable transactions/s on a SQLite file beside a plain SQLite loop, and recovery speed\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
         public static int Run(string[] args)
         {
+            if (args.Length > 0 && args[0] == "master") return MasterBench.Run(args);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))
             {
                 Console.Error.WriteLine(Usage);

@@ -3,4 +3,7 @@ using Datsync.Cli.Commands;
 
 var root = new RootCommand("datsync: a Datomic-style master database and its DataScript-style replicas");
 root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(DbCommands.Transact());
+root.Subcommands.Add(DbCommands.Dump());
+root.Subcommands.Add(DbCommands.Log());
 return root.Parse(args).Invoke();

@@ -57,7 +57,7 @@ public sealed partial class Db
     {
         IndexType.Eavt => Eavt.Slice(from, to),
         IndexType.Aevt => Aevt.Slice(from, to),
-        IndexType.Avet => AttributeOf(components[0]) is { InAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
+        IndexType.Avet => components.Length > 0 && AttributeOf(components[0]) is { InAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
         _ => Vaet.Slice(from, to),
     };
 

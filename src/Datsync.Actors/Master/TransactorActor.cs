@@ -1,0 +1,175 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Datsync.Actors.Persistence;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors.Master;
+
+/// <summary>
+/// The master's only writer: validates each <see cref="Transact"/> against the latest speculative database value and
+/// journals one <see cref="TxRecord"/> per committed transaction. Transactions arriving while a write is in flight
+/// are validated in order and written together in the next atomic batch (group commit); replies keep arrival order.
+/// A rejected or failed write leaves no trace: the value goes back to the last durable one.
+/// </summary>
+public sealed class TransactorActor : ReceivePersistentActor
+{
+    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection);
+
+    private readonly MasterSettings _settings;
+    private readonly IActorRef? _listener;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Db _durable = Db.Empty;
+    private Db _speculative = Db.Empty;
+    private List<Pending> _queued = new();
+    private List<Pending>? _inFlight;
+    private long _lastSnapshotT;
+
+    public TransactorActor(MasterSettings settings, IActorRef? listener)
+    {
+        _settings = settings;
+        _listener = listener;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is DbSnapshot s) _durable = s.Db;
+            _lastSnapshotT = _durable.BasisT;
+        });
+        Recover<TxRecord>(r => _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _speculative = _durable;
+            _listener?.Tell(new LogHead(_durable.BasisT, _durable));
+            _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
+        });
+
+        Command<Transact>(Handle);
+        Command<FlushQueued>(_ => { if (_inFlight is null) Flush(); });
+        Command<GetDb>(_ => Sender.Tell(new CurrentDb(_durable)));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot at t={0} failed; recovery replays more events", f.Metadata.SequenceNr));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "old snapshots were not deleted"));
+    }
+
+    public override string PersistenceId => _settings.PersistenceId;
+
+    public static Props Props(MasterSettings settings, IActorRef? listener = null) =>
+        Akka.Actor.Props.Create(() => new TransactorActor(settings, listener));
+
+    private void Handle(Transact request) => Enqueue(Sender, request);
+
+    private void Enqueue(IActorRef replyTo, Transact request)
+    {
+        Pending p;
+        try
+        {
+            var report = _speculative.Transact(request.TxData);
+            _speculative = report.DbAfter;
+            p = new Pending(replyTo, request, report, null);
+        }
+        catch (TxException e)
+        {
+            p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message));
+        }
+        _queued.Add(p);
+        if (_inFlight is null && !_revalidating) Flush();
+    }
+
+    private bool _revalidating;
+
+    /// <summary>Writes everything queued as one atomic batch, or replies at once when nothing in it needs writing.</summary>
+    private void Flush()
+    {
+        if (_queued.Count == 0) return;
+        var batch = _queued;
+        _queued = new List<Pending>();
+        var records = new List<TxRecord>(batch.Count);
+        foreach (var p in batch)
+            if (p.Report is not null) records.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
+        if (records.Count == 0)
+        {
+            foreach (var p in batch) p.ReplyTo.Tell(p.Rejection);
+            return;
+        }
+        _inFlight = batch;
+        var remaining = records.Count;
+        PersistAllAsync(records, _ =>
+        {
+            if (--remaining == 0) Committed(batch);
+        });
+    }
+
+    private void Committed(List<Pending> batch)
+    {
+        _inFlight = null;
+        foreach (var p in batch)
+        {
+            if (p.Report is { } r)
+            {
+                _durable = r.DbAfter;
+                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
+                _listener?.Tell(new Committed(TxDelta.From(r.DbAfter, r.T, r.TxData), r.DbAfter));
+            }
+            else p.ReplyTo.Tell(p.Rejection);
+        }
+        if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
+        {
+            _lastSnapshotT = _durable.BasisT;
+            SaveSnapshot(new DbSnapshot(_durable));
+        }
+        Flush();
+    }
+
+    /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. Every request in it is
+    /// rejected, and what arrived since is validated again against the last durable value.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
+        if (_inFlight is not { } batch) return; // one callback per event of the batch; the first one handles it
+        _inFlight = null;
+        RejectStored(batch, $"the journal rejected the write: {cause.Message}");
+        var again = _queued;
+        _queued = new List<Pending>();
+        _speculative = _durable;
+        _revalidating = true;
+        foreach (var p in again)
+        {
+            if (p.Report is null) _queued.Add(p);
+            else Enqueue(p.ReplyTo, p.Request); // validated again, in order, against the durable value
+        }
+        _revalidating = false;
+        Self.Tell(FlushQueued.Instance); // writes started here would wait for the next command to be sent
+    }
+
+    /// <summary>The journal failed; the actor stops after this (its supervisor restarts it and it recovers from the
+    /// journal). Everyone waiting is told.</summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "journal write of t={0} failed; the transactor restarts from the journal", sequenceNr);
+        if (_inFlight is { } batch) RejectStored(batch, $"the journal write failed: {cause.Message}");
+        _inFlight = null;
+        RejectStored(_queued, "the transactor is restarting after a journal failure");
+        _queued = new List<Pending>();
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    private static void RejectStored(List<Pending> batch, string why)
+    {
+        foreach (var p in batch)
+            p.ReplyTo.Tell(p.Rejection ?? new TxRejected(p.Request.RequestId, MasterErrors.Storage, why));
+    }
+}
+
+/// <summary>Transactor to itself: write what is queued.</summary>
+internal sealed record FlushQueued
+{
+    public static readonly FlushQueued Instance = new();
+}
+
+/// <summary>Transactor to listener: transaction t is durable.</summary>
+internal sealed record Committed(TxDelta Delta, Db DbAfter);
+
+/// <summary>Transactor to listener: the transactor recovered at basis t.</summary>
+internal sealed record LogHead(long T, Db Db);

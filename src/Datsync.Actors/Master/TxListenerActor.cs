@@ -1,0 +1,137 @@
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors.Master;
+
+/// <summary>
+/// Consumes the master log and hands each transaction's delta to its subscribers, strictly in t order with no gap and
+/// no duplicate. Recent deltas are pushed from memory as soon as they are durable; older ones are read back from the
+/// journal. A subscriber that leaves more than its buffer unacknowledged is dropped with <see cref="ResumeFrom"/>, so
+/// it never holds memory or slows the others.
+/// </summary>
+public sealed class TxListenerActor : ReceiveActor
+{
+    private sealed class Subscriber(long sentT)
+    {
+        public long SentT = sentT;   // the last t sent to it
+        public long AckedT = sentT;  // the last t it acknowledged
+        public bool CatchingUp;      // a journal read for it is under way
+    }
+
+    private readonly MasterSettings _settings;
+    private readonly LinkedList<TxDelta> _recent = new();
+    private readonly Dictionary<IActorRef, Subscriber> _subscribers = new();
+    private long _headT = -1; // unknown until the transactor has recovered
+    private readonly List<(IActorRef who, object what)> _waiting = new();
+
+    public TxListenerActor(MasterSettings settings)
+    {
+        _settings = settings;
+        Receive<LogHead>(h =>
+        {
+            _headT = h.T;
+            _recent.Clear();
+            foreach (var (who, what) in _waiting) Self.Tell(what, who);
+            _waiting.Clear();
+        });
+        Receive<Committed>(c => OnCommitted(c.Delta));
+        Receive<SubscribeLog>(s => WhenHeadKnown(s, () => Subscribe(Sender, s.AfterT)));
+        Receive<UnsubscribeLog>(_ => Remove(Sender));
+        Receive<LogAck>(a =>
+        {
+            if (_subscribers.TryGetValue(Sender, out var sub) && a.T > sub.AckedT) sub.AckedT = Math.Min(a.T, sub.SentT);
+            if (sub is not null) Pump(Sender, sub);
+        });
+        Receive<TxRange>(r => WhenHeadKnown(r, () => Range(Sender, r)));
+        Receive<CaughtUp>(c =>
+        {
+            if (!_subscribers.TryGetValue(c.Subscriber, out var sub)) return;
+            foreach (var d in c.Deltas)
+            {
+                if (d.T != sub.SentT + 1) continue;
+                c.Subscriber.Tell(d);
+                sub.SentT = d.T;
+            }
+            sub.CatchingUp = false;
+            Pump(c.Subscriber, sub);
+        });
+        Receive<Terminated>(t => Remove(t.ActorRef));
+    }
+
+    public static Props Props(MasterSettings settings) => Akka.Actor.Props.Create(() => new TxListenerActor(settings));
+
+    private void WhenHeadKnown(object message, Action act)
+    {
+        if (_headT < 0) _waiting.Add((Sender, message));
+        else act();
+    }
+
+    private long OldestInMemory => _recent.First?.Value.T ?? _headT + 1;
+
+    private void OnCommitted(TxDelta delta)
+    {
+        _headT = delta.T;
+        _recent.AddLast(delta);
+        while (_recent.Count > _settings.RecentInMemory) _recent.RemoveFirst();
+        foreach (var (who, sub) in _subscribers.ToList()) Pump(who, sub);
+    }
+
+    private void Subscribe(IActorRef who, long afterT)
+    {
+        if (afterT < 0) afterT = 0;
+        if (!_subscribers.ContainsKey(who)) Context.Watch(who);
+        var sub = new Subscriber(Math.Min(afterT, _headT));
+        _subscribers[who] = sub;
+        Pump(who, sub);
+    }
+
+    private void Remove(IActorRef who)
+    {
+        if (_subscribers.Remove(who)) Context.Unwatch(who);
+    }
+
+    /// <summary>Sends the subscriber what it lacks, from memory or through a journal read, within its buffer.</summary>
+    private void Pump(IActorRef who, Subscriber sub)
+    {
+        if (sub.CatchingUp || sub.SentT >= _headT) return;
+        if (sub.SentT - sub.AckedT >= _settings.SubscriberBuffer)
+        {
+            // past its buffer: drop it rather than hold memory for it or slow the others
+            who.Tell(new ResumeFrom(sub.AckedT));
+            Remove(who);
+            return;
+        }
+        if (sub.SentT + 1 < OldestInMemory)
+        {
+            sub.CatchingUp = true;
+            var to = Math.Min(OldestInMemory - 1, sub.SentT + _settings.SubscriberBuffer);
+            var self = Self;
+            Context.ActorOf(LogReplayActor.Props(_settings.PersistenceId, sub.SentT + 1, to,
+                deltas => self.Tell(new CaughtUp(who, deltas))));
+            return;
+        }
+        for (var node = _recent.First; node is not null; node = node.Next)
+        {
+            if (node.Value.T <= sub.SentT) continue;
+            if (sub.SentT - sub.AckedT >= _settings.SubscriberBuffer) break;
+            who.Tell(node.Value);
+            sub.SentT = node.Value.T;
+        }
+    }
+
+    private void Range(IActorRef who, TxRange r)
+    {
+        var to = Math.Min(r.ToT, _headT);
+        if (r.FromT > to) { who.Tell(new TxRangeResult(r.FromT, r.ToT, [])); return; }
+        if (r.FromT >= OldestInMemory)
+        {
+            who.Tell(new TxRangeResult(r.FromT, r.ToT, _recent.Where(d => d.T >= r.FromT && d.T <= to).ToList()));
+            return;
+        }
+        Context.ActorOf(LogReplayActor.Props(_settings.PersistenceId, r.FromT, to,
+            deltas => who.Tell(new TxRangeResult(r.FromT, r.ToT, deltas))));
+    }
+
+    private sealed record CaughtUp(IActorRef Subscriber, IReadOnlyList<TxDelta> Deltas);
+}

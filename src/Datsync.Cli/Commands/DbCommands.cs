@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Datsync.Cli.Output;
+using Datsync.Core;
+
+namespace Datsync.Cli.Commands;
+
+/// <summary><c>transact</c>, <c>dump</c> and <c>log</c> on a SQLite master file opened in this process.</summary>
+public static class DbCommands
+{
+    private static Option<string> DbOption() => new("--db") { Description = "Path of the master's SQLite file (created when missing)", Required = true };
+
+    public static Command Transact()
+    {
+        var db = DbOption();
+        var file = new Argument<string?>("file") { Description = "EDN file with the tx data, or - for standard input", Arity = ArgumentArity.ZeroOrOne };
+        var cmd = new Command("transact", "Transact EDN tx data against the master and print {:t T :tempids {...}} or {:error ...}");
+        cmd.Options.Add(db);
+        cmd.Arguments.Add(file);
+        cmd.SetAction(async (parse, _) =>
+        {
+            var path = parse.GetValue(file);
+            string text;
+            try { text = path is null or "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(path); }
+            catch (IOException e) { return Fail($"{TxErrors.InvalidTxData}: cannot read {path}: {e.Message}"); }
+            IReadOnlyList<object?> txData;
+            try
+            {
+                txData = EdnReader.Read(text) as IReadOnlyList<object?> ?? throw new FormatException("tx data must be a vector of tx forms");
+            }
+            catch (FormatException e) { return Fail($"{TxErrors.InvalidTxData}: {e.Message}"); }
+            await using var local = LocalMaster.Open(parse.GetValue(db)!);
+            var reply = await local.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("n"), txData), LocalMaster.Timeout);
+            switch (reply)
+            {
+                case TxAccepted a:
+                    var tempids = new EdnMap(a.Tempids.OrderBy(kv => kv.Value).Select(kv => new KeyValuePair<object?, object?>(kv.Key, kv.Value)));
+                    Console.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("t"), a.T, Keyword.Intern("tempids"), tempids)));
+                    return 0;
+                case TxRejected r:
+                    return Fail(r.Describe());
+                default:
+                    return Fail($"unexpected reply {reply}");
+            }
+        });
+        return cmd;
+    }
+
+    public static Command Dump()
+    {
+        var db = DbOption();
+        var cmd = new Command("dump", "Print {:t T} and the master's current datoms as {:master [[e :attr v] ...]}");
+        cmd.Options.Add(db);
+        cmd.SetAction(async (parse, _) =>
+        {
+            await using var local = LocalMaster.Open(parse.GetValue(db)!);
+            var current = (CurrentDb)await local.Master.Transactor.Ask(GetDb.Instance, LocalMaster.Timeout);
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            stdout.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("t"), current.Db.BasisT)));
+            DatomListing.Write(stdout, "master", current.Db);
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Log()
+    {
+        var db = DbOption();
+        var from = new Option<long>("--from") { Description = "Print the transactions after this t (default 0: all)", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("log", "Print the master's transactions after a t, one EDN map per transaction");
+        cmd.Options.Add(db);
+        cmd.Options.Add(from);
+        cmd.SetAction(async (parse, _) =>
+        {
+            await using var local = LocalMaster.Open(parse.GetValue(db)!);
+            var head = ((CurrentDb)await local.Master.Transactor.Ask(GetDb.Instance, LocalMaster.Timeout)).Db.BasisT;
+            var range = (TxRangeResult)await local.Master.Listener.Ask(new TxRange(parse.GetValue(from) + 1, head), LocalMaster.Timeout);
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            foreach (var d in range.Deltas) stdout.WriteLine(d.ToString());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Fail(string error)
+    {
+        Console.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("error"), error)));
+        return 1;
+    }
+}

@@ -1,0 +1,158 @@
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+using Xunit.Abstractions;
+
+namespace Datsync.Actors.Tests.Master;
+
+public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(output)
+{
+    [Fact]
+    public void Accepted_transactions_get_contiguous_t_and_their_tempids()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-accept"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        Assert.Equal(1, ExpectMsg<TxAccepted>(Long).T);
+        master.Transactor.Tell(Tx("a", """[{:db/id "x" :item/key "a" :item/n 1}]"""));
+        var a = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(2, a.T);
+        Assert.Equal("a", a.RequestId);
+        var db = DbOf(master.Transactor);
+        Assert.Equal(2, db.BasisT);
+        Assert.Equal(1L, db.Datoms(IndexType.Eavt, a.Tempids["x"], Keyword.Intern(":item/n")).Single().V);
+    }
+
+    [Fact]
+    public void Invalid_input_is_rejected_with_its_category_and_never_stored()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-reject"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        master.Transactor.Tell(Tx("bad", """[{:item/key "a" :item/n "not a number"}]"""));
+        var r = ExpectMsg<TxRejected>(Long);
+        Assert.Equal(TxErrors.WrongType, r.Category);
+        Assert.Contains(":item/n", r.Message);
+        master.Transactor.Tell(Item("good", "a", 1));
+        Assert.Equal(2, ExpectMsg<TxAccepted>(Long).T);
+    }
+
+    [Fact]
+    public void Concurrent_submitters_see_contiguous_t_and_replies_in_the_order_they_sent()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-concurrent"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        var probes = Enumerable.Range(0, 8).Select(_ => CreateTestProbe()).ToList();
+        const int perProbe = 40;
+        for (var i = 0; i < perProbe; i++)
+            for (var p = 0; p < probes.Count; p++)
+                master.Transactor.Tell(Item($"{p}-{i}", $"k{p}-{i}", i), probes[p].Ref);
+        var allT = new List<long>();
+        for (var p = 0; p < probes.Count; p++)
+        {
+            var replies = Enumerable.Range(0, perProbe).Select(_ => probes[p].ExpectMsg<TxAccepted>(Long)).ToList();
+            Assert.Equal(Enumerable.Range(0, perProbe).Select(i => $"{p}-{i}"), replies.Select(r => r.RequestId));
+            Assert.True(replies.Zip(replies.Skip(1)).All(x => x.Item1.T < x.Item2.T), "each submitter sees increasing t");
+            allT.AddRange(replies.Select(r => r.T));
+        }
+        allT.Sort();
+        Assert.Equal(Enumerable.Range(2, probes.Count * perProbe).Select(i => (long)i), allT);
+    }
+
+    [Fact]
+    public async Task A_rejected_journal_write_leaves_no_trace_and_later_transactions_succeed()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-reject"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        master.Transactor.Tell(Item("a", "a", 1));
+        ExpectMsg<TxAccepted>(Long);
+        var before = Facts(DbOf(master.Transactor));
+
+        await Journal.OnWrite.Reject();
+        master.Transactor.Tell(Item("b", "b", 2));
+        var r = ExpectMsg<TxRejected>(Long);
+        Assert.Equal(MasterErrors.Storage, r.Category);
+        Assert.Equal(before, Facts(DbOf(master.Transactor)));
+
+        await Journal.OnWrite.Pass();
+        master.Transactor.Tell(Item("c", "c", 3));
+        Assert.Equal(3, ExpectMsg<TxAccepted>(Long).T); // t=3 was never used by the rejected write
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_rejects_every_transaction_in_it_and_the_queue_is_validated_again()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-batch-reject"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        var before = Facts(DbOf(master.Transactor));
+
+        // every write that holds t >= 2 is refused: whichever batches the next three form, all are rejected
+        await Journal.OnWrite.RejectIf(p => p.Payload is Datsync.Actors.Persistence.TxRecord { T: >= 2 });
+        for (var i = 0; i < 3; i++) master.Transactor.Tell(Item($"r{i}", $"r{i}", i));
+        for (var i = 0; i < 3; i++)
+        {
+            var r = ExpectMsg<TxRejected>(Long);
+            Assert.Equal($"r{i}", r.RequestId);
+            Assert.Equal(MasterErrors.Storage, r.Category);
+        }
+        Assert.Equal(before, Facts(DbOf(master.Transactor)));
+
+        await Journal.OnWrite.Pass();
+        master.Transactor.Tell(Item("ok", "ok", 9));
+        Assert.Equal(2, ExpectMsg<TxAccepted>(Long).T);
+    }
+
+    [Fact]
+    public async Task A_failed_journal_write_is_reported_and_the_restarted_transactor_goes_on_from_the_journal()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-fail"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        master.Transactor.Tell(Item("a", "a", 1));
+        ExpectMsg<TxAccepted>(Long);
+        var before = Facts(DbOf(master.Transactor));
+
+        await Journal.OnWrite.Fail();
+        master.Transactor.Tell(Item("b", "b", 2));
+        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+
+        await Journal.OnWrite.Pass();
+        AwaitAssert(() =>
+        {
+            master.Transactor.Tell(GetDb.Instance, TestActor);
+            var db = ExpectMsg<CurrentDb>(TimeSpan.FromSeconds(1)).Db;
+            Assert.Equal(before, Facts(db));
+        }, Long, TimeSpan.FromMilliseconds(200));
+        master.Transactor.Tell(Item("c", "c", 3));
+        Assert.Equal(3, ExpectMsg<TxAccepted>(Long).T);
+    }
+
+    [Fact]
+    public void Recovery_from_a_snapshot_and_the_events_after_it_equals_the_state_before_the_restart()
+    {
+        var settings = Settings("tx-recovery", snapshotEvery: 4);
+        var first = Sys.ActorOf(TransactorActor.Props(settings));
+        first.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        for (var i = 0; i < 10; i++)
+        {
+            first.Tell(Item($"i{i}", $"k{i % 4}", i));
+            ExpectMsg<TxAccepted>(Long);
+        }
+        var before = DbOf(first);
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        ExpectTerminated(first, Long);
+
+        var second = Sys.ActorOf(TransactorActor.Props(settings));
+        var after = DbOf(second);
+        Assert.Equal(before.BasisT, after.BasisT);
+        Assert.Equal(Facts(before), Facts(after));
+        Assert.Equal(before.MaxEntityId, after.MaxEntityId);
+        second.Tell(Item("next", "new", 1));
+        Assert.Equal(before.BasisT + 1, ExpectMsg<TxAccepted>(Long).T);
+    }
+}

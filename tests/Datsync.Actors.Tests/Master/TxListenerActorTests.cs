@@ -1,0 +1,97 @@
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+using Xunit.Abstractions;
+
+namespace Datsync.Actors.Tests.Master;
+
+public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(output)
+{
+    private MasterHandle StartWith(string id, int transactions, int recent = 10_000, int buffer = 1024, int snapshotEvery = 0)
+    {
+        var master = DatsyncMaster.Start(Sys, Settings(id, snapshotEvery, buffer, recent));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        for (var i = 2; i <= transactions; i++)
+        {
+            master.Transactor.Tell(Item($"i{i}", $"k{i}", i));
+            ExpectMsg<TxAccepted>(Long);
+        }
+        return master;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(9)]
+    [InlineData(16)]
+    [InlineData(20)]
+    public void A_subscriber_resuming_from_any_t_gets_exactly_the_missing_deltas(long afterT)
+    {
+        // only the last 5 deltas stay in memory: older ones come back from the journal
+        var master = StartWith($"log-resume-{afterT}", 20, recent: 5, snapshotEvery: 6);
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(afterT), sub.Ref);
+        for (var t = afterT + 1; t <= 20; t++)
+        {
+            var d = sub.ExpectMsg<TxDelta>(Long);
+            Assert.Equal(t, d.T);
+            sub.Reply(new LogAck(t));
+        }
+        master.Transactor.Tell(Item("live", "live", 1));
+        ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(21, sub.ExpectMsg<TxDelta>(Long).T);
+        sub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Deltas_name_attributes_by_ident_and_carry_the_transactions_datoms()
+    {
+        var master = StartWith("log-content", 1);
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(1), sub.Ref);
+        master.Transactor.Tell(Item("x", "x", 42));
+        ExpectMsg<TxAccepted>(Long);
+        var d = sub.ExpectMsg<TxDelta>(Long);
+        Assert.Contains(d.Datoms, x => x.Added && x.A == Keyword.Intern(":item/n") && (long)x.V == 42);
+        Assert.Contains(d.Datoms, x => x.A == Keyword.Intern(":db/txInstant"));
+    }
+
+    [Fact]
+    public void A_slow_subscriber_is_told_to_resume_and_never_holds_back_the_others()
+    {
+        var master = StartWith("log-slow", 1, buffer: 3);
+        var slow = CreateTestProbe();
+        var fast = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(1), slow.Ref);
+        master.Listener.Tell(new SubscribeLog(1), fast.Ref);
+        for (var i = 0; i < 10; i++)
+        {
+            master.Transactor.Tell(Item($"n{i}", $"n{i}", i));
+            ExpectMsg<TxAccepted>(Long);
+            var d = fast.ExpectMsg<TxDelta>(Long);
+            fast.Reply(new LogAck(d.T));
+        }
+        for (var t = 2; t <= 4; t++) Assert.Equal(t, slow.ExpectMsg<TxDelta>(Long).T);
+        Assert.Equal(1, slow.ExpectMsg<ResumeFrom>(Long).LastT);
+        slow.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        // resubscribing after what it applied brings it up to date
+        master.Listener.Tell(new SubscribeLog(4), slow.Ref);
+        for (var t = 5; t <= 11; t++)
+        {
+            Assert.Equal(t, slow.ExpectMsg<TxDelta>(Long).T);
+            slow.Reply(new LogAck(t));
+        }
+    }
+
+    [Fact]
+    public void A_range_is_answered_from_memory_and_from_the_journal()
+    {
+        var master = StartWith("log-range", 12, recent: 4);
+        master.Listener.Tell(new TxRange(10, 12));
+        Assert.Equal(new long[] { 10, 11, 12 }, ExpectMsg<TxRangeResult>(Long).Deltas.Select(d => d.T));
+        master.Listener.Tell(new TxRange(2, 6));
+        Assert.Equal(new long[] { 2, 3, 4, 5, 6 }, ExpectMsg<TxRangeResult>(Long).Deltas.Select(d => d.T));
+    }
+}
