@@ -226,6 +226,8 @@ public sealed class PostgresFixture : IAsyncLifetime
         finally { listener.Stop(); }
     }
 
+    private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(200);
+
     private async Task WaitUntilAcceptingAsync(string connectionString, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
@@ -241,7 +243,7 @@ public sealed class PostgresFixture : IAsyncLifetime
             }
             catch (Exception e) when ((e is NpgsqlException or SocketException or TimeoutException) && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(200);
+                await Task.Delay(ReadinessPoll); // polling a starting server, not ordering a test
             }
             catch (Exception e) when (DateTime.UtcNow >= deadline)
             {
