@@ -163,7 +163,7 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     public ReadOnlySpan<object?> AsSpan() => _items;
 
     /// <summary>An allocation-free enumerator (insertion order).</summary>
-    public EdnVector.Enumerator GetEnumerator() => new(_items);
+    public EdnSequence.Enumerator GetEnumerator() => new(_items);
 
     IEnumerator<object?> IEnumerable<object?>.GetEnumerator() => ((IEnumerable<object?>)_items).GetEnumerator();
 
