@@ -10,8 +10,9 @@ internal static class TxApply
         var edit = new object();
         var eavt = before.Eavt; var aevt = before.Aevt; var avet = before.Avet; var vaet = before.Vaet;
         var schemaTouched = false;
-        foreach (var d in txData)
+        for (var i = 0; i < txData.Count; i++)
         {
+            var d = txData[i];
             var a = schema[d.A] ?? throw new TxException(TxErrors.NotAnAttribute, $"datom {d} names no installed attribute");
             if (SchemaRules.IsSchemaAttr(d.A)) schemaTouched = true;
             if (d.Added)
