@@ -120,10 +120,11 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
 
         await Journal.OnWrite.Pass();
+        var probe = CreateTestProbe(); // late answers of earlier attempts land here, not in TestActor
         AwaitAssert(() =>
         {
-            master.Transactor.Tell(GetDb.Instance, TestActor);
-            var db = ExpectMsg<CurrentDb>(TimeSpan.FromSeconds(1)).Db;
+            master.Transactor.Tell(GetDb.Instance, probe.Ref);
+            var db = probe.ExpectMsg<CurrentDb>(TimeSpan.FromSeconds(1)).Db;
             Assert.Equal(before, Facts(db));
         }, Long, TimeSpan.FromMilliseconds(200));
         master.Transactor.Tell(Item("c", "c", 3));

@@ -94,4 +94,36 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
         master.Listener.Tell(new TxRange(2, 6));
         Assert.Equal(new long[] { 2, 3, 4, 5, 6 }, ExpectMsg<TxRangeResult>(Long).Deltas.Select(d => d.T));
     }
+
+    [Fact]
+    public async Task Subscribers_get_no_gap_and_no_duplicate_across_a_restart_of_the_transactor()
+    {
+        var master = StartWith("log-restart", 3);
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(3), sub.Ref);
+        master.Transactor.Tell(Item("a", "a", 1));
+        ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(4, sub.ExpectMsg<TxDelta>(Long).T);
+        sub.Reply(new LogAck(4));
+
+        await Journal.OnWrite.Fail(); // the transactor stops and its supervisor starts it again from the journal
+        master.Transactor.Tell(Item("lost", "lost", 2));
+        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        await Journal.OnWrite.Pass();
+
+        // asking for the value is harmless to repeat: wait until the restarted transactor answers
+        var probe = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            master.Transactor.Tell(GetDb.Instance, probe.Ref);
+            Assert.Equal(4, probe.ExpectMsg<CurrentDb>(TimeSpan.FromSeconds(1)).Db.BasisT);
+        }, Long, TimeSpan.FromMilliseconds(300));
+        master.Transactor.Tell(Item("b", "b", 3));
+        Assert.Equal(5, ExpectMsg<TxAccepted>(Long).T);
+        master.Transactor.Tell(Item("c", "c", 4));
+        Assert.Equal(6, ExpectMsg<TxAccepted>(Long).T);
+        Assert.Equal(5, sub.ExpectMsg<TxDelta>(Long).T);
+        Assert.Equal(6, sub.ExpectMsg<TxDelta>(Long).T);
+        sub.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
 }
