@@ -69,16 +69,22 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         master.Transactor.Tell(Item("a", "a", 1));
         ExpectMsg<TxAccepted>(Long);
         var before = Facts(DbOf(master.Transactor));
+        var log = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(2), log.Ref);
 
         await Journal.OnWrite.Reject();
         master.Transactor.Tell(Item("b", "b", 2));
         var r = ExpectMsg<TxRejected>(Long);
         Assert.Equal(MasterErrors.Storage, r.Category);
         Assert.Equal(before, Facts(DbOf(master.Transactor)));
+        log.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the listener saw nothing of it
 
         await Journal.OnWrite.Pass();
         master.Transactor.Tell(Item("c", "c", 3));
         Assert.Equal(3, ExpectMsg<TxAccepted>(Long).T); // t=3 was never used by the rejected write
+        var delta = log.ExpectMsg<TxDelta>(Long);
+        Assert.Equal(3, delta.T);
+        Assert.DoesNotContain(delta.Datoms, d => Equals(d.V, "b"));
     }
 
     [Fact]

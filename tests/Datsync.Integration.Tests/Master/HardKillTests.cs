@@ -81,6 +81,11 @@ public sealed class HardKillTests : IDisposable
         Assert.Equal(t == 5 ? 30_000 : 0, batches.Count(b => b == "big")); // all of it or none of it
 
         Assert.Equal(t + 1, Transact("""[{:k/id 7 :k/batch "after"}]"""));
+        var (code, log) = Run($"log --db \"{DbPath}\" --from {t}");
+        Assert.Equal(0, code);
+        var delta = (EdnMap)EdnReader.ReadAll(log).Single()!;
+        Assert.Equal(t + 1, delta[Keyword.Intern("t")]);
+        Assert.Contains("\"after\"", log);
     }
 
     public void Dispose()
