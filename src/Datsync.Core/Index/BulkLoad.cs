@@ -63,7 +63,7 @@ internal static class BulkLoad
         for (var i = 0; i < count; i++)
         {
             var a = schema[eavtSorted[i].A] ?? throw new InvalidOperationException($"datom {eavtSorted[i]} names no installed attribute");
-            if (a.InAvet) nAvet++;
+            if (a.StoredInAvet) nAvet++;
             if (a.IsRef) nVaet++;
         }
         var aevtArr = new Datom[count];
@@ -75,7 +75,7 @@ internal static class BulkLoad
             var d = eavtSorted[i];
             var a = schema[d.A]!;
             aevtArr[i] = d;
-            if (a.InAvet) avetArr[ia++] = d;
+            if (a.StoredInAvet) avetArr[ia++] = d;
             if (a.IsRef) vaetArr[iv++] = d;
         }
         SortedDatomSet<EavtOrder> eavt = null!;

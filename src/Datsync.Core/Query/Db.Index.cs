@@ -26,9 +26,19 @@ public sealed partial class Db
         {
             IndexType.Eavt => Eavt.Slice(from, null),
             IndexType.Aevt => Aevt.Slice(from, null),
-            IndexType.Avet => Avet.Slice(from, null),
+            IndexType.Avet => SeekAvet(from),
             _ => Vaet.Slice(from, null),
         };
+    }
+
+    /// <summary>AVET from a datom to the end, with the <c>:db/txInstant</c> datoms (kept in AEVT) in their place.</summary>
+    private IEnumerable<Datom> SeekAvet(Datom from)
+    {
+        const int tx = BuiltIns.TxInstantId;
+        foreach (var d in Avet.Slice(from, Probe(long.MaxValue, tx - 1, 0, ScalarTag.Max))) yield return d;
+        if (from.A <= tx)
+            foreach (var d in SortedByValue(Schema[tx]!, from)) yield return d;
+        foreach (var d in Avet.Slice(from.A > tx ? from : Probe(long.MinValue, tx + 1, 0, ScalarTag.Min), null)) yield return d;
     }
 
     /// <summary>AVET datoms of one attribute with start &lt;= value &lt; end (either bound may be null for open).</summary>
@@ -41,14 +51,18 @@ public sealed partial class Db
         if (end is not null && !TryEncodeValue(a, end, out en, out eo)) throw new ArgumentException($"{EdnPrinter.Print(end)} is not a value of {a.Ident}", nameof(end));
         var from = Probe(long.MinValue, a.Id, sn, so);
         var to = Probe(long.MaxValue, a.Id, 0, ScalarTag.Max);
-        var source = a.InAvet ? Avet.Slice(from, to) : SortedByValue(a, from);
+        var source = a.StoredInAvet ? Avet.Slice(from, to) : SortedByValue(a, from);
         if (end is null) return source;
         return source.TakeWhile(d => Encoded.Compare(d.N, d.O, en, eo) < 0);
     }
 
+    /// <summary>An attribute's datoms in AVET order from AEVT: already in that order for <c>:db/txInstant</c>,
+    /// sorted for an attribute without an index.</summary>
     private IEnumerable<Datom> SortedByValue(Attribute a, Datom from)
     {
-        var all = Aevt.Slice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max)).ToList();
+        var segment = Aevt.Slice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max));
+        if (a.InAvet) return segment.SkipWhile(d => AvetOrder.Compare(d, from) < 0);
+        var all = segment.ToList();
         all.Sort(static (x, y) => AvetOrder.Compare(x, y));
         return all.Where(d => AvetOrder.Compare(d, from) >= 0);
     }
@@ -57,7 +71,7 @@ public sealed partial class Db
     {
         IndexType.Eavt => Eavt.Slice(from, to),
         IndexType.Aevt => Aevt.Slice(from, to),
-        IndexType.Avet => components.Length > 0 && AttributeOf(components[0]) is { InAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
+        IndexType.Avet => components.Length > 0 && AttributeOf(components[0]) is { StoredInAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
         _ => Vaet.Slice(from, to),
     };
 

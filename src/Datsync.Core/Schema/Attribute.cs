@@ -21,4 +21,8 @@ public sealed record Attribute(
     public bool InAvet => Unique != Uniqueness.None || Indexed;
 
     public bool IsIdentity => Unique == Uniqueness.Identity;
+
+    /// <summary>True when the attribute's datoms are stored in the AVET tree. <c>:db/txInstant</c> is indexed but
+    /// not stored there: instants only grow with t, so its AEVT order is its AVET order and reads use AEVT.</summary>
+    internal bool StoredInAvet => InAvet && Id != BuiltIns.TxInstantId;
 }

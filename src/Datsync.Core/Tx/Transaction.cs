@@ -399,7 +399,14 @@ internal sealed class Transaction
                 case OpKind.Add:
                 {
                     var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
-                    if (e == _txId && op.A!.Id == BuiltIns.TxInstantId) { explicitInstant = true; explicitTicks = n; }
+                    if (op.A!.Id == BuiltIns.TxInstantId)
+                    {
+                        // instants only grow with t: that keeps :db/txInstant's AEVT order equal to its AVET order
+                        if (e != _txId) throw Invalid($"only the transaction entity (\"{CurrentTx}\") has {BuiltIns.TxInstant}: {Show(op.Form)}");
+                        if (n < _db.LastTxTicks) throw Invalid($"{BuiltIns.TxInstant} may not be earlier than the previous transaction's: {Show(op.Form)}");
+                        explicitInstant = true;
+                        explicitTicks = n;
+                    }
                     asserts.Add((new Fact(e, op.A!.Id, n, op.O), op.Form, at));
                     break;
                 }

@@ -19,14 +19,14 @@ internal static class TxApply
             {
                 eavt = eavt.Add(d, edit);
                 aevt = aevt.Add(d, edit);
-                if (a.InAvet) avet = avet.Add(d, edit);
+                if (a.StoredInAvet) avet = avet.Add(d, edit);
                 if (a.IsRef) vaet = vaet.Add(d, edit);
             }
             else
             {
                 eavt = eavt.Remove(d, edit);
                 aevt = aevt.Remove(d, edit);
-                if (a.InAvet) avet = avet.Remove(d, edit);
+                if (a.StoredInAvet) avet = avet.Remove(d, edit);
                 if (a.IsRef) vaet = vaet.Remove(d, edit);
             }
         }
@@ -58,10 +58,10 @@ internal static class TxApply
             }
             if (now is null || now == previous) continue;
             changed.Add(now);
-            if (previous is not null && previous.InAvet == now.InAvet) continue;
+            if (previous is not null && previous.StoredInAvet == now.StoredInAvet) continue;
             var edit = new object();
             foreach (var d in after.Aevt.Slice(Db.Probe(long.MinValue, now.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, now.Id, 0, ScalarTag.Max)))
-                avet = now.InAvet ? avet.Add(d, edit) : avet.Remove(d, edit);
+                avet = now.StoredInAvet ? avet.Add(d, edit) : avet.Remove(d, edit);
         }
         if (identChanges.Count == 0 && changed.Count == 0) return after;
         var schema = after.Schema.With(identChanges, changed, []);

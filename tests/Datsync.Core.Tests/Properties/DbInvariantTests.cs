@@ -40,7 +40,7 @@ public class DbInvariantTests
             var eavt = db.Eavt.ToHashSet();
             Assert.Equal(eavt.Count, db.Aevt.Count);
             Assert.All(db.Aevt, d => Assert.Contains(d, eavt));
-            var expectAvet = eavt.Where(d => db.Schema[d.A]!.InAvet).ToHashSet();
+            var expectAvet = eavt.Where(d => db.Schema[d.A]!.StoredInAvet).ToHashSet();
             Assert.Equal(expectAvet.Count, db.Avet.Count);
             Assert.All(db.Avet, d => Assert.Contains(d, expectAvet));
             var expectVaet = eavt.Where(d => db.Schema[d.A]!.IsRef).ToHashSet();
