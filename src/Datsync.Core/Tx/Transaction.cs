@@ -451,7 +451,8 @@ internal sealed class Transaction
             }
 
         // assertions: dedupe, detect conflicts, drop redundant ones, replace cardinality-one values
-        var seen = new FactSet(asserts.Count);
+        // one assertion besides the transaction's own instant cannot repeat: no set needed then
+        var seen = asserts.Count > 2 || explicitInstant ? new FactSet(asserts.Count) : null;
         Dictionary<(long, int), (Fact f, object? form)>? cardOne = null;
         List<(Fact f, object? form, int at, Attribute a)>? checkUnique = null;
         List<(Fact f, int at)>? replaced = null;
@@ -459,9 +460,9 @@ internal sealed class Transaction
         var ones = 0;
         foreach (var (f, form, at) in asserts)
         {
-            if (!seen.Add(f)) continue;
+            if (seen is not null && !seen.Add(f)) continue;
             var a = schema[f.A]!;
-            if (retracted.Contains(f))
+            if (retracted.Count > 0 && retracted.Contains(f))
                 throw new TxException(TxErrors.DatomsConflict, $"{FactText(f)} is both asserted and retracted: {Show(form)}");
             if (!a.IsMany)
             {
@@ -542,24 +543,26 @@ internal sealed class Transaction
     /// <summary>A set of facts in insertion order: a list scan while small, hashed once it grows.</summary>
     private sealed class FactSet(int capacity)
     {
-        private readonly List<Fact> _items = new(Math.Max(capacity, 4));
+        private List<Fact>? _list;
         private HashSet<Fact>? _hash;
+        private List<Fact> Items => _list ??= new List<Fact>(Math.Max(capacity, 4));
 
-        public int Count => _items.Count;
+        public int Count => _list?.Count ?? 0;
 
         public bool Add(Fact f)
         {
-            if (Contains(f)) return false;
-            _items.Add(f);
+            if (Count > 0 && Contains(f)) return false;
+            Items.Add(f);
             if (_hash is not null) _hash.Add(f);
-            else if (_items.Count > 8) _hash = new HashSet<Fact>(_items);
+            else if (_list!.Count > 8) _hash = new HashSet<Fact>(_list);
             return true;
         }
 
         public bool Contains(Fact f)
         {
             if (_hash is not null) return _hash.Contains(f);
-            foreach (var x in _items) if (x.Equals(f)) return true;
+            if (_list is null) return false;
+            foreach (var x in _list) if (x.Equals(f)) return true;
             return false;
         }
     }

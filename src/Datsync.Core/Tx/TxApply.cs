@@ -7,7 +7,8 @@ internal static class TxApply
     public static Db Apply(Db before, IReadOnlyList<Datom> txData, long t, long maxEid, long ticks)
     {
         var schema = before.Schema;
-        var edit = new object();
+        // an edit token lets writes that meet in one node copy it once; a two-datom transaction rarely does
+        var edit = txData.Count > 2 ? new object() : null;
         var eavt = before.Eavt; var aevt = before.Aevt; var avet = before.Avet; var vaet = before.Vaet;
         var schemaTouched = false;
         for (var i = 0; i < txData.Count; i++)
