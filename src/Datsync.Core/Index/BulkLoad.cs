@@ -66,7 +66,6 @@ internal static class BulkLoad
             if (a.StoredInAvet) nAvet++;
             if (a.IsRef) nVaet++;
         }
-        var aevtArr = new Datom[count];
         var avetArr = new Datom[nAvet];
         var vaetArr = new Datom[nVaet];
         int ia = 0, iv = 0;
@@ -74,7 +73,6 @@ internal static class BulkLoad
         {
             var d = eavtSorted[i];
             var a = schema[d.A]!;
-            aevtArr[i] = d;
             if (a.StoredInAvet) avetArr[ia++] = d;
             if (a.IsRef) vaetArr[iv++] = d;
         }
@@ -85,13 +83,44 @@ internal static class BulkLoad
         // Array.Sort is stable enough here: keys are unique per index once EAV duplicates are gone.
         Parallel.Invoke(
             () => eavt = SortedDatomSet<EavtOrder>.FromSorted(eavtSorted, count),
-            () => aevt = SortedDatomSet<AevtOrder>.FromSorted(Sorted<AevtOrder>(aevtArr, false, out _), count),
+            () => aevt = SortedDatomSet<AevtOrder>.FromSorted(GroupByAttribute(eavtSorted, count), count),
             () =>
             {
                 avet = SortedDatomSet<AvetOrder>.FromSorted(Sorted<AvetOrder>(avetArr, false, out _), nAvet);
                 vaet = SortedDatomSet<VaetOrder>.FromSorted(Sorted<VaetOrder>(vaetArr, false, out _), nVaet);
             });
         return new Db(eavt, aevt, avet, vaet, schema, basisT, maxEid, lastTicks);
+    }
+
+    /// <summary>
+    /// AEVT order from EAVT order in O(n): a stable counting sort by attribute keeps entity, then value, order
+    /// within each attribute.
+    /// </summary>
+    private static Datom[] GroupByAttribute(Datom[] eavt, int count)
+    {
+        var counts = new Dictionary<int, int>();
+        for (var i = 0; i < count; i++)
+        {
+            ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, eavt[i].A, out _);
+            c++;
+        }
+        var attrs = counts.Keys.ToArray();
+        Array.Sort(attrs);
+        var next = new Dictionary<int, int>(attrs.Length);
+        var offset = 0;
+        foreach (var a in attrs)
+        {
+            next[a] = offset;
+            offset += counts[a];
+        }
+        var result = new Datom[count];
+        for (var i = 0; i < count; i++)
+        {
+            var d = eavt[i];
+            ref var at = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(next, d.A);
+            result[at++] = d;
+        }
+        return result;
     }
 
     /// <summary>Sorts in place unless already sorted; with dedupe, drops datoms equal in this order (the last wins).</summary>

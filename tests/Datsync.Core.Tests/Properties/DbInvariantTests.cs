@@ -101,8 +101,10 @@ public class DbInvariantTests
                 try { db = db.Transact(RandomWorkload.Forms(tx)).DbAfter; } catch (TxException) { }
             var loaded = Db.FromDatoms(db.Datoms(IndexType.Eavt).ToList(), db.BasisT, db.MaxEntityId);
             Assert.Equal(Snapshot(db).Select(Fact), Snapshot(loaded).Select(Fact));
+            Assert.Equal(db.Aevt.Select(Fact), loaded.Aevt.Select(Fact));
             Assert.Equal(db.Avet.Select(Fact), loaded.Avet.Select(Fact));
             Assert.Equal(db.Vaet.Select(Fact), loaded.Vaet.Select(Fact));
+            loaded.Eavt.Validate(); loaded.Aevt.Validate(); loaded.Avet.Validate(); loaded.Vaet.Validate();
             Assert.Equal(db.MaxEntityId, loaded.MaxEntityId);
             Assert.Equal(db.Schema.Attributes.OrderBy(a => a.Id), loaded.Schema.Attributes.OrderBy(a => a.Id));
         }, iter: 100);
