@@ -119,7 +119,7 @@ internal sealed class Transaction
         {
             if (f.Count != 4) throw Invalid($"{op} takes an entity, an attribute and a value: {Show(form)}");
             var a = Attr(f[2], form);
-            var e = EntityRef(f[1], form, entityPosition: op == Add);
+            var e = EntityRef(f[1], form);
             var o = new Op { Kind = op == Add ? OpKind.Add : OpKind.Retract, E = e, A = a, Form = form };
             Value(ref o, a, f[3], form);
             _ops.Add(o);
@@ -127,14 +127,14 @@ internal sealed class Transaction
         else if (op == RetractEntity || op == RetractEntityFn)
         {
             if (f.Count != 2) throw Invalid($"{op} takes one entity: {Show(form)}");
-            _ops.Add(new Op { Kind = OpKind.RetractEntity, E = EntityRef(f[1], form, false), Form = form });
+            _ops.Add(new Op { Kind = OpKind.RetractEntity, E = EntityRef(f[1], form), Form = form });
         }
         else if (op == Cas || op == CasFn)
         {
             if (f.Count != 5) throw Invalid($"{op} takes an entity, an attribute, the old and the new value: {Show(form)}");
             var a = Attr(f[2], form);
             if (a.IsMany) throw Invalid($"{op} needs a cardinality-one attribute, {a.Ident} is many: {Show(form)}");
-            var o = new Op { Kind = OpKind.Cas, E = EntityRef(f[1], form, false), A = a, Form = form };
+            var o = new Op { Kind = OpKind.Cas, E = EntityRef(f[1], form), A = a, Form = form };
             if (f[3] is not null)
             {
                 var old = new Op();
@@ -153,7 +153,7 @@ internal sealed class Transaction
         Ent? self = null;
         foreach (var kv in map)
             if (kv.Key is Keyword k && k == BuiltIns.DbId)
-                self = EntityRef(kv.Value, form, entityPosition: true);
+                self = EntityRef(kv.Value, form);
         var e = self ?? new Ent(0, NewImplicit());
         foreach (var kv in map)
         {
@@ -171,7 +171,7 @@ internal sealed class Transaction
                         if (!HasIdentity(nested)) throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {k} needs a unique identity attribute: {Show(v)}");
                         owner = ExpandMap(nested, v!);
                     }
-                    else owner = EntityRef(v, form, entityPosition: true);
+                    else owner = EntityRef(v, form);
                     var o = new Op { Kind = OpKind.Add, E = owner, A = ra, Form = form };
                     SetRef(ref o, e);
                     _ops.Add(o);
@@ -246,7 +246,7 @@ internal sealed class Transaction
     }
 
     /// <summary>Resolves an entity identifier: tempids stay symbolic, everything else must name an existing entity.</summary>
-    private Ent EntityRef(object? x, object form, bool entityPosition)
+    private Ent EntityRef(object? x, object form)
     {
         switch (x)
         {
@@ -294,7 +294,7 @@ internal sealed class Transaction
         {
             if (v is string or long or int or Keyword or IReadOnlyList<object?> or IList)
             {
-                var r = EntityRef(v, form, entityPosition: false);
+                var r = EntityRef(v, form);
                 SetRef(ref o, r);
                 return;
             }
