@@ -83,7 +83,11 @@ internal static class BulkLoad
         // Array.Sort is stable enough here: keys are unique per index once EAV duplicates are gone.
         Parallel.Invoke(
             () => eavt = SortedDatomSet<EavtOrder>.FromSorted(eavtSorted, count),
-            () => aevt = SortedDatomSet<AevtOrder>.FromSorted(GroupByAttribute(eavtSorted, count), count),
+            () =>
+            {
+                var grouped = GroupByAttribute(eavtSorted, count, out var n);
+                aevt = SortedDatomSet<AevtOrder>.FromSorted(grouped, n);
+            },
             () =>
             {
                 avet = SortedDatomSet<AvetOrder>.FromSorted(Sorted<AvetOrder>(avetArr, false, out _), nAvet);
@@ -94,13 +98,14 @@ internal static class BulkLoad
 
     /// <summary>
     /// AEVT order from EAVT order in O(n): a stable counting sort by attribute keeps entity, then value, order
-    /// within each attribute.
+    /// within each attribute. <c>:db/txInstant</c> stays out: AEVT reads find it in EAVT.
     /// </summary>
-    private static Datom[] GroupByAttribute(Datom[] eavt, int count)
+    private static Datom[] GroupByAttribute(Datom[] eavt, int count, out int n)
     {
         var counts = new Dictionary<int, int>();
         for (var i = 0; i < count; i++)
         {
+            if (eavt[i].A == BuiltIns.TxInstantId) continue;
             ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, eavt[i].A, out _);
             c++;
         }
@@ -113,10 +118,12 @@ internal static class BulkLoad
             next[a] = offset;
             offset += counts[a];
         }
-        var result = new Datom[count];
+        n = offset;
+        var result = new Datom[offset];
         for (var i = 0; i < count; i++)
         {
             var d = eavt[i];
+            if (d.A == BuiltIns.TxInstantId) continue;
             ref var at = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(next, d.A);
             result[at++] = d;
         }

@@ -25,13 +25,37 @@ public sealed partial class Db
         return index switch
         {
             IndexType.Eavt => Eavt.Slice(from, null),
-            IndexType.Aevt => Aevt.Slice(from, null),
+            IndexType.Aevt => AevtSlice(from, null),
             IndexType.Avet => SeekAvet(from),
             _ => Vaet.Slice(from, null),
         };
     }
 
-    /// <summary>AVET from a datom to the end, with the <c>:db/txInstant</c> datoms (kept in AEVT) in their place.</summary>
+    /// <summary>
+    /// AEVT datoms from..to (to null: the end), with the <c>:db/txInstant</c> datoms in their place. Those live only
+    /// in EAVT: their entities are the transactions, which EAVT already orders by t, so the AEVT order of the
+    /// attribute is the EAVT order of its datoms and a transaction writes one index fewer.
+    /// </summary>
+    private IEnumerable<Datom> AevtSlice(Datom from, Datom? to)
+    {
+        const int tx = BuiltIns.TxInstantId;
+        if (from.A > tx || to is not null && to.A < tx)
+        {
+            foreach (var d in Aevt.Slice(from, to)) yield return d;
+            yield break;
+        }
+        foreach (var d in Aevt.Slice(from, Probe(long.MaxValue, tx - 1, 0, ScalarTag.Max))) yield return d;
+        foreach (var d in Eavt.Slice(Probe(EntityIds.TxBase, tx, 0, ScalarTag.Min), Probe(EntityIds.TxBase + (1L << 40), tx, 0, ScalarTag.Max)))
+        {
+            if (d.A != tx || AevtOrder.Compare(d, from) < 0) continue;
+            if (to is not null && AevtOrder.Compare(d, to) > 0) break;
+            yield return d;
+        }
+        if (to is null || to.A > tx)
+            foreach (var d in Aevt.Slice(Probe(long.MinValue, tx + 1, 0, ScalarTag.Min), to)) yield return d;
+    }
+
+    /// <summary>AVET from a datom to the end, with the <c>:db/txInstant</c> datoms (kept in EAVT) in their place.</summary>
     private IEnumerable<Datom> SeekAvet(Datom from)
     {
         const int tx = BuiltIns.TxInstantId;
@@ -60,7 +84,7 @@ public sealed partial class Db
     /// sorted for an attribute without an index.</summary>
     private IEnumerable<Datom> SortedByValue(Attribute a, Datom from)
     {
-        var segment = Aevt.Slice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max));
+        var segment = AevtSlice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max));
         if (a.InAvet) return segment.SkipWhile(d => AvetOrder.Compare(d, from) < 0);
         var all = segment.ToList();
         all.Sort(static (x, y) => AvetOrder.Compare(x, y));
@@ -70,7 +94,7 @@ public sealed partial class Db
     private IEnumerable<Datom> Range(IndexType index, Datom from, Datom to, object?[] components) => index switch
     {
         IndexType.Eavt => Eavt.Slice(from, to),
-        IndexType.Aevt => Aevt.Slice(from, to),
+        IndexType.Aevt => AevtSlice(from, to),
         IndexType.Avet => components.Length > 0 && AttributeOf(components[0]) is { StoredInAvet: false } a ? SortedByValue(a, from).TakeWhile(d => AvetOrder.Compare(d, to) <= 0) : Avet.Slice(from, to),
         _ => Vaet.Slice(from, to),
     };

@@ -19,14 +19,14 @@ internal static class TxApply
             if (d.Added)
             {
                 eavt = eavt.Add(d, edit);
-                aevt = aevt.Add(d, edit);
+                if (d.A != BuiltIns.TxInstantId) aevt = aevt.Add(d, edit); // its AEVT order is its EAVT order
                 if (a.StoredInAvet) avet = avet.Add(d, edit);
                 if (a.IsRef) vaet = vaet.Add(d, edit);
             }
             else
             {
                 eavt = eavt.Remove(d, edit);
-                aevt = aevt.Remove(d, edit);
+                if (d.A != BuiltIns.TxInstantId) aevt = aevt.Remove(d, edit);
                 if (a.StoredInAvet) avet = avet.Remove(d, edit);
                 if (a.IsRef) vaet = vaet.Remove(d, edit);
             }

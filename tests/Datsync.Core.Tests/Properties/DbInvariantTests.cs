@@ -38,8 +38,12 @@ public class DbInvariantTests
             var db = report.DbAfter;
             db.Eavt.Validate(); db.Aevt.Validate(); db.Avet.Validate(); db.Vaet.Validate();
             var eavt = db.Eavt.ToHashSet();
-            Assert.Equal(eavt.Count, db.Aevt.Count);
-            Assert.All(db.Aevt, d => Assert.Contains(d, eavt));
+            // AEVT as read: every datom, in AEVT order (:db/txInstant is read from EAVT, the rest from the tree)
+            var aevt = db.Datoms(IndexType.Aevt).ToList();
+            Assert.Equal(eavt.Count, aevt.Count);
+            Assert.All(aevt, d => Assert.Contains(d, eavt));
+            Assert.True(aevt.Zip(aevt.Skip(1)).All(p => AevtOrder.Compare(p.First, p.Second) < 0), "AEVT out of order");
+            Assert.Equal(eavt.Count(d => d.A != BuiltIns.TxInstantId), db.Aevt.Count);
             var expectAvet = eavt.Where(d => db.Schema[d.A]!.StoredInAvet).ToHashSet();
             Assert.Equal(expectAvet.Count, db.Avet.Count);
             Assert.All(db.Avet, d => Assert.Contains(d, expectAvet));

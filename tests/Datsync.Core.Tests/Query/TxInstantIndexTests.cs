@@ -61,4 +61,20 @@ public class TxInstantIndexTests
         var r = db.Tx("""[{:person/name "z"} [:db/add "datomic.tx" :db/txInstant #inst "2031-06-01"]]""");
         Assert.Equal(new DateTime(2031, 6, 1, 0, 0, 0, DateTimeKind.Utc), r.DbAfter.Value(r.TxId, ":db/txInstant"));
     }
+
+    [Fact]
+    public void Aevt_lists_the_instants_of_all_transactions_in_t_order_in_their_place()
+    {
+        var db = Build(out var txIds);
+        var instants = db.Datoms(IndexType.Aevt, K(":db/txInstant")).ToList();
+        Assert.Equal(db.BasisT, instants.Count); // one per transaction
+        Assert.Equal(txIds, instants.Select(d => d.E).TakeLast(5));
+        Assert.Equal(T0.AddDays(4), db.Datoms(IndexType.Aevt, K(":db/txInstant"), txIds[4]).Single().V);
+        var all = db.SeekDatoms(IndexType.Aevt).ToList();
+        Assert.Equal(all.Select(d => d.A).Order(), all.Select(d => d.A));
+        Assert.Equal(instants, all.Where(d => d.A == BuiltIns.TxInstantId));
+        var fromInstants = db.SeekDatoms(IndexType.Aevt, K(":db/txInstant"), txIds[3]).ToList();
+        Assert.Equal(txIds.Skip(3), fromInstants.Take(2).Select(d => d.E));
+        Assert.True(fromInstants[2].A > BuiltIns.TxInstantId);
+    }
 }
