@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Configuration;
-using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -60,11 +58,8 @@ internal static class MasterBench
 
     private static (ActorSystem, MasterHandle) Start(string dir, int snapshotEvery)
     {
-        var config = ConfigurationFactory.ParseString($"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}")
-            .WithFallback(new SqliteStorage(dir).ToConfig())
-            .WithFallback(DatsyncConfig.Default);
-        var system = ActorSystem.Create("bench", config);
-        return (system, DatsyncMaster.Start(system, MasterSettings.From(config)));
+        var m = DatsyncMaster.StartSystem("bench", new SqliteStorage(dir), $"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}");
+        return (m.System, m.Master);
     }
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);

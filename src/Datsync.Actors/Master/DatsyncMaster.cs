@@ -1,14 +1,35 @@
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.Pattern;
+using Datsync.Actors.Storage;
 
 namespace Datsync.Actors.Master;
 
 /// <summary>The master's actors: the transactor (restarted with backoff after a journal failure) and its log listener.</summary>
 public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener);
 
-/// <summary>Starts a master in an actor system (plain ActorSystem entry point).</summary>
+/// <summary>A master with the actor system it runs in; disposing terminates the system.</summary>
+public sealed record MasterSystem(ActorSystem System, MasterHandle Master, Config Config) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await System.Terminate();
+}
+
+/// <summary>Starts a master in an actor system (plain ActorSystem entry points).</summary>
 public static class DatsyncMaster
 {
+    /// <summary>
+    /// Creates an actor system on the storage (its tables or file prepared) with Datsync's defaults, and starts a master
+    /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>.
+    /// </summary>
+    public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "")
+    {
+        var config = ConfigurationFactory.ParseString(overrides)
+            .WithFallback(storage.ToConfig())
+            .WithFallback(DatsyncConfig.Default);
+        var system = ActorSystem.Create(name, config);
+        return new MasterSystem(system, Start(system, MasterSettings.From(config)), config);
+    }
+
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");

@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Configuration;
-using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -17,13 +15,10 @@ public sealed class DurableMasterTests(PostgresFixture postgres)
 
     private static async Task<(ActorSystem, MasterHandle)> Start(StorageOptions storage, int snapshotEvery)
     {
-        var config = ConfigurationFactory.ParseString($"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}")
-            .WithFallback(storage.ToConfig())
-            .WithFallback(DatsyncConfig.Default);
-        var system = ActorSystem.Create("durable-" + Guid.NewGuid().ToString("N")[..8], config);
-        var master = DatsyncMaster.Start(system, MasterSettings.From(config));
-        await master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout); // recovered
-        return (system, master);
+        var m = DatsyncMaster.StartSystem("durable-" + Guid.NewGuid().ToString("N")[..8], storage,
+            $"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}");
+        await m.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout); // recovered
+        return (m.System, m.Master);
     }
 
     private static Transact Tx(string id, string edn) => new(id, (IReadOnlyList<object?>)EdnReader.Read(edn)!);
