@@ -110,7 +110,7 @@ public sealed class TransactorActor : ReceivePersistentActor
             {
                 _durable = r.DbAfter;
                 p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
-                _listener?.Tell(new Committed(TxDelta.From(r.DbAfter, r.T, r.TxData), r.DbAfter));
+                _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter));
             }
             else p.ReplyTo.Tell(p.Rejection);
         }
@@ -168,8 +168,9 @@ internal sealed record FlushQueued
     public static readonly FlushQueued Instance = new();
 }
 
-/// <summary>Transactor to listener: transaction t is durable.</summary>
-internal sealed record Committed(TxDelta Delta, Db DbAfter);
+/// <summary>Transactor to listener: transaction t is durable. The listener turns it into a delta, off the
+/// transactor's thread.</summary>
+internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter);
 
 /// <summary>Transactor to listener: the transactor recovered at basis t.</summary>
 internal sealed record LogHead(long T, Db Db);
