@@ -32,6 +32,25 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
 
     private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;
 
+    /// <summary>
+    /// Applies this delta to a replica's value at basis T - 1 (entities keep the master's ids): attributes are found by
+    /// ident in the replica's schema, schema datoms take effect with the transaction, and retracting a datom the
+    /// replica does not hold changes nothing.
+    /// </summary>
+    public Db ApplyTo(Db replica)
+    {
+        var datoms = new Datom[Datoms.Count];
+        var maxEid = replica.MaxEntityId;
+        for (var i = 0; i < Datoms.Count; i++)
+        {
+            var d = Datoms[i];
+            var a = replica.Schema[d.A] ?? throw new InvalidOperationException($"delta t={T} names {d.A}, which the replica's schema does not hold");
+            datoms[i] = Datom.Create(d.E, a.Id, d.V, T, d.Added);
+            if (d.E < EntityIds.TxBase && d.E > maxEid) maxEid = d.E;
+        }
+        return replica.ApplyTx(T, datoms, maxEid);
+    }
+
     /// <summary>The delta as EDN: <c>{:t T :tx-instant #inst "..." :datoms [[:db/add e :a v] ...]}</c>.</summary>
     public override string ToString()
     {

@@ -136,6 +136,28 @@ public class DbInvariantTests
         }, iter: 100);
     }
 
+    [Fact]
+    public void A_replica_that_applies_each_delta_holds_the_masters_datoms_at_every_t()
+    {
+        RandomWorkload.Stream.Sample(stream =>
+        {
+            var master = Db.Empty;
+            var replica = Db.Empty;
+            var txs = new List<IReadOnlyList<object?>> { RandomWorkload.Schema };
+            txs.AddRange(stream.Select(RandomWorkload.Forms));
+            foreach (var tx in txs)
+            {
+                TxReport r;
+                try { r = master.Transact(tx); } catch (TxException) { continue; }
+                master = r.DbAfter;
+                replica = TxDelta.From(r.DbAfter, r.T, r.TxData).ApplyTo(replica);
+                Assert.Equal(master.BasisT, replica.BasisT);
+                Assert.Equal(Snapshot(master).Select(Fact), Snapshot(replica).Select(Fact));
+            }
+            Assert.Equal(master.Schema.Attributes.OrderBy(a => a.Id), replica.Schema.Attributes.OrderBy(a => a.Id));
+        }, iter: 80);
+    }
+
     private static (long, int, object) Fact(Datom d) => (d.E, d.A, d.V);
 
     private sealed class FactComparer : IEqualityComparer<Datom>
