@@ -1,8 +1,9 @@
 namespace Datsync.Core;
 
-/// <summary>One datom of a delta: <c>[op e a v]</c> with the attribute as its ident. Schema datoms (those of
-/// attribute entities) are marked so a replica can apply them before the data.</summary>
-public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool IsSchema)
+/// <summary>One datom of a delta: <c>[op e a v]</c> with the attribute as its ident (and its entity id, which is
+/// the same on every replica). Schema datoms (those of attribute entities) are marked so a replica can apply them
+/// before the data.</summary>
+public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool IsSchema, int AttributeId)
 {
     public override string ToString() => $"[{(Added ? ":db/add" : ":db/retract")} {E} {A} {EdnPrinter.Print(V)}]";
 }
@@ -24,7 +25,7 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
             var ident = dbAfter.Ident(d.A) ?? throw new InvalidOperationException($"attribute {d.A} has no ident in the database at t={dbAfter.BasisT}");
             var isSchema = SchemaRules.IsSchemaAttr(d.A) || IsAttributeEntity(dbAfter, d.E);
             if (d.A == BuiltIns.TxInstantId && EntityIds.IsTx(d.E) && d.Added) instant = (DateTime)d.V;
-            (isSchema ? schema : data).Add(new DeltaDatom(d.Added, d.E, ident, d.V, isSchema));
+            (isSchema ? schema : data).Add(new DeltaDatom(d.Added, d.E, ident, d.V, isSchema, d.A));
         }
         schema.AddRange(data);
         return new TxDelta(t, instant, schema);
@@ -33,9 +34,8 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
     private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;
 
     /// <summary>
-    /// Applies this delta to a replica's value at basis T - 1 (entities keep the master's ids): attributes are found by
-    /// ident in the replica's schema, schema datoms take effect with the transaction, and retracting a datom the
-    /// replica does not hold changes nothing.
+    /// Applies this delta to a replica's value at basis T - 1 (entities, attributes included, keep the master's ids):
+    /// schema datoms take effect with the transaction, and retracting a datom the replica does not hold changes nothing.
     /// </summary>
     public Db ApplyTo(Db replica)
     {
@@ -44,8 +44,9 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
         for (var i = 0; i < Datoms.Count; i++)
         {
             var d = Datoms[i];
-            var a = replica.Schema[d.A] ?? throw new InvalidOperationException($"delta t={T} names {d.A}, which the replica's schema does not hold");
-            datoms[i] = Datom.Create(d.E, a.Id, d.V, T, d.Added);
+            if (replica.Schema[d.AttributeId] is null)
+                throw new InvalidOperationException($"delta t={T} names {d.A} ({d.AttributeId}), which the replica's schema does not hold");
+            datoms[i] = Datom.Create(d.E, d.AttributeId, d.V, T, d.Added);
             if (d.E < EntityIds.TxBase && d.E > maxEid) maxEid = d.E;
         }
         return replica.ApplyTx(T, datoms, maxEid);

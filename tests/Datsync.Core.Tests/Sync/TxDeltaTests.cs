@@ -40,4 +40,17 @@ public class TxDeltaTests
         var r = TestDb.Schema.Tx("""[{:person/name "A"}]""");
         Assert.Throws<InvalidOperationException>(() => r.DbAfter.ApplyTx(r.T, r.TxData, r.DbAfter.MaxEntityId));
     }
+
+    [Fact]
+    public void A_replica_follows_an_attribute_rename_with_data_in_the_same_transaction()
+    {
+        var master = TestDb.Schema.After("""[{:person/email "a@x" :person/name "A"}]""");
+        var replica = Db.FromDatoms(master.Datoms(IndexType.Eavt).ToList(), master.BasisT, master.MaxEntityId);
+        var r = master.Tx("""[{:db/id :person/name :db/ident :person/full-name} [:db/add [:person/email "a@x"] :person/age 3]]""");
+        var after = TxDelta.From(r.DbAfter, r.T, r.TxData).ApplyTo(replica);
+        Assert.Null(after.Schema[K(":person/name")]);
+        var e = after.Id(":person/email", "a@x");
+        Assert.Equal("A", after.Value(e, ":person/full-name"));
+        Assert.Equal(3L, after.Value(e, ":person/age"));
+    }
 }
