@@ -2,16 +2,21 @@ using Akka.Configuration;
 
 namespace Datsync.Actors.Master;
 
-/// <summary>Settings of the transactor and the log listener (<c>datsync.master</c>, <c>datsync.listener</c>).</summary>
-public sealed record MasterSettings(
-    string PersistenceId = "datsync-master",
-    int SnapshotEvery = 1000,
-    int SubscriberBuffer = 1024,
-    int RecentInMemory = 10_000)
+/// <summary>Settings of the transactor and the log listener (<c>datsync.master</c>, <c>datsync.listener</c>); the
+/// defaults live in the library's embedded reference.conf.</summary>
+public sealed record MasterSettings(string PersistenceId, int SnapshotEvery, int SubscriberBuffer, int RecentInMemory)
 {
-    public static MasterSettings From(Config config) => new(
-        config.GetString("datsync.master.persistence-id", "datsync-master"),
-        config.GetInt("datsync.master.snapshot-every", 1000),
-        config.GetInt("datsync.listener.buffer-size", 1024),
-        config.GetInt("datsync.listener.recent-in-memory", 10_000));
+    /// <summary>The settings in <paramref name="config"/>, with the library's defaults for what it leaves out.</summary>
+    public static MasterSettings From(Config config)
+    {
+        var c = config.WithFallback(DatsyncConfig.Default);
+        return new(
+            c.GetString("datsync.master.persistence-id"),
+            c.GetInt("datsync.master.snapshot-every"),
+            c.GetInt("datsync.listener.buffer-size"),
+            c.GetInt("datsync.listener.recent-in-memory"));
+    }
+
+    /// <summary>The library's defaults.</summary>
+    public static MasterSettings Default { get; } = From(Config.Empty);
 }

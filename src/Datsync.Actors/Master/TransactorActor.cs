@@ -40,7 +40,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         Recover<RecoveryCompleted>(_ =>
         {
             _speculative = _durable;
-            _listener?.Tell(new LogHead(_durable.BasisT, _durable));
+            _listener?.Tell(new LogHead(_durable.BasisT));
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
         });
 
@@ -173,4 +173,4 @@ internal sealed record FlushQueued
 internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter);
 
 /// <summary>Transactor to listener: the transactor recovered at basis t.</summary>
-internal sealed record LogHead(long T, Db Db);
+internal sealed record LogHead(long T);

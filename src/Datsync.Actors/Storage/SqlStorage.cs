@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Datsync.Actors.Storage;
 
 /// <summary>
@@ -27,50 +25,46 @@ public abstract record SqlStorage : StorageOptions
     /// <inheritdoc />
     public override string ToHocon()
     {
-        var provider = Quote(ProviderName);
-        var connection = Quote(ConnectionString);
-        var schema = SchemaName is null ? null : $"default.schema-name = {Quote(SchemaName)}";
         var t = Tuning;
-        var sb = new StringBuilder();
-        sb.AppendLine("akka.persistence {");
-        sb.AppendLine("  journal {");
-        sb.AppendLine($"    plugin = {Quote(JournalPluginId)}");
-        sb.AppendLine("    sql {");
-        sb.AppendLine($"      provider-name = {provider}");
-        sb.AppendLine($"      connection-string = {connection}");
-        sb.AppendLine("      auto-initialize = on");
-        sb.AppendLine("      table-mapping = default");
-        if (schema is not null) sb.AppendLine($"      {schema}");
-        sb.AppendLine("      tag-write-mode = TagTable");
-        sb.AppendLine($"      parallelism = {t.Parallelism}");
-        sb.AppendLine($"      batch-size = {t.BatchSize}");
-        sb.AppendLine($"      db-round-trip-max-batch-size = {t.DbRoundTripMaxBatchSize}");
-        sb.AppendLine($"      buffer-size = {t.BufferSize}");
-        sb.AppendLine($"      replay-batch-size = {t.ReplayBatchSize}");
-        sb.AppendLine("    }");
-        sb.AppendLine("  }");
-        sb.AppendLine("  snapshot-store {");
-        sb.AppendLine($"    plugin = {Quote(SnapshotStorePluginId)}");
-        sb.AppendLine("    sql {");
-        sb.AppendLine($"      provider-name = {provider}");
-        sb.AppendLine($"      connection-string = {connection}");
-        sb.AppendLine("      auto-initialize = on");
-        sb.AppendLine("      table-mapping = default");
-        if (schema is not null) sb.AppendLine($"      {schema}");
-        sb.AppendLine("    }");
-        sb.AppendLine("  }");
-        sb.AppendLine("  query.journal.sql {");
-        sb.AppendLine($"    write-plugin = {Quote(JournalPluginId)}");
-        sb.AppendLine($"    provider-name = {provider}");
-        sb.AppendLine($"    connection-string = {connection}");
-        sb.AppendLine("    table-mapping = default");
-        if (schema is not null) sb.AppendLine($"    {schema}");
-        sb.AppendLine("    tag-read-mode = TagTable");
-        sb.AppendLine($"    refresh-interval = {Duration(t.QueryRefreshInterval)}");
-        sb.AppendLine($"    journal-sequence-retrieval.query-delay = {Duration(t.QueryRefreshInterval)}");
-        sb.AppendLine($"    max-buffer-size = {t.QueryMaxBufferSize}");
-        sb.AppendLine("  }");
-        sb.AppendLine("}");
-        return sb.ToString();
+        // what the journal, the snapshot store and the read journal share: where the rows are
+        var store = $"""
+                  provider-name = {Quote(ProviderName)}
+                  connection-string = {Quote(ConnectionString)}
+                  table-mapping = default
+                  {(SchemaName is null ? "" : $"default.schema-name = {Quote(SchemaName)}")}
+            """;
+        return $$"""
+            akka.persistence {
+              journal {
+                plugin = {{Quote(JournalPluginId)}}
+                sql {
+            {{store}}
+                  auto-initialize = on
+                  tag-write-mode = TagTable
+                  parallelism = {{t.Parallelism}}
+                  batch-size = {{t.BatchSize}}
+                  db-round-trip-max-batch-size = {{t.DbRoundTripMaxBatchSize}}
+                  buffer-size = {{t.BufferSize}}
+                  replay-batch-size = {{t.ReplayBatchSize}}
+                }
+              }
+              snapshot-store {
+                plugin = {{Quote(SnapshotStorePluginId)}}
+                sql {
+            {{store}}
+                  auto-initialize = on
+                }
+              }
+              query.journal.sql {
+                write-plugin = {{Quote(JournalPluginId)}}
+            {{store}}
+                tag-read-mode = TagTable
+                refresh-interval = {{Duration(t.QueryRefreshInterval)}}
+                journal-sequence-retrieval.query-delay = {{Duration(t.QueryRefreshInterval)}}
+                max-buffer-size = {{t.QueryMaxBufferSize}}
+              }
+            }
+
+            """;
     }
 }

@@ -35,8 +35,7 @@ public static class DbCommands
             switch (reply)
             {
                 case TxAccepted a:
-                    var tempids = new EdnMap(a.Tempids.OrderBy(kv => kv.Value).Select(kv => new KeyValuePair<object?, object?>(kv.Key, kv.Value)));
-                    Console.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("t"), a.T, Keyword.Intern("tempids"), tempids)));
+                    Console.WriteLine(TxOutcome.Accepted(a.T, a.Tempids));
                     return 0;
                 case TxRejected r:
                     return Fail(r.Describe());
@@ -85,7 +84,7 @@ public static class DbCommands
 
     private static int Fail(string error)
     {
-        Console.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("error"), error)));
+        Console.WriteLine(TxOutcome.Rejected(error));
         return 1;
     }
 }

@@ -43,30 +43,22 @@ public static class ReplayCommand
             var n = i + 1;
             if (txs[i] is not IReadOnlyList<object?> tx)
             {
-                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "error", $"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms")));
+                output.WriteLine(TxOutcome.Rejected($"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms", n));
                 continue;
             }
             try
             {
                 var report = db.Transact(tx);
                 db = report.DbAfter;
-                var tempids = new EdnMap(report.Tempids.OrderBy(kv => kv.Value).Select(kv => new KeyValuePair<object?, object?>(kv.Key, kv.Value)));
-                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "t", report.T, "tempids", tempids)));
+                output.WriteLine(TxOutcome.Accepted(report.T, report.Tempids, n));
             }
             catch (TxException e)
             {
-                output.WriteLine(EdnPrinter.Print(Map("tx", (long)n, "error", e.Describe())));
+                output.WriteLine(TxOutcome.Rejected(e.Describe(), n));
             }
         }
         DatomListing.Write(output, "master", db);
         output.Flush();
         return 0;
-    }
-
-    private static EdnMap Map(params object?[] kv)
-    {
-        var entries = new List<KeyValuePair<object?, object?>>();
-        for (var i = 0; i < kv.Length; i += 2) entries.Add(new(Keyword.Intern((string)kv[i]!), kv[i + 1]));
-        return new EdnMap(entries);
     }
 }

@@ -46,7 +46,7 @@ internal static class BulkLoad
                     if (d.A == BuiltIns.TxInstantId && d.N > lastTicks) lastTicks = d.N;
             i = j;
         }
-        var schema = Schema.Initial.With(identChanges, attrs, []);
+        var schema = Schema.Initial.With(identChanges, attrs);
         return Build(eavt, count, schema, basisT, Math.Max(maxEid, maxEntityId ?? 0), lastTicks);
     }
 

@@ -31,6 +31,10 @@ public sealed partial class Db
         };
     }
 
+    /// <summary>The datoms of one attribute, in AEVT order.</summary>
+    internal IEnumerable<Datom> AttributeDatoms(int a) =>
+        AevtSlice(Probe(long.MinValue, a, 0, ScalarTag.Min), Probe(long.MaxValue, a, 0, ScalarTag.Max));
+
     /// <summary>
     /// AEVT datoms from..to (to null: the end), with the <c>:db/txInstant</c> datoms in their place. Those live only
     /// in EAVT: their entities are the transactions, which EAVT already orders by t, so the AEVT order of the
@@ -84,7 +88,7 @@ public sealed partial class Db
     /// sorted for an attribute without an index.</summary>
     private IEnumerable<Datom> SortedByValue(Attribute a, Datom from)
     {
-        var segment = AevtSlice(Probe(long.MinValue, a.Id, 0, ScalarTag.Min), Probe(long.MaxValue, a.Id, 0, ScalarTag.Max));
+        var segment = AttributeDatoms(a.Id);
         if (a.InAvet) return segment.SkipWhile(d => AvetOrder.Compare(d, from) < 0);
         var all = segment.ToList();
         all.Sort(static (x, y) => AvetOrder.Compare(x, y));

@@ -52,7 +52,7 @@ public sealed class Schema
     /// <summary>The ident of an entity, or null.</summary>
     public Keyword? IdentOf(long entity) => _identOf.GetValueOrDefault(entity);
 
-    internal Schema With(IEnumerable<(long e, Keyword? oldIdent, Keyword? newIdent)> identChanges, IEnumerable<Attribute> changed, IEnumerable<int> removed)
+    internal Schema With(IEnumerable<(long e, Keyword? oldIdent, Keyword? newIdent)> identChanges, IEnumerable<Attribute> changed)
     {
         var byId = new Dictionary<int, Attribute>(_byId);
         var idents = new Dictionary<Keyword, long>(_idents);
@@ -63,7 +63,6 @@ public sealed class Schema
             if (newIdent is not null) { idents[newIdent] = e; identOf[e] = newIdent; }
             else identOf.Remove(e);
         }
-        foreach (var id in removed) byId.Remove(id);
         foreach (var a in changed) byId[a.Id] = a;
         return new Schema(byId, idents, identOf);
     }

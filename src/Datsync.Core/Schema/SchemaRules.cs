@@ -66,7 +66,7 @@ internal static class SchemaRules
         if (before.IsMany && !after.IsMany)
         {
             long? prev = null;
-            foreach (var d in dbAfter.Aevt.Slice(Db.Probe(long.MinValue, after.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, after.Id, 0, ScalarTag.Max)))
+            foreach (var d in dbAfter.AttributeDatoms(after.Id))
             {
                 if (prev == d.E) throw Fail($"attribute {after.Ident} cannot become :db.cardinality/one: entity {d.E} holds more than one value");
                 prev = d.E;
@@ -75,7 +75,7 @@ internal static class SchemaRules
         if (before.Unique == Uniqueness.None && after.Unique != Uniqueness.None)
         {
             var seen = new HashSet<(long, object?)>();
-            foreach (var d in dbAfter.Aevt.Slice(Db.Probe(long.MinValue, after.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, after.Id, 0, ScalarTag.Max)))
+            foreach (var d in dbAfter.AttributeDatoms(after.Id))
             {
                 var key = d.O is null || d.O is ScalarTag ? (d.N, d.O) : (0L, d.O);
                 if (!seen.Add(key)) throw Fail($"attribute {after.Ident} cannot become unique: value {EdnPrinter.Print(d.V)} is held by more than one entity");

@@ -12,9 +12,8 @@ internal sealed class Transaction
     private enum OpKind : byte { Add, Retract, RetractEntity, Cas }
 
     /// <summary>A tempid; tempids unified by upsert share one root.</summary>
-    private sealed class TempId(object? key, string display)
+    private sealed class TempId(string display)
     {
-        public readonly object? Key = key; // string, negative long, or null for a map without :db/id
         public readonly string Display = display;
         public TempId? Parent;
         public long Resolved;     // existing entity (upsert) or allocated id, 0 = none yet
@@ -233,7 +232,7 @@ internal sealed class Transaction
     private TempId NewImplicit()
     {
         _implicit ??= new List<TempId>();
-        var t = new TempId(null, "map#" + (_implicit.Count + 1));
+        var t = new TempId("map#" + (_implicit.Count + 1));
         _implicit.Add(t);
         return t;
     }
@@ -241,7 +240,7 @@ internal sealed class Transaction
     private TempId Temp(object key, string display)
     {
         _tempids ??= new Dictionary<object, TempId>();
-        if (!_tempids.TryGetValue(key, out var t)) _tempids[key] = t = new TempId(key, display);
+        if (!_tempids.TryGetValue(key, out var t)) _tempids[key] = t = new TempId(display);
         return t;
     }
 

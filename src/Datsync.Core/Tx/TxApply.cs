@@ -61,11 +61,11 @@ internal static class TxApply
             changed.Add(now);
             if (previous is not null && previous.StoredInAvet == now.StoredInAvet) continue;
             var edit = new object();
-            foreach (var d in after.Aevt.Slice(Db.Probe(long.MinValue, now.Id, 0, ScalarTag.Min), Db.Probe(long.MaxValue, now.Id, 0, ScalarTag.Max)))
+            foreach (var d in after.AttributeDatoms(now.Id))
                 avet = now.StoredInAvet ? avet.Add(d, edit) : avet.Remove(d, edit);
         }
         if (identChanges.Count == 0 && changed.Count == 0) return after;
-        var schema = after.Schema.With(identChanges, changed, []);
+        var schema = after.Schema.With(identChanges, changed);
         return new Db(after.Eavt, after.Aevt, avet, after.Vaet, schema, after.BasisT, after.MaxEntityId, after.LastTxTicks);
     }
 

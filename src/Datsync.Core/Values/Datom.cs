@@ -45,8 +45,6 @@ public sealed class Datom : IEquatable<Datom>
     /// <summary>True for an assertion, false for a retraction.</summary>
     public bool Added => _t >= 0;
 
-    internal bool IsRefValue => O is null;
-
     internal Datom WithAdded(bool added, long t) => new(E, A, N, O, t, added);
 
     /// <summary>Same entity, attribute and value (the index identity; t and op are not compared).</summary>

@@ -10,16 +10,16 @@ namespace Datsync.Core;
 /// </summary>
 internal sealed class ScalarTag
 {
-    public static readonly ScalarTag Boolean = new(1, ValueType.Boolean);
-    public static readonly ScalarTag Double = new(2, ValueType.Double);
-    public static readonly ScalarTag Float = new(3, ValueType.Float);
-    public static readonly ScalarTag Instant = new(4, ValueType.Instant);
-    public static readonly ScalarTag Min = new(-1, ValueType.Long);
-    public static readonly ScalarTag Max = new(99, ValueType.Long);
+    public static readonly ScalarTag Boolean = new(1);
+    public static readonly ScalarTag Double = new(2);
+    public static readonly ScalarTag Float = new(3);
+    public static readonly ScalarTag Instant = new(4);
+    public static readonly ScalarTag Min = new(-1);
+    public static readonly ScalarTag Max = new(99);
 
+    /// <summary>Orders values of different kinds (only probes and mistyped values ever compare across kinds).</summary>
     public readonly int Rank;
-    public readonly ValueType Type;
-    private ScalarTag(int rank, ValueType type) { Rank = rank; Type = type; }
+    private ScalarTag(int rank) => Rank = rank;
 }
 
 /// <summary>Encoding, decoding and ordering of datom values.</summary>

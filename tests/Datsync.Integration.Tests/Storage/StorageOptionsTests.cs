@@ -90,7 +90,9 @@ public sealed class StorageOptionsTests
         var config = HoconFiles.Load(RepositoryFiles.Hocon("datsync.conf"));
         Assert.Equal(1000, config.GetInt("datsync.master.snapshot-every"));
         Assert.Equal(1024, config.GetInt("datsync.listener.buffer-size"));
-        Assert.Equal(256, config.GetInt("datsync.listener.recent-in-memory"));
+        Assert.Equal(1000, config.GetInt("datsync.listener.recent-in-memory"));
+        // the deployable file states the library's own defaults, not other numbers
+        Assert.Equal(Datsync.Actors.Master.MasterSettings.Default, Datsync.Actors.Master.MasterSettings.From(config));
         Assert.Equal("sqlite", config.GetString("datsync.storage.kind"));
         Assert.Equal(new SqliteStorage("./data", "datsync.db"), StorageOptions.FromConfig(config));
     }
