@@ -275,14 +275,15 @@ internal sealed class Transaction
         }
     }
 
+    /// <summary>Resolves a lookup ref against the database before the transaction (<see cref="Db.EntId"/>), and says
+    /// why when it finds nothing.</summary>
     private long LookupRef(IReadOnlyList<object?> lr, object form)
     {
+        if (_db.EntId(lr) is { } id) return id;
         var a = _db.AttributeOf(lr[0]) ?? throw new TxException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
         if (a.Unique == Uniqueness.None) throw new TxException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");
         if (lr[1] is null) throw new TxException(TxErrors.NilValue, $"lookup ref {Show(lr)} has a nil value: {Show(form)}");
-        if (!_db.TryEncodeValue(a, lr[1], out var n, out var o))
-            throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
-        return _db.LookupUnique(a, n, o) ?? throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
+        throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
     }
 
     /// <summary>Sets the op's value from a raw value: type-checked and encoded, refs resolved.</summary>
