@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Pattern;
+using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
 using Datsync.Actors.Storage;
 
 namespace Datsync.Actors.Master;
@@ -8,9 +10,14 @@ namespace Datsync.Actors.Master;
 /// <summary>The master's actors: the transactor (restarted with backoff after a journal failure) and its log listener.</summary>
 public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener);
 
-/// <summary>A master with the actor system it runs in; disposing terminates the system.</summary>
-public sealed record MasterSystem(ActorSystem System, MasterHandle Master, Config Config) : IAsyncDisposable
+/// <summary>A master with the actor system it runs in and the server replicas connect to; disposing terminates the
+/// system.</summary>
+public sealed record MasterSystem(ActorSystem System, MasterHandle Master, IActorRef Server, Config Config) : IAsyncDisposable
 {
+    /// <summary>Starts a replica in this actor system, connected to this master as <paramref name="clientId"/>.</summary>
+    public DatsyncReplica ConnectReplica(string clientId) =>
+        DatsyncReplica.Start(System, Server, clientId, ReplicaSettings.From(Config));
+
     public async ValueTask DisposeAsync() => await System.Terminate();
 }
 
@@ -27,8 +34,14 @@ public static class DatsyncMaster
             .WithFallback(storage.ToConfig())
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);
-        return new MasterSystem(system, Start(system, MasterSettings.From(config)), config);
+        var master = Start(system, MasterSettings.From(config));
+        return new MasterSystem(system, master, StartServer(system, master, SessionSettings.From(config)), config);
     }
+
+    /// <summary>Starts the actor replicas connect to (it starts one client session per replica).</summary>
+    public static IActorRef StartServer(IActorRefFactory system, MasterHandle master, SessionSettings? settings = null,
+        string name = "datsync-server") =>
+        system.ActorOf(DatsyncServerActor.Props(master, settings ?? SessionSettings.Default), name);
 
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {

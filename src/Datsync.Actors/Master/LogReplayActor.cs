@@ -45,7 +45,7 @@ internal sealed class LogReplayActor : UntypedPersistentActor
                 break;
             case TxRecord r when r.T <= _toT:
                 _db = _db.ApplyTx(r.T, r.Datoms, r.MaxEntityId);
-                if (r.T >= _fromT) _deltas.Add(TxDelta.From(_db, r.T, r.Datoms));
+                if (r.T >= _fromT) _deltas.Add(TxDelta.From(_db, r.T, r.Datoms, r.RequestId, r.Tempids));
                 break;
             case RecoveryCompleted:
                 _done(_deltas);

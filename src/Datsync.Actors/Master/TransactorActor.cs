@@ -110,7 +110,7 @@ public sealed class TransactorActor : ReceivePersistentActor
             {
                 _durable = r.DbAfter;
                 p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
-                _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter));
+                _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
             }
             else p.ReplyTo.Tell(p.Rejection);
         }
@@ -170,7 +170,8 @@ internal sealed record FlushQueued
 
 /// <summary>Transactor to listener: transaction t is durable. The listener turns it into a delta, off the
 /// transactor's thread.</summary>
-internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter);
+internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter, string RequestId,
+    IReadOnlyDictionary<object, long> Tempids);
 
 /// <summary>Transactor to listener: the transactor recovered at basis t.</summary>
 internal sealed record LogHead(long T);

@@ -35,7 +35,7 @@ public sealed class TxListenerActor : ReceiveActor
             foreach (var (who, what) in _waiting) Self.Tell(what, who);
             _waiting.Clear();
         });
-        Receive<Committed>(c => OnCommitted(TxDelta.From(c.DbAfter, c.T, c.TxData)));
+        Receive<Committed>(c => OnCommitted(TxDelta.From(c.DbAfter, c.T, c.TxData, c.RequestId, c.Tempids)));
         Receive<SubscribeLog>(s => WhenHeadKnown(s, () => Subscribe(Sender, s.AfterT)));
         Receive<UnsubscribeLog>(_ => Remove(Sender));
         Receive<LogAck>(a =>

@@ -26,8 +26,16 @@ internal static class PersistenceCodec
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var db = snapshot.Db ?? throw new SerializationException("a DbSnapshot without a Db cannot be serialized");
+        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt));
+    }
+
+    /// <summary>A replica's bootstrap: the snapshot format with the schema datoms first (the reader takes any order).</summary>
+    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms());
+
+    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms)
+    {
         using var block = new DatomBlockWriter(db.Count);
-        foreach (var d in db.Datoms(IndexType.Eavt))
+        foreach (var d in datoms)
             if (d.E >= EntityIds.FirstUser || !BuiltInDatoms.Contains(d))
                 block.Add(d);
         var blockSize = block.ContentSize;

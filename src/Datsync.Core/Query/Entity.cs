@@ -47,6 +47,7 @@ public sealed class Entity : IEquatable<Entity>
         {
             ArgumentNullException.ThrowIfNull(attr);
             if (ReferenceEquals(attr, BuiltIns.DbId)) return Id;
+            if (ReferenceEquals(attr, Db.RemoteIdAttr) && Db.RemoteIdResolver is not null) return Db.RemoteIdOf(Id);
             var schema = Db.Schema;
             if (schema[attr] is { } a) return Forward(a);
             if (attr.IsReverse && schema[attr.Reversed] is { IsRef: true } ra) return Reverse(ra);

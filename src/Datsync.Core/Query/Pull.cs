@@ -105,6 +105,12 @@ internal sealed class Puller
             result[spec.Key] = e;
             return;
         }
+        if (ReferenceEquals(spec.Name, Db.RemoteIdAttr) && _db.RemoteIdResolver is not null)
+        {
+            if (_db.RemoteIdOf(e) is { } remote) result[spec.Key] = remote;
+            else if (spec.HasDefault) result[spec.Key] = spec.Default;
+            return;
+        }
         var a = _schema[spec.Name];
         var reverse = false;
         if (a is null)

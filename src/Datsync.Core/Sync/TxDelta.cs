@@ -8,14 +8,18 @@ public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool Is
     public override string ToString() => $"[{(Added ? ":db/add" : ":db/retract")} {E} {A} {EdnPrinter.Print(V)}]";
 }
 
-/// <summary>What one committed transaction changed, as the log hands it to subscribers.</summary>
-public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDatom> Datoms)
+/// <summary>What one committed transaction changed, as the log hands it to subscribers, with the request that carried
+/// it and how that request's tempids resolved (so the replica that sent it can map its local entities from the stream
+/// alone).</summary>
+public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDatom> Datoms,
+    string? RequestId = null, IReadOnlyDictionary<object, long>? Tempids = null)
 {
     /// <summary>
     /// The delta of transaction t from its datoms. Attribute idents are read from <paramref name="dbAfter"/>, the
     /// value that contains the transaction; schema datoms come first.
     /// </summary>
-    public static TxDelta From(Db dbAfter, long t, IReadOnlyList<Datom> txData)
+    public static TxDelta From(Db dbAfter, long t, IReadOnlyList<Datom> txData, string? requestId = null,
+        IReadOnlyDictionary<object, long>? tempids = null)
     {
         var schema = new List<DeltaDatom>();
         var data = new List<DeltaDatom>(txData.Count);
@@ -28,7 +32,7 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
             (isSchema ? schema : data).Add(new DeltaDatom(d.Added, d.E, ident, d.V, isSchema, d.A));
         }
         schema.AddRange(data);
-        return new TxDelta(t, instant, schema);
+        return new TxDelta(t, instant, schema, requestId, tempids);
     }
 
     private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;

@@ -1,0 +1,34 @@
+using Datsync.Core;
+
+namespace Datsync.Actors.Protocol;
+
+// ---------------------------------------------------------------- replica -> server
+
+/// <summary>A replica's handshake. A replica that already holds the master's value at <paramref name="LastAppliedT"/>
+/// says so and gets only the deltas after it; one without (null) gets a bootstrap. <paramref name="Attempt"/> grows
+/// with every try, so a late or repeated handshake is told apart from the current one.</summary>
+public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt) : IDatsyncMessage;
+
+/// <summary>The replica holds bootstrap chunks 0..NextSeq-1 of <paramref name="BasisT"/>; sent again unchanged when
+/// nothing arrived for a while, which asks for the chunks from <paramref name="NextSeq"/> again.</summary>
+public sealed record BootstrapAck(long BasisT, int NextSeq) : IDatsyncMessage;
+
+/// <summary>A replica's transaction for the master. Sent again with the same request id until an outcome arrives;
+/// the master commits a request id once.</summary>
+public sealed record SubmitTx(string ClientId, string RequestId, IReadOnlyList<object?> TxData) : IDatsyncMessage;
+
+// ---------------------------------------------------------------- server -> replica
+
+/// <summary>The session took handshake <paramref name="Attempt"/>. With <paramref name="BootstrapChunks"/> &gt; 0 a
+/// bootstrap of the master's value at <paramref name="BasisT"/> follows; otherwise deltas after the replica's t.</summary>
+public sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT) : IDatsyncMessage;
+
+/// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
+/// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>
+public sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payload) : IDatsyncMessage
+{
+    public bool IsLast => Seq == Count - 1;
+}
+
+/// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
+public sealed record SessionHeartbeat(long HeadT) : IDatsyncMessage;

@@ -1,0 +1,143 @@
+using Akka.Actor;
+using Akka.Event;
+using Datsync.Core;
+
+namespace Datsync.Actors.Replica;
+
+/// <summary>What a replica actor publishes for its handle: the latest state and status (read from any thread) and the
+/// listeners it calls.</summary>
+public sealed class ReplicaShared
+{
+    private volatile ReplicaState? _state;
+    private volatile ReplicaStatus _status = new(-1, -1, 0, ConnectionState.Connecting, false);
+    private volatile Action<ReplicaReport>[] _listeners = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopped;
+
+    public ReplicaState? State => _state;
+    public ReplicaStatus Status => _status;
+    public Task Ready => _ready.Task;
+    public bool IsStopped => _stopped;
+
+    internal void Publish(ReplicaState? state, ReplicaStatus status)
+    {
+        _state = state;
+        _status = status;
+        if (state is not null) _ready.TrySetResult();
+    }
+
+    internal void Stopped()
+    {
+        _stopped = true;
+        _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
+    }
+
+    internal IDisposable AddListener(Action<ReplicaReport> listener)
+    {
+        lock (this) _listeners = [.. _listeners, listener];
+        return new Unlisten(this, listener);
+    }
+
+    private sealed class Unlisten(ReplicaShared shared, Action<ReplicaReport> listener) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (shared) shared._listeners = shared._listeners.Where(l => !ReferenceEquals(l, listener)).ToArray();
+        }
+    }
+
+    internal void Notify(ReplicaReport report, ILoggingAdapter log)
+    {
+        foreach (var l in _listeners)
+        {
+            try { l(report); }
+            catch (Exception e) { log.Error(e, "a Listen callback failed on the report of t={0}", report.T); }
+        }
+    }
+}
+
+/// <summary>
+/// A replica: a local, indexed, immutable copy of the master's database owned by a <see cref="ReplicaActor"/>, kept in
+/// step through a server's client session. Reads (<see cref="Db"/>, ids, status) are safe from any thread; writes go
+/// to the master through the replica and complete when the replica has applied them.
+/// </summary>
+public sealed class DatsyncReplica
+{
+    private readonly ReplicaShared _shared;
+
+    public string ClientId { get; }
+
+    /// <summary>The replica actor (stop it to stop the replica).</summary>
+    public IActorRef Actor { get; }
+
+    private DatsyncReplica(string clientId, IActorRef actor, ReplicaShared shared)
+    {
+        ClientId = clientId;
+        Actor = actor;
+        _shared = shared;
+    }
+
+    /// <summary>Starts a replica that connects to the server at <paramref name="server"/> (a
+    /// <see cref="Server.DatsyncServerActor"/>, local or remote) as <paramref name="clientId"/>.</summary>
+    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null, string? name = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        var shared = new ReplicaShared();
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared),
+            name ?? "replica-" + Uri.EscapeDataString(clientId));
+        return new DatsyncReplica(clientId, actor, shared);
+    }
+
+    /// <summary>Completes once the replica holds a value (bootstrapped or resumed).</summary>
+    public Task Ready => _shared.Ready;
+
+    /// <summary>The current value: the master's value at <see cref="ReplicaStatus.BasisT"/> with this replica's pending
+    /// transactions applied on top. Its entity and pull answer <c>:datsync.remote.db/id</c>. Empty before bootstrap.</summary>
+    public Db Db => _shared.State?.View ?? Db.Empty;
+
+    /// <summary>Exactly the master's value at the replica's basis t (no pending local transactions).</summary>
+    public Db SyncedDb => _shared.State?.Synced ?? Db.Empty;
+
+    public ReplicaStatus Status => _shared.Status;
+
+    /// <summary>The master id of a local entity (itself for entities from the master; null while pending).</summary>
+    public long? RemoteId(long localId) => _shared.State?.RemoteId(localId);
+
+    /// <summary>The local id of a master entity (null when the replica does not hold it yet).</summary>
+    public long? LocalId(long remoteId) => _shared.State?.LocalId(remoteId);
+
+    /// <summary>Runs <paramref name="txData"/> locally (its new entities get local ids at once) and sends it to the
+    /// master. Completes when the master committed it and the replica applied it; faults with a
+    /// <see cref="TxException"/> (category and message) when it is invalid here, rejected by the master, or cannot be
+    /// sent.</summary>
+    public Task<ReplicaTxResult> Transact(IReadOnlyList<object?> txData)
+    {
+        ArgumentNullException.ThrowIfNull(txData);
+        var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_shared.IsStopped) done.SetException(new TxException(ReplicaErrors.Unavailable, $"replica {ClientId} stopped"));
+        else Actor.Tell(new LocalTransact(txData, done));
+        return done.Task;
+    }
+
+    /// <summary>Runs a transaction written as EDN, e.g. <c>[{:db/id "p" :person/name "Ivan"}]</c>.</summary>
+    public Task<ReplicaTxResult> Transact(string txEdn) =>
+        Transact(EdnReader.Read(txEdn) as IReadOnlyList<object?>
+                 ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms"));
+
+    /// <summary>Calls <paramref name="callback"/> (on the replica's thread) for every transaction the replica applies;
+    /// dispose the result to stop.</summary>
+    public IDisposable Listen(Action<ReplicaReport> callback) => _shared.AddListener(callback);
+
+    /// <summary>Completes when the replica has applied the master's transaction t (like Datomic's <c>sync</c>).</summary>
+    public Task SyncTo(long t, CancellationToken cancel = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_shared.State is { } s && s.BasisT >= t) return Task.CompletedTask;
+        cancel.Register(() => done.TrySetCanceled(cancel));
+        Actor.Tell(new SyncTo(t, done));
+        return done.Task;
+    }
+
+    /// <summary>Same as <see cref="SyncTo"/>.</summary>
+    public Task WaitForT(long t, CancellationToken cancel = default) => SyncTo(t, cancel);
+}

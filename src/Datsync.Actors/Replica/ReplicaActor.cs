@@ -1,0 +1,415 @@
+using Akka.Actor;
+using Akka.Event;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Server;
+using Datsync.Core;
+
+namespace Datsync.Actors.Replica;
+
+/// <summary>
+/// Owns one replica: its value (a <see cref="ReplicaState"/>), its connection to the server, and its waiting callers.
+/// The decisions — ordering deltas by t, pending local transactions, id mapping — are the state's; the actor feeds it
+/// messages in the order they arrive, asks again for what went missing (a range past a gap, bootstrap chunks, a
+/// handshake or a transaction left unanswered), and publishes each new value for readers on any thread.
+/// </summary>
+public sealed class ReplicaActor : ReceiveActor, IWithTimers
+{
+    private enum Phase { Connecting, Bootstrapping, Live }
+
+    private readonly string _clientId;
+    private readonly IActorRef _server;
+    private readonly ReplicaSettings _settings;
+    private readonly ReplicaShared _shared;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _requestPrefix = Guid.NewGuid().ToString("N")[..12];
+
+    private ReplicaState? _state;
+    private Phase _phase = Phase.Connecting;
+    private bool _silent; // the session went quiet (reported as Disconnected until a new handshake completes)
+    private IActorRef? _session;
+    private long _attempt;
+    private DateTime _connectSentAt;
+    private DateTime _lastHeard;
+    private long _headT;
+    private long _ackedT = -1;
+    private long _requests;
+
+    // bootstrap under way
+    private long _bootBasis;
+    private byte[]?[] _chunks = [];
+    private int _nextSeq;
+    private DateTime _lastChunkAt;
+    private readonly List<TxDelta> _early = new();
+
+    // asking for missing deltas
+    private DateTime _rangeAskedAt;
+    private long _basisAtLastTick = -1;
+
+    private readonly Dictionary<string, LocalTx> _local = new();
+    private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared)
+    {
+        _clientId = clientId;
+        _server = server;
+        _settings = settings;
+        _shared = shared;
+
+        Receive<Connected>(OnConnected);
+        Receive<BootstrapChunk>(OnChunk);
+        Receive<TxDelta>(d =>
+        {
+            Heard();
+            if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
+            else Offer([d]);
+        });
+        Receive<TxRangeResult>(r =>
+        {
+            Heard();
+            if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(r.Deltas);
+            else Offer(r.Deltas);
+        });
+        Receive<SessionHeartbeat>(h =>
+        {
+            Heard();
+            if (h.HeadT > _headT) _headT = h.HeadT;
+            if (_state is not null && _phase == Phase.Live && _state.BasisT > _ackedT) Ack();
+            Publish();
+        });
+        Receive<ResumeFrom>(_ => { }); // the session resubscribes on its own
+        Receive<TxAccepted>(OnAccepted);
+        Receive<TxRejected>(OnRejected);
+        Receive<LocalTransact>(OnLocalTransact);
+        Receive<SyncTo>(OnSyncTo);
+        Receive<Tick>(_ => OnTick());
+    }
+
+    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared));
+
+    protected override void PreStart()
+    {
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, _settings.RetryInterval.Ticks / 2));
+        Timers.StartPeriodicTimer("tick", Tick.Instance, every);
+        SendConnect();
+    }
+
+    protected override void PostStop()
+    {
+        var stopped = new TxException(ReplicaErrors.Unavailable, $"replica {_clientId} stopped");
+        foreach (var l in _local.Values) l.Done.TrySetException(stopped);
+        foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(stopped);
+        _shared.Stopped();
+    }
+
+    // ------------------------------------------------------------------ connection
+
+    private void SendConnect()
+    {
+        _attempt = Math.Max(_attempt + 1, DateTime.UtcNow.Ticks); // grows across restarts of this actor too
+        _phase = Phase.Connecting;
+        _connectSentAt = DateTime.UtcNow;
+        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt));
+        Publish();
+    }
+
+    private void Heard() => _lastHeard = DateTime.UtcNow;
+
+    private void OnConnected(Connected c)
+    {
+        if (c.Attempt != _attempt || _phase != Phase.Connecting) return;
+        Heard();
+        _session = Sender;
+        _silent = false;
+        if (c.HeadT > _headT) _headT = c.HeadT;
+        if (c.BootstrapChunks > 0)
+        {
+            _phase = Phase.Bootstrapping;
+            _bootBasis = c.BasisT;
+            _chunks = new byte[]?[c.BootstrapChunks];
+            _nextSeq = 0;
+            _lastChunkAt = DateTime.UtcNow;
+        }
+        else
+        {
+            _phase = Phase.Live;
+            _ackedT = -1;
+            Ack();
+            SendLocal(resend: true);
+        }
+        Publish();
+    }
+
+    private void OnChunk(BootstrapChunk b)
+    {
+        Heard();
+        if (_phase != Phase.Bootstrapping || b.BasisT != _bootBasis || b.Count != _chunks.Length) return;
+        _lastChunkAt = DateTime.UtcNow;
+        _chunks[b.Seq] ??= b.Payload;
+        var before = _nextSeq;
+        while (_nextSeq < _chunks.Length && _chunks[_nextSeq] is not null) _nextSeq++;
+        if (_nextSeq != before) Sender.Tell(new BootstrapAck(_bootBasis, _nextSeq));
+        if (_nextSeq < _chunks.Length) return;
+
+        var db = BootstrapImage.Decode(_chunks!);
+        _chunks = [];
+        _log.Info("replica {0} bootstrapped at t={1} ({2} datoms)", _clientId, db.BasisT, db.Count);
+        _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
+        _phase = Phase.Live;
+        _ackedT = -1;
+        var early = _early.ToList();
+        _early.Clear();
+        Offer(early);
+        SendLocal(resend: true);
+        CompleteSyncWaiters();
+        Publish();
+    }
+
+    private void OnTick()
+    {
+        var now = DateTime.UtcNow;
+        switch (_phase)
+        {
+            case Phase.Connecting:
+                if (now - _connectSentAt >= _settings.RetryInterval) SendConnect();
+                break;
+            case Phase.Bootstrapping:
+                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected(); break; }
+                if (now - _lastChunkAt >= _settings.RetryInterval)
+                {
+                    _lastChunkAt = now;
+                    _session?.Tell(new BootstrapAck(_bootBasis, _nextSeq)); // the same acknowledgement asks again
+                }
+                break;
+            case Phase.Live:
+                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected(); break; }
+                AskMissing(now);
+                ResendUnanswered(now);
+                break;
+        }
+    }
+
+    private void Disconnected()
+    {
+        _log.Warning("replica {0}: no word from the session for {1}; connecting again from t={2}", _clientId, _settings.ConnectionTimeout, _state?.BasisT);
+        _silent = true;
+        SendConnect();
+    }
+
+    // ------------------------------------------------------------------ deltas
+
+    private void Offer(IReadOnlyList<TxDelta> deltas)
+    {
+        if (deltas.Count == 0) return;
+        var step = _state!.Offer(deltas);
+        _state = step.Next;
+        if (step.Applied.Count == 0)
+        {
+            if (step.Missing is not null && DateTime.UtcNow - _rangeAskedAt >= _settings.RetryInterval) AskMissing(DateTime.UtcNow, force: true);
+            return;
+        }
+        foreach (var a in step.Applied)
+            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, ToDatoms(a.Delta), a.Delta.RequestId, false), _log);
+        foreach (var r in step.Resolved) Resolve(r);
+        if (_state.BasisT > _headT) _headT = _state.BasisT;
+        if (_state.BasisT - _ackedT >= _settings.AckEvery) Ack();
+        if (step.Missing is not null) AskMissing(DateTime.UtcNow, force: true);
+        if (step.Resolved.Count > 0) SendLocal(resend: false);
+        CompleteSyncWaiters();
+        Publish();
+    }
+
+    private static IReadOnlyList<Datom> ToDatoms(TxDelta d)
+    {
+        var list = new Datom[d.Datoms.Count];
+        for (var i = 0; i < list.Length; i++)
+        {
+            var x = d.Datoms[i];
+            list[i] = Datom.Create(x.E, x.AttributeId, x.V, d.T, x.Added);
+        }
+        return list;
+    }
+
+    private void Ack()
+    {
+        if (_session is null || _state is null) return;
+        _ackedT = _state.BasisT;
+        _session.Tell(new LogAck(_ackedT));
+    }
+
+    /// <summary>Asks for the range before held deltas, or — when nothing moved for a whole interval while the master is
+    /// ahead — for everything up to the master's t (the last delta may have been lost).</summary>
+    private void AskMissing(DateTime now, bool force = false)
+    {
+        if (_state is null || _session is null) return;
+        var basis = _state.BasisT;
+        var stalled = basis == _basisAtLastTick;
+        if (!force) _basisAtLastTick = basis;
+        if (now - _rangeAskedAt < _settings.RetryInterval && !force) return;
+        if (_state.Sequencer.Missing is { } m) _session.Tell(new TxRange(m.FromT, m.ToT));
+        else if (stalled && _headT > basis) _session.Tell(new TxRange(basis + 1, _headT));
+        else return;
+        _rangeAskedAt = now;
+    }
+
+    private void CompleteSyncWaiters()
+    {
+        if (_state is null) return;
+        while (_syncWaiters.Count > 0)
+        {
+            var first = _syncWaiters.First();
+            if (first.Key > _state.BasisT) break;
+            _syncWaiters.Remove(first.Key);
+            foreach (var w in first.Value) w.TrySetResult();
+        }
+    }
+
+    private void OnSyncTo(SyncTo s)
+    {
+        if (_state is not null && _state.BasisT >= s.T) { s.Done.TrySetResult(); return; }
+        if (!_syncWaiters.TryGetValue(s.T, out var list)) _syncWaiters[s.T] = list = new List<TaskCompletionSource>();
+        list.Add(s.Done);
+    }
+
+    // ------------------------------------------------------------------ local transactions
+
+    private sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done, IReadOnlyDictionary<object, long> localTempids)
+    {
+        public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
+        public readonly IReadOnlyDictionary<object, long> LocalTempids = localTempids;
+        public OutgoingTx? Sent;
+        public DateTime SentAt;
+        public TxAccepted? Accepted;
+    }
+
+    private void OnLocalTransact(LocalTransact m)
+    {
+        if (_state is null || _phase != Phase.Live)
+        {
+            m.Done.TrySetException(new TxException(ReplicaErrors.Unavailable,
+                $"replica {_clientId} is {(_state is null ? "not bootstrapped yet" : "not connected")}; nothing was sent"));
+            return;
+        }
+        var requestId = $"{_clientId}/{_requestPrefix}/{++_requests}";
+        TxReport report;
+        try
+        {
+            (_state, report) = _state.Local(requestId, m.TxData);
+        }
+        catch (TxException e)
+        {
+            m.Done.TrySetException(e); // invalid here already: nothing changes, nothing is sent
+            return;
+        }
+        _local[requestId] = new LocalTx(m.Done, _state.Pending[^1].LocalTempids);
+        _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
+        SendLocal(resend: false);
+        Publish();
+    }
+
+    /// <summary>Sends the pending transactions that can go now; with <paramref name="resend"/>, also those sent
+    /// before (after a new handshake).</summary>
+    private void SendLocal(bool resend)
+    {
+        if (_state is null || _session is null || _phase != Phase.Live) return;
+        var (next, outgoing, failed) = _state.TakeOutgoing();
+        _state = next;
+        foreach (var f in failed)
+            if (_local.Remove(f.RequestId, out var l)) l.Done.TrySetException(f.Error);
+        var now = DateTime.UtcNow;
+        foreach (var o in outgoing)
+        {
+            if (!_local.TryGetValue(o.RequestId, out var l)) continue;
+            l.Sent = o;
+            l.SentAt = now;
+            _session.Tell(new SubmitTx(_clientId, o.RequestId, o.TxData));
+        }
+        if (resend)
+            foreach (var (id, l) in _local)
+                if (l.Sent is { } s && !outgoing.Contains(s)) Submit(id, l, now);
+        if (failed.Count > 0) Publish();
+    }
+
+    private void Submit(string requestId, LocalTx l, DateTime now)
+    {
+        l.SentAt = now;
+        _session!.Tell(new SubmitTx(_clientId, requestId, l.Sent!.TxData));
+    }
+
+    private void ResendUnanswered(DateTime now)
+    {
+        foreach (var (id, l) in _local)
+            if (l.Sent is not null && l.Accepted is null && now - l.SentAt >= _settings.RetryInterval) Submit(id, l, now);
+    }
+
+    private void OnAccepted(TxAccepted a)
+    {
+        Heard();
+        if (_state is null || !_local.TryGetValue(a.RequestId, out var l)) return;
+        l.Accepted = a;
+        _state = _state.Accepted(a.RequestId, a.T, a.Tempids);
+        if (a.T <= _state.BasisT) Resolve(new ResolvedTx(a.RequestId, a.T, MapLocal(l, a.Tempids)));
+        SendLocal(resend: false); // transactions waiting for these entities can go
+        Publish();
+    }
+
+    private static IReadOnlyDictionary<long, long> MapLocal(LocalTx l, IReadOnlyDictionary<object, long> tempids)
+    {
+        var map = new Dictionary<long, long>();
+        foreach (var (k, local) in l.LocalTempids) if (tempids.TryGetValue(k, out var remote)) map[local] = remote;
+        return map;
+    }
+
+    /// <summary>The replica applied its own transaction: the caller learns the master's t and ids.</summary>
+    private void Resolve(ResolvedTx r)
+    {
+        if (!_local.TryGetValue(r.RequestId, out var l)) return;
+        var tempids = l.Accepted?.Tempids ?? DeltaTempids(l, r);
+        _local.Remove(r.RequestId);
+        l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, l.LocalTempids, r.LocalToRemote, _state!.View));
+    }
+
+    private static IReadOnlyDictionary<object, long> DeltaTempids(LocalTx l, ResolvedTx r)
+    {
+        var map = new Dictionary<object, long>();
+        foreach (var (k, local) in l.LocalTempids) if (r.LocalToRemote.TryGetValue(local, out var remote)) map[k] = remote;
+        return map;
+    }
+
+    private void OnRejected(TxRejected r)
+    {
+        Heard();
+        if (_state is null || !_local.Remove(r.RequestId, out var l)) return;
+        _state = _state.Rejected(r.RequestId);
+        l.Done.TrySetException(new TxException(r.Category, r.Message));
+        SendLocal(resend: false); // transactions that named its entities fail now
+        Publish();
+    }
+
+    // ------------------------------------------------------------------ publishing
+
+    private void Publish()
+    {
+        var connection = _phase switch
+        {
+            Phase.Live => ConnectionState.Connected,
+            Phase.Bootstrapping => ConnectionState.Bootstrapping,
+            _ => _silent ? ConnectionState.Disconnected : ConnectionState.Connecting,
+        };
+        var basis = _state?.BasisT ?? -1;
+        _shared.Publish(_state, new ReplicaStatus(basis, Math.Max(_headT, basis), _state?.Pending.Count ?? 0, connection, _state is not null));
+    }
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}
+
+/// <summary>Handle to actor: run a local transaction.</summary>
+internal sealed record LocalTransact(IReadOnlyList<object?> TxData, TaskCompletionSource<ReplicaTxResult> Done);
+
+/// <summary>Handle to actor: complete when the replica has applied t.</summary>
+internal sealed record SyncTo(long T, TaskCompletionSource Done);

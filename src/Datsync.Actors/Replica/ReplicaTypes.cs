@@ -1,0 +1,41 @@
+using Datsync.Core;
+
+namespace Datsync.Actors.Replica;
+
+/// <summary>Where a replica stands with its session.</summary>
+public enum ConnectionState
+{
+    /// <summary>Handshake sent, no answer yet.</summary>
+    Connecting,
+    /// <summary>Receiving the master's value.</summary>
+    Bootstrapping,
+    /// <summary>Receiving the log.</summary>
+    Connected,
+    /// <summary>The session went silent; reads serve the last state while the replica connects again.</summary>
+    Disconnected,
+}
+
+/// <summary>A replica's position: its basis t, the master's t as last heard, how far behind that is, how many local
+/// transactions wait for the master, and the connection.</summary>
+public sealed record ReplicaStatus(long BasisT, long MasterT, int PendingLocal, ConnectionState Connection, bool Bootstrapped)
+{
+    public long Lag => Math.Max(0, MasterT - BasisT);
+}
+
+/// <summary>A change of a replica's value, as <c>Listen</c> callbacks receive it: a master transaction the replica
+/// applied (<paramref name="T"/> is the master's t), or one of its own local transactions applied ahead of the master
+/// (<paramref name="Pending"/>).</summary>
+public sealed record ReplicaReport(long T, Db DbBefore, Db DbAfter, IReadOnlyList<Datom> TxData, string? RequestId, bool Pending);
+
+/// <summary>The outcome of a replica's transaction: committed by the master as <paramref name="T"/> and applied by the
+/// replica. <paramref name="Tempids"/> gives the master ids, <paramref name="LocalTempids"/> the local ids the new
+/// entities had while pending (they now map to the master ids, see <see cref="LocalToRemote"/>).</summary>
+public sealed record ReplicaTxResult(long T, IReadOnlyDictionary<object, long> Tempids,
+    IReadOnlyDictionary<object, long> LocalTempids, IReadOnlyDictionary<long, long> LocalToRemote, Db DbAfter);
+
+/// <summary>Categories of a replica's own errors.</summary>
+public static class ReplicaErrors
+{
+    /// <summary>The replica cannot reach the master right now (not yet bootstrapped, or disconnected).</summary>
+    public static readonly Keyword Unavailable = Keyword.Intern("datsync.error/unavailable");
+}

@@ -1,0 +1,50 @@
+using Datsync.Actors.Persistence;
+using Datsync.Core;
+
+namespace Datsync.Actors.Server;
+
+/// <summary>A database value encoded for bootstrap (schema datoms first) and cut into chunks of at most the chunk size.</summary>
+public sealed record BootstrapImage(long BasisT, IReadOnlyList<byte[]> Chunks, long Datoms, long Bytes)
+{
+    public static BootstrapImage Of(Db db, int chunkSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        var bytes = PersistenceCodec.EncodeBootstrap(db);
+        var chunks = new List<byte[]>(bytes.Length / chunkSize + 1);
+        for (var at = 0; at < bytes.Length || chunks.Count == 0; at += chunkSize)
+            chunks.Add(bytes.AsSpan(at, Math.Min(chunkSize, bytes.Length - at)).ToArray());
+        return new BootstrapImage(db.BasisT, chunks, db.Count, bytes.Length);
+    }
+
+    /// <summary>The value back from its chunks, in order.</summary>
+    public static Db Decode(IReadOnlyList<byte[]> chunks)
+    {
+        var whole = new byte[chunks.Sum(c => (long)c.Length)];
+        var at = 0;
+        foreach (var c in chunks)
+        {
+            c.CopyTo(whole, at);
+            at += c.Length;
+        }
+        var (datoms, basisT, maxEntityId) = PersistenceCodec.DecodeSnapshotDatoms(whole);
+        return Db.FromDatoms(datoms, basisT, maxEntityId);
+    }
+}
+
+/// <summary>The latest bootstrap image, shared by the sessions of one server so that replicas connecting close together
+/// reuse one encoding. Thread-safe.</summary>
+public sealed class BootstrapImages(SessionSettings settings)
+{
+    private BootstrapImage? _latest;
+
+    /// <summary>An image at most <c>bootstrap-reuse-within</c> transactions older than <paramref name="db"/>.</summary>
+    public BootstrapImage For(Db db)
+    {
+        var latest = Volatile.Read(ref _latest);
+        if (latest is not null && latest.BasisT <= db.BasisT && db.BasisT - latest.BasisT <= settings.BootstrapReuseWithin)
+            return latest;
+        var image = BootstrapImage.Of(db, settings.ChunkSize);
+        Volatile.Write(ref _latest, image);
+        return image;
+    }
+}

@@ -1,0 +1,161 @@
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors.Server;
+
+/// <summary>
+/// The server side of one connected replica. On a handshake it either resumes the replica from the t it holds (only
+/// the missing deltas) or sends a bootstrap — the master's value at one basis t, schema first, in chunks paced by the
+/// replica's acknowledgements — and then the log after that t. It relays the replica's range requests and
+/// acknowledgements to the log listener, forwards its transactions to the transactor (a request sent again is
+/// answered from the outcome it already had, never committed twice), and sends heartbeats so a replica that lost a
+/// message notices it is behind.
+/// </summary>
+public sealed class ClientSessionActor : ReceiveActor, IWithTimers
+{
+    private readonly string _clientId;
+    private readonly IActorRef _transactor;
+    private readonly IActorRef _listener;
+    private readonly SessionSettings _settings;
+    private readonly BootstrapImages _images;
+
+    private IActorRef? _replica;
+    private long _attempt;
+    private long _headT;
+    private BootstrapImage? _image;
+    private int _ackedSeq;
+    private int _sentSeq;
+    private readonly Dictionary<string, object> _outcomes = new();
+    private readonly Queue<string> _outcomeOrder = new();
+    private readonly HashSet<string> _inFlight = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ClientSessionActor(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images)
+    {
+        _clientId = clientId;
+        _transactor = transactor;
+        _listener = listener;
+        _settings = settings;
+        _images = images;
+
+        Receive<Connect>(OnConnect);
+        Receive<Handshake>(OnHandshake);
+        Receive<Status.Failure>(_ => { }); // the transactor did not answer: the replica's next handshake tries again
+        Receive<BootstrapAck>(OnBootstrapAck);
+        Receive<TxDelta>(d =>
+        {
+            if (d.T > _headT) _headT = d.T;
+            _replica?.Tell(d);
+        });
+        Receive<ResumeFrom>(r => _listener.Tell(new SubscribeLog(r.LastT)));
+        Receive<LogAck>(a => _listener.Tell(a));
+        Receive<TxRange>(r => _listener.Tell(r));
+        Receive<TxRangeResult>(r => _replica?.Tell(r));
+        Receive<SubmitTx>(OnSubmit);
+        Receive<TxAccepted>(a => Outcome(a.RequestId, a with { TxData = [] }));
+        Receive<TxRejected>(r => Outcome(r.RequestId, r));
+        Receive<Heartbeat>(_ => _replica?.Tell(new SessionHeartbeat(_headT)));
+        Receive<Terminated>(t =>
+        {
+            if (!t.ActorRef.Equals(_replica)) return;
+            _listener.Tell(UnsubscribeLog.Instance);
+            Context.Stop(Self);
+        });
+    }
+
+    public static Props Props(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images) =>
+        Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images));
+
+    protected override void PreStart() =>
+        Timers.StartPeriodicTimer("heartbeat", Heartbeat.Instance, _settings.HeartbeatInterval);
+
+    private void OnConnect(Connect c)
+    {
+        if (c.Attempt <= _attempt) return; // a late or repeated handshake
+        _attempt = c.Attempt;
+        if (!Sender.Equals(_replica))
+        {
+            if (_replica is not null) Context.Unwatch(_replica);
+            _replica = Sender;
+            Context.Watch(_replica);
+        }
+        _image = null;
+        _transactor.Ask<CurrentDb>(GetDb.Instance, _settings.AskTimeout)
+            .PipeTo(Self, success: db => new Handshake(c, db.Db));
+    }
+
+    private void OnHandshake(Handshake h)
+    {
+        if (h.Connect.Attempt != _attempt || _replica is null) return;
+        var db = h.Db;
+        if (db.BasisT > _headT) _headT = db.BasisT;
+        if (h.Connect.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
+        {
+            // the log holds everything after the replica's t: no reload
+            _replica.Tell(new Connected(_attempt, last, 0, _headT));
+            _listener.Tell(new SubscribeLog(last));
+            return;
+        }
+        _image = _images.For(db);
+        _ackedSeq = 0;
+        _sentSeq = 0;
+        _replica.Tell(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT));
+        SendChunks(0);
+        // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
+        _listener.Tell(new SubscribeLog(_image.BasisT));
+    }
+
+    private void OnBootstrapAck(BootstrapAck a)
+    {
+        if (_image is null || a.BasisT != _image.BasisT) return;
+        if (a.NextSeq >= _image.Chunks.Count)
+        {
+            _image = null; // delivered
+            return;
+        }
+        if (a.NextSeq > _ackedSeq) _ackedSeq = a.NextSeq;
+        else _sentSeq = a.NextSeq; // the same acknowledgement again: the replica lacks what follows it
+        SendChunks(_ackedSeq > a.NextSeq ? _ackedSeq : a.NextSeq);
+    }
+
+    /// <summary>Sends the chunks of the window that starts at <paramref name="from"/> not yet sent.</summary>
+    private void SendChunks(int from)
+    {
+        var image = _image!;
+        var end = Math.Min(image.Chunks.Count, from + _settings.BootstrapWindow);
+        for (var seq = Math.Max(from, _sentSeq); seq < end; seq++)
+            _replica!.Tell(new BootstrapChunk(image.BasisT, seq, image.Chunks.Count, image.Chunks[seq]));
+        _sentSeq = Math.Max(_sentSeq, end);
+    }
+
+    private void OnSubmit(SubmitTx s)
+    {
+        if (_outcomes.TryGetValue(s.RequestId, out var outcome))
+        {
+            Sender.Tell(outcome);
+            return;
+        }
+        if (!_inFlight.Add(s.RequestId)) return; // its answer is on the way
+        _transactor.Tell(new Transact(s.RequestId, s.TxData, $"{{:datsync/client {EdnPrinter.Print(_clientId)}}}"));
+    }
+
+    private void Outcome(string requestId, object outcome)
+    {
+        _inFlight.Remove(requestId);
+        if (_outcomes.TryAdd(requestId, outcome))
+        {
+            _outcomeOrder.Enqueue(requestId);
+            while (_outcomeOrder.Count > _settings.OutcomeCache) _outcomes.Remove(_outcomeOrder.Dequeue());
+        }
+        _replica?.Tell(outcome);
+    }
+
+    private sealed record Handshake(Connect Connect, Db Db);
+
+    private sealed record Heartbeat
+    {
+        public static readonly Heartbeat Instance = new();
+    }
+}

@@ -1,0 +1,278 @@
+using System.Collections.Immutable;
+
+namespace Datsync.Core;
+
+/// <summary>A transaction a replica made locally that the master has not yet committed (or whose commit the replica
+/// has not yet applied).</summary>
+/// <param name="RequestId">The request that carries it to the master.</param>
+/// <param name="TxData">The forms as the host wrote them (local ids included).</param>
+/// <param name="FirstLocalId">The first id of the local range its new entities got.</param>
+/// <param name="LastLocalId">The last id it allocated (below <paramref name="FirstLocalId"/> when it allocated none).</param>
+/// <param name="LocalTempids">Its tempids that became new local entities.</param>
+/// <param name="Sent">Handed to the master (translated).</param>
+/// <param name="CommittedT">The master's t, once acknowledged.</param>
+/// <param name="Remote">Local id to master id of its new entities, once acknowledged.</param>
+public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, long FirstLocalId, long LastLocalId,
+    IReadOnlyDictionary<object, long> LocalTempids, bool Sent = false, long? CommittedT = null,
+    IReadOnlyDictionary<long, long>? Remote = null)
+{
+    public bool Owns(long localId) => localId >= FirstLocalId && localId <= LastLocalId;
+}
+
+/// <summary>A master delta the replica applied: its synced value before and after.</summary>
+public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
+
+/// <summary>One of this replica's transactions that the master committed: its t, and local id to master id.</summary>
+public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote);
+
+/// <summary>A local transaction ready for the master: its forms with local ids translated to master ids.</summary>
+public sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
+
+/// <summary>A local transaction that cannot go to the master (it names a local entity whose transaction failed).</summary>
+public sealed record FailedTx(string RequestId, TxException Error);
+
+public sealed record DeltaStep(ReplicaState Next, IReadOnlyList<AppliedDelta> Applied, IReadOnlyList<ResolvedTx> Resolved,
+    (long FromT, long ToT)? Missing);
+
+/// <summary>
+/// A replica's state as a value: the synced database (exactly the master's value at <see cref="BasisT"/>), the
+/// sequencer that orders master deltas, and the local transactions still pending, applied optimistically on top of
+/// the synced value to give the <see cref="View"/> readers see. Entities from the master keep the master's ids;
+/// entities of pending transactions get ids from the local range (from <see cref="LocalIdBase"/>) and are renumbered
+/// to master ids when their transaction commits. Every operation returns the next state.
+/// </summary>
+public sealed class ReplicaState
+{
+    /// <summary>Ids at or above this (and below transaction ids) are local entities not yet known to the master.</summary>
+    public const long LocalIdBase = 1L << 40;
+
+    /// <summary>The master's value at <see cref="BasisT"/>; never holds anything the master did not commit.</summary>
+    public Db Synced { get; }
+
+    /// <summary>The synced value with the pending local transactions applied on top (equal to <see cref="Synced"/>
+    /// when nothing is pending); its entity and pull answer <c>:datsync.remote.db/id</c>.</summary>
+    public Db View { get; }
+
+    public DeltaSequencer Sequencer { get; }
+    public ImmutableList<PendingTx> Pending { get; }
+
+    /// <summary>Local id to master id, for every local entity the master has committed.</summary>
+    public ImmutableDictionary<long, long> RemoteOf { get; }
+
+    public long NextLocalId { get; }
+
+    public long BasisT => Synced.BasisT;
+
+    private ReplicaState(Db synced, DeltaSequencer sequencer, ImmutableList<PendingTx> pending,
+        ImmutableDictionary<long, long> remoteOf, long nextLocalId, Db? view = null)
+    {
+        Synced = synced;
+        Sequencer = sequencer;
+        Pending = pending;
+        RemoteOf = remoteOf;
+        NextLocalId = nextLocalId;
+        View = view ?? Rebase(synced, pending, remoteOf);
+    }
+
+    /// <summary>A replica whose synced value is <paramref name="db"/> (a bootstrap, or the empty database).</summary>
+    public static ReplicaState Bootstrapped(Db db) =>
+        new(db, DeltaSequencer.At(db.BasisT), ImmutableList<PendingTx>.Empty, ImmutableDictionary<long, long>.Empty, LocalIdBase);
+
+    /// <summary>A replica that keeps its pending transactions and id map but starts again from a new synced value.</summary>
+    public ReplicaState Rebootstrapped(Db db) =>
+        new(db, DeltaSequencer.At(db.BasisT), Pending.RemoveAll(p => p.CommittedT <= db.BasisT), RemoteOf, NextLocalId);
+
+    // ------------------------------------------------------------------ master deltas
+
+    /// <summary>Offers master deltas in any order: those that follow the basis are applied in t order (a duplicate is
+    /// dropped, a delta past a gap is held); this replica's own transactions among them leave the pending list.</summary>
+    public DeltaStep Offer(IEnumerable<TxDelta> deltas)
+    {
+        var step = Sequencer.OfferAll(deltas);
+        if (step.Ready.Count == 0)
+            return new DeltaStep(new ReplicaState(Synced, step.Next, Pending, RemoteOf, NextLocalId, View), [], [], step.Missing);
+        var synced = Synced;
+        var pending = Pending;
+        var remoteOf = RemoteOf;
+        var applied = new List<AppliedDelta>(step.Ready.Count);
+        var resolved = new List<ResolvedTx>();
+        foreach (var d in step.Ready)
+        {
+            var before = synced;
+            synced = d.ApplyTo(synced);
+            applied.Add(new AppliedDelta(d, before, synced));
+            if (d.RequestId is null || pending.IsEmpty) continue;
+            var i = pending.FindIndex(p => p.RequestId == d.RequestId);
+            if (i < 0) continue;
+            var p = pending[i];
+            var map = p.Remote ?? MapTempids(p, d.Tempids);
+            remoteOf = remoteOf.SetItems(map);
+            pending = pending.RemoveAt(i);
+            resolved.Add(new ResolvedTx(p.RequestId, d.T, map));
+        }
+        var basis = synced.BasisT;
+        pending = pending.RemoveAll(p => p.CommittedT <= basis);
+        var view = pending.IsEmpty ? synced.WithRemoteIds(Resolver(remoteOf)) : null;
+        return new DeltaStep(new ReplicaState(synced, step.Next, pending, remoteOf, NextLocalId, view), applied, resolved, step.Missing);
+    }
+
+    // ------------------------------------------------------------------ local transactions
+
+    /// <summary>Runs a local transaction against the view: its new entities get local ids, and it waits in the pending
+    /// list for the master. Throws <see cref="TxException"/> when the data is invalid; the state does not change then.</summary>
+    public (ReplicaState Next, TxReport Report) Local(string requestId, IReadOnlyList<object?> txData)
+    {
+        if (Pending.Exists(p => p.RequestId == requestId)) throw new ArgumentException($"request {requestId} is already pending", nameof(requestId));
+        var report = View.WithIdFloor(NextLocalId - 1).Transact(txData);
+        var last = report.DbAfter.MaxEntityId;
+        var localTempids = LocalTempids(report.Tempids, NextLocalId);
+        var p = new PendingTx(requestId, txData, NextLocalId, last, localTempids);
+        var pending = Pending.Add(p);
+        var next = new ReplicaState(Synced, Sequencer, pending, RemoteOf, Math.Max(NextLocalId, last + 1),
+            report.DbAfter.WithRemoteIds(Resolver(RemoteOf)));
+        return (next, report with { DbAfter = next.View });
+    }
+
+    /// <summary>Pending transactions that can go to the master now, in order, translated to master ids. A transaction
+    /// that names a local entity of a pending transaction waits for it (and so does every later one); one that names a
+    /// local entity nobody will commit fails.</summary>
+    public (ReplicaState Next, IReadOnlyList<OutgoingTx> Outgoing, IReadOnlyList<FailedTx> Failed) TakeOutgoing()
+    {
+        var outgoing = new List<OutgoingTx>();
+        var failed = new List<FailedTx>();
+        var pending = Pending;
+        for (var i = 0; i < pending.Count; i++)
+        {
+            var p = pending[i];
+            if (p.Sent) continue;
+            var blocked = false;
+            long? unknown = null;
+            foreach (var e in EntityIdRewrite.EntityIds(p.TxData, View.Schema))
+            {
+                if (e < LocalIdBase || EntityIds.IsTx(e) || RemoteOf.ContainsKey(e)) continue;
+                if (pending.Exists(o => o.Owns(e) && o.CommittedT is null && !ReferenceEquals(o, p))) blocked = true;
+                else if (!pending.Exists(o => o.Owns(e) && o.Remote is not null)) unknown = e;
+            }
+            if (unknown is { } u)
+            {
+                failed.Add(new FailedTx(p.RequestId, new TxException(TxErrors.NotAnEntity,
+                    $"local entity {u} was never committed by the master (its transaction failed): {EdnPrinter.Print(p.TxData)}")));
+                pending = pending.RemoveAt(i--);
+                continue;
+            }
+            if (blocked) break;
+            var remoteOf = RemoteOf;
+            foreach (var o in pending) if (o.Remote is not null) remoteOf = remoteOf.SetItems(o.Remote);
+            outgoing.Add(new OutgoingTx(p.RequestId, EntityIdRewrite.Rewrite(p.TxData, View.Schema, e => remoteOf.TryGetValue(e, out var r) ? r : null)));
+            pending = pending.SetItem(i, p with { Sent = true });
+        }
+        if (outgoing.Count == 0 && failed.Count == 0) return (this, outgoing, failed);
+        var view = failed.Count == 0 ? View : null; // a failed transaction leaves the view
+        return (new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, view), outgoing, failed);
+    }
+
+    /// <summary>The master acknowledged a pending transaction as t: its local entities map to the master's now; it
+    /// stays in the view until the replica applies t.</summary>
+    public ReplicaState Accepted(string requestId, long t, IReadOnlyDictionary<object, long> tempids)
+    {
+        var i = Pending.FindIndex(p => p.RequestId == requestId);
+        if (i < 0) return this; // its delta came first
+        var p = Pending[i];
+        if (t <= BasisT)
+            return new ReplicaState(Synced, Sequencer, Pending.RemoveAt(i), RemoteOf.SetItems(p.Remote ?? MapTempids(p, tempids)), NextLocalId);
+        var pending = Pending.SetItem(i, p with { CommittedT = t, Remote = MapTempids(p, tempids), Sent = true });
+        return new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, View.WithRemoteIds(Resolver(RemoteOf, pending)));
+    }
+
+    /// <summary>The master rejected a pending transaction: it leaves the pending list and the view.</summary>
+    public ReplicaState Rejected(string requestId)
+    {
+        var i = Pending.FindIndex(p => p.RequestId == requestId);
+        return i < 0 ? this : new ReplicaState(Synced, Sequencer, Pending.RemoveAt(i), RemoteOf, NextLocalId);
+    }
+
+    /// <summary>Drops the pending transactions that were never handed to the master (e.g. the connection is lost).</summary>
+    public (ReplicaState Next, IReadOnlyList<PendingTx> Dropped) DropUnsent()
+    {
+        var dropped = Pending.Where(p => !p.Sent).ToList();
+        return dropped.Count == 0 ? (this, dropped)
+            : (new ReplicaState(Synced, Sequencer, Pending.RemoveAll(p => !p.Sent), RemoteOf, NextLocalId), dropped);
+    }
+
+    // ------------------------------------------------------------------ ids
+
+    /// <summary>The master id of a local entity: itself for entities from the master, the mapped id for a committed
+    /// local entity, null while it is pending or when the replica does not hold it.</summary>
+    public long? RemoteId(long localId)
+    {
+        if (localId < LocalIdBase || EntityIds.IsTx(localId)) return View.EntityExists(localId) || Synced.EntityExists(localId) ? localId : null;
+        if (RemoteOf.TryGetValue(localId, out var r)) return r;
+        foreach (var p in Pending) if (p.Remote?.TryGetValue(localId, out var pr) == true) return pr;
+        return null;
+    }
+
+    /// <summary>The local id of a master entity: the same id once the replica holds it; while the transaction that
+    /// created it is acknowledged but not yet applied, the local entity that stands for it; otherwise null.</summary>
+    public long? LocalId(long remoteId)
+    {
+        foreach (var p in Pending)
+            if (p.Remote is { } m)
+                foreach (var (l, r) in m) if (r == remoteId) return l;
+        return Synced.EntityExists(remoteId) ? remoteId : null;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static IReadOnlyDictionary<object, long> LocalTempids(IReadOnlyDictionary<object, long> tempids, long firstLocal)
+    {
+        var local = new Dictionary<object, long>();
+        foreach (var (k, v) in tempids) if (v >= firstLocal && !EntityIds.IsTx(v)) local[k] = v;
+        return local;
+    }
+
+    private static IReadOnlyDictionary<long, long> MapTempids(PendingTx p, IReadOnlyDictionary<object, long>? masterTempids)
+    {
+        var map = new Dictionary<long, long>();
+        if (masterTempids is null) return map;
+        foreach (var (k, local) in p.LocalTempids)
+            if (masterTempids.TryGetValue(k, out var remote)) map[local] = remote;
+        return map;
+    }
+
+    private static Func<long, long?> Resolver(ImmutableDictionary<long, long> remoteOf, ImmutableList<PendingTx>? pending = null) => e =>
+    {
+        if (e < LocalIdBase || EntityIds.IsTx(e)) return e;
+        if (remoteOf.TryGetValue(e, out var r)) return r;
+        if (pending is not null)
+            foreach (var p in pending) if (p.Remote?.TryGetValue(e, out var pr) == true) return pr;
+        return null;
+    };
+
+    /// <summary>The synced value with the pending transactions applied in order. A transaction is left out of the view
+    /// when it no longer applies, or when its new entities would not get the ids they already have (the master will
+    /// decide it either way).</summary>
+    private static Db Rebase(Db synced, ImmutableList<PendingTx> pending, ImmutableDictionary<long, long> remoteOf)
+    {
+        var view = synced;
+        foreach (var p in pending)
+        {
+            if (p.CommittedT <= synced.BasisT) continue;
+            // local ids of transactions that left the view are master ids by now
+            var data = EntityIdRewrite.Rewrite(p.TxData, view.Schema,
+                e => e >= LocalIdBase && !pending.Exists(o => o.Owns(e)) && remoteOf.TryGetValue(e, out var r) ? r : null);
+            try
+            {
+                var report = view.WithIdFloor(p.FirstLocalId - 1).Transact(data);
+                var same = report.DbAfter.MaxEntityId <= Math.Max(p.LastLocalId, p.FirstLocalId - 1);
+                foreach (var (k, v) in p.LocalTempids)
+                    if (!report.Tempids.TryGetValue(k, out var now) || now != v) same = false;
+                if (same) view = report.DbAfter;
+            }
+            catch (TxException)
+            {
+                // no longer applies on the new synced value; it stays pending, out of the view
+            }
+        }
+        return view.WithRemoteIds(Resolver(remoteOf, pending));
+    }
+}

@@ -1,0 +1,40 @@
+using Datsync.Actors.Replica;
+using Datsync.Core;
+using Xunit.Abstractions;
+
+namespace Datsync.Actors.Tests.Replication;
+
+public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit(output)
+{
+    [Fact]
+    public async Task A_replica_of_an_empty_master_bootstraps_and_follows_the_log()
+    {
+        var (master, server) = StartMaster("scn-empty");
+        var replica = StartReplica(server, "c1");
+        await replica.Ready.WaitAsync(Long);
+        Assert.Equal(0, replica.Status.BasisT);
+        Commit(master, SchemaEdn);
+        Commit(master, """[{:item/key "a" :item/n 1}]""");
+        AwaitEqual(master, replica);
+        var e = replica.Db.Entity(EdnReader.Read("""[:item/key "a"]""")!);
+        Assert.Equal(1L, e!["item/n"]);
+    }
+
+    [Fact]
+    public async Task A_write_through_a_replica_gets_local_ids_then_master_ids()
+    {
+        var (master, server) = StartMaster("scn-write");
+        Commit(master, SchemaEdn);
+        var replica = StartReplica(server, "c1");
+        await replica.Ready.WaitAsync(Long);
+        var result = await replica.Transact("""[{:db/id "x" :item/key "x" :item/n 5}]""").WaitAsync(Long);
+        var local = result.LocalTempids["x"];
+        var remote = result.Tempids["x"];
+        Assert.True(local >= ReplicaState.LocalIdBase);
+        Assert.True(remote < ReplicaState.LocalIdBase);
+        Assert.Equal(remote, replica.RemoteId(local));
+        Assert.Equal(remote, replica.LocalId(remote));
+        Assert.Equal(remote, replica.Db.Entity(remote)![Db.RemoteIdAttr]);
+        AwaitEqual(master, replica);
+    }
+}
