@@ -36,7 +36,11 @@ public sealed class TransactorActor : ReceivePersistentActor
             if (offer.Snapshot is DbSnapshot s) _durable = s.Db;
             _lastSnapshotT = _durable.BasisT;
         });
-        Recover<TxRecord>(r => _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId));
+        Recover<TxRecord>(r =>
+        {
+            _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId);
+            Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, r.Datoms));
+        });
         Recover<RecoveryCompleted>(_ =>
         {
             _speculative = _durable;
@@ -58,7 +62,22 @@ public sealed class TransactorActor : ReceivePersistentActor
     public static Props Props(MasterSettings settings, IActorRef? listener = null) =>
         Akka.Actor.Props.Create(() => new TransactorActor(settings, listener));
 
-    private void Handle(Transact request) => Enqueue(Sender, request);
+    private void Handle(Transact request)
+    {
+        // a request sent again (its answer was lost) gets the outcome of its commit instead of a second commit
+        if (_committed.TryGetValue(request.RequestId, out var accepted)) Sender.Tell(accepted);
+        else Enqueue(Sender, request);
+    }
+
+    private readonly Dictionary<string, TxAccepted> _committed = new();
+    private readonly Queue<string> _committedOrder = new();
+
+    private void Remember(TxAccepted accepted)
+    {
+        if (_settings.RememberRequests <= 0 || !_committed.TryAdd(accepted.RequestId, accepted)) return;
+        _committedOrder.Enqueue(accepted.RequestId);
+        while (_committedOrder.Count > _settings.RememberRequests) _committed.Remove(_committedOrder.Dequeue());
+    }
 
     private void Enqueue(IActorRef replyTo, Transact request)
     {
@@ -109,7 +128,9 @@ public sealed class TransactorActor : ReceivePersistentActor
             if (p.Report is { } r)
             {
                 _durable = r.DbAfter;
-                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
+                var accepted = new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData);
+                Remember(accepted);
+                p.ReplyTo.Tell(accepted);
                 _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
             }
             else p.ReplyTo.Tell(p.Rejection);

@@ -22,6 +22,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private IActorRef? _replica;
     private long _attempt;
+    private Connect? _handshake; // waiting for the transactor's value
     private long _headT;
     private BootstrapImage? _image;
     private int _ackedSeq;
@@ -41,8 +42,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _images = images;
 
         Receive<Connect>(OnConnect);
-        Receive<Handshake>(OnHandshake);
-        Receive<Status.Failure>(_ => { }); // the transactor did not answer: the replica's next handshake tries again
+        Receive<CurrentDb>(OnCurrentDb);
         Receive<BootstrapAck>(OnBootstrapAck);
         Receive<TxDelta>(d =>
         {
@@ -82,16 +82,18 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Context.Watch(_replica);
         }
         _image = null;
-        _transactor.Ask<CurrentDb>(GetDb.Instance, _settings.AskTimeout)
-            .PipeTo(Self, success: db => new Handshake(c, db.Db));
+        _handshake = c;
+        // answered with CurrentDb; a transactor that is restarting does not answer, and the replica's next handshake asks again
+        _transactor.Tell(GetDb.Instance);
     }
 
-    private void OnHandshake(Handshake h)
+    private void OnCurrentDb(CurrentDb current)
     {
-        if (h.Connect.Attempt != _attempt || _replica is null) return;
-        var db = h.Db;
+        if (_handshake is not { } c || _replica is null) return;
+        _handshake = null;
+        var db = current.Db;
         if (db.BasisT > _headT) _headT = db.BasisT;
-        if (h.Connect.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
+        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
         {
             // the log holds everything after the replica's t: no reload
             _replica.Tell(new Connected(_attempt, last, 0, _headT));
@@ -151,8 +153,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
         _replica?.Tell(outcome);
     }
-
-    private sealed record Handshake(Connect Connect, Db Db);
 
     private sealed record Heartbeat
     {

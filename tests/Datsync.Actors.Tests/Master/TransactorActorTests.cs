@@ -162,4 +162,33 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         second.Tell(Item("next", "new", 1));
         Assert.Equal(before.BasisT + 1, ExpectMsg<TxAccepted>(Long).T);
     }
+
+    [Fact]
+    public void A_request_sent_again_gets_its_first_commit_not_a_second_one_even_after_a_restart()
+    {
+        var settings = Settings("tx-dedup");
+        var first = Sys.ActorOf(TransactorActor.Props(settings));
+        first.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        var create = Tx("create", """[{:db/id "n" :item/n 7}]""");
+        first.Tell(create);
+        var accepted = ExpectMsg<TxAccepted>(Long);
+        first.Tell(create);
+        var again = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(accepted.T, again.T);
+        Assert.Equal(accepted.Tempids["n"], again.Tempids["n"]);
+        Assert.Equal(2, DbOf(first).BasisT);
+
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        ExpectTerminated(first, Long);
+        var second = Sys.ActorOf(TransactorActor.Props(settings));
+        second.Tell(create);
+        var afterRestart = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(accepted.T, afterRestart.T);
+        Assert.Equal(accepted.Tempids["n"], afterRestart.Tempids["n"]);
+        var db = DbOf(second);
+        Assert.Equal(2, db.BasisT);
+        Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern("item/n")));
+    }
 }

@@ -93,6 +93,8 @@ public sealed class StorageOptionsTests
         Assert.Equal(1000, config.GetInt("datsync.listener.recent-in-memory"));
         // the deployable file states the library's own defaults, not other numbers
         Assert.Equal(Datsync.Actors.Master.MasterSettings.Default, Datsync.Actors.Master.MasterSettings.From(config));
+        Assert.Equal(Datsync.Actors.Server.SessionSettings.Default, Datsync.Actors.Server.SessionSettings.From(config));
+        Assert.Equal(Datsync.Actors.Replica.ReplicaSettings.Default, Datsync.Actors.Replica.ReplicaSettings.From(config));
         Assert.Equal("sqlite", config.GetString("datsync.storage.kind"));
         Assert.Equal(new SqliteStorage("./data", "datsync.db"), StorageOptions.FromConfig(config));
     }
