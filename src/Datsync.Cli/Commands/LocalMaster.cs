@@ -1,5 +1,6 @@
 using Datsync.Actors.Master;
 using Datsync.Actors.Storage;
+using Datsync.Cli.Output;
 
 namespace Datsync.Cli.Commands;
 
@@ -12,6 +13,6 @@ public static class LocalMaster
     {
         var full = Path.GetFullPath(dbPath);
         var storage = new SqliteStorage(Path.GetDirectoryName(full)!, Path.GetFileName(full));
-        return DatsyncMaster.StartSystem("datsync-local", storage, "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
+        return DatsyncMaster.StartSystem("datsync-local", storage, StderrLogger.Hocon);
     }
 }

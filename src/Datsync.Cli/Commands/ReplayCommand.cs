@@ -1,31 +1,49 @@
 using System.CommandLine;
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Replica;
+using Datsync.Actors.Storage;
 using Datsync.Cli.Output;
 using Datsync.Core;
 
 namespace Datsync.Cli.Commands;
 
-/// <summary><c>datsync replay FILE.edn</c>: runs a vector of transactions and prints each outcome and the final state.</summary>
+/// <summary>
+/// <c>datsync replay FILE.edn</c>: runs a vector of transactions through a master started in this process (in-memory
+/// journal) and prints each outcome, then the master's final datoms, then those of a replica that bootstrapped after
+/// the first transaction and followed the rest through the replication protocol.
+/// </summary>
 public static class ReplayCommand
 {
+    /// <summary>How long one step (a transaction, the replica's bootstrap or catching up) may take.</summary>
+    public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
+
     public static Command Create()
     {
         var file = new Argument<FileInfo>("file") { Description = "EDN file holding one vector of transactions (the first usually installs the schema)" };
-        var cmd = new Command("replay", "Run transactions from an EDN file and print each outcome, then the final datoms");
+        var cmd = new Command("replay",
+            "Run transactions from an EDN file through a master and print each outcome, then the master's and a replica's final datoms");
         cmd.Arguments.Add(file);
-        cmd.SetAction(parse =>
+        cmd.SetAction(async (parse, _) =>
         {
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            return Run(parse.GetValue(file)!, stdout, Console.Error);
+            await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            return await RunAsync(parse.GetValue(file)!, stdout, Console.Error);
         });
         return cmd;
     }
 
-    public static int Run(FileInfo file, TextWriter output, TextWriter stderr)
+    public static int Run(FileInfo file, TextWriter output, TextWriter stderr) =>
+        RunAsync(file, output, stderr).GetAwaiter().GetResult();
+
+    /// <summary>Exit codes: 0 when the input was read (whatever the transactions did), 1 when it could not be, 2 when
+    /// the master or the replica did not answer in time.</summary>
+    public static async Task<int> RunAsync(FileInfo file, TextWriter output, TextWriter stderr)
     {
         object? input;
         try
         {
-            input = EdnReader.Read(File.ReadAllText(file.FullName));
+            input = EdnReader.Read(await File.ReadAllTextAsync(file.FullName));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EdnReadException)
         {
@@ -37,28 +55,56 @@ public static class ReplayCommand
             stderr.WriteLine($"datsync replay: {file.Name} must hold one vector of transactions");
             return 1;
         }
-        var db = Db.Empty;
-        for (var i = 0; i < txs.Count; i++)
+
+        var node = DatsyncMaster.StartSystem("datsync-replay", new InMemoryStorage(), StderrLogger.Hocon);
+        try
         {
-            var n = i + 1;
-            if (txs[i] is not IReadOnlyList<object?> tx)
+            var transactor = node.Master.Transactor;
+            DatsyncReplica? replica = null;
+            for (var i = 0; i < txs.Count; i++)
             {
-                output.WriteLine(TxOutcome.Rejected($"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms", n));
-                continue;
+                var n = i + 1;
+                if (txs[i] is not IReadOnlyList<object?> tx)
+                    output.WriteLine(TxOutcome.Rejected($"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms", n));
+                else
+                    output.WriteLine(await Submit(transactor, tx, n));
+                // the replica bootstraps from the value after the first (schema) transaction and follows the rest as deltas
+                if (i == 0) replica = await Connect(node);
             }
-            try
-            {
-                var report = db.Transact(tx);
-                db = report.DbAfter;
-                output.WriteLine(TxOutcome.Accepted(report.T, report.Tempids, n));
-            }
-            catch (TxException e)
-            {
-                output.WriteLine(TxOutcome.Rejected(e.Describe(), n));
-            }
+            replica ??= await Connect(node);
+
+            var master = (await transactor.Ask<CurrentDb>(GetDb.Instance, StepTimeout)).Db;
+            await replica.SyncTo(master.BasisT).WaitAsync(StepTimeout);
+            DatomListing.Write(output, "master", master);
+            DatomListing.Write(output, "replica", replica.SyncedDb);
+            output.Flush();
+            return 0;
         }
-        DatomListing.Write(output, "master", db);
-        output.Flush();
-        return 0;
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or InvalidOperationException)
+        {
+            output.Flush();
+            stderr.WriteLine($"datsync replay: {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            try { await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(10)); }
+            catch (TimeoutException) { stderr.WriteLine("datsync replay: the actor system did not stop within 10s"); }
+        }
+    }
+
+    private static async Task<string> Submit(IActorRef transactor, IReadOnlyList<object?> tx, int n) =>
+        await transactor.Ask(new Transact($"replay-{n}", tx), StepTimeout) switch
+        {
+            TxAccepted a => TxOutcome.Accepted(a.T, a.Tempids, n),
+            TxRejected r => TxOutcome.Rejected(r.Describe(), n),
+            var other => throw new InvalidOperationException($"unexpected reply to transaction {n}: {other}"),
+        };
+
+    private static async Task<DatsyncReplica> Connect(MasterSystem node)
+    {
+        var replica = node.ConnectReplica("replay");
+        await replica.Ready.WaitAsync(StepTimeout);
+        return replica;
     }
 }

@@ -17,14 +17,9 @@ public static class DatomListing
             if (ident is null || ident.Namespace == "db" || (ident.Namespace?.StartsWith("db.", StringComparison.Ordinal) ?? false)) continue;
             list.Add(d);
         }
-        // EAVT already orders by e then value; attribute order must follow the ident, not the attribute id
-        list.Sort((x, y) =>
-        {
-            if (x.E != y.E) return x.E.CompareTo(y.E);
-            if (x.A != y.A) return string.CompareOrdinal(db.Ident(x.A)!.FullName, db.Ident(y.A)!.FullName);
-            return 0;
-        });
-        return list;
+        // EAVT orders by e, attribute id, value; attribute order must follow the ident, not the attribute id. The sort
+        // must be stable: datoms of one entity and attribute keep EAVT's value order (List.Sort is not stable).
+        return list.OrderBy(d => d.E).ThenBy(d => db.Ident(d.A)!.FullName, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Writes <c>{:key [[e :attr v] ...]}</c> on one line.</summary>
