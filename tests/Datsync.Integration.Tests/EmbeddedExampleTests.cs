@@ -24,7 +24,7 @@ public class EmbeddedExampleTests
         DatsyncReplica[] replicas = [node.ConnectReplica("replica-a"), node.ConnectReplica("replica-b")];
         await Task.WhenAll(replicas.Select(r => r.Ready));                // bootstrapped from the master's value
 
-        // through the master (schema goes this way: a replica's local transaction cannot install attributes)
+        // through the master: a Transact to its transactor (a replica's Transact can install schema as well)
         var schema = (IReadOnlyList<object?>)EdnReader.Read("""
             [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one
               :db/unique :db.unique/identity}

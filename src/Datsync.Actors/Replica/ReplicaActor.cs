@@ -304,7 +304,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             return;
         }
         _local[requestId] = new LocalTx(m.Done, _state.Pending[^1].LocalTempids);
-        _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
+        if (_state.Pending[^1].InView)
+            _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
         SendLocal(resend: false);
         Publish();
     }

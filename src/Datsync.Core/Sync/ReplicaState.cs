@@ -12,9 +12,11 @@ namespace Datsync.Core;
 /// <param name="Sent">Handed to the master (translated).</param>
 /// <param name="CommittedT">The master's t, once acknowledged.</param>
 /// <param name="Remote">Local id to master id of its new entities, once acknowledged.</param>
+/// <param name="InView">Applied ahead of the master in the view. A transaction that installs attributes is not (attribute
+/// ids come from the master): it shows once the master's delta arrives.</param>
 public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, long FirstLocalId, long LastLocalId,
     IReadOnlyDictionary<object, long> LocalTempids, bool Sent = false, long? CommittedT = null,
-    IReadOnlyDictionary<long, long>? Remote = null)
+    IReadOnlyDictionary<long, long>? Remote = null, bool InView = true)
 {
     public bool Owns(long localId) => localId >= FirstLocalId && localId <= LastLocalId;
 }
@@ -123,7 +125,17 @@ public sealed class ReplicaState
     public (ReplicaState Next, TxReport Report) Local(string requestId, IReadOnlyList<object?> txData)
     {
         if (Pending.Exists(p => p.RequestId == requestId)) throw new ArgumentException($"request {requestId} is already pending", nameof(requestId));
-        var report = View.WithIdFloor(NextLocalId - 1).Transact(txData);
+        TxReport report;
+        try
+        {
+            report = View.WithIdFloor(NextLocalId - 1).Transact(txData);
+        }
+        catch (TxException) when (InstallsAttributes(txData) is { } checkedReport)
+        {
+            // new attributes need master ids: validated here, shown when the master's delta arrives
+            var waiting = new PendingTx(requestId, txData, NextLocalId, NextLocalId - 1, new Dictionary<object, long>(), InView: false);
+            return (new ReplicaState(Synced, Sequencer, Pending.Add(waiting), RemoteOf, NextLocalId, View), checkedReport with { DbAfter = View });
+        }
         var last = report.DbAfter.MaxEntityId;
         var localTempids = LocalTempids(report.Tempids, NextLocalId);
         var p = new PendingTx(requestId, txData, NextLocalId, last, localTempids);
@@ -223,6 +235,21 @@ public sealed class ReplicaState
 
     // ------------------------------------------------------------------ helpers
 
+    /// <summary>The report of the transaction run with master-range ids, when that succeeds and installs attributes
+    /// (which local-range ids cannot be); otherwise null.</summary>
+    private TxReport? InstallsAttributes(IReadOnlyList<object?> txData)
+    {
+        try
+        {
+            var report = View.Transact(txData);
+            return report.DbAfter.Schema.Attributes.Count() != View.Schema.Attributes.Count() ? report : null;
+        }
+        catch (TxException)
+        {
+            return null;
+        }
+    }
+
     private static IReadOnlyDictionary<object, long> LocalTempids(IReadOnlyDictionary<object, long> tempids, long firstLocal)
     {
         var local = new Dictionary<object, long>();
@@ -256,7 +283,7 @@ public sealed class ReplicaState
         var view = synced;
         foreach (var p in pending)
         {
-            if (p.CommittedT <= synced.BasisT) continue;
+            if (p.CommittedT <= synced.BasisT || !p.InView) continue;
             // local ids of transactions that left the view are master ids by now
             var data = EntityIdRewrite.Rewrite(p.TxData, view.Schema,
                 e => e >= LocalIdBase && !pending.Exists(o => o.Owns(e)) && remoteOf.TryGetValue(e, out var r) ? r : null);

@@ -37,4 +37,22 @@ public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit
         Assert.Equal(remote, replica.Db.Entity(remote)![Db.RemoteIdAttr]);
         AwaitEqual(master, replica);
     }
+
+    [Fact]
+    public async Task A_replica_installs_an_attribute_through_the_master_and_then_uses_it()
+    {
+        var (master, server) = StartMaster("scn-schema-write");
+        var replica = StartReplica(server, "c1");
+        await replica.Ready.WaitAsync(Long);
+        var schema = await replica.Transact("""
+            [{:db/id "attr" :db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}]
+            """).WaitAsync(Long);
+        Assert.Equal(1, schema.T);
+        var attr = schema.Tempids["attr"];
+        Assert.True(attr < int.MaxValue);
+        Assert.NotNull(replica.Db.Schema[Keyword.Intern("person/email")]);
+        var person = await replica.Transact("""[{:db/id "p" :person/email "a@b.c"}]""").WaitAsync(Long);
+        Assert.Equal(person.Tempids["p"], replica.Db.Entity(new EdnVector(Keyword.Intern("person/email"), "a@b.c"))!.Id);
+        AwaitEqual(master, replica);
+    }
 }
