@@ -79,11 +79,15 @@ public sealed class DatsyncReplica
 
     /// <summary>Starts a replica that connects to the server at <paramref name="server"/> (a
     /// <see cref="Server.DatsyncServerActor"/>, local or remote) as <paramref name="clientId"/>.</summary>
-    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null, string? name = null)
+    /// <param name="resumeFrom">A value of this master the replica already holds (e.g. the <see cref="SyncedDb"/> of
+    /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
+    /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
+    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null,
+        string? name = null, Db? resumeFrom = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         var shared = new ReplicaShared();
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared),
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         return new DatsyncReplica(clientId, actor, shared);
     }

@@ -50,12 +50,15 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared)
+    /// <param name="resumeFrom">The master's value at some t the replica starts from (it then resumes from that t);
+    /// null to bootstrap.</param>
+    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null)
     {
         _clientId = clientId;
         _server = server;
         _settings = settings;
         _shared = shared;
+        if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
 
         Receive<Connected>(OnConnected);
         Receive<BootstrapChunk>(OnChunk);
@@ -86,8 +89,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => OnTick());
     }
 
-    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared) =>
-        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared));
+    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom));
 
     protected override void PreStart()
     {
