@@ -23,7 +23,7 @@ public sealed class ReplicaShared
     {
         _state = state;
         _status = status;
-        if (state is not null) _ready.TrySetResult();
+        if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
     internal void Stopped()
@@ -92,7 +92,8 @@ public sealed class DatsyncReplica
         return new DatsyncReplica(clientId, actor, shared);
     }
 
-    /// <summary>Completes once the replica holds a value (bootstrapped or resumed).</summary>
+    /// <summary>Completes once the replica holds a value and is connected (bootstrapped, or resumed from the value it
+    /// was started with): from then on it takes transactions.</summary>
     public Task Ready => _shared.Ready;
 
     /// <summary>The current value: the master's value at <see cref="ReplicaStatus.BasisT"/> with this replica's pending
