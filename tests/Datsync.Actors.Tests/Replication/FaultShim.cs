@@ -34,6 +34,9 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
     /// a null predicate releases them, in the order they came (faults do not apply to held messages).</summary>
     public sealed record Hold(Func<object, bool>? Predicate);
 
+    /// <summary>Drops every message (either direction) that matches <paramref name="Predicate"/>; null stops.</summary>
+    public sealed record DropWhere(Func<object, bool>? Predicate);
+
     /// <summary>Asks for a <see cref="Stats"/>.</summary>
     public sealed record GetStats
     {
@@ -53,7 +56,7 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
     private IActorRef? _replica;
     private IActorRef? _session;
     private readonly List<Connected> _connected = new();
-    private Func<object, bool>? _hold;
+    private Func<object, bool>? _hold, _drop;
     private readonly List<(object, IActorRef)> _held = new();
     private int _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed;
 
@@ -87,6 +90,9 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
                     _held.Clear();
                 }
                 return;
+            case DropWhere d:
+                _drop = d.Predicate;
+                return;
             case GetStats:
                 Sender.Tell(new Stats(_connected.ToList(), _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed, _held.Count));
                 return;
@@ -110,6 +116,11 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
             Observe(message);
         }
         if (target is null) return; // nothing to deliver to yet
+        if (_drop?.Invoke(message) == true)
+        {
+            _dropped++;
+            return;
+        }
         if (_hold?.Invoke(message) == true)
         {
             _held.Add((message, target));
