@@ -78,7 +78,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         {
             Heard();
             if (h.HeadT > _headT) _headT = h.HeadT;
-            if (_state is not null && _phase == Phase.Live && _state.BasisT > _ackedT) Ack();
+            // acknowledged on every heartbeat, even when nothing moved: a lost acknowledgement would otherwise leave
+            // the listener holding back the log once the subscriber's buffer looks full, with nothing to unblock it
+            if (_state is not null && _phase == Phase.Live) Ack();
             Publish();
         });
         Receive<ResumeFrom>(_ => { }); // the session resubscribes on its own
