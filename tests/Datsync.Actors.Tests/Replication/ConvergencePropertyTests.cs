@@ -8,13 +8,16 @@ namespace Datsync.Actors.Tests.Replication;
 
 public class ConvergencePropertyTests(ITestOutputHelper output) : ReplicationTestKit(output)
 {
-    private sealed record Case(RandomWorkload.OpSpec[][] Stream, int Seed, FaultRates Rates, bool[] ThroughReplica);
+    /// <param name="Small">A master with a tiny subscriber buffer, few deltas in memory and small bootstrap chunks.</param>
+    private sealed record Case(RandomWorkload.OpSpec[][] Stream, int Seed, FaultRates Rates, bool[] ThroughReplica, bool Small);
 
     private static readonly Gen<FaultRates> Rates =
         Gen.Select(Gen.Double[0, 0.2], Gen.Double[0, 0.2], Gen.Double[0, 0.3], Gen.Int[1, 50], (d, u, l, ms) => new FaultRates(d, u, l, ms));
 
     private static readonly Gen<Case> Cases =
-        Gen.Select(RandomWorkload.Stream, Gen.Int, Rates, Gen.Bool.Array[25], (s, seed, r, via) => new Case(s, seed, r, via));
+        Gen.Select(RandomWorkload.Stream, Gen.Int, Rates, Gen.Bool.Array[25], Gen.Bool, (s, seed, r, via, small) => new Case(s, seed, r, via, small));
+
+    private static readonly int Iterations = int.TryParse(Environment.GetEnvironmentVariable("DATSYNC_PROPERTY_ITER"), out var n) ? n : 12;
 
     private int _run, _committedThroughReplicas;
 
@@ -24,8 +27,11 @@ public class ConvergencePropertyTests(ITestOutputHelper output) : ReplicationTes
         Cases.Sample(c =>
         {
             var id = "prop" + ++_run;
-            var (master, server) = StartMaster(id);
+            var (master, server) = c.Small
+                ? StartMaster(id, QuickSession with { ChunkSize = 512, BootstrapWindow = 2 }, recent: 3, buffer: 4)
+                : StartMaster(id);
             Commit(master, RandomWorkload.Schema);
+            for (var i = 0; i < c.Stream.Length / 2; i++) TryCommit(master, RandomWorkload.Forms(c.Stream[i])); // some before the bootstrap
             var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, $"{id}-c{i}", c.Seed + i, c.Rates)).ToList();
             foreach (var (r, _) in replicas) r.Ready.Wait(Long);
 
@@ -50,7 +56,7 @@ public class ConvergencePropertyTests(ITestOutputHelper output) : ReplicationTes
                 Sys.Stop(r.Actor);
                 Sys.Stop(shim);
             }
-        }, iter: 12, threads: 1, print: c => $"seed {c.Seed}, {c.Rates}, {c.Stream.Length} transactions");
+        }, iter: Iterations, threads: 1, print: c => $"seed {c.Seed}, {c.Rates}, small {c.Small}, {c.Stream.Length} transactions");
         Assert.True(_committedThroughReplicas > 0, "no write through a replica was committed");
     }
 }
