@@ -143,4 +143,40 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         Assert.Equal(t, MasterT(master));
         AwaitEqual(master, replica);
     }
+
+    [Fact]
+    public async Task Chains_of_transactions_over_pending_local_ids_commit_in_order_behind_faults()
+    {
+        var (master, server) = StartMaster("write-chain-faults");
+        Commit(master, RichSchemaEdn);
+        var (replica, _) = StartShimmedReplica(server, "c1", 77, FaultRates.Default with { Drop = 0.2 });
+        var (other, _) = StartShimmedReplica(server, "c2", 78, FaultRates.Default);
+        await replica.Ready.WaitAsync(Long);
+        await other.Ready.WaitAsync(Long);
+
+        var parents = new List<Task<ReplicaTxResult>>();
+        var children = new List<Task<ReplicaTxResult>>();
+        for (var i = 0; i < 12; i++)
+        {
+            parents.Add(replica.Transact($$"""[{:db/id "p" :item/key "p{{i}}" :item/n {{i}}}]"""));
+            long local = 0;
+            AwaitAssert(() => local = Lookup(replica.Db, "item/key", $"p{i}") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
+            children.Add(replica.Transact($$"""[{:db/id "c" :item/key "c{{i}}" :item/ref {{local}}} [:db/add {{local}} :item/refs "c"]]"""));
+        }
+        var ps = await Task.WhenAll(parents).WaitAsync(Long);
+        var cs = await Task.WhenAll(children).WaitAsync(Long);
+        AwaitEqual(master, replica);
+        AwaitEqual(master, other);
+        var db = DbOf(master.Transactor);
+        for (var i = 0; i < ps.Length; i++)
+        {
+            var p = ps[i].Tempids["p"];
+            var c = cs[i].Tempids["c"];
+            Assert.Equal(p, db.Datoms(IndexType.Eavt, c, Keyword.Intern("item/ref")).Single().V);
+            Assert.Equal(c, db.Datoms(IndexType.Eavt, p, Keyword.Intern("item/refs")).Single().V);
+            Assert.True(cs[i].T > ps[i].T);
+        }
+        Assert.Equal(0, replica.Status.PendingLocal);
+        Assert.Equal(AllDatoms(replica.SyncedDb), AllDatoms(replica.Db));
+    }
 }
