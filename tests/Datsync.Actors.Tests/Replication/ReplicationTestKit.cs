@@ -27,9 +27,10 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
 
     /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and rates.</summary>
     protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
-        ReplicaSettings? settings = null, Db? resumeFrom = null)
+        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null)
     {
         var shim = Sys.ActorOf(FaultShim.Props(server, seed, rates), "shim-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
+        if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere)); // before the replica's first message
         var replica = StartReplica(shim, clientId, settings, resumeFrom);
         shim.Tell(new FaultShim.SetReplica(replica.Actor));
         return (replica, shim);

@@ -58,4 +58,28 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
         Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern("item/n")));
         Assert.Equal(t0 + 1, db.BasisT);
     }
+
+    [Fact]
+    public async Task A_replica_cut_off_in_the_middle_of_its_bootstrap_starts_a_new_one_and_converges()
+    {
+        var session = QuickSession with { ChunkSize = 1024, BootstrapWindow = 2 };
+        var (master, server) = StartMaster("loss-bootstrap", session);
+        Commit(master, SchemaEdn);
+        var bulk = new object?[2000];
+        for (var i = 0; i < bulk.Length; i++)
+            bulk[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"b{i}", [Keyword.Intern("item/n")] = (long)i };
+        Commit(master, bulk);
+
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, QuickTimeout,
+            dropWhere: m => m is BootstrapChunk { Seq: >= 3 });
+        AwaitAssert(() => Assert.True(StatsOf(shim).Chunks >= 3), Long);
+        shim.Tell(new FaultShim.DropWhere(_ => true));
+        AwaitAssert(() => Assert.Equal(ConnectionState.Disconnected, replica.Status.Connection), Long);
+        Assert.False(replica.Status.Bootstrapped);
+        for (var i = 0; i < 5; i++) Commit(master, $$"""[{:item/key "b{{i}}" :item/n -1}]""");
+        shim.Tell(new FaultShim.DropWhere(null));
+        await replica.Ready.WaitAsync(Long);
+        AwaitEqual(master, replica);
+        Assert.True(StatsOf(shim).Connected.Count(c => c.BootstrapChunks > 0) >= 2);
+    }
 }
