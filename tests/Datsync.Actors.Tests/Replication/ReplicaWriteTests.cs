@@ -179,4 +179,47 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         Assert.Equal(0, replica.Status.PendingLocal);
         Assert.Equal(AllDatoms(replica.SyncedDb), AllDatoms(replica.Db));
     }
+
+    [Fact]
+    public async Task A_new_entity_of_a_replica_that_the_master_upserts_onto_an_entity_the_replica_had_not_seen_maps_to_that_entity()
+    {
+        var (master, server) = StartMaster("write-upsert");
+        Commit(master, RichSchemaEdn);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        await replica.Ready.WaitAsync(Long);
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxRangeResult));
+        var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];
+
+        var write = replica.Transact("""[{:db/id "x" :item/key "k" :item/n 2} {:db/id "y" :item/key "y" :item/ref "x"}]""");
+        long local = 0;
+        AwaitAssert(() => local = Lookup(replica.Db, "item/key", "k") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
+        Assert.True(local >= ReplicaState.LocalIdBase); // new here: the replica had not seen "k"
+        shim.Tell(new FaultShim.Hold(null));
+
+        var result = await write.WaitAsync(Long);
+        Assert.Equal(existing, result.Tempids["x"]);
+        Assert.Equal(local, result.LocalTempids["x"]);
+        Assert.Equal(existing, replica.RemoteId(local));
+        AwaitEqual(master, replica);
+        var db = DbOf(master.Transactor);
+        Assert.Equal(2L, db.Datoms(IndexType.Eavt, existing, Keyword.Intern("item/n")).Single().V);
+        Assert.Equal(existing, RefOf(db, result.Tempids["y"]));
+        Assert.Equal(existing, Lookup(replica.Db, "item/key", "k"));
+    }
+
+    [Fact]
+    public async Task A_write_through_a_replica_that_upserts_onto_an_entity_it_holds_keeps_the_master_id()
+    {
+        var (master, server) = StartMaster("write-upsert-known");
+        Commit(master, RichSchemaEdn);
+        var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];
+        var replica = StartReplica(server, "c1");
+        await replica.Ready.WaitAsync(Long);
+        await replica.SyncTo(MasterT(master)).WaitAsync(Long);
+        var result = await replica.Transact("""[{:db/id "x" :item/key "k" :item/n 3}]""").WaitAsync(Long);
+        Assert.Equal(existing, result.Tempids["x"]);
+        Assert.False(result.LocalTempids.ContainsKey("x"));
+        AwaitEqual(master, replica);
+        Assert.Equal(3L, replica.Db.Datoms(IndexType.Eavt, existing, Keyword.Intern("item/n")).Single().V);
+    }
 }
