@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
 using Datsync.Core;
@@ -15,9 +17,8 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
         var stats = StatsOf(shim);
-        var connected = Assert.Single(stats.Connected);
-        Assert.Equal(0, connected.BasisT);
-        Assert.Equal(1, connected.BootstrapChunks);
+        Assert.NotEmpty(stats.Connected); // one per handshake (a slow answer may make the replica ask again)
+        Assert.All(stats.Connected, c => Assert.Equal((0L, 1), (c.BasisT, c.BootstrapChunks)));
         AwaitAssert(() => Assert.Equal(ConnectionState.Connected, replica.Status.Connection), Long);
         Assert.True(replica.Status.Bootstrapped);
         Assert.Equal(0, replica.Status.Lag);
@@ -44,14 +45,14 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
         var stats = StatsOf(shim);
-        var chunks = Assert.Single(stats.Connected).BootstrapChunks;
+        var chunks = stats.Connected[^1].BootstrapChunks;
         Assert.True(chunks > 1, $"a bootstrap of {db.Count} datoms took {chunks} chunk(s)");
         Assert.True(stats.Chunks >= chunks);
         Assert.Equal(2999L, replica.Db.Entity(EdnReader.Read("""[:item/key "k5-2999"]""")!)!["item/n"]);
     }
 
     [Fact]
-    public async Task Transactions_committed_while_a_replica_bootstraps_reach_it_after_the_bootstrap()
+    public async Task Transactions_committed_while_a_replica_bootstraps_reach_it_interleaved_with_the_chunks()
     {
         var session = QuickSession with { ChunkSize = 2 * 1024, BootstrapWindow = 2, BootstrapReuseWithin = 0 };
         var (master, server) = StartMaster("boot-interleaved", session);
@@ -61,18 +62,20 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
             bulk[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"b{i}", [Keyword.Intern("item/n")] = (long)i };
         Commit(master, bulk);
 
-        var (replica, shim) = StartShimmedReplica(server, "late", 3, FaultRates.None);
-        var n = 0;
-        while (!replica.Ready.IsCompleted && n < 500) Commit(master, $$"""[{:item/key "live{{n}}" :item/n {{n++}}}]""");
+        // the replica's acknowledgements are held back, so the bootstrap stops after its first window
+        var (replica, shim) = StartShimmedReplica(server, "late", 3, FaultRates.None, holdWhere: m => m is BootstrapAck);
+        AwaitAssert(() => Assert.True(StatsOf(shim).Chunks >= 2), Long);
+        for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "live{{i}}" :item/n {{i}}}]""");
         for (var i = 0; i < 5; i++) Commit(master, $$"""[{:item/key "b{{i}}" :item/n -1}]""");
+        AwaitAssert(() => Assert.True(StatsOf(shim).DeltasDuringBootstrap >= 15), Long);
+        Assert.False(replica.Status.Bootstrapped);
+
+        shim.Tell(new FaultShim.Hold(null));
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
-
         var stats = StatsOf(shim);
-        var connected = Assert.Single(stats.Connected);
-        Assert.True(connected.BootstrapChunks > 1);
-        Assert.True(n > 0, "no transaction was committed during the bootstrap");
-        Assert.True(connected.BasisT < MasterT(master), "the deltas after the bootstrap's basis reached the replica");
+        var connected = stats.Connected[^1];
+        Assert.True(connected.BootstrapChunks > 2);
         Assert.Equal(-1L, replica.Db.Entity(EdnReader.Read("""[:item/key "b3"]""")!)!["item/n"]);
     }
 

@@ -46,7 +46,7 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
     /// <summary>What went through: the handshakes answered and bootstrap chunks the replica was sent (faults aside),
     /// and how many messages were dropped, duplicated, delayed and are held now.</summary>
     public sealed record Stats(IReadOnlyList<Connected> Connected, int Chunks, int MaxChunkCount, int Deltas,
-        int Dropped, int Duplicated, int Delayed, int Held);
+        int Dropped, int Duplicated, int Delayed, int Held, int DeltasDuringBootstrap);
 
     private sealed record Delayed(object Message, IActorRef Target);
 
@@ -58,7 +58,8 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
     private readonly List<Connected> _connected = new();
     private Func<object, bool>? _hold, _drop;
     private readonly List<(object, IActorRef)> _held = new();
-    private int _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed;
+    private int _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed, _deltasDuringBootstrap;
+    private bool _bootstrapping; // a bootstrap was announced and its last chunk not yet seen
 
     public FaultShim(IActorRef server, int seed, FaultRates rates, IActorRef? replica)
     {
@@ -94,7 +95,7 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
                 _drop = d.Predicate;
                 return;
             case GetStats:
-                Sender.Tell(new Stats(_connected.ToList(), _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed, _held.Count));
+                Sender.Tell(new Stats(_connected.ToList(), _chunks, _maxChunkCount, _deltas, _dropped, _duplicated, _delayed, _held.Count, _deltasDuringBootstrap));
                 return;
             case Delayed d:
                 d.Target.Tell(d.Message, Self);
@@ -135,13 +136,16 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
         {
             case Connected c:
                 _connected.Add(c);
+                _bootstrapping = c.BootstrapChunks > 0;
                 break;
             case BootstrapChunk b:
                 _chunks++;
                 _maxChunkCount = Math.Max(_maxChunkCount, b.Count);
+                if (b.IsLast) _bootstrapping = false;
                 break;
             case Core.TxDelta:
                 _deltas++;
+                if (_bootstrapping) _deltasDuringBootstrap++;
                 break;
         }
     }

@@ -27,10 +27,12 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
 
     /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and rates.</summary>
     protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
-        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null)
+        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
     {
         var shim = Sys.ActorOf(FaultShim.Props(server, seed, rates), "shim-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
-        if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere)); // before the replica's first message
+        // in force before the replica's first message
+        if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere));
+        if (holdWhere is not null) shim.Tell(new FaultShim.Hold(holdWhere));
         var replica = StartReplica(shim, clientId, settings, resumeFrom);
         shim.Tell(new FaultShim.SetReplica(replica.Actor));
         return (replica, shim);
