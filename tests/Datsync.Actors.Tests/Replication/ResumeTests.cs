@@ -68,4 +68,26 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         Assert.Equal(Lookup(again.Db, "item/key", "k15"), again.Db.Datoms(IndexType.Eavt, result.Tempids["n"], Keyword.Intern("item/ref")).Single().V);
         Assert.All(StatsOf(shim).Connected, c => Assert.Equal(0, c.BootstrapChunks));
     }
+
+    [Fact]
+    public async Task A_replica_resuming_from_a_t_the_master_does_not_have_is_bootstrapped_again()
+    {
+        var (other, otherServer) = StartMaster("resume-ahead-other");
+        Commit(other, SchemaEdn);
+        for (var i = 0; i < 10; i++) Commit(other, $$"""[{:item/key "other{{i}}" :item/n {{i}}}]""");
+        var ahead = StartReplica(otherServer, "x");
+        await ahead.Ready.WaitAsync(Long);
+        AwaitEqual(other, ahead);
+
+        var (master, server) = StartMaster("resume-ahead");
+        Commit(master, SchemaEdn);
+        Commit(master, """[{:item/key "mine" :item/n 1}]""");
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, resumeFrom: ahead.SyncedDb);
+        await replica.Ready.WaitAsync(Long);
+        AwaitEqual(master, replica);
+        Assert.Contains(StatsOf(shim).Connected, c => c.BootstrapChunks > 0);
+        Assert.Null(Lookup(replica.Db, "item/key", "other3"));
+        await replica.Transact("""[{:item/key "after"}]""").WaitAsync(Long);
+        AwaitEqual(master, replica);
+    }
 }
