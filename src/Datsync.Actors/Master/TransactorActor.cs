@@ -13,9 +13,10 @@ namespace Datsync.Actors.Master;
 /// are validated in order and written together in the next atomic batch (group commit); replies keep arrival order.
 /// A rejected or failed write leaves no trace: the value goes back to the last durable one.
 /// A request id is committed at most once: a <see cref="Transact"/> whose request id the transactor committed recently
-/// (the last <see cref="RememberedRequests"/>, rebuilt from the journal on recovery) or is committing now is answered
-/// with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of being run again — a replica
-/// that lost its session resends its transactions to a new session, which does not know their outcomes.
+/// (the last <see cref="RememberedRequests"/>; on recovery, those of the journal events after the snapshot) or is
+/// committing now is answered with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of
+/// being run again: a replica that lost its session resends its transactions to a new session, which does not know
+/// their outcomes.
 /// </summary>
 public sealed class TransactorActor : ReceivePersistentActor
 {
