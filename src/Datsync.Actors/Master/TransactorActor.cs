@@ -12,10 +12,15 @@ namespace Datsync.Actors.Master;
 /// journals one <see cref="TxRecord"/> per committed transaction. Transactions arriving while a write is in flight
 /// are validated in order and written together in the next atomic batch (group commit); replies keep arrival order.
 /// A rejected or failed write leaves no trace: the value goes back to the last durable one.
+/// A request id is committed at most once: a <see cref="Transact"/> whose request id the transactor committed recently
+/// (the last <see cref="MasterSettings.RememberRequests"/>; on recovery, those of the journal events after the snapshot) or is
+/// committing now is answered with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of
+/// being run again: a replica that lost its session resends its transactions to a new session, which does not know
+/// their outcomes.
 /// </summary>
 public sealed class TransactorActor : ReceivePersistentActor
 {
-    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection);
+    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false);
 
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
@@ -25,6 +30,9 @@ public sealed class TransactorActor : ReceivePersistentActor
     private List<Pending> _queued = new();
     private List<Pending>? _inFlight;
     private long _lastSnapshotT;
+    private readonly Dictionary<string, TxAccepted> _committed = new();
+    private readonly Queue<string> _committedOrder = new();
+    private readonly HashSet<string> _uncommitted = new(); // request ids of queued or in-flight reports
 
     public TransactorActor(MasterSettings settings, IActorRef? listener)
     {
@@ -39,7 +47,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         Recover<TxRecord>(r =>
         {
             _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId);
-            Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, r.Datoms));
+            Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
         });
         Recover<RecoveryCompleted>(_ =>
         {
@@ -62,31 +70,24 @@ public sealed class TransactorActor : ReceivePersistentActor
     public static Props Props(MasterSettings settings, IActorRef? listener = null) =>
         Akka.Actor.Props.Create(() => new TransactorActor(settings, listener));
 
-    private void Handle(Transact request)
-    {
-        // a request sent again (its answer was lost) gets the outcome of its commit instead of a second commit
-        if (_committed.TryGetValue(request.RequestId, out var accepted)) Sender.Tell(accepted);
-        else Enqueue(Sender, request);
-    }
-
-    private readonly Dictionary<string, TxAccepted> _committed = new();
-    private readonly Queue<string> _committedOrder = new();
-
-    private void Remember(TxAccepted accepted)
-    {
-        if (_settings.RememberRequests <= 0 || !_committed.TryAdd(accepted.RequestId, accepted)) return;
-        _committedOrder.Enqueue(accepted.RequestId);
-        while (_committedOrder.Count > _settings.RememberRequests) _committed.Remove(_committedOrder.Dequeue());
-    }
+    private void Handle(Transact request) => Enqueue(Sender, request);
 
     private void Enqueue(IActorRef replyTo, Transact request)
     {
+        if (_committed.ContainsKey(request.RequestId) || _uncommitted.Contains(request.RequestId))
+        {
+            // committed already, or about to be: answered in order with that outcome
+            _queued.Add(new Pending(replyTo, request, null, null, Duplicate: true));
+            if (_inFlight is null && !_revalidating) Flush();
+            return;
+        }
         Pending p;
         try
         {
             var report = _speculative.Transact(request.TxData);
             _speculative = report.DbAfter;
             p = new Pending(replyTo, request, report, null);
+            _uncommitted.Add(request.RequestId);
         }
         catch (TxException e)
         {
@@ -109,7 +110,7 @@ public sealed class TransactorActor : ReceivePersistentActor
             if (p.Report is not null) records.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
         if (records.Count == 0)
         {
-            foreach (var p in batch) p.ReplyTo.Tell(p.Rejection);
+            foreach (var p in batch) p.ReplyTo.Tell(Reply(p));
             return;
         }
         _inFlight = batch;
@@ -128,12 +129,12 @@ public sealed class TransactorActor : ReceivePersistentActor
             if (p.Report is { } r)
             {
                 _durable = r.DbAfter;
-                var accepted = new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData);
-                Remember(accepted);
-                p.ReplyTo.Tell(accepted);
+                _uncommitted.Remove(p.Request.RequestId);
+                Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
+                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
                 _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
             }
-            else p.ReplyTo.Tell(p.Rejection);
+            else p.ReplyTo.Tell(Reply(p));
         }
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
@@ -141,6 +142,22 @@ public sealed class TransactorActor : ReceivePersistentActor
             SaveSnapshot(new DbSnapshot(_durable));
         }
         Flush();
+    }
+
+    /// <summary>The answer to a request that was not committed now: its rejection, or for a request sent again the
+    /// outcome of its commit (a storage rejection when that commit failed).</summary>
+    private object Reply(Pending p)
+    {
+        if (!p.Duplicate) return p.Rejection!;
+        return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
+            : new TxRejected(p.Request.RequestId, MasterErrors.Storage, "the first submission of this request was not stored");
+    }
+
+    private void Remember(TxAccepted outcome)
+    {
+        if (_settings.RememberRequests <= 0 || !_committed.TryAdd(outcome.RequestId, outcome)) return;
+        _committedOrder.Enqueue(outcome.RequestId);
+        while (_committedOrder.Count > _settings.RememberRequests) _committed.Remove(_committedOrder.Dequeue());
     }
 
     /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. Every request in it is
@@ -154,10 +171,11 @@ public sealed class TransactorActor : ReceivePersistentActor
         var again = _queued;
         _queued = new List<Pending>();
         _speculative = _durable;
+        _uncommitted.Clear(); // what is queued is validated again below
         _revalidating = true;
         foreach (var p in again)
         {
-            if (p.Report is null) _queued.Add(p);
+            if (p.Report is null && !p.Duplicate) _queued.Add(p);
             else Enqueue(p.ReplyTo, p.Request); // validated again, in order, against the durable value
         }
         _revalidating = false;
@@ -176,10 +194,14 @@ public sealed class TransactorActor : ReceivePersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
-    private static void RejectStored(List<Pending> batch, string why)
+    private void RejectStored(List<Pending> batch, string why)
     {
         foreach (var p in batch)
-            p.ReplyTo.Tell(p.Rejection ?? new TxRejected(p.Request.RequestId, MasterErrors.Storage, why));
+        {
+            if (p.Report is not null) _uncommitted.Remove(p.Request.RequestId);
+            p.ReplyTo.Tell(p.Duplicate && _committed.TryGetValue(p.Request.RequestId, out var a) ? a
+                : p.Rejection ?? new TxRejected(p.Request.RequestId, MasterErrors.Storage, why));
+        }
     }
 }
 

@@ -54,7 +54,9 @@ public sealed class TxListenerActor : ReceiveActor
                 sub.SentT = d.T;
             }
             sub.CatchingUp = false;
-            Pump(c.Subscriber, sub);
+            // a catch-up that filled the buffer waits for the subscriber's acknowledgement; dropping it now would only
+            // make it resubscribe from the same t and read the same deltas back again, over and over
+            if (sub.SentT - sub.AckedT < _settings.SubscriberBuffer) Pump(c.Subscriber, sub);
         });
         Receive<Terminated>(t => Remove(t.ActorRef));
     }

@@ -23,7 +23,7 @@ public sealed class ReplicaShared
     {
         _state = state;
         _status = status;
-        if (state is not null) _ready.TrySetResult();
+        if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
     internal void Stopped()
@@ -79,16 +79,21 @@ public sealed class DatsyncReplica
 
     /// <summary>Starts a replica that connects to the server at <paramref name="server"/> (a
     /// <see cref="Server.DatsyncServerActor"/>, local or remote) as <paramref name="clientId"/>.</summary>
-    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null, string? name = null)
+    /// <param name="resumeFrom">A value of this master the replica already holds (e.g. the <see cref="SyncedDb"/> of
+    /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
+    /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
+    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null,
+        string? name = null, Db? resumeFrom = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         var shared = new ReplicaShared();
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared),
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         return new DatsyncReplica(clientId, actor, shared);
     }
 
-    /// <summary>Completes once the replica holds a value (bootstrapped or resumed).</summary>
+    /// <summary>Completes once the replica holds a value and is connected (bootstrapped, or resumed from the value it
+    /// was started with): from then on it takes transactions.</summary>
     public Task Ready => _shared.Ready;
 
     /// <summary>The current value: the master's value at <see cref="ReplicaStatus.BasisT"/> with this replica's pending

@@ -50,12 +50,15 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared)
+    /// <param name="resumeFrom">The master's value at some t the replica starts from (it then resumes from that t);
+    /// null to bootstrap.</param>
+    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null)
     {
         _clientId = clientId;
         _server = server;
         _settings = settings;
         _shared = shared;
+        if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
 
         Receive<Connected>(OnConnected);
         Receive<BootstrapChunk>(OnChunk);
@@ -75,7 +78,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         {
             Heard();
             if (h.HeadT > _headT) _headT = h.HeadT;
-            if (_state is not null && _phase == Phase.Live && _state.BasisT > _ackedT) Ack();
+            // acknowledged on every heartbeat, even when nothing moved: a lost acknowledgement would otherwise leave
+            // the listener holding back the log once the subscriber's buffer looks full, with nothing to unblock it
+            if (_state is not null && _phase == Phase.Live) Ack();
             Publish();
         });
         Receive<ResumeFrom>(_ => { }); // the session resubscribes on its own
@@ -86,8 +91,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => OnTick());
     }
 
-    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared) =>
-        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared));
+    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom));
 
     protected override void PreStart()
     {

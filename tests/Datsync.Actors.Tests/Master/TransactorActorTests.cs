@@ -164,31 +164,59 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     }
 
     [Fact]
-    public void A_request_sent_again_gets_its_first_commit_not_a_second_one_even_after_a_restart()
+    public void A_request_sent_again_is_answered_with_its_first_commit_and_committed_once()
     {
-        var settings = Settings("tx-dedup");
+        var master = DatsyncMaster.Start(Sys, Settings("tx-resend"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        var create = """[{:db/id "x" :item/n 1}]""";
+        // sent again while the first is still being written, and again after
+        master.Transactor.Tell(Tx("r1", create));
+        master.Transactor.Tell(Tx("r1", create));
+        var first = ExpectMsg<TxAccepted>(Long);
+        var second = ExpectMsg<TxAccepted>(Long);
+        master.Transactor.Tell(Tx("r1", create));
+        var third = ExpectMsg<TxAccepted>(Long);
+        Assert.All(new[] { second, third }, a =>
+        {
+            Assert.Equal(first.T, a.T);
+            Assert.Equal(first.Tempids["x"], a.Tempids["x"]);
+        });
+        var db = DbOf(master.Transactor);
+        Assert.Equal(first.T, db.BasisT);
+        Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")));
+    }
+
+    [Fact]
+    public void A_rejected_request_sent_again_is_run_again()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-resend-rejected"));
+        master.Transactor.Tell(Tx("r1", """[{:item/key "a"}]"""));
+        ExpectMsg<TxRejected>(Long); // no schema yet
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        master.Transactor.Tell(Tx("r1", """[{:item/key "a"}]"""));
+        Assert.Equal(2, ExpectMsg<TxAccepted>(Long).T);
+    }
+
+    [Fact]
+    public void A_request_committed_before_a_restart_is_not_committed_again_after_it()
+    {
+        var settings = Settings("tx-resend-recovery");
         var first = Sys.ActorOf(TransactorActor.Props(settings));
         first.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
-        var create = Tx("create", """[{:db/id "n" :item/n 7}]""");
-        first.Tell(create);
+        first.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
         var accepted = ExpectMsg<TxAccepted>(Long);
-        first.Tell(create);
-        var again = ExpectMsg<TxAccepted>(Long);
-        Assert.Equal(accepted.T, again.T);
-        Assert.Equal(accepted.Tempids["n"], again.Tempids["n"]);
-        Assert.Equal(2, DbOf(first).BasisT);
-
         Watch(first);
         first.Tell(PoisonPill.Instance);
         ExpectTerminated(first, Long);
+
         var second = Sys.ActorOf(TransactorActor.Props(settings));
-        second.Tell(create);
-        var afterRestart = ExpectMsg<TxAccepted>(Long);
-        Assert.Equal(accepted.T, afterRestart.T);
-        Assert.Equal(accepted.Tempids["n"], afterRestart.Tempids["n"]);
-        var db = DbOf(second);
-        Assert.Equal(2, db.BasisT);
-        Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern("item/n")));
+        second.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
+        var again = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(accepted.T, again.T);
+        Assert.Equal(accepted.Tempids["x"], again.Tempids["x"]);
+        Assert.Equal(accepted.T, DbOf(second).BasisT);
     }
 }

@@ -22,8 +22,45 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         return (master, server);
     }
 
-    protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null) =>
-        DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
+    protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null) =>
+        DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom);
+
+    /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and rates.</summary>
+    protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
+        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
+    {
+        var shim = Sys.ActorOf(FaultShim.Props(server, seed, rates), "shim-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
+        // in force before the replica's first message
+        if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere));
+        if (holdWhere is not null) shim.Tell(new FaultShim.Hold(holdWhere));
+        var replica = StartReplica(shim, clientId, settings, resumeFrom);
+        shim.Tell(new FaultShim.SetReplica(replica.Actor));
+        return (replica, shim);
+    }
+
+    protected FaultShim.Stats StatsOf(IActorRef shim) => shim.Ask<FaultShim.Stats>(FaultShim.GetStats.Instance, Long).Result;
+
+    protected TxAccepted Commit(MasterHandle master, IReadOnlyList<object?> forms)
+    {
+        var probe = CreateTestProbe();
+        master.Transactor.Tell(new Transact(Guid.NewGuid().ToString("N"), forms), probe.Ref);
+        var reply = probe.ExpectMsg<object>(Long);
+        return reply as TxAccepted ?? throw new Xunit.Sdk.XunitException($"the master rejected a test transaction: {reply}");
+    }
+
+    /// <summary>Commits and returns the outcome, accepted or rejected.</summary>
+    protected object TryCommit(MasterHandle master, IReadOnlyList<object?> forms)
+    {
+        var probe = CreateTestProbe();
+        master.Transactor.Tell(new Transact(Guid.NewGuid().ToString("N"), forms), probe.Ref);
+        return probe.ExpectMsg<object>(Long);
+    }
+
+    /// <summary>Waits until every replica's synced value holds exactly the master's datoms at the master's t.</summary>
+    protected void AwaitEqual(MasterHandle master, IEnumerable<DatsyncReplica> replicas)
+    {
+        foreach (var r in replicas) AwaitEqual(master, r);
+    }
 
     protected TxAccepted Commit(MasterHandle master, string edn)
     {
@@ -42,6 +79,28 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
             Assert.Equal(AllDatoms(db), AllDatoms(replica.SyncedDb));
         }, Long, TimeSpan.FromMilliseconds(50));
     }
+
+    /// <summary>A schema with refs, component refs (nested two deep), a unique value and a cardinality-many attribute.</summary>
+    protected const string RichSchemaEdn = """
+        [{:db/ident :item/key :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :item/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+         {:db/ident :item/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/value}
+         {:db/ident :item/ref :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+         {:db/ident :item/refs :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+         {:db/ident :order/id :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :order/lines :db/valueType :db.type/ref :db/cardinality :db.cardinality/many :db/isComponent true}
+         {:db/ident :line/sku :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+         {:db/ident :line/detail :db/valueType :db.type/ref :db/cardinality :db.cardinality/one :db/isComponent true}
+         {:db/ident :detail/note :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
+        """;
+
+    protected static IReadOnlyList<object?> Forms(string edn) => (IReadOnlyList<object?>)EdnReader.Read(edn)!;
+
+    /// <summary>The master's current t.</summary>
+    protected long MasterT(MasterHandle master) => DbOf(master.Transactor).BasisT;
+
+    /// <summary>The entity id of [attr value] in a value, or null.</summary>
+    protected static long? Lookup(Db db, string attr, object value) => db.EntId(new object?[] { Keyword.Intern(attr), value });
 
     /// <summary>Every current datom (schema and transaction entities included) as (e, a, v).</summary>
     protected static List<(long, int, string)> AllDatoms(Db db) =>

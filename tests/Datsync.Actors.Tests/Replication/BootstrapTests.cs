@@ -1,0 +1,101 @@
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
+using Datsync.Core;
+using Xunit.Abstractions;
+
+namespace Datsync.Actors.Tests.Replication;
+
+public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(output)
+{
+    [Fact]
+    public async Task A_replica_of_an_empty_master_is_bootstrapped_in_one_chunk_at_t_0()
+    {
+        var (master, server) = StartMaster("boot-empty");
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        await replica.Ready.WaitAsync(Long);
+        AwaitEqual(master, replica);
+        var stats = StatsOf(shim);
+        Assert.NotEmpty(stats.Connected); // one per handshake (a slow answer may make the replica ask again)
+        Assert.All(stats.Connected, c => Assert.Equal((0L, 1), (c.BasisT, c.BootstrapChunks)));
+        AwaitAssert(() => Assert.Equal(ConnectionState.Connected, replica.Status.Connection), Long);
+        Assert.True(replica.Status.Bootstrapped);
+        Assert.Equal(0, replica.Status.Lag);
+    }
+
+    [Fact]
+    public async Task A_replica_of_a_large_master_is_bootstrapped_in_many_chunks_and_equals_the_master()
+    {
+        var session = QuickSession with { ChunkSize = 32 * 1024, BootstrapWindow = 4 };
+        var (master, server) = StartMaster("boot-large", session);
+        Commit(master, SchemaEdn);
+        const int perTx = 5_000;
+        for (var tx = 0; tx < 6; tx++) // 30,000 entities of 2 datoms each
+        {
+            var forms = new object?[perTx];
+            for (var i = 0; i < perTx; i++)
+                forms[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"k{tx}-{i}", [Keyword.Intern("item/n")] = (long)i };
+            Commit(master, forms);
+        }
+        var db = DbOf(master.Transactor);
+        Assert.True(db.Count > 60_000, $"the master holds {db.Count} datoms");
+
+        var (replica, shim) = StartShimmedReplica(server, "big", 2, FaultRates.None);
+        await replica.Ready.WaitAsync(Long);
+        AwaitEqual(master, replica);
+        var stats = StatsOf(shim);
+        var chunks = stats.Connected[^1].BootstrapChunks;
+        Assert.True(chunks > 1, $"a bootstrap of {db.Count} datoms took {chunks} chunk(s)");
+        Assert.True(stats.Chunks >= chunks);
+        Assert.Equal(2999L, replica.Db.Entity(EdnReader.Read("""[:item/key "k5-2999"]""")!)!["item/n"]);
+    }
+
+    [Fact]
+    public async Task Transactions_committed_while_a_replica_bootstraps_reach_it_interleaved_with_the_chunks()
+    {
+        var session = QuickSession with { ChunkSize = 2 * 1024, BootstrapWindow = 2, BootstrapReuseWithin = 0 };
+        var (master, server) = StartMaster("boot-interleaved", session);
+        Commit(master, SchemaEdn);
+        var bulk = new object?[3000];
+        for (var i = 0; i < bulk.Length; i++)
+            bulk[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"b{i}", [Keyword.Intern("item/n")] = (long)i };
+        Commit(master, bulk);
+
+        // the replica's acknowledgements are held back, so the bootstrap stops after its first window
+        var (replica, shim) = StartShimmedReplica(server, "late", 3, FaultRates.None, holdWhere: m => m is BootstrapAck);
+        AwaitAssert(() => Assert.True(StatsOf(shim).Chunks >= 2), Long);
+        for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "live{{i}}" :item/n {{i}}}]""");
+        for (var i = 0; i < 5; i++) Commit(master, $$"""[{:item/key "b{{i}}" :item/n -1}]""");
+        AwaitAssert(() => Assert.True(StatsOf(shim).DeltasDuringBootstrap >= 15), Long);
+        Assert.False(replica.Status.Bootstrapped);
+
+        shim.Tell(new FaultShim.Hold(null));
+        await replica.Ready.WaitAsync(Long);
+        AwaitEqual(master, replica);
+        var stats = StatsOf(shim);
+        var connected = stats.Connected[^1];
+        Assert.True(connected.BootstrapChunks > 2);
+        Assert.Equal(-1L, replica.Db.Entity(EdnReader.Read("""[:item/key "b3"]""")!)!["item/n"]);
+    }
+
+    [Fact]
+    public async Task A_bootstrap_under_drops_duplicates_and_delays_still_completes_and_equals_the_master()
+    {
+        var session = QuickSession with { ChunkSize = 1024, BootstrapWindow = 3 };
+        var (master, server) = StartMaster("boot-faulty", session);
+        Commit(master, SchemaEdn);
+        for (var tx = 0; tx < 4; tx++)
+        {
+            var forms = new object?[500];
+            for (var i = 0; i < forms.Length; i++)
+                forms[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"f{tx}-{i}", [Keyword.Intern("item/n")] = (long)i };
+            Commit(master, forms);
+        }
+        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "f" + i, 100 + i, FaultRates.Default)).ToList();
+        for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "more{{i}}" :item/n {{i}}}]""");
+        foreach (var (r, _) in replicas) await r.Ready.WaitAsync(Long);
+        AwaitEqual(master, replicas.Select(r => r.Replica));
+        Assert.True(replicas.Sum(r => StatsOf(r.Shim).Dropped) > 0, "the shims dropped nothing");
+    }
+}

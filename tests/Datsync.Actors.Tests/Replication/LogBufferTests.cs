@@ -1,0 +1,48 @@
+using Akka.Event;
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Xunit.Abstractions;
+
+namespace Datsync.Actors.Tests.Replication;
+
+public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(output)
+{
+    [Fact]
+    public async Task A_replica_whose_acknowledgements_were_lost_while_its_buffer_filled_converges()
+    {
+        var (master, server) = StartMaster("log-slow", buffer: 8);
+        Commit(master, SchemaEdn);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        await replica.Ready.WaitAsync(Long);
+        shim.Tell(new FaultShim.DropWhere(m => m is LogAck));
+        for (var i = 0; i < 60; i++) Commit(master, $$"""[{:item/key "k{{i % 9}}" :item/n {{i}}}]""");
+        AwaitAssert(() => Assert.True(StatsOf(shim).Dropped > 0), Long);
+        shim.Tell(new FaultShim.DropWhere(null)); // acknowledgements get through again
+        AwaitEqual(master, replica);
+        for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "after{{i}}" :item/n {{i}}}]""");
+        AwaitEqual(master, replica);
+    }
+
+    [Fact]
+    public async Task Replicas_behind_faults_converge_when_the_deltas_they_lack_must_be_read_back_from_the_journal()
+    {
+        var (master, server) = StartMaster("log-journal", recent: 4, buffer: 8);
+        Commit(master, SchemaEdn);
+        for (var i = 0; i < 30; i++) Commit(master, $$"""[{:item/key "k{{i % 11}}" :item/n {{i}}}]""");
+        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "j" + i, 60 + i, new FaultRates(0.25, 0.1, 0.3))).ToList();
+        foreach (var (r, _) in replicas) await r.Ready.WaitAsync(Long);
+        var writes = new List<Task>();
+        for (var i = 0; i < 40; i++)
+        {
+            Commit(master, $$"""[{:item/key "k{{i % 13}}" :item/n {{i}}} {:item/key "new{{i}}"}]""");
+            if (i % 8 == 0) writes.Add(replicas[i % 3].Replica.Transact($$"""[{:item/key "w{{i}}" :item/n {{i}}}]"""));
+        }
+        try { await Task.WhenAll(writes).WaitAsync(Long); }
+        catch (TimeoutException)
+        {
+            foreach (var (r, sh) in replicas) Sys.Log.Warning($"{r.ClientId}: {r.Status} {StatsOf(sh)} master t={MasterT(master)}");
+            throw;
+        }
+        AwaitEqual(master, replicas.Select(r => r.Replica));
+    }
+}
