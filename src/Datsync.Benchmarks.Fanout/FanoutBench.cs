@@ -44,6 +44,7 @@ public static class FanoutBench
         City = Keyword.Intern("city");
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(20);
 
     private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int BootstrapDatoms);
 
@@ -175,9 +176,9 @@ public static class FanoutBench
             log.Say($"fanout {n}", $"{n} replicas ready at t={schema.T}");
 
             // warmup: a short stream, untimed
-            var warm = Stream(ms, n, Math.Min(2_000, tx / 4 + 2), o, sinks, "w", log);
+            var warm = Stream(ms, replicas, n, Math.Min(2_000, tx / 4 + 2), o, sinks, "w", log);
             log.Say($"fanout {n}", $"warmup: {warm.MedianRate:N0} tx/s per replica; now {tx:N0} transactions");
-            var s = Stream(ms, n, tx, o, sinks, "m", log);
+            var s = Stream(ms, replicas, n, tx, o, sinks, "m", log);
             log.Say($"fanout {n}", $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms, " +
                                    $"master {s.MasterRate:N0} tx/s{(s.Complete ? "" : ", INCOMPLETE")}");
 
@@ -205,6 +206,8 @@ public static class FanoutBench
         private readonly int[] _appliedBy = new int[count];
         public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Rejected;
+        private long _progress;
+        public long Progress => Volatile.Read(ref _progress);
 
         /// <summary>On replica <paramref name="r"/>'s thread, in its Listen callback.</summary>
         public void Applied(int r, long t)
@@ -212,6 +215,7 @@ public static class FanoutBench
             var k = t - baseT - 1;
             if (k < 0 || k >= count) return;
             AppliedAt[r][k] = Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref _progress);
             if (Interlocked.Increment(ref _appliedBy[k]) != n) return;
             window.Release();
             if (k == count - 1) Done.TrySetResult();
@@ -227,7 +231,7 @@ public static class FanoutBench
         }
     }
 
-    private static StreamResult Stream(MasterSystem ms, int n, int count, Options o, StreamSink?[] sinks, string prefix, Progress log)
+    private static StreamResult Stream(MasterSystem ms, DatsyncReplica[] replicas, int n, int count, Options o, StreamSink?[] sinks, string prefix, Progress log)
     {
         var head = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db.BasisT;
         var window = new SemaphoreSlim(o.Window);
@@ -250,10 +254,27 @@ public static class FanoutBench
             }
         }) { IsBackground = true, Name = "fanout-submitter" }).ToArray();
         foreach (var t in threads) t.Start();
-        var complete = sink.Done.Task.Wait(Timeout);
+        // done, or given up after a long stretch without progress
+        var complete = false;
+        var lastProgress = -1L;
+        var stalledSince = Stopwatch.GetTimestamp();
+        while (!(complete = sink.Done.Task.Wait(TimeSpan.FromSeconds(1))))
+        {
+            var progress = sink.Progress;
+            if (progress != lastProgress) { lastProgress = progress; stalledSince = Stopwatch.GetTimestamp(); }
+            else if (Stopwatch.GetElapsedTime(stalledSince) > StallTimeout) break;
+        }
+        if (!complete)
+        {
+            var statuses = replicas.Select(x => x.Status).ToArray();
+            log.Say("fanout", $"STALLED for {StallTimeout.TotalSeconds:F0} s: {sink.Accepted.Count(a => a is not null)} of {count} committed (from t={head + 1}); " +
+                              $"replica basis t min {statuses.Min(x => x.BasisT)} max {statuses.Max(x => x.BasisT)}; master t as heard min {statuses.Min(x => x.MasterT)} max {statuses.Max(x => x.MasterT)}; " +
+                              $"{statuses.Count(x => x.BasisT < statuses.Max(y => y.BasisT))} replicas behind the others; " +
+                              $"connections {string.Join(", ", statuses.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
+            window.Release(o.Window + o.Submitters); // let the submitters end
+        }
         foreach (var t in threads) t.Join(TimeSpan.FromSeconds(5));
         Volatile.Write(ref sinks[0], null);
-        if (!complete) log.Say("fanout", $"timed out: {sink.Accepted.Count(a => a is not null)} of {count} committed");
         if (sink.Rejected > 0) throw new InvalidOperationException($"{sink.Rejected} benchmark transactions were rejected");
 
         var rates = new double[n];
