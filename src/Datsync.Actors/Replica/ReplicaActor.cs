@@ -207,6 +207,10 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _state = step.Next;
         if (step.Applied.Count == 0)
         {
+            // only deltas it already holds: the log resent them, e.g. after it resubscribed this replica from an
+            // acknowledgement older than its t. Acknowledging again tells the log where the replica is; without it the
+            // log would resend the same deltas until it dropped the replica again, and again.
+            if (deltas[^1].T <= _state.BasisT) Ack();
             if (step.Missing is not null && DateTime.UtcNow - _rangeAskedAt >= _settings.RetryInterval) AskMissing(DateTime.UtcNow, force: true);
             return;
         }
