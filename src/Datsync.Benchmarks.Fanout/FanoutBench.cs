@@ -83,14 +83,17 @@ public static class FanoutBench
         output.WriteLine("> applied tx/s: per replica, (tx - 1) / (last applied - first applied), median and min over the replicas. " +
                          "latency: commit -> applied, commit stamped when the transactor sends TxAccepted (after the journal write, just before it " +
                          "hands the commit to the log listener), applied stamped in the replica's Listen callback; percentiles over every (replica, tx).");
+        output.WriteLine("> CPU us per (tx, replica): this process's CPU time over the measured stream / (tx x replicas), the whole pipeline " +
+                         "(submitters, transactor, listener, sessions, replicas); cores busy: that CPU time / wall time (the machine is shared: " +
+                         "below the core count, other processes had the rest).");
         output.WriteLine("> ceiling: the same deltas (rebuilt from the run's commits) told by one thread to N plain counting actors, " +
                          "deliveries/s per actor (median); ratio = replica median applied tx/s / ceiling.");
         output.WriteLine();
-        output.WriteLine("| replicas | tx | applied tx/s per replica (median / min) | p50 ms | p99 ms | max ms | master tx/s | ceiling deliveries/s per actor | ratio |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| replicas | tx | applied tx/s per replica (median / min) | p50 ms | p99 ms | max ms | master tx/s | ceiling deliveries/s per actor | ratio | CPU us per (tx, replica) | cores busy |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
             output.WriteLine($"| {r.N} | {r.Tx:N0}{(r.Complete ? "" : " (incomplete)")} | {r.MedianRate:N0} / {r.MinRate:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | " +
-                             $"{r.MasterRate:N0} | {r.CeilingRate:N0} | {r.MedianRate / r.CeilingRate:F2} |");
+                             $"{r.MasterRate:N0} | {r.CeilingRate:N0} | {r.MedianRate / r.CeilingRate:F2} | {r.CpuUs:F1} | {r.Cores:F2} |");
         if (boot is not null)
         {
             output.WriteLine();
@@ -139,7 +142,7 @@ public static class FanoutBench
     // ------------------------------------------------------------------ fan-out
 
     private sealed record Row(int N, int Tx, bool Complete, double MedianRate, double MinRate, double P50Ms, double P99Ms, double MaxMs,
-        double MasterRate, double CeilingRate);
+        double MasterRate, double CeilingRate, double CpuUs, double Cores);
 
     private static MasterSystem StartMaster(string name) =>
         DatsyncMaster.StartSystem(name, new InMemoryStorage(), """
@@ -180,7 +183,7 @@ public static class FanoutBench
             log.Say($"fanout {n}", $"warmup: {warm.MedianRate:N0} tx/s per replica; now {tx:N0} transactions");
             var s = Stream(ms, replicas, n, tx, o, sinks, "m", log);
             log.Say($"fanout {n}", $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms, " +
-                                   $"master {s.MasterRate:N0} tx/s{(s.Complete ? "" : ", INCOMPLETE")}");
+                                   $"master {s.MasterRate:N0} tx/s; process CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy{(s.Complete ? "" : ", INCOMPLETE")}");
 
             // ceiling: the run's deltas, rebuilt as the listener builds them, told to n plain actors
             var db = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
@@ -189,13 +192,13 @@ public static class FanoutBench
             var ceiling = Ceiling(ms.System, n, deltas);
             ceiling = Math.Max(ceiling, Ceiling(ms.System, n, deltas)); // the better of two, as the replicas had a warmup
             log.Say($"fanout {n}", $"ceiling: {ceiling:N0} deliveries/s per plain actor; ratio {s.MedianRate / ceiling:F2}");
-            return new Row(n, tx, s.Complete, s.MedianRate, s.MinRate, s.P50Ms, s.P99Ms, s.MaxMs, s.MasterRate, ceiling);
+            return new Row(n, tx, s.Complete, s.MedianRate, s.MinRate, s.P50Ms, s.P99Ms, s.MaxMs, s.MasterRate, ceiling, s.CpuUsPerApply, s.CoresUsed);
         }
         finally { ms.System.Terminate().Wait(); }
     }
 
     private sealed record StreamResult(bool Complete, double MedianRate, double MinRate, double P50Ms, double P99Ms, double MaxMs,
-        double MasterRate, TxAccepted?[] Accepted);
+        double MasterRate, TxAccepted?[] Accepted, double CpuUsPerApply, double CoresUsed);
 
     /// <summary>Where replicas and the transactor's replies record their timestamps for one stream.</summary>
     private sealed class StreamSink(int n, int count, long baseT, SemaphoreSlim window)
@@ -253,6 +256,8 @@ public static class FanoutBench
                 }), stamper);
             }
         }) { IsBackground = true, Name = "fanout-submitter" }).ToArray();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var wallBefore = Stopwatch.GetTimestamp();
         foreach (var t in threads) t.Start();
         // done, or given up after a long stretch without progress
         var complete = false;
@@ -273,6 +278,8 @@ public static class FanoutBench
                               $"connections {string.Join(", ", statuses.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
             window.Release(o.Window + o.Submitters); // let the submitters end
         }
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var wall = Stopwatch.GetElapsedTime(wallBefore);
         foreach (var t in threads) t.Join(TimeSpan.FromSeconds(5));
         Volatile.Write(ref sinks[0], null);
         if (sink.Rejected > 0) throw new InvalidOperationException($"{sink.Rejected} benchmark transactions were rejected");
@@ -294,7 +301,8 @@ public static class FanoutBench
             : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)] * 1000.0 / Stopwatch.Frequency;
         var c = sink.CommittedAt;
         var masterRate = c[0] == 0 || c[count - 1] == 0 ? 0 : (count - 1) / Stopwatch.GetElapsedTime(c[0], c[count - 1]).TotalSeconds;
-        return new StreamResult(complete, rates[n / 2], rates[0], Pct(0.50), Pct(0.99), Pct(1.0), masterRate, sink.Accepted);
+        return new StreamResult(complete, rates[n / 2], rates[0], Pct(0.50), Pct(0.99), Pct(1.0), masterRate, sink.Accepted,
+            cpu.TotalMicroseconds / ((double)count * n), cpu / wall);
     }
 
     /// <summary>The sender of the benchmark's transactions: it stamps each TxAccepted synchronously, on the transactor's
