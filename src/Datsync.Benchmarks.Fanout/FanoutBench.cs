@@ -46,6 +46,9 @@ public static class FanoutBench
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>Submitters take the window in chunks of this many transactions.</summary>
+    private const int Chunk = 16;
+
     private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int BootstrapDatoms);
 
     /// <summary>Runs the benchmark; tables to <paramref name="output"/>, progress to <paramref name="progress"/>.
@@ -79,7 +82,8 @@ public static class FanoutBench
                          $"{RuntimeInformation.FrameworkDescription}; server GC {System.Runtime.GCSettings.IsServerGC}");
         output.WriteLine($"> master journal: in memory (Akka.Persistence inmem), so the fan-out path is measured: transactor -> log listener " +
                          $"-> client session -> replica actor, all in one process. {o.Submitters} submitter threads, transactions of 2 datoms " +
-                         $"(+ :db/txInstant = 3 datoms per delta); at most {o.Window} transactions submitted but not applied by every replica.");
+                         $"(+ :db/txInstant = 3 datoms per delta); at most {o.Window} transactions submitted but not applied by every replica " +
+                         $"(taken by the submitters in chunks of {Chunk}).");
         output.WriteLine("> applied tx/s: per replica, (tx - 1) / (last applied - first applied), median and min over the replicas. " +
                          "latency: commit -> applied, commit stamped when the transactor sends TxAccepted (after the journal write, just before it " +
                          "hands the commit to the log listener), applied stamped in the replica's Listen callback; percentiles over every (replica, tx).");
@@ -209,7 +213,10 @@ public static class FanoutBench
         private readonly int[] _appliedBy = new int[count];
         public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Rejected;
+        private readonly int[] _chunkDone = new int[(count + Chunk - 1) / Chunk];
         private long _progress;
+
+        /// <summary>Transactions applied by every replica.</summary>
         public long Progress => Volatile.Read(ref _progress);
 
         /// <summary>On replica <paramref name="r"/>'s thread, in its Listen callback.</summary>
@@ -218,9 +225,10 @@ public static class FanoutBench
             var k = t - baseT - 1;
             if (k < 0 || k >= count) return;
             AppliedAt[r][k] = Stopwatch.GetTimestamp();
-            Interlocked.Increment(ref _progress);
             if (Interlocked.Increment(ref _appliedBy[k]) != n) return;
-            window.Release();
+            Interlocked.Increment(ref _progress);
+            var c = (int)(k / Chunk);
+            if (Interlocked.Increment(ref _chunkDone[c]) == Math.Min(Chunk, count - c * Chunk)) window.Release();
             if (k == count - 1) Done.TrySetResult();
         }
 
@@ -237,23 +245,24 @@ public static class FanoutBench
     private static StreamResult Stream(MasterSystem ms, DatsyncReplica[] replicas, int n, int count, Options o, StreamSink?[] sinks, string prefix, Progress log)
     {
         var head = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db.BasisT;
-        var window = new SemaphoreSlim(o.Window);
+        var window = new SemaphoreSlim(Math.Max(1, o.Window / Chunk));
         var sink = new StreamSink(n, count, head, window);
         Volatile.Write(ref sinks[0], sink);
         var stamper = new StampingRef(ms.System, sink);
-        var next = 0;
+        var nextChunk = -1;
         var threads = Enumerable.Range(0, o.Submitters).Select(_ => new Thread(() =>
         {
             while (true)
             {
-                window.Wait();
-                var i = Interlocked.Increment(ref next);
-                if (i > count) { window.Release(); return; }
-                ms.Master.Transactor.Tell(new Transact(prefix + i, new object?[]
-                {
-                    new object?[] { Add, "e", Seq, (long)i },
-                    new object?[] { Add, "e", K, (long)(i % 97) },
-                }), stamper);
+                window.Wait(); // a chunk of the window: fewer semaphore operations (they contend) than one per transaction
+                var first = Interlocked.Increment(ref nextChunk) * Chunk + 1;
+                if (first > count) { window.Release(); return; }
+                for (var i = first; i < first + Chunk && i <= count; i++)
+                    ms.Master.Transactor.Tell(new Transact(prefix + i, new object?[]
+                    {
+                        new object?[] { Add, "e", Seq, (long)i },
+                        new object?[] { Add, "e", K, (long)(i % 97) },
+                    }), stamper);
             }
         }) { IsBackground = true, Name = "fanout-submitter" }).ToArray();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -276,7 +285,7 @@ public static class FanoutBench
                               $"replica basis t min {statuses.Min(x => x.BasisT)} max {statuses.Max(x => x.BasisT)}; master t as heard min {statuses.Min(x => x.MasterT)} max {statuses.Max(x => x.MasterT)}; " +
                               $"{statuses.Count(x => x.BasisT < statuses.Max(y => y.BasisT))} replicas behind the others; " +
                               $"connections {string.Join(", ", statuses.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
-            window.Release(o.Window + o.Submitters); // let the submitters end
+            window.Release(o.Window / Chunk + o.Submitters); // let the submitters end
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var wall = Stopwatch.GetElapsedTime(wallBefore);
