@@ -215,7 +215,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             return;
         }
         foreach (var a in step.Applied)
-            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, ToDatoms(a.Delta), a.Delta.RequestId, false), _log);
+            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.TxData, a.Delta.RequestId, false), _log);
         foreach (var r in step.Resolved) Resolve(r);
         if (_state.BasisT > _headT) _headT = _state.BasisT;
         if (_state.BasisT - _ackedT >= _settings.AckEvery) Ack();
@@ -223,17 +223,6 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (step.Resolved.Count > 0) SendLocal(resend: false);
         CompleteSyncWaiters();
         Publish();
-    }
-
-    private static IReadOnlyList<Datom> ToDatoms(TxDelta d)
-    {
-        var list = new Datom[d.Datoms.Count];
-        for (var i = 0; i < list.Length; i++)
-        {
-            var x = d.Datoms[i];
-            list[i] = Datom.Create(x.E, x.AttributeId, x.V, d.T, x.Added);
-        }
-        return list;
     }
 
     private void Ack()
