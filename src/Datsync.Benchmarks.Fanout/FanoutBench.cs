@@ -187,7 +187,7 @@ public static class FanoutBench
             log.Say($"fanout {n}", $"warmup: {warm.MedianRate:N0} tx/s per replica; now {tx:N0} transactions");
             var s = Stream(ms, replicas, n, tx, o, sinks, "m", log);
             log.Say($"fanout {n}", $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms, " +
-                                   $"master {s.MasterRate:N0} tx/s; process CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy{(s.Complete ? "" : ", INCOMPLETE")}");
+                                   $"master {s.MasterRate:N0} tx/s; process CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy, {s.BytesPerApply:N0} bytes allocated per (tx, replica){(s.Complete ? "" : ", INCOMPLETE")}");
 
             // ceiling: the run's deltas, rebuilt as the listener builds them, told to n plain actors
             var db = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
@@ -202,7 +202,7 @@ public static class FanoutBench
     }
 
     private sealed record StreamResult(bool Complete, double MedianRate, double MinRate, double P50Ms, double P99Ms, double MaxMs,
-        double MasterRate, TxAccepted?[] Accepted, double CpuUsPerApply, double CoresUsed);
+        double MasterRate, TxAccepted?[] Accepted, double CpuUsPerApply, double CoresUsed, double BytesPerApply);
 
     /// <summary>Where replicas and the transactor's replies record their timestamps for one stream.</summary>
     private sealed class StreamSink(int n, int count, long baseT, SemaphoreSlim window)
@@ -266,6 +266,7 @@ public static class FanoutBench
             }
         }) { IsBackground = true, Name = "fanout-submitter" }).ToArray();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var wallBefore = Stopwatch.GetTimestamp();
         foreach (var t in threads) t.Start();
         // done, or given up after a long stretch without progress
@@ -288,6 +289,7 @@ public static class FanoutBench
             window.Release(o.Window / Chunk + o.Submitters); // let the submitters end
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         var wall = Stopwatch.GetElapsedTime(wallBefore);
         foreach (var t in threads) t.Join(TimeSpan.FromSeconds(5));
         Volatile.Write(ref sinks[0], null);
@@ -311,7 +313,7 @@ public static class FanoutBench
         var c = sink.CommittedAt;
         var masterRate = c[0] == 0 || c[count - 1] == 0 ? 0 : (count - 1) / Stopwatch.GetElapsedTime(c[0], c[count - 1]).TotalSeconds;
         return new StreamResult(complete, rates[n / 2], rates[0], Pct(0.50), Pct(0.99), Pct(1.0), masterRate, sink.Accepted,
-            cpu.TotalMicroseconds / ((double)count * n), cpu / wall);
+            cpu.TotalMicroseconds / ((double)count * n), cpu / wall, allocated / ((double)count * n));
     }
 
     /// <summary>The sender of the benchmark's transactions: it stamps each TxAccepted synchronously, on the transactor's
