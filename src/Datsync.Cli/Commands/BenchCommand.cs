@@ -18,7 +18,7 @@ public static class BenchCommand
     {
         var replicas = new Option<string>("--replicas") { Description = "replica counts to run, one master each (default 1,10,100,1000)" };
         var tx = new Option<int?>("--tx") { Description = "transactions streamed per run up to 100 replicas (default 20000; above 100 replicas tx*100/N, at least 1000)" };
-        var window = new Option<int?>("--window") { Description = "at most this many transactions submitted and not yet applied by every replica (default 512)" };
+        var window = new Option<int?>("--window") { Description = "at most this many transactions submitted and not yet applied by every replica (default 128)" };
         var submitters = new Option<int?>("--submitters") { Description = "threads submitting transactions (default 4)" };
         var boot = new Option<int?>("--bootstrap-datoms") { Description = "size of the master a fresh replica bootstraps from (default 1000000; 0 skips)" };
         var quick = new Option<bool>("--quick") { Description = "5000 transactions per run unless --tx says otherwise" };
