@@ -6,4 +6,5 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(DbCommands.Transact());
 root.Subcommands.Add(DbCommands.Dump());
 root.Subcommands.Add(DbCommands.Log());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -20,14 +20,16 @@ public sealed class TxListenerActor : ReceiveActor
     }
 
     private readonly MasterSettings _settings;
-    private readonly LinkedList<TxDelta> _recent = new();
+    private readonly RecentDeltas _recent;
     private readonly Dictionary<IActorRef, Subscriber> _subscribers = new();
+    private KeyValuePair<IActorRef, Subscriber>[]? _subscriberArray; // _subscribers as an array, rebuilt after a change
     private long _headT = -1; // unknown until the transactor has recovered
     private readonly List<(IActorRef who, object what)> _waiting = new();
 
     public TxListenerActor(MasterSettings settings)
     {
         _settings = settings;
+        _recent = new RecentDeltas(settings.RecentInMemory);
         Receive<LogHead>(h =>
         {
             _headT = h.T;
@@ -69,14 +71,15 @@ public sealed class TxListenerActor : ReceiveActor
         else act();
     }
 
-    private long OldestInMemory => _recent.First?.Value.T ?? _headT + 1;
+    private long OldestInMemory => _recent.Count > 0 ? _recent.FirstT : _headT + 1;
 
     private void OnCommitted(TxDelta delta)
     {
         _headT = delta.T;
-        _recent.AddLast(delta);
-        while (_recent.Count > _settings.RecentInMemory) _recent.RemoveFirst();
-        foreach (var (who, sub) in _subscribers.ToList()) Pump(who, sub);
+        _recent.Add(delta);
+        // Pump may drop a subscriber: walk a snapshot of them
+        _subscriberArray ??= _subscribers.ToArray();
+        foreach (var (who, sub) in _subscriberArray) Pump(who, sub);
     }
 
     private void Subscribe(IActorRef who, long afterT)
@@ -85,12 +88,15 @@ public sealed class TxListenerActor : ReceiveActor
         if (!_subscribers.ContainsKey(who)) Context.Watch(who);
         var sub = new Subscriber(Math.Min(afterT, _headT));
         _subscribers[who] = sub;
+        _subscriberArray = null;
         Pump(who, sub);
     }
 
     private void Remove(IActorRef who)
     {
-        if (_subscribers.Remove(who)) Context.Unwatch(who);
+        if (!_subscribers.Remove(who)) return;
+        _subscriberArray = null;
+        Context.Unwatch(who);
     }
 
     /// <summary>Sends the subscriber what it lacks, from memory or through a journal read, within its buffer.</summary>
@@ -113,12 +119,10 @@ public sealed class TxListenerActor : ReceiveActor
                 deltas => self.Tell(new CaughtUp(who, deltas))));
             return;
         }
-        for (var node = _recent.First; node is not null; node = node.Next)
+        for (var t = sub.SentT + 1; t <= _headT && sub.SentT - sub.AckedT < _settings.SubscriberBuffer; t++)
         {
-            if (node.Value.T <= sub.SentT) continue;
-            if (sub.SentT - sub.AckedT >= _settings.SubscriberBuffer) break;
-            who.Tell(node.Value);
-            sub.SentT = node.Value.T;
+            who.Tell(_recent[t]);
+            sub.SentT = t;
         }
     }
 
@@ -128,7 +132,7 @@ public sealed class TxListenerActor : ReceiveActor
         if (r.FromT > to) { who.Tell(new TxRangeResult(r.FromT, r.ToT, [])); return; }
         if (r.FromT >= OldestInMemory)
         {
-            who.Tell(new TxRangeResult(r.FromT, r.ToT, _recent.Where(d => d.T >= r.FromT && d.T <= to).ToList()));
+            who.Tell(new TxRangeResult(r.FromT, r.ToT, _recent.Range(r.FromT, to)));
             return;
         }
         Context.ActorOf(LogReplayActor.Props(_settings.PersistenceId, r.FromT, to,
@@ -136,4 +140,44 @@ public sealed class TxListenerActor : ReceiveActor
     }
 
     private sealed record CaughtUp(IActorRef Subscriber, IReadOnlyList<TxDelta> Deltas);
+
+    /// <summary>The latest deltas, consecutive in t, in a ring indexed by t (a delta that does not follow the last one
+    /// starts the ring again).</summary>
+    private sealed class RecentDeltas(int capacity)
+    {
+        private readonly TxDelta[] _ring = new TxDelta[Math.Max(1, capacity)];
+
+        public int Count { get; private set; }
+
+        /// <summary>The t of the oldest delta held (when <see cref="Count"/> &gt; 0).</summary>
+        public long FirstT { get; private set; }
+
+        private long LastT => FirstT + Count - 1;
+
+        public TxDelta this[long t] => _ring[(int)(t % _ring.Length)];
+
+        public void Add(TxDelta d)
+        {
+            if (Count > 0 && d.T != LastT + 1) Clear();
+            if (Count == 0) FirstT = d.T;
+            _ring[(int)(d.T % _ring.Length)] = d;
+            if (Count < _ring.Length) Count++;
+            else FirstT++;
+        }
+
+        public void Clear()
+        {
+            Array.Clear(_ring);
+            Count = 0;
+        }
+
+        /// <summary>The deltas fromT..toT held (fromT at or after <see cref="FirstT"/>).</summary>
+        public List<TxDelta> Range(long fromT, long toT)
+        {
+            var list = new List<TxDelta>();
+            if (Count == 0) return list;
+            for (var t = Math.Max(fromT, FirstT); t <= Math.Min(toT, LastT); t++) list.Add(this[t]);
+            return list;
+        }
+    }
 }

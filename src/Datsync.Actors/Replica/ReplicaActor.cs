@@ -212,11 +212,15 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _state = step.Next;
         if (step.Applied.Count == 0)
         {
+            // only deltas it already holds: the log resent them, e.g. after it resubscribed this replica from an
+            // acknowledgement older than its t. Acknowledging again tells the log where the replica is; without it the
+            // log would resend the same deltas until it dropped the replica again, and again.
+            if (deltas[^1].T <= _state.BasisT) Ack();
             if (step.Missing is not null && DateTime.UtcNow - _rangeAskedAt >= _settings.RetryInterval) AskMissing(DateTime.UtcNow, force: true);
             return;
         }
         foreach (var a in step.Applied)
-            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, ToDatoms(a.Delta), a.Delta.RequestId, false), _log);
+            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.TxData, a.Delta.RequestId, false), _log);
         foreach (var r in step.Resolved) Resolve(r);
         if (_state.BasisT > _headT) _headT = _state.BasisT;
         if (_state.BasisT - _ackedT >= _settings.AckEvery) Ack();
@@ -224,17 +228,6 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (step.Resolved.Count > 0) SendLocal(resend: false);
         CompleteSyncWaiters();
         Publish();
-    }
-
-    private static IReadOnlyList<Datom> ToDatoms(TxDelta d)
-    {
-        var list = new Datom[d.Datoms.Count];
-        for (var i = 0; i < list.Length; i++)
-        {
-            var x = d.Datoms[i];
-            list[i] = Datom.Create(x.E, x.AttributeId, x.V, d.T, x.Added);
-        }
-        return list;
     }
 
     private void Ack()

@@ -24,6 +24,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private long _attempt;
     private Connect? _handshake; // waiting for the transactor's value
     private long _headT;
+    private long _ackedT; // the latest t the replica acknowledged on this subscription
     private BootstrapImage? _image;
     private int _ackedSeq;
     private int _sentSeq;
@@ -49,8 +50,13 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             if (d.T > _headT) _headT = d.T;
             _replica?.Tell(d);
         });
-        Receive<ResumeFrom>(r => _listener.Tell(new SubscribeLog(r.LastT)));
-        Receive<LogAck>(a => _listener.Tell(a));
+        // dropped by the log: resubscribe after the latest t the replica acknowledged (the log may not have read it yet)
+        Receive<ResumeFrom>(r => Subscribe(Math.Max(r.LastT, _ackedT)));
+        Receive<LogAck>(a =>
+        {
+            if (a.T > _ackedT) _ackedT = a.T;
+            _listener.Tell(a);
+        });
         Receive<TxRange>(r => _listener.Tell(r));
         Receive<TxRangeResult>(r => _replica?.Tell(r));
         Receive<SubmitTx>(OnSubmit);
@@ -97,7 +103,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         {
             // the log holds everything after the replica's t: no reload
             _replica.Tell(new Connected(_attempt, last, 0, _headT));
-            _listener.Tell(new SubscribeLog(last));
+            Subscribe(last);
             return;
         }
         _image = _images.For(db);
@@ -106,7 +112,13 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _replica.Tell(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT));
         SendChunks(0);
         // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
-        _listener.Tell(new SubscribeLog(_image.BasisT));
+        Subscribe(_image.BasisT);
+    }
+
+    private void Subscribe(long afterT)
+    {
+        _ackedT = afterT;
+        _listener.Tell(new SubscribeLog(afterT));
     }
 
     private void OnBootstrapAck(BootstrapAck a)

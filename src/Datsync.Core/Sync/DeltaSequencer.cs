@@ -57,6 +57,7 @@ public sealed class DeltaSequencer
     /// <summary>Offers several deltas in the order given; the ready ones in t order.</summary>
     public SequencerStep OfferAll(IEnumerable<TxDelta> deltas)
     {
+        if (deltas is IReadOnlyList<TxDelta> { Count: 1 } one) return Offer(one[0]); // the usual case: one live delta
         var s = this;
         var ready = new List<TxDelta>();
         foreach (var d in deltas)

@@ -41,9 +41,12 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
     /// Applies this delta to a replica's value at basis T - 1 (entities, attributes included, keep the master's ids):
     /// schema datoms take effect with the transaction, and retracting a datom the replica does not hold changes nothing.
     /// </summary>
-    public Db ApplyTo(Db replica)
+    public Db ApplyTo(Db replica) => ApplyTo(replica, out _);
+
+    /// <summary><see cref="ApplyTo(Db)"/>, also giving the datoms it applied (this delta's datoms at t).</summary>
+    internal Db ApplyTo(Db replica, out Datom[] datoms)
     {
-        var datoms = new Datom[Datoms.Count];
+        datoms = new Datom[Datoms.Count];
         var maxEid = replica.MaxEntityId;
         for (var i = 0; i < Datoms.Count; i++)
         {
