@@ -71,10 +71,12 @@ public static class FanoutBench
         }
         var log = new Progress(progress);
         var rows = new List<Row>();
+        var logRows = new List<LogRow>();
         foreach (var n in o.Replicas)
         {
             var tx = n <= 100 ? o.Tx : Math.Max(1000, (int)((long)o.Tx * 100 / n));
             rows.Add(RunFanout(n, tx, o, log));
+            logRows.Add(RunFromLog(n, tx, log));
         }
         var boot = o.BootstrapDatoms > 0 ? Bootstrap(o.BootstrapDatoms, log) : null;
 
@@ -100,6 +102,15 @@ public static class FanoutBench
         foreach (var r in rows)
             output.WriteLine($"| {r.N} | {r.Tx:N0}{(r.Complete ? "" : " (incomplete)")} | {r.MedianRate:N0} / {r.MinRate:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | " +
                              $"{r.MasterRate:N0} | {r.CeilingRate:N0} | {r.MedianRate / r.CeilingRate:F2} | {r.CpuUs:F1} | {r.Cores:F2} | {r.Bytes:N0} |");
+        output.WriteLine();
+        output.WriteLine("> from the log: the same kind of stream committed first (no replica connected), then N replicas start from the value " +
+                         "before it and take it from the log listener's memory: fan-out alone, without the master's commit rate as a bound. " +
+                         "applied tx/s per replica = tx / (replicas started -> last transaction applied, stamped in Listen); ceiling and ratio as above.");
+        output.WriteLine();
+        output.WriteLine("| replicas | tx | from the log: applied tx/s per replica (median / min) | ceiling deliveries/s per actor | ratio |");
+        output.WriteLine("|---:|---:|---:|---:|---:|");
+        foreach (var r in logRows)
+            output.WriteLine($"| {r.N} | {r.Tx:N0} | {r.MedianRate:N0} / {r.MinRate:N0} | {r.CeilingRate:N0} | {r.MedianRate / r.CeilingRate:F2} |");
         if (boot is not null)
         {
             output.WriteLine();
@@ -113,6 +124,8 @@ public static class FanoutBench
         if (rows.FirstOrDefault(r => r.N == 100) is { } h)
             output.WriteLine($">   100 replicas: {h.MedianRate:N0} tx/s ({(h.MinRate >= 5000 ? "met" : "missed")} by every replica, min {h.MinRate:N0}), " +
                              $"p99 {h.P99Ms:F1} ms ({(h.P99Ms < 50 ? "met" : "missed")}), ratio {h.MedianRate / h.CeilingRate:F2} ({(h.MedianRate / h.CeilingRate >= 0.3 ? "met" : "missed")})");
+        if (logRows.FirstOrDefault(r => r.N == 100) is { } l)
+            output.WriteLine($">   100 replicas from the log: {l.MedianRate:N0} tx/s per replica, ratio {l.MedianRate / l.CeilingRate:F2} ({(l.MedianRate / l.CeilingRate >= 0.3 ? "met" : "missed")})");
         if (boot is not null)
             output.WriteLine($">   bootstrap: {boot.ColdMs / 1000:F2} s ({(boot.ColdMs < 3000 ? "met" : "missed")})");
         output.Flush();
@@ -373,6 +386,60 @@ public static class FanoutBench
         foreach (var c in counters) system.Stop(c);
         var rates = doneAt.Select(t => deltas.Length / Stopwatch.GetElapsedTime(start, t).TotalSeconds).Order().ToArray();
         return rates[n / 2];
+    }
+
+    // ------------------------------------------------------------------ from the log
+
+    private sealed record LogRow(int N, int Tx, double MedianRate, double MinRate, double CeilingRate);
+
+    private static LogRow RunFromLog(int n, int tx, Progress log)
+    {
+        var ms = DatsyncMaster.StartSystem($"fanlog-{n}", new InMemoryStorage(), $"""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            datsync.master.snapshot-every = 0
+            datsync.listener.recent-in-memory = {tx + 16}
+            """);
+        try
+        {
+            Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!).GetAwaiter().GetResult();
+            var before = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
+            var commits = Enumerable.Range(1, tx).Select(i => Commit(ms.Master.Transactor, "l" + i, new object?[]
+            {
+                new object?[] { Add, "e", Seq, (long)i },
+                new object?[] { Add, "e", K, (long)(i % 97) },
+            })).ToArray();
+            Task.WaitAll(commits);
+            var lastT = before.BasisT + tx;
+            var db = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
+            var deltas = commits.Select(c => c.Result).OrderBy(a => a.T).Select(a => TxDelta.From(db, a.T, a.TxData, a.RequestId, a.Tempids)).ToArray();
+            log.Say($"from the log {n}", $"{tx:N0} transactions committed; starting {n} replicas at t={before.BasisT}");
+            GC.Collect();
+
+            var doneAt = new long[n];
+            using var all = new CountdownEvent(n);
+            var settings = ReplicaSettings.From(ms.Config);
+            var start = Stopwatch.GetTimestamp();
+            var replicas = new DatsyncReplica[n];
+            for (var r = 0; r < n; r++)
+            {
+                var index = r;
+                replicas[r] = DatsyncReplica.Start(ms.System, ms.Server, "log" + r, settings, resumeFrom: before);
+                replicas[r].Listen(report =>
+                {
+                    if (report.T != lastT || report.Pending) return;
+                    doneAt[index] = Stopwatch.GetTimestamp();
+                    all.Signal();
+                });
+            }
+            if (!all.Wait(Timeout)) throw new TimeoutException("replicas did not take the whole log");
+            var rates = doneAt.Select(t => tx / Stopwatch.GetElapsedTime(start, t).TotalSeconds).Order().ToArray();
+            foreach (var x in replicas) ms.System.Stop(x.Actor);
+            var ceiling = Math.Max(Ceiling(ms.System, n, deltas), Ceiling(ms.System, n, deltas));
+            log.Say($"from the log {n}", $"{rates[n / 2]:N0} tx/s per replica (min {rates[0]:N0}); ceiling {ceiling:N0}; ratio {rates[n / 2] / ceiling:F2}");
+            return new LogRow(n, tx, rates[n / 2], rates[0], ceiling);
+        }
+        finally { ms.System.Terminate().Wait(); }
     }
 
     // ------------------------------------------------------------------ bootstrap

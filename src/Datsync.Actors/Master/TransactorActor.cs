@@ -124,6 +124,7 @@ public sealed class TransactorActor : ReceivePersistentActor
     private void Committed(List<Pending> batch)
     {
         _inFlight = null;
+        var committed = new List<Committed>(batch.Count);
         foreach (var p in batch)
         {
             if (p.Report is { } r)
@@ -132,10 +133,11 @@ public sealed class TransactorActor : ReceivePersistentActor
                 _uncommitted.Remove(p.Request.RequestId);
                 Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
                 p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
-                _listener?.Tell(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
+                committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
             }
             else p.ReplyTo.Tell(Reply(p));
         }
+        if (committed.Count > 0) _listener?.Tell(new CommittedBatch(committed)); // one push to the subscribers per write
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
             _lastSnapshotT = _durable.BasisT;
@@ -213,6 +215,9 @@ internal sealed record FlushQueued
 
 /// <summary>Transactor to listener: transaction t is durable. The listener turns it into a delta, off the
 /// transactor's thread.</summary>
+/// <summary>Transactor to listener: the transactions of one journal write are durable.</summary>
+internal sealed record CommittedBatch(IReadOnlyList<Committed> Transactions);
+
 internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter, string RequestId,
     IReadOnlyDictionary<object, long> Tempids);
 

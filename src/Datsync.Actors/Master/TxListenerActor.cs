@@ -12,8 +12,9 @@ namespace Datsync.Actors.Master;
 /// </summary>
 public sealed class TxListenerActor : ReceiveActor
 {
-    private sealed class Subscriber(long sentT)
+    private sealed class Subscriber(long sentT, bool batched)
     {
+        public readonly bool Batched = batched; // gets the deltas ready together as one TxDeltaBatch
         public long SentT = sentT;   // the last t sent to it
         public long AckedT = sentT;  // the last t it acknowledged
         public bool CatchingUp;      // a journal read for it is under way
@@ -37,8 +38,8 @@ public sealed class TxListenerActor : ReceiveActor
             foreach (var (who, what) in _waiting) Self.Tell(what, who);
             _waiting.Clear();
         });
-        Receive<Committed>(c => OnCommitted(TxDelta.From(c.DbAfter, c.T, c.TxData, c.RequestId, c.Tempids)));
-        Receive<SubscribeLog>(s => WhenHeadKnown(s, () => Subscribe(Sender, s.AfterT)));
+        Receive<CommittedBatch>(OnCommitted);
+        Receive<SubscribeLog>(s => WhenHeadKnown(s, () => Subscribe(Sender, s.AfterT, s.Batched)));
         Receive<UnsubscribeLog>(_ => Remove(Sender));
         Receive<LogAck>(a =>
         {
@@ -49,12 +50,13 @@ public sealed class TxListenerActor : ReceiveActor
         Receive<CaughtUp>(c =>
         {
             if (!_subscribers.TryGetValue(c.Subscriber, out var sub)) return;
+            var next = new List<TxDelta>(c.Deltas.Count);
             foreach (var d in c.Deltas)
             {
-                if (d.T != sub.SentT + 1) continue;
-                c.Subscriber.Tell(d);
-                sub.SentT = d.T;
+                if (d.T != sub.SentT + 1 + next.Count) continue;
+                next.Add(d);
             }
+            Send(c.Subscriber, sub, next);
             sub.CatchingUp = false;
             // a catch-up that filled the buffer waits for the subscriber's acknowledgement; dropping it now would only
             // make it resubscribe from the same t and read the same deltas back again, over and over
@@ -73,20 +75,23 @@ public sealed class TxListenerActor : ReceiveActor
 
     private long OldestInMemory => _recent.Count > 0 ? _recent.FirstT : _headT + 1;
 
-    private void OnCommitted(TxDelta delta)
+    private void OnCommitted(CommittedBatch batch)
     {
-        _headT = delta.T;
-        _recent.Add(delta);
+        foreach (var c in batch.Transactions)
+        {
+            _headT = c.T;
+            _recent.Add(TxDelta.From(c.DbAfter, c.T, c.TxData, c.RequestId, c.Tempids));
+        }
         // Pump may drop a subscriber: walk a snapshot of them
         _subscriberArray ??= _subscribers.ToArray();
         foreach (var (who, sub) in _subscriberArray) Pump(who, sub);
     }
 
-    private void Subscribe(IActorRef who, long afterT)
+    private void Subscribe(IActorRef who, long afterT, bool batched)
     {
         if (afterT < 0) afterT = 0;
         if (!_subscribers.ContainsKey(who)) Context.Watch(who);
-        var sub = new Subscriber(Math.Min(afterT, _headT));
+        var sub = new Subscriber(Math.Min(afterT, _headT), batched);
         _subscribers[who] = sub;
         _subscriberArray = null;
         Pump(who, sub);
@@ -119,11 +124,24 @@ public sealed class TxListenerActor : ReceiveActor
                 deltas => self.Tell(new CaughtUp(who, deltas))));
             return;
         }
-        for (var t = sub.SentT + 1; t <= _headT && sub.SentT - sub.AckedT < _settings.SubscriberBuffer; t++)
+        var last = Math.Min(_headT, sub.AckedT + _settings.SubscriberBuffer);
+        if (last <= sub.SentT) return;
+        if (!sub.Batched)
         {
-            who.Tell(_recent[t]);
-            sub.SentT = t;
+            for (var t = sub.SentT + 1; t <= last; t++) who.Tell(_recent[t]);
+            sub.SentT = last;
+            return;
         }
+        Send(who, sub, _recent.Range(sub.SentT + 1, last));
+    }
+
+    /// <summary>Sends consecutive deltas that follow what the subscriber was sent.</summary>
+    private static void Send(IActorRef who, Subscriber sub, List<TxDelta> deltas)
+    {
+        if (deltas.Count == 0) return;
+        if (sub.Batched && deltas.Count > 1) who.Tell(new TxDeltaBatch(deltas));
+        else foreach (var d in deltas) who.Tell(d);
+        sub.SentT = deltas[^1].T;
     }
 
     private void Range(IActorRef who, TxRange r)

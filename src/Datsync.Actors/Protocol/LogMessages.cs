@@ -3,8 +3,29 @@ using Datsync.Core;
 namespace Datsync.Actors.Protocol;
 
 /// <summary>Subscribes the sender to the master log: every <see cref="TxDelta"/> after <paramref name="AfterT"/>, in t
-/// order, without gaps or duplicates. The subscriber acknowledges with <see cref="LogAck"/>.</summary>
-public sealed record SubscribeLog(long AfterT) : IDatsyncMessage;
+/// order, without gaps or duplicates. The subscriber acknowledges with <see cref="LogAck"/>. A
+/// <paramref name="Batched"/> subscriber gets consecutive deltas that are ready together as one
+/// <see cref="TxDeltaBatch"/>.</summary>
+public sealed record SubscribeLog(long AfterT, bool Batched = false) : IDatsyncMessage;
+
+/// <summary>Consecutive deltas in t order, as one message.</summary>
+public sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IDatsyncMessage
+{
+    public long LastT => Deltas[^1].T;
+}
+
+/// <summary>What a message of the protocol becomes when it leaves the process: deltas lose the in-process master
+/// value they carry (<see cref="TxDelta.MasterValue"/>).</summary>
+public static class WireForm
+{
+    public static object Of(object message) => message switch
+    {
+        TxDelta d => d.ForWire(),
+        TxDeltaBatch b => new TxDeltaBatch(b.Deltas.Select(d => d.ForWire()).ToList()),
+        TxRangeResult r => r with { Deltas = r.Deltas.Select(d => d.ForWire()).ToList() },
+        _ => message,
+    };
+}
 
 /// <summary>Ends the sender's subscription.</summary>
 public sealed record UnsubscribeLog : IDatsyncMessage

@@ -68,6 +68,12 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
             else Offer([d]);
         });
+        Receive<TxDeltaBatch>(b =>
+        {
+            Heard();
+            if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(b.Deltas);
+            else Offer(b.Deltas);
+        });
         Receive<TxRangeResult>(r =>
         {
             Heard();
@@ -220,7 +226,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             return;
         }
         foreach (var a in step.Applied)
-            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.TxData, a.Delta.RequestId, false), _log);
+            _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.Delta.TxData, a.Delta.RequestId, false), _log);
         foreach (var r in step.Resolved) Resolve(r);
         if (_state.BasisT > _headT) _headT = _state.BasisT;
         if (_state.BasisT - _ackedT >= _settings.AckEvery) Ack();

@@ -25,6 +25,9 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private Connect? _handshake; // waiting for the transactor's value
     private long _headT;
     private long _ackedT; // the latest t the replica acknowledged on this subscription
+    private long _forwardedT; // the latest t forwarded to the replica
+    private bool _dropped; // the log dropped this session; it subscribes again once the replica has caught up
+    private bool _remote; // the replica is in another process (or must not share): deltas go without the master's value
     private BootstrapImage? _image;
     private int _ackedSeq;
     private int _sentSeq;
@@ -45,20 +48,24 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<Connect>(OnConnect);
         Receive<CurrentDb>(OnCurrentDb);
         Receive<BootstrapAck>(OnBootstrapAck);
-        Receive<TxDelta>(d =>
+        Receive<TxDelta>(d => Forward(d, d.T));
+        Receive<TxDeltaBatch>(b => Forward(b, b.LastT));
+        // dropped by the log (the replica fell a whole buffer behind): resubscribe once the replica has applied what it
+        // was sent, after the latest t it acknowledged; at once, the log would only resend what the replica still queues
+        Receive<ResumeFrom>(r =>
         {
-            if (d.T > _headT) _headT = d.T;
-            _replica?.Tell(d);
+            _dropped = true;
+            if (r.LastT > _ackedT) _ackedT = r.LastT;
+            ResubscribeWhenDrained();
         });
-        // dropped by the log: resubscribe after the latest t the replica acknowledged (the log may not have read it yet)
-        Receive<ResumeFrom>(r => Subscribe(Math.Max(r.LastT, _ackedT)));
         Receive<LogAck>(a =>
         {
             if (a.T > _ackedT) _ackedT = a.T;
-            _listener.Tell(a);
+            if (_dropped) ResubscribeWhenDrained();
+            else _listener.Tell(a);
         });
         Receive<TxRange>(r => _listener.Tell(r));
-        Receive<TxRangeResult>(r => _replica?.Tell(r));
+        Receive<TxRangeResult>(r => _replica?.Tell(_remote ? WireForm.Of(r) : r));
         Receive<SubmitTx>(OnSubmit);
         Receive<TxAccepted>(a => Outcome(a.RequestId, a with { TxData = [] }));
         Receive<TxRejected>(r => Outcome(r.RequestId, r));
@@ -85,6 +92,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         {
             if (_replica is not null) Context.Unwatch(_replica);
             _replica = Sender;
+            _remote = !_replica.Path.Address.HasLocalScope || !_settings.ShareMasterValues;
             Context.Watch(_replica);
         }
         _image = null;
@@ -118,7 +126,21 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void Subscribe(long afterT)
     {
         _ackedT = afterT;
-        _listener.Tell(new SubscribeLog(afterT));
+        _forwardedT = afterT;
+        _dropped = false;
+        _listener.Tell(new SubscribeLog(afterT, Batched: true));
+    }
+
+    private void ResubscribeWhenDrained()
+    {
+        if (_ackedT >= _forwardedT) Subscribe(_ackedT);
+    }
+
+    private void Forward(object deltas, long lastT)
+    {
+        if (lastT > _headT) _headT = lastT;
+        if (lastT > _forwardedT) _forwardedT = lastT;
+        _replica?.Tell(_remote ? WireForm.Of(deltas) : deltas);
     }
 
     private void OnBootstrapAck(BootstrapAck a)

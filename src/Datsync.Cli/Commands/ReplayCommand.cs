@@ -56,7 +56,10 @@ public static class ReplayCommand
             return 1;
         }
 
-        var node = DatsyncMaster.StartSystem("datsync-replay", new InMemoryStorage(), StderrLogger.Hocon);
+        // the replica applies every delta's datoms itself, as one in another process does, rather than adopting the
+        // master's value: its listing is then a real check of replication
+        var node = DatsyncMaster.StartSystem("datsync-replay", new InMemoryStorage(),
+            StderrLogger.Hocon + "\ndatsync.session.share-master-values = off");
         try
         {
             var transactor = node.Master.Transactor;

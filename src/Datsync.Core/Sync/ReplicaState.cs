@@ -21,9 +21,8 @@ public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, 
     public bool Owns(long localId) => localId >= FirstLocalId && localId <= LastLocalId;
 }
 
-/// <summary>A master delta the replica applied: its synced value before and after, and the datoms it applied (the
-/// delta's datoms at its t).</summary>
-public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter, IReadOnlyList<Datom> TxData);
+/// <summary>A master delta the replica applied: its synced value before and after.</summary>
+public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
 
 /// <summary>One of this replica's transactions that the master committed: its t, and local id to master id.</summary>
 public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote);
@@ -102,8 +101,8 @@ public sealed class ReplicaState
         foreach (var d in step.Ready)
         {
             var before = synced;
-            synced = d.ApplyTo(synced, out var datoms);
-            applied.Add(new AppliedDelta(d, before, synced, datoms));
+            synced = d.AdvanceFrom(synced);
+            applied.Add(new AppliedDelta(d, before, synced));
             if (d.RequestId is null || pending.IsEmpty) continue;
             var i = pending.FindIndex(p => p.RequestId == d.RequestId);
             if (i < 0) continue;

@@ -32,7 +32,38 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
             (isSchema ? schema : data).Add(new DeltaDatom(d.Added, d.E, ident, d.V, isSchema, d.A));
         }
         schema.AddRange(data);
-        return new TxDelta(t, instant, schema, requestId, tempids);
+        return new TxDelta(t, instant, schema, requestId, tempids) { MasterValue = dbAfter, _txData = txData };
+    }
+
+    /// <summary>
+    /// In the master's process only (never on the wire): the master's value after this transaction. A replica in the
+    /// same process adopts it instead of applying the datoms to its own copy — the replica's value at t is the
+    /// master's value at t, so every in-process replica shares the master's immutable indexes.
+    /// </summary>
+    [field: NonSerialized]
+    public Db? MasterValue { get; init; }
+
+    [NonSerialized] private IReadOnlyList<Datom>? _txData;
+
+    /// <summary>The delta's datoms as datoms at t.</summary>
+    public IReadOnlyList<Datom> TxData => _txData ??= ToDatoms();
+
+    /// <summary>This delta as it crosses a process boundary: without <see cref="MasterValue"/>.</summary>
+    public TxDelta ForWire() => MasterValue is null ? this : this with { MasterValue = null };
+
+    /// <summary>The replica's value at t: the master's value when it is at hand, else this delta applied to the
+    /// replica's value at t - 1.</summary>
+    internal Db AdvanceFrom(Db replica) => MasterValue is { } m && m.BasisT == T ? m : ApplyTo(replica);
+
+    private Datom[] ToDatoms()
+    {
+        var datoms = new Datom[Datoms.Count];
+        for (var i = 0; i < datoms.Length; i++)
+        {
+            var d = Datoms[i];
+            datoms[i] = Datom.Create(d.E, d.AttributeId, d.V, T, d.Added);
+        }
+        return datoms;
     }
 
     private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;
@@ -41,22 +72,16 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
     /// Applies this delta to a replica's value at basis T - 1 (entities, attributes included, keep the master's ids):
     /// schema datoms take effect with the transaction, and retracting a datom the replica does not hold changes nothing.
     /// </summary>
-    public Db ApplyTo(Db replica) => ApplyTo(replica, out _);
-
-    /// <summary><see cref="ApplyTo(Db)"/>, also giving the datoms it applied (this delta's datoms at t).</summary>
-    internal Db ApplyTo(Db replica, out Datom[] datoms)
+    public Db ApplyTo(Db replica)
     {
-        datoms = new Datom[Datoms.Count];
         var maxEid = replica.MaxEntityId;
-        for (var i = 0; i < Datoms.Count; i++)
+        foreach (var d in Datoms)
         {
-            var d = Datoms[i];
             if (replica.Schema[d.AttributeId] is null)
                 throw new InvalidOperationException($"delta t={T} names {d.A} ({d.AttributeId}), which the replica's schema does not hold");
-            datoms[i] = Datom.Create(d.E, d.AttributeId, d.V, T, d.Added);
             if (d.E < EntityIds.TxBase && d.E > maxEid) maxEid = d.E;
         }
-        return replica.ApplyTx(T, datoms, maxEid);
+        return replica.ApplyTx(T, TxData, maxEid);
     }
 
     /// <summary>The delta as EDN: <c>{:t T :tx-instant #inst "..." :datoms [[:db/add e :a v] ...]}</c>.</summary>

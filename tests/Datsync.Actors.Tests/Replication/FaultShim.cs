@@ -114,6 +114,7 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
         {
             if (!Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters)) _session = Sender;
             target = _replica;
+            message = WireForm.Of(message); // as if it crossed the wire: replicas apply the datoms themselves
             Observe(message);
         }
         if (target is null) return; // nothing to deliver to yet
@@ -146,6 +147,10 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
             case Core.TxDelta:
                 _deltas++;
                 if (_bootstrapping) _deltasDuringBootstrap++;
+                break;
+            case TxDeltaBatch b:
+                _deltas += b.Deltas.Count;
+                if (_bootstrapping) _deltasDuringBootstrap += b.Deltas.Count;
                 break;
         }
     }

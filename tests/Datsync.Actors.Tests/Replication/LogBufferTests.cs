@@ -1,3 +1,4 @@
+using Datsync.Core;
 using Akka.Event;
 using Akka.Actor;
 using Datsync.Actors.Protocol;
@@ -44,5 +45,22 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
             throw;
         }
         AwaitEqual(master, replicas.Select(r => r.Replica));
+    }
+
+    [Fact]
+    public async Task A_replica_that_stops_taking_deltas_is_not_sent_the_same_buffer_again_for_every_commit()
+    {
+        // the replica takes nothing for 200 commits with a buffer of 16: the log drops its session once, and the session
+        // waits for the replica to catch up instead of resubscribing (which would resend the buffer on every commit)
+        var (master, server) = StartMaster("log-stalled", buffer: 16);
+        Commit(master, SchemaEdn);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        await replica.Ready.WaitAsync(Long);
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
+        for (var i = 0; i < 200; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");
+        var held = StatsOf(shim).Deltas;
+        Assert.InRange(held, 1, 200);
+        shim.Tell(new FaultShim.Hold(null));
+        AwaitEqual(master, replica);
     }
 }

@@ -69,7 +69,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         await replica.Ready.WaitAsync(Long);
         await replica.SyncTo(MasterT(master)).WaitAsync(Long);
 
-        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxRangeResult));
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         var t = Commit(master, """[{:item/key "late" :item/n 1}]""").T;
         var sync = replica.SyncTo(t);
         var alias = replica.WaitForT(t);
@@ -106,7 +106,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         }, Long);
 
         // deltas held back: heartbeats still tell the replica where the master is
-        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxRangeResult or SubmitTx));
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx));
         for (var i = 0; i < 3; i++) Commit(master, $$"""[{:item/key "k{{i}}"}]""");
         var local = replica.Transact("""[{:item/key "mine"}]""");
         AwaitAssert(() =>

@@ -55,4 +55,21 @@ public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit
         Assert.Equal(person.Tempids["p"], replica.Db.Entity(new EdnVector(Keyword.Intern("person/email"), "a@b.c"))!.Id);
         AwaitEqual(master, replica);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_in_process_replica_shares_the_masters_value_unless_told_not_to(bool share)
+    {
+        var (master, server) = StartMaster("scn-share-" + share, QuickSession with { ShareMasterValues = share });
+        Commit(master, SchemaEdn);
+        var replica = StartReplica(server, "c1");
+        await replica.Ready.WaitAsync(Long);
+        var t = Commit(master, """[{:item/key "a" :item/n 1}]""").T;
+        await replica.SyncTo(t).WaitAsync(Long);
+        var masterDb = DbOf(master.Transactor);
+        Assert.Equal(t, masterDb.BasisT);
+        Assert.Equal(share, ReferenceEquals(masterDb, replica.SyncedDb));
+        Assert.Equal(AllDatoms(masterDb), AllDatoms(replica.SyncedDb));
+    }
 }

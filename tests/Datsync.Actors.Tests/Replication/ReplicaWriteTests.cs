@@ -187,7 +187,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         Commit(master, RichSchemaEdn);
         var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
-        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxRangeResult));
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];
 
         var write = replica.Transact("""[{:db/id "x" :item/key "k" :item/n 2} {:db/id "y" :item/key "y" :item/ref "x"}]""");

@@ -40,7 +40,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
         var t0 = MasterT(master);
 
         // the master commits, but the replica hears neither the outcome nor the delta
-        shim.Tell(new FaultShim.DropWhere(m => m is TxAccepted or TxDelta or TxRangeResult));
+        shim.Tell(new FaultShim.DropWhere(m => m is TxAccepted or TxDelta or TxDeltaBatch or TxRangeResult));
         var write = replica.Transact("""[{:db/id "x" :item/n 42}]""");
         AwaitAssert(() => Assert.Equal(t0 + 1, MasterT(master)), Long);
 
