@@ -135,12 +135,19 @@ public sealed class TxListenerActor : ReceiveActor
         Send(who, sub, _recent.Range(sub.SentT + 1, last));
     }
 
-    /// <summary>Sends consecutive deltas that follow what the subscriber was sent.</summary>
-    private static void Send(IActorRef who, Subscriber sub, List<TxDelta> deltas)
+    /// <summary>Sends consecutive deltas that follow what the subscriber was sent; a batched subscriber gets them in
+    /// batches of at most a quarter of its buffer, so it acknowledges the first while the next are on their way.</summary>
+    private void Send(IActorRef who, Subscriber sub, List<TxDelta> deltas)
     {
         if (deltas.Count == 0) return;
-        if (sub.Batched && deltas.Count > 1) who.Tell(new TxDeltaBatch(deltas));
-        else foreach (var d in deltas) who.Tell(d);
+        if (!sub.Batched || deltas.Count == 1)
+            foreach (var d in deltas) who.Tell(d);
+        else
+        {
+            var size = Math.Max(1, _settings.SubscriberBuffer / 4);
+            for (var i = 0; i < deltas.Count; i += size)
+                who.Tell(new TxDeltaBatch(i == 0 && deltas.Count <= size ? deltas : deltas.GetRange(i, Math.Min(size, deltas.Count - i))));
+        }
         sub.SentT = deltas[^1].T;
     }
 
