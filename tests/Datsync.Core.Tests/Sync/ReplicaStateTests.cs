@@ -327,4 +327,26 @@ public class ReplicaStateTests
         (s, _) = s.Local("r1", Forms("""[{:person/email "a@x"}]"""));
         Assert.Throws<ArgumentException>(() => s.Local("r1", Forms("""[{:person/email "b@x"}]""")));
     }
+
+    [Fact]
+    public void Pull_and_entity_show_the_master_id_of_synced_entities_and_none_for_pending_ones()
+    {
+        var (m, _) = Start();
+        var synced = m.Commit(Forms("""[{:db/id "a" :person/email "a@x"}]""")).Report.Tempids["a"];
+        var rebuilt = ReplicaState.Bootstrapped(m.Db);
+        TxReport local;
+        (rebuilt, local) = rebuilt.Local("r1", Forms("""[{:db/id "p" :person/email "p@x"}]"""));
+        var pendingId = local.Tempids["p"];
+        var pattern = EdnReader.Read("[:person/email :datsync.remote.db/id]")!;
+
+        var pulled = rebuilt.View.Pull(pattern, synced)!;
+        Assert.Equal(synced, pulled[Db.RemoteIdAttr]);
+        var pending = rebuilt.View.Pull(pattern, pendingId)!;
+        Assert.Equal("p@x", pending[Keyword.Intern("person/email")]);
+        Assert.False(pending.ContainsKey(Db.RemoteIdAttr)); // no master id while pending
+        Assert.Null(rebuilt.View.Entity(pendingId)![Db.RemoteIdAttr]);
+        // a master value knows no such attribute
+        Assert.False(m.Db.Pull(pattern, synced)!.ContainsKey(Db.RemoteIdAttr));
+        Assert.Null(m.Db.Entity(synced)![Db.RemoteIdAttr]);
+    }
 }
