@@ -54,10 +54,28 @@ public sealed class DeltaSequencer
         return new SequencerStep(after, ready, after.Missing);
     }
 
+    /// <summary>When the list is consecutive in t and its first delta after <paramref name="appliedT"/> is
+    /// appliedT + 1: the index of that delta (the list's length when every delta is at or before appliedT).</summary>
+    private static int? InOrderAfter(IReadOnlyList<TxDelta> list, long appliedT)
+    {
+        for (var i = 1; i < list.Count; i++)
+            if (list[i].T != list[i - 1].T + 1) return null;
+        if (list.Count == 0 || list[^1].T <= appliedT) return list.Count;
+        var from = (int)Math.Max(0, appliedT + 1 - list[0].T);
+        return list[from].T == appliedT + 1 ? from : null;
+    }
+
     /// <summary>Offers several deltas in the order given; the ready ones in t order.</summary>
     public SequencerStep OfferAll(IEnumerable<TxDelta> deltas)
     {
         if (deltas is IReadOnlyList<TxDelta> { Count: 1 } one) return Offer(one[0]); // the usual case: one live delta
+        if (_held.IsEmpty && deltas is IReadOnlyList<TxDelta> list && InOrderAfter(list, AppliedT) is { } from)
+        {
+            // the other usual case: a batch that continues the basis (perhaps after some it already has)
+            if (from == list.Count) return new SequencerStep(this, [], null);
+            var next = from == 0 ? list : list.Skip(from).ToList();
+            return new SequencerStep(new DeltaSequencer(list[^1].T, _held), next, null);
+        }
         var s = this;
         var ready = new List<TxDelta>();
         foreach (var d in deltas)

@@ -57,4 +57,27 @@ public class DeltaSequencerTests
                 Assert.Equal(x.n, step.Next.AppliedT);
             }, iter: 300);
     }
+
+    [Fact]
+    public void Batches_in_any_order_release_every_t_exactly_once_in_order()
+    {
+        // runs of consecutive deltas (as the log sends them), overlapping, repeated, out of order
+        Gen.Int[1, 60].SelectMany(n => Gen.Select(Gen.Int[1, n], Gen.Int[1, 12]).Array[1, 3 * n].Select(runs => (n, runs)))
+            .Sample(x =>
+            {
+                var batches = x.runs.Select(r => Enumerable.Range(r.Item1, Math.Min(r.Item2, x.n - r.Item1 + 1)).Select(t => D(t)).ToList())
+                    .Append(Enumerable.Range(1, x.n).Select(t => D(t)).ToList()) // everything arrives at last
+                    .ToList();
+                var s = DeltaSequencer.At(0);
+                var released = new List<long>();
+                foreach (var b in batches)
+                {
+                    var step = s.OfferAll(b);
+                    released.AddRange(step.Ready.Select(d => d.T));
+                    s = step.Next;
+                }
+                Assert.Equal(Enumerable.Range(1, x.n).Select(t => (long)t), released);
+                Assert.Equal(0, s.HeldCount);
+            }, iter: 300);
+    }
 }
