@@ -6,16 +6,17 @@ namespace Datsync.Actors.Protocol;
 
 /// <summary>A replica's handshake. A replica that already holds the master's value at <paramref name="LastAppliedT"/>
 /// says so and gets only the deltas after it; one without (null) gets a bootstrap. <paramref name="Attempt"/> grows
-/// with every try, so a late or repeated handshake is told apart from the current one.</summary>
-public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt) : IDatsyncMessage;
+/// with every try, so a late or repeated handshake is told apart from the current one. <paramref name="Token"/> proves
+/// the client is one the server knows.</summary>
+public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null) : IDatsyncMessage;
 
 /// <summary>The replica holds bootstrap chunks 0..NextSeq-1 of <paramref name="BasisT"/>; sent again unchanged when
 /// nothing arrived for a while, which asks for the chunks from <paramref name="NextSeq"/> again.</summary>
 public sealed record BootstrapAck(long BasisT, int NextSeq) : IDatsyncMessage;
 
-/// <summary>A replica's transaction for the master. Sent again with the same request id until an outcome arrives;
-/// the master commits a request id once.</summary>
-public sealed record SubmitTx(string ClientId, string RequestId, IReadOnlyList<object?> TxData) : IDatsyncMessage;
+/// <summary>A replica's transaction for the master, as EDN text (the forms cross the wire as EDN, the language they are
+/// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.</summary>
+public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : IDatsyncMessage;
 
 // ---------------------------------------------------------------- server -> replica
 
@@ -29,6 +30,10 @@ public sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payl
 {
     public bool IsLast => Seq == Count - 1;
 }
+
+/// <summary>The server refused handshake <paramref name="Attempt"/>: <paramref name="Reason"/> says why (an unknown
+/// client, a wrong token). The replica does not try again.</summary>
+public sealed record ConnectRefused(long Attempt, string Reason) : IDatsyncMessage;
 
 /// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
 public sealed record SessionHeartbeat(long HeadT) : IDatsyncMessage;

@@ -329,7 +329,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             if (!_local.TryGetValue(o.RequestId, out var l)) continue;
             l.Sent = o;
             l.SentAt = now;
-            _session.Tell(new SubmitTx(_clientId, o.RequestId, o.TxData));
+            _session.Tell(new SubmitTx(_clientId, o.RequestId, EdnPrinter.Print(o.TxData)));
         }
         if (resend)
             foreach (var (id, l) in _local)
@@ -340,7 +340,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void Submit(string requestId, LocalTx l, DateTime now)
     {
         l.SentAt = now;
-        _session!.Tell(new SubmitTx(_clientId, requestId, l.Sent!.TxData));
+        _session!.Tell(new SubmitTx(_clientId, requestId, EdnPrinter.Print(l.Sent!.TxData)));
     }
 
     private void ResendUnanswered(DateTime now)

@@ -173,8 +173,21 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Sender.Tell(outcome);
             return;
         }
-        if (!_inFlight.Add(s.RequestId)) return; // its answer is on the way
-        _transactor.Tell(new Transact(s.RequestId, s.TxData, $"{{:datsync/client {EdnPrinter.Print(_clientId)}}}"));
+        if (_inFlight.Contains(s.RequestId)) return; // its answer is on the way
+        IReadOnlyList<object?> txData;
+        try
+        {
+            txData = EdnReader.Read(s.TxEdn) as IReadOnlyList<object?>
+                     ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
+        }
+        catch (Exception e) when (e is EdnReadException or TxException)
+        {
+            var category = e is TxException tx ? tx.Category : TxErrors.InvalidTxData;
+            Outcome(s.RequestId, new TxRejected(s.RequestId, category, e.Message));
+            return;
+        }
+        _inFlight.Add(s.RequestId);
+        _transactor.Tell(new Transact(s.RequestId, txData, $"{{:datsync/client {EdnPrinter.Print(_clientId)}}}"));
     }
 
     private void Outcome(string requestId, object outcome)
