@@ -26,22 +26,28 @@ public static class DatsyncMaster
 {
     /// <summary>
     /// Creates an actor system on the storage (its tables or file prepared) with Datsync's defaults, and starts a master
-    /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>.
+    /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>;
+    /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport).
     /// </summary>
-    public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "")
+    public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null)
     {
         var config = ConfigurationFactory.ParseString(overrides)
+            .WithFallback(below ?? Config.Empty)
             .WithFallback(storage.ToConfig())
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);
         var master = Start(system, MasterSettings.From(config));
-        return new MasterSystem(system, master, StartServer(system, master, SessionSettings.From(config)), config);
+        return new MasterSystem(system, master, StartServer(system, master, SessionSettings.From(config), ClientAccess.From(config)), config);
     }
 
     /// <summary>Starts the actor replicas connect to (it starts one client session per replica).</summary>
     public static IActorRef StartServer(IActorRefFactory system, MasterHandle master, SessionSettings? settings = null,
-        string name = "datsync-server") =>
-        system.ActorOf(DatsyncServerActor.Props(master, settings ?? SessionSettings.Default), name);
+        ClientAccess? access = null, string name = ServerName) =>
+        system.ActorOf(DatsyncServerActor.Props(master, settings ?? SessionSettings.Default, access), name);
+
+    /// <summary>The name of the server actor <see cref="StartSystem"/> starts (replicas in other processes look it up
+    /// as <c>/user/datsync-server</c>).</summary>
+    public const string ServerName = "datsync-server";
 
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {

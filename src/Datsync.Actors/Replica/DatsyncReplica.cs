@@ -26,6 +26,17 @@ public sealed class ReplicaShared
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
+    internal void Refused(Exception why)
+    {
+        _refusal = why;
+        _ready.TrySetException(why);
+    }
+
+    private volatile Exception? _refusal;
+
+    /// <summary>Why the server refused this replica, or null.</summary>
+    public Exception? Refusal => _refusal;
+
     internal void Stopped()
     {
         _stopped = true;
@@ -82,15 +93,27 @@ public sealed class DatsyncReplica
     /// <param name="resumeFrom">A value of this master the replica already holds (e.g. the <see cref="SyncedDb"/> of
     /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
     /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
-    public static DatsyncReplica Start(IActorRefFactory system, IActorRef server, string clientId, ReplicaSettings? settings = null,
-        string? name = null, Db? resumeFrom = null)
+    /// <param name="token">The client's token, when the server lists its clients (<c>datsync.server.clients</c>).</param>
+    public static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
+        string? name = null, Db? resumeFrom = null, string? token = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         var shared = new ReplicaShared();
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom),
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom, token),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         return new DatsyncReplica(clientId, actor, shared);
     }
+
+    /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote, e.g. from
+    /// <see cref="Remote.DatsyncRemote.ClientSystem"/>) that connects to the server of the master at
+    /// <paramref name="server"/> (<c>host:port</c>).</summary>
+    public static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
+        ReplicaSettings? settings = null, Db? resumeFrom = null) =>
+        Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(server)), clientId,
+            settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token);
+
+    /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
+    public Exception? Refusal => _shared.Refusal;
 
     /// <summary>Completes once the replica holds a value and is connected (bootstrapped, or resumed from the value it
     /// was started with): from then on it takes transactions.</summary>

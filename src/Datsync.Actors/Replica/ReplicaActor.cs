@@ -14,10 +14,11 @@ namespace Datsync.Actors.Replica;
 /// </summary>
 public sealed class ReplicaActor : ReceiveActor, IWithTimers
 {
-    private enum Phase { Connecting, Bootstrapping, Live }
+    private enum Phase { Connecting, Bootstrapping, Live, Refused }
 
     private readonly string _clientId;
-    private readonly IActorRef _server;
+    private readonly ICanTell _server;
+    private readonly string? _token;
     private readonly ReplicaSettings _settings;
     private readonly ReplicaShared _shared;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -29,6 +30,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private IActorRef? _session;
     private long _attempt;
     private DateTime _connectSentAt;
+    private TimeSpan _connectDelay; // grows while handshakes go unanswered
     private DateTime _lastHeard;
     private long _headT;
     private long _ackedT = -1;
@@ -52,15 +54,26 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     /// <param name="resumeFrom">The master's value at some t the replica starts from (it then resumes from that t);
     /// null to bootstrap.</param>
-    public ReplicaActor(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null)
+    /// <param name="server">The server actor, or a selection of it in another actor system.</param>
+    /// <param name="token">The client's token, when the server requires one.</param>
+    public ReplicaActor(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
+        string? token = null)
     {
         _clientId = clientId;
         _server = server;
+        _token = token;
+        _connectDelay = settings.RetryInterval;
         _settings = settings;
         _shared = shared;
         if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
 
         Receive<Connected>(OnConnected);
+        Receive<ConnectRefused>(OnRefused);
+        Receive<Terminated>(t =>
+        {
+            // the session (or the connection to its system) is gone: serve reads from the last state, connect again
+            if (t.ActorRef.Equals(_session) && _phase != Phase.Refused) Disconnected($"the session {t.ActorRef.Path} is gone");
+        });
         Receive<BootstrapChunk>(OnChunk);
         Receive<TxDelta>(d =>
         {
@@ -97,8 +110,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => OnTick());
     }
 
-    public static Props Props(string clientId, IActorRef server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null) =>
-        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom));
+    public static Props Props(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
+        string? token = null) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom, token));
 
     protected override void PreStart()
     {
@@ -122,7 +136,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _attempt = Math.Max(_attempt + 1, DateTime.UtcNow.Ticks); // grows across restarts of this actor too
         _phase = Phase.Connecting;
         _connectSentAt = DateTime.UtcNow;
-        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt));
+        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt, _token), Self);
         Publish();
     }
 
@@ -132,8 +146,14 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     {
         if (c.Attempt != _attempt || _phase != Phase.Connecting) return;
         Heard();
-        _session = Sender;
+        if (!Sender.Equals(_session))
+        {
+            if (_session is not null) Context.Unwatch(_session);
+            _session = Sender;
+            Context.Watch(_session);
+        }
         _silent = false;
+        _connectDelay = _settings.RetryInterval;
         if (c.HeadT > _headT) _headT = c.HeadT;
         if (c.BootstrapChunks > 0)
         {
@@ -184,10 +204,13 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         switch (_phase)
         {
             case Phase.Connecting:
-                if (now - _connectSentAt >= _settings.RetryInterval) SendConnect();
+                if (now - _connectSentAt < _connectDelay) break;
+                // unanswered: try again, waiting longer each time (up to the connection timeout)
+                _connectDelay = TimeSpan.FromTicks(Math.Min(_connectDelay.Ticks * 2, Math.Max(_settings.RetryInterval.Ticks, _settings.ConnectionTimeout.Ticks)));
+                SendConnect();
                 break;
             case Phase.Bootstrapping:
-                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected(); break; }
+                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected($"no word from the session for {_settings.ConnectionTimeout}"); break; }
                 if (now - _lastChunkAt >= _settings.RetryInterval)
                 {
                     _lastChunkAt = now;
@@ -195,18 +218,33 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 }
                 break;
             case Phase.Live:
-                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected(); break; }
+                if (now - _lastHeard >= _settings.ConnectionTimeout) { Disconnected($"no word from the session for {_settings.ConnectionTimeout}"); break; }
                 AskMissing(now);
                 ResendUnanswered(now);
                 break;
         }
     }
 
-    private void Disconnected()
+    private void Disconnected(string why)
     {
-        _log.Warning("replica {0}: no word from the session for {1}; connecting again from t={2}", _clientId, _settings.ConnectionTimeout, _state?.BasisT);
+        _log.Warning("replica {0}: {1}; connecting again from t={2}", _clientId, why, _state?.BasisT);
         _silent = true;
         SendConnect();
+    }
+
+    private void OnRefused(ConnectRefused r)
+    {
+        if (r.Attempt != _attempt || _phase == Phase.Refused) return;
+        _log.Error("replica {0}: the server refused it: {1}", _clientId, r.Reason);
+        _phase = Phase.Refused;
+        Timers.Cancel("tick");
+        var refused = new TxException(ReplicaErrors.Refused, $"the server refused replica {_clientId}: {r.Reason}");
+        foreach (var l in _local.Values) l.Done.TrySetException(refused);
+        _local.Clear();
+        foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(refused);
+        _syncWaiters.Clear();
+        _shared.Refused(refused);
+        Publish();
     }
 
     // ------------------------------------------------------------------ deltas
@@ -400,6 +438,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         var connection = _phase switch
         {
             Phase.Live => ConnectionState.Connected,
+            Phase.Refused => ConnectionState.Refused,
             Phase.Bootstrapping => ConnectionState.Bootstrapping,
             _ => _silent ? ConnectionState.Disconnected : ConnectionState.Connecting,
         };

@@ -13,6 +13,8 @@ public enum ConnectionState
     Connected,
     /// <summary>The session went silent; reads serve the last state while the replica connects again.</summary>
     Disconnected,
+    /// <summary>The server refused the client (unknown client id or wrong token); the replica does not try again.</summary>
+    Refused,
 }
 
 /// <summary>A replica's position: its basis t, the master's t as last heard, how far behind that is, how many local
@@ -38,4 +40,7 @@ public static class ReplicaErrors
 {
     /// <summary>The replica cannot reach the master right now (not yet bootstrapped, or disconnected).</summary>
     public static readonly Keyword Unavailable = Keyword.Intern("datsync.error/unavailable");
+
+    /// <summary>The server refused the client.</summary>
+    public static readonly Keyword Refused = Keyword.Intern("datsync.error/refused");
 }

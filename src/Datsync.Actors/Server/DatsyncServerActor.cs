@@ -1,18 +1,27 @@
 using Akka.Actor;
+using Akka.Event;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 
 namespace Datsync.Actors.Server;
 
-/// <summary>Where replicas connect: hands each <see cref="Connect"/> to the session of its client id, starting one
-/// for a client it has not seen (or whose session ended).</summary>
+/// <summary>Where replicas connect: refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
+/// other <see cref="Connect"/> to the session of its client id, starting one for a client it has not seen (or whose
+/// session ended).</summary>
 public sealed class DatsyncServerActor : ReceiveActor
 {
-    public DatsyncServerActor(MasterHandle master, SessionSettings settings)
+    public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
         var images = new BootstrapImages(settings);
+        var log = Context.GetLogger();
         Receive<Connect>(c =>
         {
+            if (access.Refusal(c) is { } why)
+            {
+                log.Warning("refused a replica at {0}: {1}", Sender.Path.Address, why);
+                Sender.Tell(new ConnectRefused(c.Attempt, why));
+                return;
+            }
             var name = "session-" + Uri.EscapeDataString(c.ClientId);
             var session = Context.Child(name);
             if (session.IsNobody())
@@ -21,6 +30,6 @@ public sealed class DatsyncServerActor : ReceiveActor
         });
     }
 
-    public static Props Props(MasterHandle master, SessionSettings settings) =>
-        Akka.Actor.Props.Create(() => new DatsyncServerActor(master, settings));
+    public static Props Props(MasterHandle master, SessionSettings settings, ClientAccess? access = null) =>
+        Akka.Actor.Props.Create(() => new DatsyncServerActor(master, settings, access ?? ClientAccess.Open));
 }

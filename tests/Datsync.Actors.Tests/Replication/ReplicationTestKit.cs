@@ -15,10 +15,11 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     protected static readonly ReplicaSettings QuickReplica = new(TimeSpan.FromMilliseconds(100), 16, TimeSpan.FromSeconds(3));
     protected static readonly SessionSettings QuickSession = SessionSettings.Default with { HeartbeatInterval = TimeSpan.FromMilliseconds(100) };
 
-    protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024)
+    protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024,
+        ClientAccess? access = null)
     {
         var master = DatsyncMaster.Start(Sys, Settings(id, buffer: buffer, recent: recent), id);
-        var server = DatsyncMaster.StartServer(Sys, master, session ?? QuickSession, id + "-server");
+        var server = DatsyncMaster.StartServer(Sys, master, session ?? QuickSession, access, id + "-server");
         return (master, server);
     }
 

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Datsync.Actors.Master;
+using Datsync.Actors.Storage;
+
+namespace Datsync.Actors.Remote;
+
+/// <summary>Plain-ActorSystem entry points for a master and replicas in different processes (Akka.Remote over TCP).</summary>
+public static class DatsyncRemote
+{
+    /// <summary>The name of a server's actor system (part of the address replicas use).</summary>
+    public const string SystemName = "datsync";
+
+    /// <summary>The path of the server actor of the master listening at <paramref name="hostPort"/> (<c>host:port</c>).</summary>
+    public static string ServerPath(string hostPort)
+    {
+        ParseHostPort(hostPort);
+        return $"akka.tcp://{SystemName}@{hostPort}/user/{DatsyncMaster.ServerName}";
+    }
+
+    /// <summary>(host, port) of <c>host:port</c>; a clear <see cref="FormatException"/> otherwise.</summary>
+    public static (string Host, int Port) ParseHostPort(string hostPort)
+    {
+        var colon = hostPort?.LastIndexOf(':') ?? -1;
+        if (colon <= 0 || !int.TryParse(hostPort![(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new FormatException($"\"{hostPort}\" is not HOST:PORT (e.g. 127.0.0.1:4710)");
+        return (hostPort[..colon], port);
+    }
+
+    /// <summary>HOCON that puts an actor system on Akka.Remote at host:port (port 0: any free port).</summary>
+    public static Config RemoteConfig(string host, int port) => ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = remote
+        akka.remote.dot-netty.tcp {
+          hostname = "{{host}}"
+          port = {{port}}
+        }
+        """);
+
+    /// <summary>A master reachable from other processes at host:port, in a new actor system named
+    /// <see cref="SystemName"/>; <paramref name="overrides"/> (HOCON) wins over everything else.</summary>
+    public static MasterSystem StartServer(StorageOptions storage, string host, int port, string overrides = "") =>
+        DatsyncMaster.StartSystem(SystemName, storage, overrides, RemoteConfig(host, port));
+
+    /// <summary>An actor system for replicas of a remote master, on host (port 0 unless given).</summary>
+    public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "") =>
+        ActorSystem.Create(name, ConfigurationFactory.ParseString(overrides)
+            .WithFallback(RemoteConfig(host, port))
+            .WithFallback(DatsyncConfig.Default));
+
+    /// <summary>host:port the actor system listens on.</summary>
+    public static string ListeningAt(ActorSystem system)
+    {
+        var a = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+        return $"{a.Host}:{a.Port}";
+    }
+}

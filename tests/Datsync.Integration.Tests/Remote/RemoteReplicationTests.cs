@@ -1,0 +1,112 @@
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
+using Datsync.Actors.Replica;
+using Datsync.Actors.Storage;
+using Datsync.Core;
+
+namespace Datsync.Integration.Tests.Remote;
+
+/// <summary>A master and replicas in separate actor systems talking over Akka.Remote on loopback.</summary>
+public sealed class RemoteReplicationTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    private const string Quick = """
+        datsync.replica.retry-interval = 200ms
+        datsync.replica.connection-timeout = 5s
+        datsync.session.heartbeat-interval = 200ms
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = WARNING
+        """;
+
+    private const string Schema = """
+        [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+         {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}]
+        """;
+
+    private readonly List<ActorSystem> _systems = new();
+    private MasterSystem _server = null!;
+    private string _address = "";
+
+    public Task InitializeAsync()
+    {
+        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, Quick + "\n" + """
+            datsync.server.clients { alice = "a-token", bob = "b-token" }
+            """);
+        _systems.Add(_server.System);
+        _address = DatsyncRemote.ListeningAt(_server.System);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var s in _systems) await s.Terminate();
+    }
+
+    private ActorSystem Client(string name)
+    {
+        var s = DatsyncRemote.ClientSystem(name, overrides: Quick);
+        _systems.Add(s);
+        return s;
+    }
+
+    private async Task<TxAccepted> Commit(string edn)
+    {
+        var reply = await _server.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), (IReadOnlyList<object?>)EdnReader.Read(edn)!), Long);
+        return reply as TxAccepted ?? throw new Xunit.Sdk.XunitException($"rejected: {reply}");
+    }
+
+    private async Task<Db> MasterDb() => ((CurrentDb)await _server.Master.Transactor.Ask(GetDb.Instance, Long)).Db;
+
+    private static List<string> All(Db db) => db.Datoms(IndexType.Eavt).Select(d => $"{d.E} {d.A} {EdnPrinter.Print(d.V)}").ToList();
+
+    [Fact]
+    public async Task A_replica_in_another_system_bootstraps_follows_writes_and_gets_rejections()
+    {
+        await Commit(Schema);
+        await Commit("""[{:person/email "ivan@x" :person/name "Ivan"}]""");
+        var replica = DatsyncReplica.Connect(Client("alice-system"), _address, "alice", "a-token");
+        await replica.Ready.WaitAsync(Long);
+        Assert.Equal(2, replica.Status.BasisT);
+        Assert.Equal(ConnectionState.Connected, replica.Status.Connection);
+
+        var t = (await Commit("""[{:person/email "petr@x" :person/name "Petr"}]""")).T;
+        await replica.SyncTo(t).WaitAsync(Long);
+        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+
+        var written = await replica.Transact("""
+            [{:db/id "a" :person/email "anna@x" :person/name "Anna" :person/friend "b"}
+             {:db/id "b" :person/email "boris@x" :person/friend [:person/email "ivan@x"]}]
+            """).WaitAsync(Long);
+        var anna = written.Tempids["a"];
+        Assert.True(anna < ReplicaState.LocalIdBase);
+        Assert.Equal("Anna", replica.Db.Entity(anna)![":person/name"]);
+        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+
+        var rejected = await Assert.ThrowsAsync<TxException>(() => replica.Transact("""[[:db/add "x" :person/nope 1]]""").WaitAsync(Long));
+        Assert.Equal(TxErrors.NotAnAttribute, rejected.Category);
+        var conflict = await Assert.ThrowsAsync<TxException>(() =>
+            replica.Transact($$"""[{:db/id {{anna}} :person/email "ivan@x"}]""").WaitAsync(Long));
+        Assert.Equal(TxErrors.UniqueConflict, conflict.Category);
+        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+    }
+
+    [Fact]
+    public async Task An_unknown_client_or_a_wrong_token_is_refused_with_the_reason()
+    {
+        var system = Client("intruders");
+        var unknown = DatsyncReplica.Connect(system, _address, "mallory", "whatever");
+        var e = await Assert.ThrowsAsync<TxException>(() => unknown.Ready.WaitAsync(Long));
+        Assert.Equal(ReplicaErrors.Refused, e.Category);
+        Assert.Contains("mallory", e.Message);
+        Assert.Equal(ConnectionState.Refused, unknown.Status.Connection);
+
+        var wrong = DatsyncReplica.Connect(system, _address, "bob", "not-bob's");
+        var w = await Assert.ThrowsAsync<TxException>(() => wrong.Ready.WaitAsync(Long));
+        Assert.Contains("wrong token", w.Message);
+        Assert.DoesNotContain("b-token", w.Message);
+    }
+}
