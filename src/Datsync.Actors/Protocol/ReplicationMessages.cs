@@ -37,3 +37,13 @@ public sealed record ConnectRefused(long Attempt, string Reason) : IDatsyncMessa
 
 /// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
 public sealed record SessionHeartbeat(long HeadT) : IDatsyncMessage;
+
+// ---------------------------------------------------------------- frames (between processes)
+
+/// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of one delta too big for a frame: a slice of the
+/// delta as the wire serializer writes it. The slices in order read back as the delta.</summary>
+public sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IDatsyncMessage;
+
+/// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of a <see cref="SubmitTx"/> too big for a frame: a
+/// slice of its EDN text as UTF-8.</summary>
+public sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : IDatsyncMessage;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
 using Datsync.Actors.Server;
 using Datsync.Core;
 
@@ -48,6 +49,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private long _basisAtLastTick = -1;
 
     private readonly Dictionary<string, LocalTx> _local = new();
+    private readonly PartAssembler<long> _deltaParts = new();
     private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -78,6 +80,14 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<TxDelta>(d =>
         {
             Heard();
+            if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
+            else Offer([d]);
+        });
+        Receive<TxDeltaPart>(p =>
+        {
+            Heard();
+            if (_deltaParts.Add(p.T, p.Seq, p.Count, p.Slice) is not { } whole) return;
+            var d = (TxDelta)Context.System.Serialization.FindSerializerForType(typeof(TxDelta)).FromBinary(whole, typeof(TxDelta));
             if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
             else Offer([d]);
         });
@@ -322,6 +332,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
         public readonly IReadOnlyDictionary<object, long> LocalTempids = localTempids;
         public OutgoingTx? Sent;
+        public string? SentEdn; // Sent as EDN text, printed once
         public DateTime SentAt;
         public TxAccepted? Accepted;
     }
@@ -366,8 +377,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         {
             if (!_local.TryGetValue(o.RequestId, out var l)) continue;
             l.Sent = o;
-            l.SentAt = now;
-            _session.Tell(new SubmitTx(_clientId, o.RequestId, EdnPrinter.Print(o.TxData)));
+            Submit(o.RequestId, l, now);
         }
         if (resend)
             foreach (var (id, l) in _local)
@@ -378,7 +388,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void Submit(string requestId, LocalTx l, DateTime now)
     {
         l.SentAt = now;
-        _session!.Tell(new SubmitTx(_clientId, requestId, EdnPrinter.Print(l.Sent!.TxData)));
+        var tx = new SubmitTx(_clientId, requestId, l.SentEdn ??= EdnPrinter.Print(l.Sent!.TxData));
+        if (_session!.Path.Address.HasLocalScope) _session.Tell(tx);
+        else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) _session.Tell(frame);
     }
 
     private void ResendUnanswered(DateTime now)
@@ -409,7 +421,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void Resolve(ResolvedTx r)
     {
         if (!_local.TryGetValue(r.RequestId, out var l)) return;
-        var tempids = l.Accepted?.Tempids ?? DeltaTempids(l, r);
+        var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids ?? DeltaTempids(l, r);
         _local.Remove(r.RequestId);
         l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, l.LocalTempids, r.LocalToRemote, _state!.View));
     }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
 using Datsync.Core;
 
 namespace Datsync.Actors.Server;
@@ -28,6 +29,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private long _forwardedT; // the latest t forwarded to the replica
     private bool _dropped; // the log dropped this session; it subscribes again once the replica has caught up
     private bool _remote; // the replica is in another process (or must not share): deltas go without the master's value
+    private bool _framed; // the replica is in another process: messages stay under the frame budget
+    private readonly PartAssembler<string> _submitParts = new();
     private BootstrapImage? _image;
     private int _ackedSeq;
     private int _sentSeq;
@@ -65,9 +68,24 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             else _listener.Tell(a);
         });
         Receive<TxRange>(r => _listener.Tell(r));
-        Receive<TxRangeResult>(r => _replica?.Tell(_remote ? WireForm.Of(r) : r));
+        Receive<TxRangeResult>(r =>
+        {
+            if (!_framed) _replica?.Tell(_remote ? WireForm.Of(r) : r);
+            else if (r.Deltas.Count == 0) _replica?.Tell(r);
+            else foreach (var frame in WireFrames.Deltas(r.Deltas, _settings.FrameBudget, Context.System.Serialization)) _replica?.Tell(frame);
+        });
         Receive<SubmitTx>(OnSubmit);
-        Receive<TxAccepted>(a => Outcome(a.RequestId, a with { TxData = [] }));
+        Receive<SubmitTxPart>(p =>
+        {
+            if (_submitParts.Add(p.RequestId, p.Seq, p.Count, p.Slice) is { } whole)
+                OnSubmit(new SubmitTx(p.ClientId, p.RequestId, System.Text.Encoding.UTF8.GetString(whole)));
+        });
+        // the replica learns the datoms from the delta; tempids too big for a frame come with the delta alone
+        Receive<TxAccepted>(a => Outcome(a.RequestId, a with
+        {
+            TxData = [],
+            Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
+        }));
         Receive<TxRejected>(r => Outcome(r.RequestId, r));
         Receive<Heartbeat>(_ => _replica?.Tell(new SessionHeartbeat(_headT)));
         Receive<Terminated>(t =>
@@ -92,7 +110,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         {
             if (_replica is not null) Context.Unwatch(_replica);
             _replica = Sender;
-            _remote = !_replica.Path.Address.HasLocalScope || !_settings.ShareMasterValues;
+            _framed = !_replica.Path.Address.HasLocalScope;
+            _remote = _framed || !_settings.ShareMasterValues;
             Context.Watch(_replica);
         }
         _image = null;
@@ -140,7 +159,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         if (lastT > _headT) _headT = lastT;
         if (lastT > _forwardedT) _forwardedT = lastT;
-        _replica?.Tell(_remote ? WireForm.Of(deltas) : deltas);
+        if (_replica is null) return;
+        if (!_framed) _replica.Tell(_remote ? WireForm.Of(deltas) : deltas);
+        else
+            foreach (var frame in WireFrames.Deltas(deltas is TxDeltaBatch b ? b.Deltas : [(TxDelta)deltas], _settings.FrameBudget, Context.System.Serialization))
+                _replica.Tell(frame);
     }
 
     private void OnBootstrapAck(BootstrapAck a)

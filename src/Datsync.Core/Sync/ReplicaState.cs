@@ -24,8 +24,10 @@ public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, 
 /// <summary>A master delta the replica applied: its synced value before and after.</summary>
 public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
 
-/// <summary>One of this replica's transactions that the master committed: its t, and local id to master id.</summary>
-public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote);
+/// <summary>One of this replica's transactions that the master committed: its t, local id to master id, and how its
+/// tempids resolved on the master (when the delta said).</summary>
+public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote,
+    IReadOnlyDictionary<object, long>? Tempids = null);
 
 /// <summary>A local transaction ready for the master: its forms with local ids translated to master ids.</summary>
 public sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
@@ -110,7 +112,7 @@ public sealed class ReplicaState
             var map = p.Remote ?? MapTempids(p, d.Tempids);
             remoteOf = remoteOf.SetItems(map);
             pending = pending.RemoveAt(i);
-            resolved.Add(new ResolvedTx(p.RequestId, d.T, map));
+            resolved.Add(new ResolvedTx(p.RequestId, d.T, map, d.Tempids));
         }
         var basis = synced.BasisT;
         pending = pending.RemoveAll(p => p.CommittedT <= basis);
@@ -183,16 +185,18 @@ public sealed class ReplicaState
         return (new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, view), outgoing, failed);
     }
 
-    /// <summary>The master acknowledged a pending transaction as t: its local entities map to the master's now; it
-    /// stays in the view until the replica applies t.</summary>
+    /// <summary>The master acknowledged a pending transaction as t: its local entities map to the master's now (when
+    /// <paramref name="tempids"/> says how; an acknowledgement without them leaves the mapping to the delta); it stays in
+    /// the view until the replica applies t.</summary>
     public ReplicaState Accepted(string requestId, long t, IReadOnlyDictionary<object, long> tempids)
     {
         var i = Pending.FindIndex(p => p.RequestId == requestId);
         if (i < 0) return this; // its delta came first
         var p = Pending[i];
-        if (t <= BasisT)
+        if (t <= BasisT && (tempids.Count > 0 || p.LocalTempids.Count == 0))
             return new ReplicaState(Synced, Sequencer, Pending.RemoveAt(i), RemoteOf.SetItems(p.Remote ?? MapTempids(p, tempids)), NextLocalId);
-        var pending = Pending.SetItem(i, p with { CommittedT = t, Remote = MapTempids(p, tempids), Sent = true });
+        var remote = tempids.Count == 0 && p.LocalTempids.Count > 0 ? null : MapTempids(p, tempids);
+        var pending = Pending.SetItem(i, p with { CommittedT = t, Remote = remote, Sent = true });
         return new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, View.WithRemoteIds(Resolver(RemoteOf, pending)));
     }
 

@@ -109,4 +109,31 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         Assert.Contains("wrong token", w.Message);
         Assert.DoesNotContain("b-token", w.Message);
     }
+
+    [Fact]
+    public async Task Transactions_and_values_bigger_than_a_frame_cross_in_parts_both_ways()
+    {
+        await Commit(Schema);
+        // a master big enough for many bootstrap chunks
+        var people = string.Join(" ", Enumerable.Range(0, 3000).Select(i => $$"""{:person/email "p{{i}}@x" :person/name "{{new string('n', 40)}}{{i}}"}"""));
+        await Commit($"[{people}]");
+        var replica = DatsyncReplica.Connect(Client("alice-big"), _address, "alice", "a-token");
+        await replica.Ready.WaitAsync(Long);
+
+        // a delta of ~600 KB from the master, and one value of 300 KB
+        var big = string.Join(" ", Enumerable.Range(0, 4000).Select(i => $$"""{:person/email "q{{i}}@x" :person/name "{{new string('m', 100)}}"}"""));
+        await Commit($"[{big}]");
+        var huge = new string('h', 300_000);
+        var t = (await Commit($$"""[{:person/email "huge@x" :person/name "{{huge}}"}]""")).T;
+        await replica.SyncTo(t).WaitAsync(Long);
+        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(huge, replica.Db.Entity(EdnReader.Read("""[:person/email "huge@x"]""")!)![":person/name"]);
+
+        // and a transaction of ~500 KB of EDN through the replica, with tempids
+        var mine = string.Join(" ", Enumerable.Range(0, 3000).Select(i => $$"""{:db/id "r{{i}}" :person/email "r{{i}}@x" :person/name "{{new string('r', 120)}}"}"""));
+        var written = await replica.Transact($"[{mine}]").WaitAsync(Long);
+        Assert.Equal(3000, written.Tempids.Count(kv => kv.Key is string k && k.StartsWith('r')));
+        Assert.Equal(written.Tempids["r7"], replica.Db.Entity(EdnReader.Read("""[:person/email "r7@x"]""")!)!.Id);
+        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+    }
 }
