@@ -50,8 +50,8 @@ public static class DatsyncHostingExtensions
     /// With an empty <see cref="DatsyncReplicaOptions.Server"/> the replica connects to the master of this ActorSystem
     /// (call <see cref="WithDatsyncMaster"/> first, or start its server under <c>/user/{ServerActorName}</c>).
     /// With <c>host:port</c> start-up resolves the remote server (the ActorSystem needs Akka.Remote) for up to
-    /// <see cref="DatsyncReplicaOptions.ResolveTimeout"/>. A failed start faults the provider's lookups, and Akka.Hosting
-    /// stops the application.
+    /// <see cref="DatsyncReplicaOptions.ResolveTimeout"/>. A failed start fails the host's start with its error and faults
+    /// the provider's lookups.
     /// </remarks>
     /// <exception cref="InvalidOperationException">No client id.</exception>
     /// <exception cref="FormatException"><see cref="DatsyncReplicaOptions.Server"/> is not <c>host:port</c>.</exception>
