@@ -89,6 +89,11 @@ public sealed class HostTests
         {
             await host.StartAsync().WaitAsync(Timeout);
             var replica = await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync("app-2").WaitAsync(Timeout);
+            // ready means connected with some value of the master; read after syncing to the recovered master's t
+            var transactor = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<DatsyncMasterKey>().WaitAsync(Timeout);
+            var recovered = (await transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
+            Assert.Equal(2, recovered.BasisT);
+            await replica.SyncTo(recovered.BasisT).WaitAsync(Timeout);
             Assert.Equal("Ivan", replica.Db.Entity(ivan)![":person/name"]);
             var more = await replica.Transact("""[{:person/email "ivan@example.org" :person/name "Ivan the Second"}]""").WaitAsync(Timeout);
             Assert.Equal(3, more.T);
