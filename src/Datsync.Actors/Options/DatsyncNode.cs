@@ -1,0 +1,111 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Datsync.Actors.Master;
+using Datsync.Actors.Replica;
+
+namespace Datsync.Actors.Options;
+
+/// <summary>
+/// Plain-ActorSystem entry points that take the same options as the Akka.Hosting extensions (for applications that do
+/// not use Microsoft.Extensions.Hosting).
+/// </summary>
+public static class DatsyncNode
+{
+    /// <summary>
+    /// Creates an ActorSystem named <paramref name="systemName"/> from <paramref name="options"/> (over
+    /// <paramref name="config"/>, then the selected storage, prepared, then the library defaults) and starts a master
+    /// and its server in it. Dispose the result to terminate the system.
+    /// </summary>
+    public static MasterSystem StartMaster(DatsyncMasterOptions options, string systemName = DatsyncReplicaOptions.DefaultServerSystemName,
+        Config? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var full = options.BuildSystemConfig(config);
+        var system = ActorSystem.Create(systemName, full);
+        try
+        {
+            var (master, server) = StartMasterActors(system, options);
+            return new MasterSystem(system, master, server, full);
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the transactor, its listener and the server in <paramref name="system"/>, with settings from
+    /// <paramref name="options"/> over the system's configuration. The system must already be configured with the
+    /// storage (see <see cref="DatsyncMasterOptions.BuildSystemConfig"/>).
+    /// </summary>
+    public static (MasterHandle Master, IActorRef Server) StartMasterActors(ActorSystem system, DatsyncMasterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        var config = system.Settings.Config;
+        var master = DatsyncMaster.Start(system, options.ToMasterSettings(config), options.MasterName);
+        var server = DatsyncMaster.StartServer(system, master, options.ToSessionSettings(config), options.ServerName);
+        return (master, server);
+    }
+
+    /// <summary>
+    /// Finds the server <paramref name="options"/> name (<see cref="DatsyncReplicaOptions.ServerPath"/>): in this
+    /// system, or over Akka.Remote for <c>host:port</c> (the system must then have remoting enabled). Tries again until
+    /// <see cref="DatsyncReplicaOptions.ResolveTimeout"/> has passed.
+    /// </summary>
+    /// <exception cref="ActorNotFoundException">No server answered in time.</exception>
+    public static async Task<IActorRef> ResolveServerAsync(ActorSystem system, DatsyncReplicaOptions options,
+        CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        var path = options.ServerPath();
+        var selection = system.ActorSelection(path);
+        var deadline = DateTime.UtcNow + options.ResolveTimeout;
+        var retry = options.ToReplicaSettings(system.Settings.Config).RetryInterval;
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var remaining = deadline - DateTime.UtcNow;
+            try
+            {
+                var attempt = remaining < TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5);
+                return await selection.ResolveOne(attempt > TimeSpan.Zero ? attempt : TimeSpan.FromMilliseconds(100), cancel)
+                    .ConfigureAwait(false);
+            }
+            catch (ActorNotFoundException) when (DateTime.UtcNow + retry < deadline)
+            {
+                await Task.Delay(retry, cancel).ConfigureAwait(false);
+            }
+            catch (ActorNotFoundException e)
+            {
+                throw new ActorNotFoundException(
+                    $"no Datsync server at {path} within {options.ResolveTimeout} " +
+                    (options.IsInProcess
+                        ? "(no master in this ActorSystem: start one first, or set Server to host:port)"
+                        : "(is the master running, with Akka.Remote reachable at that address?)"), e);
+            }
+        }
+    }
+
+    /// <summary>Finds the server (<see cref="ResolveServerAsync"/>) and starts a replica connected to it.</summary>
+    public static async Task<DatsyncReplica> StartReplicaAsync(ActorSystem system, DatsyncReplicaOptions options,
+        CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.RequireClientId();
+        var server = await ResolveServerAsync(system, options, cancel).ConfigureAwait(false);
+        return StartReplica(system, server, options, system.Settings.Config);
+    }
+
+    /// <summary>Starts a replica connected to <paramref name="server"/>, with settings from <paramref name="options"/>
+    /// over <paramref name="systemConfig"/>.</summary>
+    public static DatsyncReplica StartReplica(IActorRefFactory system, IActorRef server, DatsyncReplicaOptions options,
+        Config systemConfig)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return DatsyncReplica.Start(system, server, options.RequireClientId(), options.ToReplicaSettings(systemConfig),
+            options.ActorName);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+using Datsync.Actors.Replica;
+
+namespace Datsync.Actors.Options;
+
+/// <summary>
+/// A replica as plain properties that bind from an <c>IConfiguration</c> section such as <c>Datsync:Replica</c>. The
+/// replica settings become HOCON (<see cref="ToHocon"/>) layered over the ActorSystem's configuration for this replica
+/// only, so replicas with different settings can share an ActorSystem; unset properties keep the HOCON beneath.
+/// </summary>
+public sealed class DatsyncReplicaOptions
+{
+    /// <summary>The conventional configuration section, <c>Datsync:Replica</c>.</summary>
+    public const string SectionName = "Datsync:Replica";
+
+    /// <summary>Default of <see cref="ServerSystemName"/>: the ActorSystem name a master is hosted under.</summary>
+    public const string DefaultServerSystemName = "datsync";
+
+    /// <summary>Default of <see cref="ServerActorName"/> (and of <see cref="DatsyncMasterOptions.ServerName"/>).</summary>
+    public const string DefaultServerActorName = "datsync-server";
+
+    /// <summary>The replica's client id at the master (required, unique per master).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>
+    /// The master's server as <c>host:port</c> (its Akka.Remote endpoint). Empty: the master runs in the same
+    /// ActorSystem.
+    /// </summary>
+    public string? Server { get; set; }
+
+    /// <summary>Credential presented to a remote server. Not used for an in-process master.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Name of the master's ActorSystem (part of the remote address).</summary>
+    public string ServerSystemName { get; set; } = DefaultServerSystemName;
+
+    /// <summary>Name of the master's server actor (<c>/user/{ServerActorName}</c>).</summary>
+    public string ServerActorName { get; set; } = DefaultServerActorName;
+
+    /// <summary>Unanswered requests are sent again after this (<c>datsync.replica.retry-interval</c>).</summary>
+    public TimeSpan? RetryInterval { get; set; }
+
+    /// <summary>Applied deltas acknowledged every this many (<c>datsync.replica.ack-every</c>).</summary>
+    public int? AckEvery { get; set; }
+
+    /// <summary>Silence from the session after which the replica connects again (<c>datsync.replica.connection-timeout</c>).</summary>
+    public TimeSpan? ConnectionTimeout { get; set; }
+
+    /// <summary>How long start-up looks for the server actor before it gives up.</summary>
+    public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Name of the replica actor; null: <c>replica-{ClientId}</c>.</summary>
+    public string? ActorName { get; set; }
+
+    /// <summary>Any further HOCON for this replica; it wins over the properties above.</summary>
+    public string? Hocon { get; set; }
+
+    /// <summary>True when <see cref="Server"/> is empty: the master is in the same ActorSystem.</summary>
+    public bool IsInProcess => string.IsNullOrWhiteSpace(Server);
+
+    /// <summary>The HOCON of the replica properties that are set (only those), with <see cref="Hocon"/> not included.</summary>
+    public string ToHocon()
+    {
+        var hocon = new StringBuilder();
+        HoconWriter.Set(hocon, "datsync.replica.retry-interval", RetryInterval);
+        HoconWriter.Set(hocon, "datsync.replica.ack-every", AckEvery);
+        HoconWriter.Set(hocon, "datsync.replica.connection-timeout", ConnectionTimeout);
+        return hocon.ToString();
+    }
+
+    /// <summary><see cref="Hocon"/> over <see cref="ToHocon"/>, parsed, with nothing behind it.</summary>
+    public Config ToConfig() =>
+        ConfigurationFactory.ParseString(Hocon ?? "").WithFallback(ConfigurationFactory.ParseString(ToHocon()));
+
+    /// <summary>This replica's settings: these options over <paramref name="systemConfig"/> over the library defaults.</summary>
+    public ReplicaSettings ToReplicaSettings(Config systemConfig) => ReplicaSettings.From(ToConfig().WithFallback(systemConfig));
+
+    /// <summary>The client id, checked.</summary>
+    /// <exception cref="InvalidOperationException">No client id is set.</exception>
+    public string RequireClientId() =>
+        string.IsNullOrWhiteSpace(ClientId)
+            ? throw new InvalidOperationException("DatsyncReplicaOptions.ClientId is required (e.g. Datsync:Replica:ClientId).")
+            : ClientId;
+
+    /// <summary>
+    /// The actor path of the server: <c>/user/{ServerActorName}</c> in process, otherwise
+    /// <c>akka.tcp://{ServerSystemName}@{host}:{port}/user/{ServerActorName}</c>.
+    /// </summary>
+    /// <exception cref="FormatException"><see cref="Server"/> is not <c>host:port</c>.</exception>
+    public string ServerPath()
+    {
+        if (IsInProcess) return "/user/" + ServerActorName;
+        var (host, port) = ParseServer(Server!);
+        return $"akka.tcp://{ServerSystemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}/user/{ServerActorName}";
+    }
+
+    /// <summary>Splits <c>host:port</c> (an IPv6 host in brackets: <c>[::1]:4053</c>).</summary>
+    /// <exception cref="FormatException">No host, or a port that is not in 1..65535.</exception>
+    public static (string Host, int Port) ParseServer(string server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var s = server.Trim();
+        var colon = s.LastIndexOf(':');
+        if (colon <= 0 || colon == s.Length - 1)
+            throw new FormatException($"a Datsync server is given as host:port, got '{server}'");
+        var host = s[..colon];
+        if (host.StartsWith('[') != host.EndsWith(']') || (host.Contains(':') && !host.StartsWith('[')))
+            throw new FormatException($"an IPv6 server host goes in brackets ([::1]:4053), got '{server}'");
+        if (!int.TryParse(s[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
+        return (host, port);
+    }
+}

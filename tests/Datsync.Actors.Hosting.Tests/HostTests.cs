@@ -1,0 +1,170 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Hosting;
+using Datsync.Actors.Options;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Replica;
+using Datsync.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Datsync.Actors.Hosting.Tests;
+
+/// <summary>A generic host runs a master and a replica configured from <c>IConfiguration</c>.</summary>
+public sealed class HostTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private const string Schema = """
+        [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
+        """;
+
+    /// <summary>The hosting set-up an application writes: options bound from configuration, master and replica added
+    /// to the hosted ActorSystem.</summary>
+    private static IHost BuildHost(IDictionary<string, string?> settings, ILoggerProvider? logs = null,
+        Action<AkkaConfigurationBuilder>? before = null, bool master = true)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (logs is not null) builder.Logging.AddProvider(logs);
+        builder.Services.AddDatsync(builder.Configuration);
+        builder.Services.AddAkka("datsync", (akka, sp) =>
+        {
+            before?.Invoke(akka);
+            if (master) akka.WithDatsyncMaster(sp.GetRequiredService<IOptions<DatsyncMasterOptions>>().Value);
+            akka.WithDatsyncReplica(sp.GetRequiredService<IOptions<DatsyncReplicaOptions>>().Value);
+        });
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task A_host_bound_from_configuration_runs_a_master_on_SQLite_and_a_replica_that_transacts_and_reads()
+    {
+        using var dir = new TempDir();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Datsync:Master:Storage:Kind"] = "sqlite",
+            ["Datsync:Master:Storage:DataDirectory"] = dir.Path,
+            ["Datsync:Master:Storage:SqliteFileName"] = "hosted.db",
+            ["Datsync:Master:SnapshotEvery"] = "2",
+            ["Datsync:Replica:ClientId"] = "app-1",
+            ["Datsync:Replica:AckEvery"] = "1",
+        };
+        long ivan;
+        using (var host = BuildHost(settings))
+        {
+            await host.StartAsync().WaitAsync(Timeout);
+            var replica = await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
+            Assert.Equal("app-1", replica.ClientId);
+            Assert.True(File.Exists(Path.Combine(dir.Path, "hosted.db")));
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            Assert.Equal(2, system.Settings.Config.GetInt("datsync.master.snapshot-every")); // the options reached the HOCON
+            Assert.Equal(1024, system.Settings.Config.GetInt("datsync.listener.buffer-size")); // unset: library default
+
+            await replica.Transact(Schema).WaitAsync(Timeout);
+            var added = await replica.Transact("""[{:db/id "ivan" :person/email "ivan@example.org" :person/name "Ivan"}]""").WaitAsync(Timeout);
+            ivan = added.Tempids["ivan"];
+            Assert.Equal("Ivan", replica.Db.Entity(ivan)![":person/name"]);
+
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            var transactor = await registry.GetAsync<DatsyncMasterKey>().WaitAsync(Timeout);
+            var masterDb = (await transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
+            Assert.Equal(added.T, masterDb.BasisT);
+            Assert.Equal("Ivan", masterDb.Entity(ivan)![":person/name"]);
+            Assert.Equal(replica.Actor, await registry.GetAsync<DatsyncReplicaKey>().WaitAsync(Timeout));
+            Assert.NotNull(await registry.GetAsync<DatsyncServerKey>().WaitAsync(Timeout));
+            Assert.NotNull(await registry.GetAsync<DatsyncListenerKey>().WaitAsync(Timeout));
+
+            await host.StopAsync().WaitAsync(Timeout);
+            await system.WhenTerminated.WaitAsync(Timeout);
+        }
+
+        // the same configuration, a new host and a new replica: the SQLite file the options chose kept everything
+        settings["Datsync:Replica:ClientId"] = "app-2";
+        using (var host = BuildHost(settings))
+        {
+            await host.StartAsync().WaitAsync(Timeout);
+            var replica = await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync("app-2").WaitAsync(Timeout);
+            // ready means connected with some value of the master; read after syncing to the recovered master's t
+            var transactor = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<DatsyncMasterKey>().WaitAsync(Timeout);
+            var recovered = (await transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
+            Assert.Equal(2, recovered.BasisT);
+            await replica.SyncTo(recovered.BasisT).WaitAsync(Timeout);
+            Assert.Equal("Ivan", replica.Db.Entity(ivan)![":person/name"]);
+            var more = await replica.Transact("""[{:person/email "ivan@example.org" :person/name "Ivan the Second"}]""").WaitAsync(Timeout);
+            Assert.Equal(3, more.T);
+            await host.StopAsync().WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task Akka_logs_through_the_hosts_ILoggerFactory_and_storage_can_come_from_earlier_hocon()
+    {
+        var logs = new CapturingLoggerProvider();
+        var settings = new Dictionary<string, string?> { ["Datsync:Replica:ClientId"] = "logged" };
+        using var host = BuildHost(settings, logs, akka => akka.AddHocon("datsync.storage.kind = memory", HoconAddMode.Prepend));
+        await host.StartAsync().WaitAsync(Timeout);
+        await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        Assert.Equal("akka.persistence.journal.inmem", system.Settings.Config.GetString("akka.persistence.journal.plugin"));
+
+        var marker = Guid.NewGuid().ToString("N");
+        Logging.GetLogger(system, "hosting-test").Warning("through ILogger: {0}", marker);
+        var message = await logs.WaitFor(marker).WaitAsync(Timeout);
+        Assert.Contains("through ILogger", message, StringComparison.Ordinal);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task An_explicit_ConfigureLoggers_wins_over_the_ILoggerFactory_default()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Datsync:Master:Storage:Kind"] = "memory",
+            ["Datsync:Replica:ClientId"] = "console",
+        };
+        using var host = BuildHost(settings, before: akka => akka.ConfigureLoggers(l => { l.ClearLoggers(); l.AddDefaultLogger(); }));
+        await host.StartAsync().WaitAsync(Timeout);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var loggers = system.Settings.Config.GetStringList("akka.loggers");
+        Assert.Equal(typeof(DefaultLogger), Type.GetType(Assert.Single(loggers)));
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task An_in_process_replica_without_a_master_fails_the_host_start_and_faults_the_provider()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Datsync:Replica:ClientId"] = "orphan",
+            ["Datsync:Replica:ResolveTimeout"] = "00:00:01",
+        };
+        using var host = BuildHost(settings, master: false);
+        var error = await Assert.ThrowsAsync<ActorNotFoundException>(() => host.StartAsync().WaitAsync(Timeout));
+        Assert.Contains("no master in this ActorSystem", error.Message, StringComparison.Ordinal);
+        var provider = host.Services.GetRequiredService<DatsyncReplicaProvider>();
+        Assert.Same(error, await Assert.ThrowsAsync<ActorNotFoundException>(() => provider.GetAsync("orphan").WaitAsync(Timeout)));
+        Assert.Same(error, await Assert.ThrowsAsync<ActorNotFoundException>(() => provider.GetAsync().WaitAsync(Timeout)));
+        Assert.Same(error, Assert.Throws<InvalidOperationException>(() => provider.Replica).InnerException);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Plain_ActorSystem_entry_points_start_a_master_and_an_in_process_replica_from_options()
+    {
+        await using var node = DatsyncNode.StartMaster(new DatsyncMasterOptions { Storage = { Kind = "memory" } },
+            "plain-" + Guid.NewGuid().ToString("N")[..8]);
+        var replica = await DatsyncNode.StartReplicaAsync(node.System, new DatsyncReplicaOptions { ClientId = "plain" }).WaitAsync(Timeout);
+        await replica.Ready.WaitAsync(Timeout);
+        await replica.Transact(Schema).WaitAsync(Timeout);
+        var added = await replica.Transact("""[{:db/id "p" :person/email "p@example.org" :person/name "Petr"}]""").WaitAsync(Timeout);
+        Assert.Equal("Petr", replica.Db.Entity(added.Tempids["p"])![":person/name"]);
+        var other = node.ConnectReplica("other");
+        await other.SyncTo(added.T).WaitAsync(Timeout);
+        Assert.Equal("Petr", other.Db.Entity(added.Tempids["p"])![":person/name"]);
+    }
+}
