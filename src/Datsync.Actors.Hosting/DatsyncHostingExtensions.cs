@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
 using Datsync.Actors.Options;
+using Datsync.Actors.Remote;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,9 +50,9 @@ public static class DatsyncHostingExtensions
     /// <remarks>
     /// With an empty <see cref="DatsyncReplicaOptions.Server"/> the replica connects to the master of this ActorSystem
     /// (call <see cref="WithDatsyncMaster"/> first, or start its server under <c>/user/{ServerActorName}</c>).
-    /// With <c>host:port</c> start-up resolves the remote server (the ActorSystem needs Akka.Remote) for up to
-    /// <see cref="DatsyncReplicaOptions.ResolveTimeout"/>. A failed start fails the host's start with its error and faults
-    /// the provider's lookups.
+    /// With <c>host:port</c> the replica connects over Akka.Remote (on 127.0.0.1, a free port, unless the application
+    /// configures remoting itself) and keeps trying, with backoff, until the server answers. A failed start fails the
+    /// host's start with its error and faults the provider's lookups.
     /// </remarks>
     /// <exception cref="InvalidOperationException">No client id.</exception>
     /// <exception cref="FormatException"><see cref="DatsyncReplicaOptions.Server"/> is not <c>host:port</c>.</exception>
@@ -62,15 +63,16 @@ public static class DatsyncHostingExtensions
         var clientId = options.RequireClientId();
         options.ServerPath(); // a malformed host:port fails here, not at start-up
         AddDefaults(builder);
+        // a remote master needs Akka.Remote; an application's own remoting settings win over this fallback
+        if (!options.IsInProcess) builder.AddHocon(DatsyncRemote.RemoteConfig("127.0.0.1", 0), HoconAddMode.Append);
         return builder.WithActors(async (system, registry) =>
         {
             var replicas = DatsyncReplicas.For(system);
             try
             {
-                var server = options.IsInProcess && registry.TryGet<DatsyncServerKey>(out var local)
-                    ? local
-                    : await DatsyncNode.ResolveServerAsync(system, options).ConfigureAwait(false);
-                var replica = DatsyncNode.StartReplica(system, server, options, system.Settings.Config);
+                var replica = options.IsInProcess && registry.TryGet<DatsyncServerKey>(out var local)
+                    ? DatsyncNode.StartReplica(system, local, options, system.Settings.Config)
+                    : await DatsyncNode.StartReplicaAsync(system, options).ConfigureAwait(false);
                 registry.TryRegister<DatsyncReplicaKey>(replica.Actor);
                 replicas.Add(replica);
             }

@@ -167,4 +167,30 @@ public sealed class HostTests
         await other.SyncTo(added.T).WaitAsync(Timeout);
         Assert.Equal("Petr", other.Db.Entity(added.Tempids["p"])![":person/name"]);
     }
+
+    [Fact]
+    public async Task A_hosted_replica_of_a_remote_master_connects_with_its_token_and_follows_it()
+    {
+        await using var master = Remote.DatsyncRemote.StartServer(new Storage.InMemoryStorage(), "127.0.0.1", 0, """
+            datsync.server.clients { web-1 = "s3cret" }
+            akka.loglevel = WARNING
+            """);
+        var address = Remote.DatsyncRemote.ListeningAt(master.System);
+        var schema = await master.Master.Transactor.Ask(new Transact("schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!), Timeout);
+        Assert.IsType<TxAccepted>(schema);
+        using var host = BuildHost(new Dictionary<string, string?>
+        {
+            ["Datsync:Replica:ClientId"] = "web-1",
+            ["Datsync:Replica:Server"] = address,
+            ["Datsync:Replica:Token"] = "s3cret",
+        }, master: false);
+        await host.StartAsync().WaitAsync(Timeout);
+        var replica = await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
+        Assert.Equal(1, replica.Status.BasisT);
+        var added = await replica.Transact("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
+        var masterDb = (await master.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
+        Assert.Equal(added.T, masterDb.BasisT);
+        Assert.Equal("A", masterDb.Entity(added.Tempids["a"])![":person/name"]);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Datsync.Actors.Master;
 using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
 
 namespace Datsync.Actors.Options;
 
@@ -45,7 +46,7 @@ public static class DatsyncNode
         ArgumentNullException.ThrowIfNull(options);
         var config = system.Settings.Config;
         var master = DatsyncMaster.Start(system, options.ToMasterSettings(config), options.MasterName);
-        var server = DatsyncMaster.StartServer(system, master, options.ToSessionSettings(config), options.ServerName);
+        var server = DatsyncMaster.StartServer(system, master, options.ToSessionSettings(config), ClientAccess.From(config), options.ServerName);
         return (master, server);
     }
 
@@ -95,17 +96,21 @@ public static class DatsyncNode
     {
         ArgumentNullException.ThrowIfNull(options);
         options.RequireClientId();
-        var server = await ResolveServerAsync(system, options, cancel).ConfigureAwait(false);
+        // a remote server is not looked up first: the replica's handshake goes to its address and is sent again, with
+        // backoff, until the server answers
+        ICanTell server = options.IsInProcess
+            ? await ResolveServerAsync(system, options, cancel).ConfigureAwait(false)
+            : system.ActorSelection(options.ServerPath());
         return StartReplica(system, server, options, system.Settings.Config);
     }
 
     /// <summary>Starts a replica connected to <paramref name="server"/>, with settings from <paramref name="options"/>
     /// over <paramref name="systemConfig"/>.</summary>
-    public static DatsyncReplica StartReplica(IActorRefFactory system, IActorRef server, DatsyncReplicaOptions options,
+    public static DatsyncReplica StartReplica(IActorRefFactory system, ICanTell server, DatsyncReplicaOptions options,
         Config systemConfig)
     {
         ArgumentNullException.ThrowIfNull(options);
         return DatsyncReplica.Start(system, server, options.RequireClientId(), options.ToReplicaSettings(systemConfig),
-            options.ActorName);
+            options.ActorName, token: options.Token);
     }
 }

@@ -1,3 +1,4 @@
+using Datsync.Actors.Remote;
 using System.Globalization;
 using System.Text;
 using Akka.Configuration;
@@ -92,24 +93,6 @@ public sealed class DatsyncReplicaOptions
     public string ServerPath()
     {
         if (IsInProcess) return "/user/" + ServerActorName;
-        var (host, port) = ParseServer(Server!);
-        return $"akka.tcp://{ServerSystemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}/user/{ServerActorName}";
-    }
-
-    /// <summary>Splits <c>host:port</c> (an IPv6 host in brackets: <c>[::1]:4053</c>).</summary>
-    /// <exception cref="FormatException">No host, or a port that is not in 1..65535.</exception>
-    public static (string Host, int Port) ParseServer(string server)
-    {
-        ArgumentNullException.ThrowIfNull(server);
-        var s = server.Trim();
-        var colon = s.LastIndexOf(':');
-        if (colon <= 0 || colon == s.Length - 1)
-            throw new FormatException($"a Datsync server is given as host:port, got '{server}'");
-        var host = s[..colon];
-        if (host.StartsWith('[') != host.EndsWith(']') || (host.Contains(':') && !host.StartsWith('[')))
-            throw new FormatException($"an IPv6 server host goes in brackets ([::1]:4053), got '{server}'");
-        if (!int.TryParse(s[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-            throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
-        return (host, port);
+        return DatsyncRemote.ServerPath(Server!, ServerSystemName, ServerActorName);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Datsync.Actors.Master;
@@ -12,21 +13,28 @@ public static class DatsyncRemote
     public const string SystemName = "datsync";
 
     /// <summary>The path of the server actor of the master listening at <paramref name="hostPort"/> (<c>host:port</c>).</summary>
-    public static string ServerPath(string hostPort)
+    public static string ServerPath(string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName)
     {
-        ParseHostPort(hostPort);
-        return $"akka.tcp://{SystemName}@{hostPort}/user/{DatsyncMaster.ServerName}";
+        var (host, port) = ParseHostPort(hostPort);
+        return $"akka.tcp://{systemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}/user/{actorName}";
     }
 
-    /// <summary>(host, port) of <c>host:port</c>; a clear <see cref="FormatException"/> otherwise.</summary>
-    public static (string Host, int Port) ParseHostPort(string hostPort)
+    /// <summary>Splits <c>host:port</c> (an IPv6 host in brackets: <c>[::1]:4053</c>).</summary>
+    /// <exception cref="FormatException">No host, or a port that is not in 1..65535.</exception>
+    public static (string Host, int Port) ParseHostPort(string server)
     {
-        var colon = hostPort?.LastIndexOf(':') ?? -1;
-        if (colon <= 0 || !int.TryParse(hostPort![(colon + 1)..], out var port) || port is < 0 or > 65535)
-            throw new FormatException($"\"{hostPort}\" is not HOST:PORT (e.g. 127.0.0.1:4710)");
-        return (hostPort[..colon], port);
+        ArgumentNullException.ThrowIfNull(server);
+        var s = server.Trim();
+        var colon = s.LastIndexOf(':');
+        if (colon <= 0 || colon == s.Length - 1)
+            throw new FormatException($"a Datsync server is given as host:port, got '{server}'");
+        var host = s[..colon];
+        if (host.StartsWith('[') != host.EndsWith(']') || (host.Contains(':') && !host.StartsWith('[')))
+            throw new FormatException($"an IPv6 server host goes in brackets ([::1]:4053), got '{server}'");
+        if (!int.TryParse(s[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
+        return (host, port);
     }
-
     /// <summary>HOCON that puts an actor system on Akka.Remote at host:port (port 0: any free port).</summary>
     public static Config RemoteConfig(string host, int port) => ConfigurationFactory.ParseString($$"""
         akka.actor.provider = remote
