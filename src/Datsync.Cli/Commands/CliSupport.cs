@@ -95,7 +95,8 @@ public static class CliSupport
     /// <summary>Terminates a CLI actor system, waiting a little at most.</summary>
     public static async Task Shutdown(ActorSystem system)
     {
-        try { await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)); }
+        // coordinated shutdown leaves the remote association gracefully: the server does not log a failed association
+        try { await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)); }
         catch (TimeoutException) { }
     }
 
