@@ -56,7 +56,9 @@ public static class ServeCommand
                 await using (server)
                 {
                     // ready: the transactor has recovered the journal (and the transport listens)
-                    var current = await server.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, LocalMaster.Timeout, stop);
+                    CurrentDb current;
+                    try { current = await server.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, LocalMaster.Timeout, stop); }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
                     Console.Error.WriteLine($"datsync serve: master at t={current.Db.BasisT}, storage {Describe(storage)}; Ctrl-C to stop");
