@@ -2,9 +2,14 @@ using System.CommandLine;
 using Datsync.Cli.Commands;
 
 var root = new RootCommand("datsync: a Datomic-style master database and its DataScript-style replicas");
+root.Options.Add(CliSupport.Verbose);
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(DbCommands.Transact());
 root.Subcommands.Add(DbCommands.Dump());
 root.Subcommands.Add(DbCommands.Log());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ReplicaCommand.Create());
+// Ctrl-C / SIGTERM cancel the running verb's token; `serve` and `replica` then shut their actor system down (which
+// may take longer than System.CommandLine's default two seconds before it forces the exit)
+return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -37,6 +37,13 @@ public sealed class ReplicaShared
     /// <summary>Why the server refused this replica, or null.</summary>
     public Exception? Refusal => _refusal;
 
+    private volatile BootstrapProgress? _bootstrap;
+
+    /// <summary>The bootstrap under way or last done, or null before the first chunk.</summary>
+    public BootstrapProgress? Bootstrap => _bootstrap;
+
+    internal void Progress(BootstrapProgress progress) => _bootstrap = progress;
+
     internal void Stopped()
     {
         _stopped = true;
@@ -128,6 +135,10 @@ public sealed class DatsyncReplica
 
     public ReplicaStatus Status => _shared.Status;
 
+    /// <summary>How far the bootstrap has come (chunks and bytes received in order), or null before its first chunk;
+    /// for progress display.</summary>
+    public BootstrapProgress? BootstrapProgress => _shared.Bootstrap;
+
     /// <summary>The master id of a local entity (itself for entities from the master; null while pending).</summary>
     public long? RemoteId(long localId) => _shared.State?.RemoteId(localId);
 
@@ -169,3 +180,7 @@ public sealed class DatsyncReplica
     /// <summary>Same as <see cref="SyncTo"/>.</summary>
     public Task WaitForT(long t, CancellationToken cancel = default) => SyncTo(t, cancel);
 }
+
+/// <summary>A bootstrap of the master's value at <paramref name="BasisT"/>: <paramref name="ChunksReceived"/> of
+/// <paramref name="ChunkCount"/> chunks held in order, <paramref name="Bytes"/> bytes of them.</summary>
+public sealed record BootstrapProgress(long BasisT, int ChunksReceived, int ChunkCount, long Bytes);

@@ -41,6 +41,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private long _bootBasis;
     private byte[]?[] _chunks = [];
     private int _nextSeq;
+    private long _bootBytes;
     private DateTime _lastChunkAt;
     private readonly List<TxDelta> _early = new();
 
@@ -171,6 +172,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             _bootBasis = c.BasisT;
             _chunks = new byte[]?[c.BootstrapChunks];
             _nextSeq = 0;
+            _bootBytes = 0;
             _lastChunkAt = DateTime.UtcNow;
         }
         else
@@ -190,8 +192,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _lastChunkAt = DateTime.UtcNow;
         _chunks[b.Seq] ??= b.Payload;
         var before = _nextSeq;
-        while (_nextSeq < _chunks.Length && _chunks[_nextSeq] is not null) _nextSeq++;
+        while (_nextSeq < _chunks.Length && _chunks[_nextSeq] is not null) _bootBytes += _chunks[_nextSeq++]!.Length;
         if (_nextSeq != before) Sender.Tell(new BootstrapAck(_bootBasis, _nextSeq));
+        _shared.Progress(new BootstrapProgress(_bootBasis, _nextSeq, _chunks.Length, _bootBytes));
         if (_nextSeq < _chunks.Length) return;
 
         var db = BootstrapImage.Decode(_chunks!);

@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Event;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Replica;
+using Datsync.Core;
 
 namespace Datsync.Actors.Server;
 
@@ -28,7 +30,35 @@ public sealed class DatsyncServerActor : ReceiveActor
                 session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images), name);
             session.Forward(c);
         });
+        Receive<TransactOnce>(t =>
+        {
+            var replyTo = Sender;
+            if (access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
+            {
+                log.Warning("refused a transaction from {0}: {1}", Sender.Path.Address, why);
+                replyTo.Tell(new TxRejected(t.RequestId, ReplicaErrors.Refused, why));
+                return;
+            }
+            IReadOnlyList<object?> txData;
+            try
+            {
+                txData = EdnReader.Read(t.TxEdn) as IReadOnlyList<object?>
+                         ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
+            }
+            catch (Exception e) when (e is EdnReadException or TxException)
+            {
+                replyTo.Tell(new TxRejected(t.RequestId, e is TxException tx ? tx.Category : TxErrors.InvalidTxData, e.Message));
+                return;
+            }
+            master.Transactor.Ask<object>(new Transact(t.RequestId, txData, $"{{:datsync/client {EdnPrinter.Print(t.ClientId)}}}"),
+                    OneShotTimeout)
+                .PipeTo(replyTo, success: r => r is TxAccepted a ? a with { TxData = [] } : r,
+                    failure: e => new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"));
+        });
     }
+
+    /// <summary>How long a <see cref="TransactOnce"/> waits for the transactor.</summary>
+    private static readonly TimeSpan OneShotTimeout = TimeSpan.FromMinutes(5);
 
     public static Props Props(MasterHandle master, SessionSettings settings, ClientAccess? access = null) =>
         Akka.Actor.Props.Create(() => new DatsyncServerActor(master, settings, access ?? ClientAccess.Open));

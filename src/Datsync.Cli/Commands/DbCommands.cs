@@ -13,37 +13,62 @@ public static class DbCommands
 
     public static Command Transact()
     {
-        var db = DbOption();
+        var db = new Option<string?>("--db") { Description = "Path of the master's SQLite file (created when missing), or a directory holding datsync.db" };
+        var server = new Option<string?>("--server") { Description = "HOST:PORT of a master started with `datsync serve` (instead of --db)" };
+        var clientId = CliSupport.ClientIdOption("cli");
+        var token = CliSupport.TokenOption();
+        var timeout = CliSupport.TimeoutOption();
+        var config = CliSupport.ConfigOption("with --server: the client's remote transport, e.g. hocon/client.conf");
         var file = new Argument<string?>("file") { Description = "EDN file with the tx data, or - for standard input", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("transact", "Transact EDN tx data against the master and print {:t T :tempids {...}} or {:error ...}");
         cmd.Options.Add(db);
+        cmd.Options.Add(server);
+        cmd.Options.Add(clientId);
+        cmd.Options.Add(token);
+        cmd.Options.Add(timeout);
+        cmd.Options.Add(config);
         cmd.Arguments.Add(file);
         cmd.SetAction(async (parse, _) =>
         {
+            var verbose = parse.GetValue(CliSupport.Verbose);
+            var dbPath = parse.GetValue(db);
+            var serverAt = parse.GetValue(server);
+            if ((dbPath is null) == (serverAt is null)) return CliSupport.Error("transact", "give either --db PATH or --server HOST:PORT");
             var path = parse.GetValue(file);
             string text;
             try { text = path is null or "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(path); }
-            catch (IOException e) { return Fail($"{TxErrors.InvalidTxData}: cannot read {path}: {e.Message}"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"{TxErrors.InvalidTxData}: cannot read {path}: {e.Message}"); }
             IReadOnlyList<object?> txData;
             try
             {
                 txData = EdnReader.Read(text) as IReadOnlyList<object?> ?? throw new FormatException("tx data must be a vector of tx forms");
             }
             catch (FormatException e) { return Fail($"{TxErrors.InvalidTxData}: {e.Message}"); }
-            await using var local = LocalMaster.Open(parse.GetValue(db)!);
+            if (serverAt is not null)
+                return await CliSupport.Guarded("transact", verbose, () => RemoteTransact.Run(serverAt, CliSupport.LoadConfig(parse.GetValue(config)), text,
+                    parse.GetValue(clientId) ?? CliSupport.DefaultClientId("cli"), parse.GetValue(token),
+                    TimeSpan.FromSeconds(parse.GetValue(timeout)), verbose));
+            await using var local = LocalMaster.Open(dbPath!);
             var reply = await local.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("n"), txData), LocalMaster.Timeout);
-            switch (reply)
-            {
-                case TxAccepted a:
-                    Console.WriteLine(TxOutcome.Accepted(a.T, a.Tempids));
-                    return 0;
-                case TxRejected r:
-                    return Fail(r.Describe());
-                default:
-                    return Fail($"unexpected reply {reply}");
-            }
+            return Outcome(reply);
         });
         return cmd;
+    }
+
+    /// <summary>Prints a transactor's reply: {:t T :tempids {...}} (exit 0), or {:error "category: message"} on standard
+    /// output and the same on one line of standard error (exit 1).</summary>
+    internal static int Outcome(object reply, int rejectedExit = 1)
+    {
+        switch (reply)
+        {
+            case TxAccepted a:
+                Console.WriteLine(TxOutcome.Accepted(a.T, a.Tempids));
+                return 0;
+            case TxRejected r:
+                return Fail(r.Describe(), rejectedExit);
+            default:
+                return Fail($"unexpected reply {reply}");
+        }
     }
 
     public static Command Dump()
@@ -82,9 +107,10 @@ public static class DbCommands
         return cmd;
     }
 
-    private static int Fail(string error)
+    internal static int Fail(string error, int exitCode = 1)
     {
         Console.WriteLine(TxOutcome.Rejected(error));
-        return 1;
+        Console.Out.Flush();
+        return CliSupport.Error("transact", error, exitCode: exitCode);
     }
 }

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
+using Datsync.Actors.Replica;
+
+namespace Datsync.Cli.Commands;
+
+/// <summary><c>datsync transact --server HOST:PORT</c>: one transaction sent to a served master's server as
+/// <see cref="TransactOnce"/>, from a short-lived client actor system (no replica, no bootstrap).</summary>
+public static class RemoteTransact
+{
+    public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout, bool verbose)
+    {
+        var (host, _) = Parse(server);
+        var system = CliSupport.ClientSystem(files, verbose, host);
+        try
+        {
+            IActorRef serverRef;
+            try
+            {
+                serverRef = await system.ActorSelection(DatsyncRemote.ServerPath(server)).ResolveOne(timeout);
+            }
+            catch (ActorNotFoundException)
+            {
+                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
+                    CliSupport.Unreachable);
+            }
+            object reply;
+            try
+            {
+                reply = await serverRef.Ask(new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn), LocalMaster.Timeout);
+            }
+            catch (AskTimeoutException)
+            {
+                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: the server at {server} did not answer the transaction within " +
+                                       $"{LocalMaster.Timeout.TotalSeconds}s; it may or may not have been committed", CliSupport.Unreachable);
+            }
+            var refused = reply is TxRejected r && (r.Category == ReplicaErrors.Refused || r.Category == ReplicaErrors.Unavailable);
+            return DbCommands.Outcome(reply, refused ? CliSupport.Unreachable : 1);
+        }
+        finally
+        {
+            await CliSupport.Shutdown(system);
+        }
+    }
+
+    /// <summary>(host, port) of --server, or a one-line error.</summary>
+    public static (string Host, int Port) Parse(string server)
+    {
+        try { return DatsyncRemote.ParseHostPort(server); }
+        catch (FormatException e) { throw new CliException("--server: " + e.Message); }
+    }
+}

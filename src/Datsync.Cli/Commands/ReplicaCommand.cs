@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Datsync.Actors.Replica;
+using Datsync.Core;
+using Datsync.Cli.Output;
+
+namespace Datsync.Cli.Commands;
+
+/// <summary><c>datsync replica --server HOST:PORT</c>: a replica in this process that bootstraps from a served master
+/// (progress on standard error) and prints <c>t=T datoms=N</c> for every transaction it applies.</summary>
+public static class ReplicaCommand
+{
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "HOST:PORT of a master started with `datsync serve`", Required = true };
+        var clientId = CliSupport.ClientIdOption("replica");
+        var token = CliSupport.TokenOption();
+        var untilT = new Option<long?>("--until-t") { Description = "Exit 0 once the replica has applied the master's transaction T" };
+        var dump = new Option<bool>("--dump")
+        {
+            Description = "With --until-t: then print the replica's datoms as {:replica [[e :attr v] ...]}, the only output on standard output (the t= lines go to standard error)",
+        };
+        var timeout = CliSupport.TimeoutOption();
+        var config = CliSupport.ConfigOption("e.g. hocon/client.conf: the client's remote transport, datsync.replica retry and timeouts");
+        var cmd = new Command("replica",
+            "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies");
+        cmd.Options.Add(server);
+        cmd.Options.Add(clientId);
+        cmd.Options.Add(token);
+        cmd.Options.Add(untilT);
+        cmd.Options.Add(dump);
+        cmd.Options.Add(timeout);
+        cmd.Options.Add(config);
+        cmd.SetAction((parse, stop) =>
+        {
+            var verbose = parse.GetValue(CliSupport.Verbose);
+            return CliSupport.Guarded("replica", verbose, () => Run(parse.GetValue(server)!,
+                parse.GetValue(clientId) ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
+                parse.GetValue(dump), TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)),
+                verbose, stop));
+        });
+        return cmd;
+    }
+
+    private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump, TimeSpan timeout,
+        Akka.Configuration.Config files, bool verbose, CancellationToken stop)
+    {
+        if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
+        var (host, _) = RemoteTransact.Parse(server);
+        var lines = dump ? Console.Error : Console.Out;
+        var system = CliSupport.ClientSystem(files, verbose, host);
+        try
+        {
+            var replica = DatsyncReplica.Connect(system, server, clientId, token);
+            using var listening = replica.Listen(r =>
+            {
+                if (!r.Pending && (untilT is null || r.T <= untilT)) lines.WriteLine($"t={r.T} datoms={r.TxData.Count}");
+            });
+
+            var progress = new BootstrapBar(Console.Error);
+            var started = Stopwatch.StartNew();
+            while (!replica.Ready.IsCompleted)
+            {
+                try { await Task.WhenAny(replica.Ready, Task.Delay(200, stop)); }
+                catch (OperationCanceledException) { }
+                if (stop.IsCancellationRequested) return untilT is null ? 0 : CliSupport.Error("replica", $"stopped before t={untilT}");
+                var boot = replica.BootstrapProgress;
+                progress.Show(boot, started.Elapsed);
+                if (boot is null && !replica.Ready.IsCompleted && replica.Status.Connection is ConnectionState.Connecting or ConnectionState.Disconnected
+                    && started.Elapsed >= timeout)
+                    throw new CliException($"no datsync server answered at {server} within {timeout.TotalSeconds}s", CliSupport.Unreachable);
+            }
+            try { await replica.Ready; }
+            catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+            progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
+
+            if (untilT is not { } t)
+            {
+                try { await Task.Delay(Timeout.Infinite, stop); }
+                catch (OperationCanceledException) { }
+                return 0;
+            }
+            try { await replica.SyncTo(t, stop); }
+            catch (OperationCanceledException) { return CliSupport.Error("replica", $"stopped before t={t}"); }
+            catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+            listening.Dispose();
+            if (dump)
+            {
+                await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+                DatomListing.Write(stdout, "replica", replica.SyncedDb);
+            }
+            return 0;
+        }
+        finally
+        {
+            await CliSupport.Shutdown(system);
+        }
+    }
+
+    /// <summary>The bootstrap's progress on standard error: a bar redrawn in place on a terminal, one summary line
+    /// once the replica holds the master's value.</summary>
+    private sealed class BootstrapBar(TextWriter stderr)
+    {
+        private readonly bool _live = !Console.IsErrorRedirected;
+        private bool _drawn;
+
+        public void Show(BootstrapProgress? p, TimeSpan elapsed)
+        {
+            if (!_live || p is null || p.ChunkCount == 0) return;
+            const int width = 30;
+            var filled = (int)((long)width * p.ChunksReceived / p.ChunkCount);
+            stderr.Write($"\rbootstrap t={p.BasisT} [{new string('#', filled)}{new string('.', width - filled)}] " +
+                         $"{p.ChunksReceived}/{p.ChunkCount} chunks {Mb(p.Bytes):F1} MB {Mb(p.Bytes) / Seconds(elapsed):F1} MB/s   ");
+            _drawn = true;
+        }
+
+        public void Done(BootstrapProgress? p, Db db, TimeSpan elapsed)
+        {
+            if (_drawn) stderr.Write('\r' + new string(' ', 100) + '\r');
+            var s = Seconds(elapsed);
+            var bytes = p?.Bytes ?? 0;
+            stderr.WriteLine(p is null
+                ? $"resumed at t={db.BasisT}"
+                : $"bootstrapped t={p.BasisT}: {db.Count} datoms, {Mb(bytes):F1} MB in {s:F1}s ({db.Count / s:F0} datoms/s, {Mb(bytes) / s:F1} MB/s)");
+        }
+
+        private static double Mb(long bytes) => bytes / 1_000_000.0;
+
+        private static double Seconds(TimeSpan t) => Math.Max(t.TotalSeconds, 0.001);
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Akka.Actor;
+using Akka.Configuration;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
+using Datsync.Actors.Storage;
+
+namespace Datsync.Cli.Commands;
+
+/// <summary><c>datsync serve</c>: the durable master, reachable by replicas and <c>transact --server</c> over
+/// Akka.Remote, until Ctrl-C or SIGTERM.</summary>
+public static class ServeCommand
+{
+    private const string RemoteTcp = "akka.remote.dot-netty.tcp";
+
+    public static Command Create()
+    {
+        var db = new Option<string?>("--db")
+        {
+            Description = "The master's SQLite file, or a directory holding datsync.db (default: ./data, unless --config sets datsync.storage)",
+        };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default: 127.0.0.1)" };
+        var port = new Option<int?>("--port") { Description = $"TCP port to listen on; 0 picks a free one (default: {CliSupport.DefaultPort})" };
+        var config = CliSupport.ConfigOption("e.g. hocon/server.conf: client tokens, frame size, storage");
+        var cmd = new Command("serve",
+            "Run the master and serve replicas over the network; prints `listening on HOST:PORT` when ready, stops on Ctrl-C or SIGTERM");
+        cmd.Options.Add(db);
+        cmd.Options.Add(host);
+        cmd.Options.Add(port);
+        cmd.Options.Add(config);
+        cmd.SetAction((parse, stop) =>
+        {
+            var verbose = parse.GetValue(CliSupport.Verbose);
+            return CliSupport.Guarded("serve", verbose, async () =>
+            {
+                var files = CliSupport.LoadConfig(parse.GetValue(config));
+                var h = parse.GetValue(host) ?? files.GetString($"{RemoteTcp}.hostname", null) ?? "127.0.0.1";
+                var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
+                if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
+                var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
+                // flags over the files over the CLI's logging; the storage and Datsync's defaults below
+                var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
+                    .WithFallback(DatsyncRemote.RemoteConfig(h, p))
+                    .WithFallback(files)
+                    .WithFallback(CliSupport.Logging(false, "WARNING"));
+                MasterSystem server;
+                try
+                {
+                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below);
+                }
+                catch (Exception e) when (e is not CliException)
+                {
+                    throw new CliException($"cannot start the master on {h}:{p}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
+                }
+                await using (server)
+                {
+                    // ready: the transactor has recovered the journal (and the transport listens)
+                    CurrentDb current;
+                    try { current = await server.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, LocalMaster.Timeout, stop); }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
+                    Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
+                    Console.Out.Flush();
+                    Console.Error.WriteLine($"datsync serve: master at t={current.Db.BasisT}, storage {Describe(storage)}; Ctrl-C to stop");
+                    try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), server.System.WhenTerminated); }
+                    catch (OperationCanceledException) { }
+                    if (!stop.IsCancellationRequested && server.System.WhenTerminated.IsCompleted)
+                        throw new CliException("the actor system stopped on its own");
+                    await CliSupport.Shutdown(server.System);
+                }
+                return 0;
+            });
+        });
+        return cmd;
+    }
+
+    private static string Describe(StorageOptions storage) => storage switch
+    {
+        SqliteStorage s => "sqlite " + s.FilePath,
+        _ => storage.Kind,
+    };
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+}
