@@ -107,7 +107,7 @@ public sealed class CliErrorTests(GuardedServer guarded) : IClassFixture<Guarded
     [Fact]
     public async Task Bad_usage()
     {
-        OneErrorLine(await DatsyncProcess.Run("replica --server nohost --timeout 1"), 1, "replica", "is not HOST:PORT");
+        OneErrorLine(await DatsyncProcess.Run("replica --server nohost --timeout 1"), 1, "replica", "given as host:port, got 'nohost'");
         OneErrorLine(await DatsyncProcess.Run("transact -", "[]"), 1, "transact", "give either --db PATH or --server HOST:PORT");
         OneErrorLine(await DatsyncProcess.Run("serve --port 0 --config /nonexistent/server.conf"), 1, "serve", "cannot read --config");
     }
