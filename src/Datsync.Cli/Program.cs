@@ -7,4 +7,6 @@ root.Subcommands.Add(DbCommands.Transact());
 root.Subcommands.Add(DbCommands.Dump());
 root.Subcommands.Add(DbCommands.Log());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());
+root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoReplicaProcess.Create());
 return root.Parse(args).Invoke();
