@@ -153,7 +153,8 @@ public static class DemoCommand
             // live progress until the time is up, the quota is spent, or Ctrl+C
             long Committed() => masterStats.Committed + nodes.Sum(n => n.Stats.Committed);
             var lastMasterT = setupT;
-            var (lastCommitted, lastAt) = (0L, TimeSpan.Zero);
+            var samples = new Queue<(TimeSpan At, long Committed)>();
+            samples.Enqueue((TimeSpan.Zero, 0));
             var rate = 0.0;
             var period = TimeSpan.FromMilliseconds(stderrIsTerminal ? 250 : 1000);
             var shown = false;
@@ -163,17 +164,17 @@ public static class DemoCommand
                 var allDone = masterWriters.All(w => w.IsCompleted) && nodes.All(n => n.WriterDone);
                 if (allDone || (seconds is { } limitS && clock.Elapsed.TotalSeconds >= limitS)) break;
                 try { await Task.Delay(50, cancel); } catch (OperationCanceledException) { break; }
-                if (clock.Elapsed < nextProgress) continue;
-                nextProgress += period;
+                var now = clock.Elapsed;
+                if (now < nextProgress) continue;
+                nextProgress = now + period;
+                var committed = Committed();
                 try { lastMasterT = (await transactor.Ask<CurrentDb>(GetDb.Instance, TimeSpan.FromSeconds(2))).Db.BasisT; }
                 catch (AskTimeoutException) { }
-                var committed = Committed();
-                var now = clock.Elapsed;
-                if ((now - lastAt).TotalSeconds >= 0.9)
-                {
-                    rate = (committed - lastCommitted) / (now - lastAt).TotalSeconds;
-                    (lastCommitted, lastAt) = (committed, now);
-                }
+                // transactions/s over about the last second
+                samples.Enqueue((now, committed));
+                while (samples.Count > 2 && (now - samples.Peek().At).TotalSeconds > 1.05) samples.Dequeue();
+                var (oldAt, oldCommitted) = samples.Peek();
+                if (now > oldAt) rate = (committed - oldCommitted) / (now - oldAt).TotalSeconds;
                 var line = Progress(now, lastMasterT, rate, committed, masterStats.RejectedAsExpected + nodes.Sum(x => x.Stats.RejectedAsExpected), nodes);
                 lock (errLock)
                 {
@@ -201,11 +202,11 @@ public static class DemoCommand
             var differ = nodes.Zip(checks, (n, c) => (Node: n, Check: c)).Where(x => !x.Check.Equal).ToList();
             if (differ.Count == 0)
             {
-                output.WriteLine($"verdict: OK — {nodes.Count} replica{(nodes.Count == 1 ? "" : "s")} equal the master at t={masterDigest.T} ({masterDigest.Datoms:N0} datoms)");
+                output.WriteLine($"verdict: OK — {(nodes.Count == 1 ? "the replica equals" : $"{nodes.Count} replicas equal")} the master at t={masterDigest.T} ({masterDigest.Datoms:N0} datoms)");
                 output.Flush();
                 return 0;
             }
-            output.WriteLine($"verdict: MISMATCH — {differ.Count} of {nodes.Count} replicas differ from the master at t={masterDigest.T} ({masterDigest.Datoms:N0} datoms): " +
+            output.WriteLine($"verdict: MISMATCH — {differ.Count} of {nodes.Count} replica{(nodes.Count == 1 ? "" : "s")} differ{(differ.Count == 1 ? "s" : "")} from the master at t={masterDigest.T} ({masterDigest.Datoms:N0} datoms): " +
                              string.Join("; ", differ.Select(x => $"{x.Node.Name}: {x.Check.Problem}")));
             output.Flush();
             return 1;
