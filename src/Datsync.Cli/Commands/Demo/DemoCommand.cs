@@ -54,14 +54,25 @@ public static class DemoCommand
         var cmd = new Command("demo",
             "A master on a SQLite file, several replicas, a live workload through both, then a check that every replica equals the master");
         foreach (var o in new Option[] { replicas, seconds, transactions, db, processes, verbose }) cmd.Options.Add(o);
-        cmd.SetAction(async (parse, cancel) =>
+        // a synchronous action, so that Ctrl+C is this command's to handle: the first stops the writers and the demo
+        // still checks the replicas; a second one ends the process
+        cmd.SetAction(parse =>
         {
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = !interrupt.IsCancellationRequested;
+                if (e.Cancel) Console.Error.WriteLine("\ndatsync demo: stopping the writers, then checking the replicas (Ctrl+C again to quit)");
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
             var options = new DemoOptions
             {
                 Replicas = parse.GetValue(replicas), Seconds = parse.GetValue(seconds), Transactions = parse.GetValue(transactions),
                 DataDirectory = parse.GetValue(db), Processes = parse.GetValue(processes), Verbose = parse.GetValue(verbose),
             };
-            return await RunAsync(options, Console.Out, Console.Error, !Console.IsErrorRedirected, cancel);
+            try { return RunAsync(options, Console.Out, Console.Error, !Console.IsErrorRedirected, interrupt.Token).GetAwaiter().GetResult(); }
+            finally { Console.CancelKeyPress -= onCancel; }
         });
         return cmd;
     }
@@ -116,6 +127,8 @@ public static class DemoCommand
                 setupT = t;
             }
 
+            var startup = Stopwatch.StartNew();
+            if (o.Verbose) Err($"datsync demo: master ready at t={setupT}");
             var address = o.Processes ? DatsyncRemote.ListeningAt(master.System) : null;
             for (var i = 1; i <= o.Replicas; i++)
                 nodes.Add(o.Processes
@@ -129,6 +142,7 @@ public static class DemoCommand
                 return 2;
             }
 
+            if (o.Verbose) Err(FormattableString.Invariant($"datsync demo: {nodes.Count} replicas ready in {startup.Elapsed.TotalSeconds:0.0}s"));
             var writers = o.MasterWriters + nodes.Count;
             long Quota(int i) => o.Transactions is { } total ? total / writers + (i < total % writers ? 1 : 0) : -1;
             var limit = (seconds is { } s ? $"for {s.ToString("0.###", CultureInfo.InvariantCulture)}s" : "") +
@@ -213,7 +227,7 @@ public static class DemoCommand
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            Err("datsync demo: interrupted");
+            Err("datsync demo: interrupted before the writers started");
             return 130;
         }
         finally

@@ -31,8 +31,13 @@ public static class DemoReplicaProcess
         cmd.Options.Add(server);
         cmd.Options.Add(clientId);
         cmd.Options.Add(run);
-        cmd.SetAction(async (parse, _) =>
-            await RunAsync(parse.GetValue(server)!, parse.GetValue(clientId)!, parse.GetValue(run)!, Console.In, Console.Out));
+        // synchronous, and deaf to Ctrl+C (which a terminal sends to the parent and its children alike): the parent
+        // stops the writer and asks for the digest; the process ends on `exit` or when its standard input closes
+        cmd.SetAction(parse =>
+        {
+            Console.CancelKeyPress += (_, e) => e.Cancel = true;
+            return RunAsync(parse.GetValue(server)!, parse.GetValue(clientId)!, parse.GetValue(run)!, Console.In, Console.Out).GetAwaiter().GetResult();
+        });
         return cmd;
     }
 
