@@ -130,10 +130,19 @@ public static class DemoCommand
             var startup = Stopwatch.StartNew();
             if (o.Verbose) Err($"datsync demo: master ready at t={setupT}");
             var address = o.Processes ? DatsyncRemote.ListeningAt(master.System) : null;
-            for (var i = 1; i <= o.Replicas; i++)
-                nodes.Add(o.Processes
-                    ? ProcessNode.Start($"r{i}", address!, run, o.Verbose, Err)
-                    : new InProcessNode($"r{i}", master.ConnectReplica($"r{i}"), run, o.Verbose ? Err : null));
+            try
+            {
+                for (var i = 1; i <= o.Replicas; i++)
+                    nodes.Add(o.Processes
+                        ? ProcessNode.Start($"r{i}", address!, run, o.Verbose, Err)
+                        : new InProcessNode($"r{i}", master.ConnectReplica($"r{i}"), run, o.Verbose ? Err : null));
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                var (file, prefix) = ProcessNode.SelfCommand();
+                Err($"datsync demo: cannot start a replica process ({string.Join(" ", [file, .. prefix])}): {e.Message}");
+                return 2;
+            }
             try { await Task.WhenAll(nodes.Select(n => n.Ready)).WaitAsync(StepTimeout, cancel); }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -85,7 +85,7 @@ internal sealed class ProcessNode : IDemoNode
     public Task Ready => _ready.Task;
     public long BasisT => Interlocked.Read(ref _basisT);
     public DemoStats Stats { get; } = new();
-    public bool WriterDone => _started && _quota >= 0 && Interlocked.Read(ref _attempted) >= _quota;
+    public bool WriterDone => _exited.Task.IsCompleted || (_started && _quota >= 0 && Interlocked.Read(ref _attempted) >= _quota);
 
     private ProcessNode(string name, Process process, Action<string> err)
     {
