@@ -10,6 +10,8 @@ root.Subcommands.Add(DbCommands.Log());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
-// Ctrl-C / SIGTERM cancel the running verb's token; `serve` and `replica` then shut their actor system down (which
-// may take longer than System.CommandLine's default two seconds before it forces the exit)
+root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());
+root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoReplicaProcess.Create());
+// Ctrl-C / SIGTERM cancel the running verb's token; `serve`, `replica` and `demo` then shut their actor systems down
+// (which may take longer than System.CommandLine's default two seconds before it forces the exit)
 return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Globalization;
+using Datsync.Actors.Remote;
+using Datsync.Actors.Replica;
+using Datsync.Cli.Output;
+
+namespace Datsync.Cli.Commands.Demo;
+
+/// <summary>
+/// <c>datsync demo-replica</c> (hidden): one replica of <c>datsync demo --processes</c>, in its own process. It
+/// connects to the demo's master over Akka.Remote and talks to the parent through lines:
+/// <list type="bullet">
+/// <item>stdout: <c>ready t=T</c>; every 200 ms <c>status t=BASIS master=T pending=N conn=STATE committed=N rejected=N unexpected=N</c>;
+/// <c>stopped committed=N rejected=N unexpected=N</c> (then <c>unexpected TEXT</c> lines); <c>digest t=T datoms=N sha256=H</c>;
+/// <c>error TEXT</c>.</item>
+/// <item>stdin: <c>start T QUOTA SEED</c> (wait for t, then write through the replica; QUOTA &lt; 0: no limit),
+/// <c>stop</c>, <c>sync T</c> (wait for t, then print the digest of the replica's value), <c>exit</c> (or end of input).</item>
+/// </list>
+/// </summary>
+public static class DemoReplicaProcess
+{
+    public const string CommandName = "demo-replica";
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
+
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "HOST:PORT of the demo's master", Required = true };
+        var clientId = new Option<string>("--client-id") { Description = "this replica's client id", Required = true };
+        var run = new Option<string>("--run") { Description = "the demo run's id (part of the emails this replica's writer creates)", DefaultValueFactory = _ => "run" };
+        var cmd = new Command(CommandName, "One replica process of `datsync demo --processes` (internal)") { Hidden = true };
+        cmd.Options.Add(server);
+        cmd.Options.Add(clientId);
+        cmd.Options.Add(run);
+        // synchronous, and deaf to Ctrl+C (which a terminal sends to the parent and its children alike): the parent
+        // stops the writer and asks for the digest; the process ends on `exit` or when its standard input closes
+        cmd.SetAction(parse =>
+        {
+            Console.CancelKeyPress += (_, e) => e.Cancel = true;
+            return RunAsync(parse.GetValue(server)!, parse.GetValue(clientId)!, parse.GetValue(run)!, Console.In, Console.Out).GetAwaiter().GetResult();
+        });
+        return cmd;
+    }
+
+    public static async Task<int> RunAsync(string server, string clientId, string run, TextReader input, TextWriter output)
+    {
+        var gate = new object();
+        void Say(string line)
+        {
+            lock (gate)
+            {
+                output.WriteLine(line);
+                output.Flush();
+            }
+        }
+
+        var system = DatsyncRemote.ClientSystem("datsync-demo-replica", overrides: StderrLogger.Hocon + "\n" + DemoCommand.QuickHocon);
+        var stats = new DemoStats();
+        using var stopStatus = new CancellationTokenSource();
+        try
+        {
+            var replica = DatsyncReplica.Connect(system, server, clientId);
+            try { await replica.Ready.WaitAsync(StepTimeout); }
+            catch (Exception e)
+            {
+                Say($"error the replica did not connect to {server}: {replica.Refusal?.Message ?? e.Message}");
+                return 2;
+            }
+            Say($"ready t={replica.Status.BasisT}");
+            var status = Task.Run(async () =>
+            {
+                while (!stopStatus.IsCancellationRequested)
+                {
+                    var s = replica.Status;
+                    Say($"status t={s.BasisT} master={s.MasterT} pending={s.PendingLocal} conn={s.Connection} " +
+                        $"committed={stats.Committed} rejected={stats.RejectedAsExpected} unexpected={stats.Unexpected}");
+                    try { await Task.Delay(200, stopStatus.Token); } catch (OperationCanceledException) { }
+                }
+            });
+
+            CancellationTokenSource? stopWriter = null;
+            Task? writer = null;
+            while (await input.ReadLineAsync() is { } line)
+            {
+                var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (words.Length == 0) continue;
+                switch (words[0])
+                {
+                    case "start" when words.Length == 4:
+                        stopWriter = new CancellationTokenSource();
+                        var from = long.Parse(words[1], CultureInfo.InvariantCulture);
+                        var quota = long.Parse(words[2], CultureInfo.InvariantCulture);
+                        var seed = int.Parse(words[3], CultureInfo.InvariantCulture);
+                        var token = stopWriter.Token;
+                        writer = Task.Run(async () =>
+                        {
+                            await replica.SyncTo(from).WaitAsync(StepTimeout);
+                            await DemoWorkload.RunWriter(clientId, run, seed, DemoWorkload.ThroughReplica(replica, StepTimeout), stats, quota, token);
+                        });
+                        break;
+                    case "stop":
+                        stopWriter?.Cancel();
+                        if (writer is not null)
+                        {
+                            try { await writer; }
+                            catch (Exception e) { Say($"error the writer failed: {e.Message}"); }
+                        }
+                        Say($"stopped committed={stats.Committed} rejected={stats.RejectedAsExpected} unexpected={stats.Unexpected}");
+                        foreach (var u in stats.UnexpectedSamples) Say("unexpected " + u.ReplaceLineEndings(" "));
+                        break;
+                    case "sync" when words.Length == 2:
+                        var t = long.Parse(words[1], CultureInfo.InvariantCulture);
+                        try
+                        {
+                            await replica.SyncTo(t).WaitAsync(StepTimeout);
+                            Say(DbDigest.Of(replica.SyncedDb).ToLine());
+                        }
+                        catch (TimeoutException)
+                        {
+                            Say($"error did not reach t={t} within {StepTimeout.TotalSeconds:0}s (at t={replica.Status.BasisT})");
+                        }
+                        break;
+                    case "exit":
+                        return 0;
+                    default:
+                        Say($"error unknown command: {line}");
+                        break;
+                }
+            }
+            return 0;
+        }
+        finally
+        {
+            stopStatus.Cancel();
+            await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+        }
+    }
+
+    /// <summary>The <c>key=value</c> fields of a line that starts with <paramref name="word"/>, or null.</summary>
+    public static Dictionary<string, string>? Fields(string line, string word)
+    {
+        if (!line.StartsWith(word + " ", StringComparison.Ordinal)) return null;
+        var fields = new Dictionary<string, string>();
+        foreach (var part in line[(word.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq > 0) fields[part[..eq]] = part[(eq + 1)..];
+        }
+        return fields;
+    }
+}
