@@ -40,7 +40,8 @@ public static class RemoteBench
 
     private const string Base = """
         akka.loglevel = WARNING
-        akka.stdout-loglevel = WARNING
+        akka.stdout-loglevel = OFF
+        akka.loggers = ["Datsync.Benchmarks.Fanout.RemoteBench+BenchLogger, Datsync.Benchmarks.Fanout"]
         akka.remote.log-remote-lifecycle-events = off
         datsync.master.snapshot-every = 0
         """;
@@ -188,10 +189,30 @@ public static class RemoteBench
     private static IActorRef Resolve(ActorSystem client, string server, string path) =>
         client.ActorSelection($"akka.tcp://{DatsyncRemote.SystemName}@{server}{path}").ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
 
+    /// <summary>Terminates the clients, then the server, without logging: every association that ends logs a warning and
+    /// an error (Disassociated), which says nothing about the run.</summary>
     private static void Shutdown(MasterSystem ms, IEnumerable<ActorSystem> clients)
     {
+        BenchLogger.Quiet = true;
         Task.WhenAll(clients.Select(c => c.Terminate())).Wait(TimeSpan.FromSeconds(30));
         ms.System.Terminate().Wait(TimeSpan.FromSeconds(30));
+        BenchLogger.Quiet = false;
+    }
+
+    /// <summary>The run's logger: Akka's warnings and errors to stderr (stdout holds the tables), nothing while the
+    /// systems shut down.</summary>
+    public sealed class BenchLogger : ReceiveActor
+    {
+        internal static volatile bool Quiet;
+
+        public BenchLogger()
+        {
+            Receive<Akka.Event.InitializeLogger>(_ => Sender.Tell(new Akka.Event.LoggerInitialized()));
+            Receive<Akka.Event.LogEvent>(e =>
+            {
+                if (!Quiet) Console.Error.WriteLine(e);
+            });
+        }
     }
 
     // ------------------------------------------------------------------ live stream + ping-pong
