@@ -89,13 +89,15 @@ public static class RemoteBench
                          $"round trips/s per client = replies / (first send -> last reply), median over the N clients running at once. " +
                          $"Once with 1 request outstanding, once with {o.PingWindow} in flight. A round trip is one message each way; a delivered " +
                          "delta is one way, but takes its acknowledgement (every 64 deltas) and the master's TxAccepted on the same host.");
-        output.WriteLine($"> ratio = delivered deltas/s per replica (median) / ping-pong round trips/s per client with {o.PingWindow} in flight (median).");
+        output.WriteLine($"> ratio = delivered deltas/s per replica (median) / ping-pong round trips/s per client with {o.PingWindow} in flight (median). " +
+                         "deltas per message, bytes per delta: the delta messages (TxDeltaBatch, TxDelta, TxRangeResult) the client systems read " +
+                         "over the measured stream, counted by their serializer (the wire serializer behind a counter).");
         output.WriteLine();
-        output.WriteLine("| replicas | tx | applied tx/s per replica (median / min) | datoms/s per replica | p50 ms | p99 ms | max ms | master tx/s | ping-pong/s, 1 outstanding | ping-pong/s, window | ratio | CPU us per (tx, replica) | cores busy |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| replicas | tx | applied tx/s per replica (median / min) | datoms/s per replica | p50 ms | p99 ms | max ms | master tx/s | deltas per message | bytes per delta | ping-pong/s, 1 outstanding | ping-pong/s, window | ratio | CPU us per (tx, replica) | cores busy |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
             output.WriteLine($"| {r.N} | {r.Tx:N0}{(r.S.Complete ? "" : " (incomplete)")} | {r.S.MedianRate:N0} / {r.S.MinRate:N0} | {r.S.MedianRate * r.DatomsPerDelta:N0} | " +
-                             $"{r.S.P50Ms:F2} | {r.S.P99Ms:F2} | {r.S.MaxMs:F1} | {r.S.MasterRate:N0} | {r.Ping1:N0} | {r.PingW:N0} | {r.S.MedianRate / r.PingW:F2} | " +
+                             $"{r.S.P50Ms:F2} | {r.S.P99Ms:F2} | {r.S.MaxMs:F1} | {r.S.MasterRate:N0} | {r.DeltasPerMessage:F1} | {r.BytesPerDelta:N0} | {r.Ping1:N0} | {r.PingW:N0} | {r.S.MedianRate / r.PingW:F2} | " +
                              $"{r.S.CpuUsPerApply:F1} | {r.S.CoresUsed:F2} |");
         output.WriteLine();
         output.WriteLine("> from the log: the stream committed first (no replica connected), then N replicas, each in its own client system (its " +
@@ -106,11 +108,11 @@ public static class RemoteBench
                          "serializer per type on first use, per actor system; the time it took per system is in its own column); streaming tx/s = " +
                          "(tx - 1) / (first applied -> last applied). Ratio: streaming tx/s against the windowed ping-pong of the live run with the same N.");
         output.WriteLine();
-        output.WriteLine("| replicas | tx | serializer warmup ms per client system | from the log: applied tx/s per replica (median / min) | started -> first applied ms (median / max) | streaming tx/s per replica (median / min) | streaming datoms/s per replica | ping-pong/s, window | ratio |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| replicas | tx | serializer warmup ms per client system | from the log: applied tx/s per replica (median / min) | started -> first applied ms (median / max) | streaming tx/s per replica (median / min) | streaming datoms/s per replica | deltas per message | bytes per delta | ping-pong/s, window | ratio |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (r, live) in logRows.Zip(rows))
             output.WriteLine($"| {r.N} | {r.Tx:N0} | {r.WarmWireMs:N0} | {r.MedianRate:N0} / {r.MinRate:N0} | {r.HandshakeMs:N0} / {r.HandshakeMaxMs:N0} | {r.StreamRate:N0} / {r.StreamMinRate:N0} | " +
-                             $"{r.StreamRate * r.DatomsPerDelta:N0} | {live.PingW:N0} | {r.StreamRate / live.PingW:F2} |");
+                             $"{r.StreamRate * r.DatomsPerDelta:N0} | {r.DeltasPerMessage:F1} | {r.BytesPerDelta:N0} | {live.PingW:N0} | {r.StreamRate / live.PingW:F2} |");
         output.WriteLine();
         output.WriteLine("> wire cost (one thread, the server system's serializer, no socket): 4,096 deltas of the stream as TxDeltaBatch messages " +
                          "of k deltas, serialized and deserialized, the best of 5 passes; bytes and microseconds per delta.");
@@ -184,7 +186,42 @@ public static class RemoteBench
         DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base);
 
     private static ActorSystem[] StartClients(int n, Options o, string prefix) =>
-        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base)).ToArray();
+        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting)).ToArray();
+
+    /// <summary>Client systems read the protocol with <see cref="CountingWireSerializer"/>: the wire serializer, counting
+    /// the delta messages it reads.</summary>
+    private const string Counting = """
+        akka.actor.serializers.datsync-wire = "Datsync.Benchmarks.Fanout.RemoteBench+CountingWireSerializer, Datsync.Benchmarks.Fanout"
+        akka.actor.serialization-identifiers { "Datsync.Benchmarks.Fanout.RemoteBench+CountingWireSerializer, Datsync.Benchmarks.Fanout" = 4732 }
+        """;
+
+    /// <summary>The wire serializer (<see cref="DatsyncWireSerializer"/>, same identifier and settings), counting the
+    /// delta messages client systems read: messages, deltas and bytes, over all client systems of the process.</summary>
+    public sealed class CountingWireSerializer(ExtendedActorSystem system, Akka.Configuration.Config config) : Akka.Serialization.Serializer(system)
+    {
+        private readonly DatsyncWireSerializer _inner = new(system, config);
+        internal static long Messages, Deltas, Bytes;
+
+        public override int Identifier => _inner.Identifier;
+        public override bool IncludeManifest => _inner.IncludeManifest;
+        public override byte[] ToBinary(object obj) => _inner.ToBinary(obj);
+
+        public override object FromBinary(byte[] bytes, Type type)
+        {
+            var o = _inner.FromBinary(bytes, type);
+            var deltas = o switch { TxDeltaBatch b => b.Deltas.Count, TxDelta => 1, TxRangeResult r => r.Deltas.Count, _ => 0 };
+            if (deltas > 0)
+            {
+                Interlocked.Increment(ref Messages);
+                Interlocked.Add(ref Deltas, deltas);
+                Interlocked.Add(ref Bytes, bytes.Length);
+            }
+            return o;
+        }
+
+        internal static (long Messages, long Deltas, long Bytes) Read() =>
+            (Interlocked.Read(ref Messages), Interlocked.Read(ref Deltas), Interlocked.Read(ref Bytes));
+    }
 
     /// <summary>Resolves <paramref name="path"/> on the server from <paramref name="client"/>: this makes the association
     /// (TCP connection and handshake) before anything is timed.</summary>
@@ -219,7 +256,7 @@ public static class RemoteBench
 
     // ------------------------------------------------------------------ live stream + ping-pong
 
-    private sealed record Row(int N, int Tx, StreamResult S, double DatomsPerDelta, double Ping1, double PingW);
+    private sealed record Row(int N, int Tx, StreamResult S, double DatomsPerDelta, double Ping1, double PingW, double DeltasPerMessage, double BytesPerDelta);
 
     private static Row RunLive(int n, Options o, Progress log)
     {
@@ -248,9 +285,15 @@ public static class RemoteBench
 
             var warm = Stream(ms, replicas, n, Math.Min(2_000, o.Tx / 4 + 2), o.Window, o.Submitters, sinks, "w", log);
             log.Say(what, $"warmup: {warm.MedianRate:N0} tx/s per replica; now {o.Tx:N0} transactions");
+            var wireBefore = CountingWireSerializer.Read();
             var s = Stream(ms, replicas, n, o.Tx, o.Window, o.Submitters, sinks, "m", log);
+            var wireAfter = CountingWireSerializer.Read();
+            var wire = (Messages: wireAfter.Messages - wireBefore.Messages, Deltas: wireAfter.Deltas - wireBefore.Deltas, Bytes: wireAfter.Bytes - wireBefore.Bytes);
+            var deltasPerMessage = wire.Deltas / (double)Math.Max(1, wire.Messages);
+            var bytesPerDelta = wire.Bytes / (double)Math.Max(1, wire.Deltas);
             var accepted = s.Accepted.Where(a => a is not null).ToArray();
             var datomsPerDelta = accepted.Average(a => a!.TxData.Count);
+            log.Say(what, $"{wire.Messages:N0} delta messages read by the clients, {deltasPerMessage:F1} deltas per message, {bytesPerDelta:N0} bytes per delta");
             log.Say(what, $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), {s.MedianRate * datomsPerDelta:N0} datoms/s, p50 {s.P50Ms:F2} ms, " +
                           $"p99 {s.P99Ms:F2} ms, master {s.MasterRate:N0} tx/s; CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy" +
                           $"{(s.Complete ? "" : ", INCOMPLETE")}");
@@ -268,7 +311,7 @@ public static class RemoteBench
             log.Say(what, $"ping-pong per client: {ping1:N0} round trips/s with 1 outstanding, {pingW:N0}/s with {o.PingWindow} in flight; " +
                           $"ratio {s.MedianRate / pingW:F2}");
             foreach (var e in echoes) ms.System.Stop(e);
-            return new Row(n, o.Tx, s, datomsPerDelta, ping1, pingW);
+            return new Row(n, o.Tx, s, datomsPerDelta, ping1, pingW, deltasPerMessage, bytesPerDelta);
         }
         finally { Shutdown(ms, clients); }
     }
@@ -317,7 +360,8 @@ public static class RemoteBench
     // ------------------------------------------------------------------ from the log
 
     private sealed record LogRow(int N, int Tx, double MedianRate, double MinRate, double DatomsPerDelta,
-        double StreamRate, double StreamMinRate, double HandshakeMs, double HandshakeMaxMs, double WarmWireMs);
+        double StreamRate, double StreamMinRate, double HandshakeMs, double HandshakeMaxMs, double WarmWireMs,
+        double DeltasPerMessage, double BytesPerDelta);
 
     /// <summary>Serializes and reads back, with <paramref name="system"/>'s serializer, one of each message a replica
     /// receives and sends: Hyperion builds (compiles) its serializer of a type on first use, per serializer instance, so
@@ -359,6 +403,7 @@ public static class RemoteBench
             var doneAt = new long[n];
             var firstAt = new long[n];
             using var all = new CountdownEvent(n);
+            var wireBefore = CountingWireSerializer.Read();
             var start = Stopwatch.GetTimestamp();
             var replicas = new DatsyncReplica[n];
             for (var r = 0; r < n; r++)
@@ -382,12 +427,15 @@ public static class RemoteBench
                 log.Say(what, $"after {waited.Elapsed.TotalSeconds:F0} s: replica t min {st.Min(x => x.BasisT) - before.BasisT:N0} max {st.Max(x => x.BasisT) - before.BasisT:N0} of {o.Tx:N0}; " +
                               $"connections {string.Join(", ", st.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
             }
+            var wireAfter = CountingWireSerializer.Read();
+            var deltasPerMessage = (wireAfter.Deltas - wireBefore.Deltas) / (double)Math.Max(1, wireAfter.Messages - wireBefore.Messages);
+            var bytesPerDelta = (wireAfter.Bytes - wireBefore.Bytes) / (double)Math.Max(1, wireAfter.Deltas - wireBefore.Deltas);
             var rates = doneAt.Select(t => o.Tx / Stopwatch.GetElapsedTime(start, t).TotalSeconds).Order().ToArray();
             var streaming = Enumerable.Range(0, n).Select(i => (o.Tx - 1) / Stopwatch.GetElapsedTime(firstAt[i], doneAt[i]).TotalSeconds).Order().ToArray();
             var handshake = firstAt.Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds).Order().ToArray();
             log.Say(what, $"{rates[n / 2]:N0} tx/s per replica (min {rates[0]:N0}), {rates[n / 2] * datomsPerDelta:N0} datoms/s; " +
                           $"first applied -> last {streaming[n / 2]:N0} tx/s (min {streaming[0]:N0}); started -> first applied {handshake[n / 2]:N0} ms (max {handshake[^1]:N0})");
-            return new LogRow(n, o.Tx, rates[n / 2], rates[0], datomsPerDelta, streaming[n / 2], streaming[0], handshake[n / 2], handshake[^1], warmWireMs);
+            return new LogRow(n, o.Tx, rates[n / 2], rates[0], datomsPerDelta, streaming[n / 2], streaming[0], handshake[n / 2], handshake[^1], warmWireMs, deltasPerMessage, bytesPerDelta);
         }
         finally { Shutdown(ms, clients); }
     }
