@@ -30,7 +30,7 @@ public static class FanoutBench
         "  --submitters        threads submitting transactions (default 4)\n" +
         "  --bootstrap-datoms  size of the master a fresh replica bootstraps from (default 1000000; 0 skips)";
 
-    private const string Schema = """
+    internal const string Schema = """
         [{:db/ident :bench/seq :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
          {:db/ident :bench/k :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
          {:db/ident :id :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -40,15 +40,15 @@ public static class FanoutBench
          {:db/ident :city :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
         """;
 
-    private static readonly Keyword Add = Keyword.Intern("db/add"), Seq = Keyword.Intern("bench/seq"), K = Keyword.Intern("bench/k"),
+    internal static readonly Keyword Add = Keyword.Intern("db/add"), Seq = Keyword.Intern("bench/seq"), K = Keyword.Intern("bench/k"),
         Id = Keyword.Intern("id"), Name = Keyword.Intern("name"), Age = Keyword.Intern("age"), Salary = Keyword.Intern("salary"),
         City = Keyword.Intern("city");
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    internal static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>Submitters take the window in chunks of this many transactions.</summary>
-    private const int Chunk = 16;
+    internal const int Chunk = 16;
 
     private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int BootstrapDatoms);
 
@@ -170,11 +170,15 @@ public static class FanoutBench
             datsync.master.snapshot-every = 0
             """);
 
-    private static async Task<TxAccepted> Commit(IActorRef transactor, string id, IReadOnlyList<object?> tx)
+    internal static async Task<TxAccepted> Commit(IActorRef transactor, string id, IReadOnlyList<object?> tx)
     {
         var reply = await transactor.Ask(new Transact(id, tx), Timeout);
         return reply as TxAccepted ?? throw new InvalidOperationException($"benchmark transaction refused: {(reply as TxRejected)?.Describe() ?? reply.ToString()}");
     }
+
+    /// <summary>The master's current value.</summary>
+    internal static Db CurrentValue(MasterSystem ms) =>
+        ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
 
     private static Row RunFanout(int n, int tx, Options o, Progress log)
     {
@@ -198,9 +202,9 @@ public static class FanoutBench
             log.Say($"fanout {n}", $"{n} replicas ready at t={schema.T}");
 
             // warmup: a short stream, untimed
-            var warm = Stream(ms, replicas, n, Math.Min(2_000, tx / 4 + 2), o, sinks, "w", log);
+            var warm = Stream(ms, replicas, n, Math.Min(2_000, tx / 4 + 2), o.Window, o.Submitters, sinks, "w", log);
             log.Say($"fanout {n}", $"warmup: {warm.MedianRate:N0} tx/s per replica; now {tx:N0} transactions");
-            var s = Stream(ms, replicas, n, tx, o, sinks, "m", log);
+            var s = Stream(ms, replicas, n, tx, o.Window, o.Submitters, sinks, "m", log);
             log.Say($"fanout {n}", $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms, " +
                                    $"master {s.MasterRate:N0} tx/s; process CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy, {s.BytesPerApply:N0} bytes allocated per (tx, replica){(s.Complete ? "" : ", INCOMPLETE")}");
 
@@ -216,11 +220,11 @@ public static class FanoutBench
         finally { ms.System.Terminate().Wait(); }
     }
 
-    private sealed record StreamResult(bool Complete, double MedianRate, double MinRate, double P50Ms, double P99Ms, double MaxMs,
+    internal sealed record StreamResult(bool Complete, double MedianRate, double MinRate, double P50Ms, double P99Ms, double MaxMs,
         double MasterRate, TxAccepted?[] Accepted, double CpuUsPerApply, double CoresUsed, double BytesPerApply);
 
     /// <summary>Where replicas and the transactor's replies record their timestamps for one stream.</summary>
-    private sealed class StreamSink(int n, int count, long baseT, SemaphoreSlim window)
+    internal sealed class StreamSink(int n, int count, long baseT, SemaphoreSlim window)
     {
         public readonly long[][] AppliedAt = Enumerable.Range(0, n).Select(_ => new long[count]).ToArray();
         public readonly long[] CommittedAt = new long[count];
@@ -257,15 +261,19 @@ public static class FanoutBench
         }
     }
 
-    private static StreamResult Stream(MasterSystem ms, DatsyncReplica[] replicas, int n, int count, Options o, StreamSink?[] sinks, string prefix, Progress log)
+    /// <summary>Streams <paramref name="count"/> transactions of 2 datoms from <paramref name="submitters"/> threads, at most
+    /// <paramref name="windowSize"/> not yet applied by every replica; the replicas report to <c>sinks[0]</c> from their Listen
+    /// callbacks.</summary>
+    internal static StreamResult Stream(MasterSystem ms, DatsyncReplica[] replicas, int n, int count, int windowSize, int submitters,
+        StreamSink?[] sinks, string prefix, Progress log)
     {
         var head = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db.BasisT;
-        var window = new SemaphoreSlim(Math.Max(1, o.Window / Chunk));
+        var window = new SemaphoreSlim(Math.Max(1, windowSize / Chunk));
         var sink = new StreamSink(n, count, head, window);
         Volatile.Write(ref sinks[0], sink);
         var stamper = new StampingRef(ms.System, sink);
         var nextChunk = -1;
-        var threads = Enumerable.Range(0, o.Submitters).Select(_ => new Thread(() =>
+        var threads = Enumerable.Range(0, submitters).Select(_ => new Thread(() =>
         {
             while (true)
             {
@@ -301,7 +309,7 @@ public static class FanoutBench
                               $"replica basis t min {statuses.Min(x => x.BasisT)} max {statuses.Max(x => x.BasisT)}; master t as heard min {statuses.Min(x => x.MasterT)} max {statuses.Max(x => x.MasterT)}; " +
                               $"{statuses.Count(x => x.BasisT < statuses.Max(y => y.BasisT))} replicas behind the others; " +
                               $"connections {string.Join(", ", statuses.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
-            window.Release(o.Window / Chunk + o.Submitters); // let the submitters end
+            window.Release(windowSize / Chunk + submitters); // let the submitters end
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
@@ -334,7 +342,7 @@ public static class FanoutBench
     /// <summary>The sender of the benchmark's transactions: it stamps each TxAccepted synchronously, on the transactor's
     /// thread, as the transactor sends it (right after the journal write, right before it hands the commit to the log
     /// listener).</summary>
-    private sealed class StampingRef(ActorSystem system, StreamSink sink) : MinimalActorRef
+    internal sealed class StampingRef(ActorSystem system, StreamSink sink) : MinimalActorRef
     {
         private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.DefaultAddress) / "temp" / ("fanout-stamper-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -402,17 +410,8 @@ public static class FanoutBench
             """);
         try
         {
-            Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!).GetAwaiter().GetResult();
-            var before = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
-            var commits = Enumerable.Range(1, tx).Select(i => Commit(ms.Master.Transactor, "l" + i, new object?[]
-            {
-                new object?[] { Add, "e", Seq, (long)i },
-                new object?[] { Add, "e", K, (long)(i % 97) },
-            })).ToArray();
-            Task.WaitAll(commits);
+            var (before, deltas) = CommitLog(ms, tx);
             var lastT = before.BasisT + tx;
-            var db = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
-            var deltas = commits.Select(c => c.Result).OrderBy(a => a.T).Select(a => TxDelta.From(db, a.T, a.TxData, a.RequestId, a.Tempids)).ToArray();
             log.Say($"from the log {n}", $"{tx:N0} transactions committed; starting {n} replicas at t={before.BasisT}");
             GC.Collect();
 
@@ -442,6 +441,22 @@ public static class FanoutBench
         finally { ms.System.Terminate().Wait(); }
     }
 
+    /// <summary>On a fresh master (schema not yet committed): the schema, then <paramref name="tx"/> transactions of the
+    /// stream's kind; the value before them and their deltas, as the listener builds them.</summary>
+    internal static (Db Before, TxDelta[] Deltas) CommitLog(MasterSystem ms, int tx)
+    {
+        Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!).GetAwaiter().GetResult();
+        var before = CurrentValue(ms);
+        var commits = Enumerable.Range(1, tx).Select(i => Commit(ms.Master.Transactor, "l" + i, new object?[]
+        {
+            new object?[] { Add, "e", Seq, (long)i },
+            new object?[] { Add, "e", K, (long)(i % 97) },
+        })).ToArray();
+        Task.WaitAll(commits);
+        var db = CurrentValue(ms);
+        return (before, commits.Select(c => c.Result).OrderBy(a => a.T).Select(a => TxDelta.From(db, a.T, a.TxData, a.RequestId, a.Tempids)).ToArray());
+    }
+
     // ------------------------------------------------------------------ bootstrap
 
     private sealed record BootResult(long Datoms, double ImageMb, double ColdMs, double WarmMs);
@@ -451,25 +466,7 @@ public static class FanoutBench
         var ms = StartMaster("fanout-boot");
         try
         {
-            Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!).GetAwaiter().GetResult();
-            const int entitiesPerTx = 1_000; // 5,000 datoms per transaction
-            log.Say("bootstrap", $"building a master of {datoms:N0} datoms in transactions of {entitiesPerTx * 5:N0}");
-            var sw = Stopwatch.StartNew();
-            var txs = (datoms + entitiesPerTx * 5 - 1) / (entitiesPerTx * 5);
-            var inFlight = new List<Task<TxAccepted>>();
-            for (var i = 0; i < txs; i++)
-            {
-                var first = (long)i * entitiesPerTx;
-                var tx = Enumerable.Range(0, entitiesPerTx).Select(j => (object?)new Dictionary<object, object?>
-                {
-                    [Id] = first + j, [Name] = "name" + (j % 97), [Age] = (long)(j % 90), [Salary] = (first + j) * 37 % 100_000, [City] = "city" + (j % 13),
-                }).ToList();
-                inFlight.Add(Commit(ms.Master.Transactor, "boot" + i, tx));
-                if (inFlight.Count >= 8) { inFlight[0].GetAwaiter().GetResult(); inFlight.RemoveAt(0); }
-            }
-            Task.WaitAll(inFlight);
-            var db = ((CurrentDb)ms.Master.Transactor.Ask(GetDb.Instance, Timeout).GetAwaiter().GetResult()).Db;
-            log.Say("bootstrap", $"master holds {db.Count:N0} datoms at t={db.BasisT} (built in {sw.Elapsed.TotalSeconds:F1} s)");
+            var db = BuildLarge(ms, datoms, log);
             GC.Collect();
 
             double Boot(string id)
@@ -492,7 +489,33 @@ public static class FanoutBench
         finally { ms.System.Terminate().Wait(); }
     }
 
-    private sealed class Progress(TextWriter w)
+    /// <summary>On a fresh master: the schema, then entities of 5 attributes in transactions of 5,000 datoms, up to
+    /// <paramref name="datoms"/>; the master's value after them.</summary>
+    internal static Db BuildLarge(MasterSystem ms, int datoms, Progress log)
+    {
+        Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(Schema)!).GetAwaiter().GetResult();
+        const int entitiesPerTx = 1_000; // 5,000 datoms per transaction
+        log.Say("bootstrap", $"building a master of {datoms:N0} datoms in transactions of {entitiesPerTx * 5:N0}");
+        var sw = Stopwatch.StartNew();
+        var txs = (datoms + entitiesPerTx * 5 - 1) / (entitiesPerTx * 5);
+        var inFlight = new List<Task<TxAccepted>>();
+        for (var i = 0; i < txs; i++)
+        {
+            var first = (long)i * entitiesPerTx;
+            var tx = Enumerable.Range(0, entitiesPerTx).Select(j => (object?)new Dictionary<object, object?>
+            {
+                [Id] = first + j, [Name] = "name" + (j % 97), [Age] = (long)(j % 90), [Salary] = (first + j) * 37 % 100_000, [City] = "city" + (j % 13),
+            }).ToList();
+            inFlight.Add(Commit(ms.Master.Transactor, "boot" + i, tx));
+            if (inFlight.Count >= 8) { inFlight[0].GetAwaiter().GetResult(); inFlight.RemoveAt(0); }
+        }
+        Task.WaitAll(inFlight);
+        var db = CurrentValue(ms);
+        log.Say("bootstrap", $"master holds {db.Count:N0} datoms at t={db.BasisT} (built in {sw.Elapsed.TotalSeconds:F1} s)");
+        return db;
+    }
+
+    internal sealed class Progress(TextWriter w)
     {
         public void Say(string what, string message)
         {

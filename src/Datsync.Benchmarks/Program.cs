@@ -24,12 +24,14 @@ namespace Datsync.Benchmarks
     internal static class Bench
     {
         private static readonly string Usage =
-            "usage: Datsync.Benchmarks (compare | run | master | fanout) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "  run       run the Datsync side only\n" +
             "  master    durable transactions/s on a SQLite file beside a plain SQLite loop, and recovery speed\n" +
             "  fanout    one master, N in-process replicas: applied tx/s, commit->applied latency, plain-Tell ceiling, 1M-datom bootstrap\n" +
             "            (fanout --help for its options)\n" +
+            "  remote    master on Akka.Remote, 1 and 10 replicas in other ActorSystems over loopback: delivered tx/s and datoms/s,\n" +
+            "            a plain ping-pong as the ceiling, 1M-datom bootstrap over the wire (remote --help for its options)\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
@@ -37,6 +39,7 @@ namespace Datsync.Benchmarks
         {
             if (args.Length > 0 && args[0] == "master") return MasterBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
+            if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))
             {
                 Console.Error.WriteLine(Usage);

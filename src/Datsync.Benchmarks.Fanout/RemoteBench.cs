@@ -1,0 +1,521 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
+using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
+using Datsync.Actors.Storage;
+using Datsync.Core;
+using static Datsync.Benchmarks.Fanout.FanoutBench;
+
+namespace Datsync.Benchmarks.Fanout;
+
+/// <summary>
+/// <c>remote</c>: one master behind Akka.Remote on 127.0.0.1 (in-memory journal) and N replicas, each in its own
+/// client ActorSystem with its own remote port (all in this process, so every delta is serialized, goes through a
+/// loopback TCP socket and is deserialized). Per N: a live stream of small transactions (applied tx/s and datoms/s per
+/// replica, commit-to-applied latency), the same kind of stream taken from the log, and in the same run the ceiling: a
+/// plain request/response ping-pong between actors of the same systems. Then the bootstrap of a 1M-datom master over
+/// the wire into a replica in another ActorSystem.
+/// </summary>
+public static class RemoteBench
+{
+    public const string Usage =
+        "usage: remote [--replicas 1,10] [--tx N] [--window N] [--submitters N] [--pings N] [--ping-window N]\n" +
+        "              [--bootstrap-datoms N] [--config HOCON] [--quick]\n" +
+        "  --replicas          replica counts to run, one client ActorSystem per replica (default 1,10)\n" +
+        "  --tx                transactions per stream (default 20000; --quick 5000)\n" +
+        "  --window            at most this many transactions submitted and not yet applied by every replica (default 128)\n" +
+        "  --submitters        threads submitting transactions (default 4)\n" +
+        "  --pings             round trips per client in the ping-pong ceiling (default 20000; --quick 5000)\n" +
+        "  --ping-window       requests in flight per client in the windowed ping-pong (default 128; 1 outstanding always runs too)\n" +
+        "  --bootstrap-datoms  size of the master a replica bootstraps from over the wire (default 1000000; 0 skips)\n" +
+        "  --config            HOCON applied to every actor system of the run (server and clients), e.g. tuning\n" +
+        "                      \"datsync.session.bootstrap-window = 16\"";
+
+    private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int Pings, int PingWindow, int BootstrapDatoms, string Config);
+
+    private const string Base = """
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = OFF
+        akka.loggers = ["Datsync.Benchmarks.Fanout.RemoteBench+BenchLogger, Datsync.Benchmarks.Fanout"]
+        akka.remote.log-remote-lifecycle-events = off
+        datsync.master.snapshot-every = 0
+        """;
+
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter progress)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            output.WriteLine(Usage);
+            return 0;
+        }
+        Options o;
+        try { o = Parse(args); }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            progress.WriteLine($"{e.Message}\n{Usage}");
+            return 2;
+        }
+        var log = new Progress(progress);
+        var rows = new List<Row>();
+        var logRows = new List<LogRow>();
+        foreach (var n in o.Replicas)
+        {
+            rows.Add(RunLive(n, o, log));
+            logRows.Add(RunFromLog(n, o, log));
+        }
+        var wire = WireCost(o, log);
+        var boot = o.BootstrapDatoms > 0 ? Bootstrap(o, log) : null;
+
+        output.WriteLine();
+        output.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
+                         $"{RuntimeInformation.FrameworkDescription}; server GC {System.Runtime.GCSettings.IsServerGC}");
+        output.WriteLine("> one master (in-memory journal) on Akka.Remote at 127.0.0.1, N replicas each in its own client ActorSystem with its own " +
+                         "remote port, all in this process: every message crosses a loopback TCP connection (DotNetty), serialized with the " +
+                         "wire serializer (Hyperion). Deltas travel batched: the log listener sends a session the consecutive deltas ready " +
+                         "together (one journal write) as one TxDeltaBatch, and the session forwards it as one remote message.");
+        output.WriteLine($"> live stream: {o.Submitters} submitter threads, transactions of 2 datoms (+ :db/txInstant); at most {o.Window} " +
+                         "submitted but not applied by every replica. applied tx/s per replica = (tx - 1) / (first applied -> last applied), " +
+                         "median / min over the replicas; datoms/s = tx/s x datoms per delta; latency commit (transactor sends TxAccepted) " +
+                         "-> applied (replica's Listen callback), percentiles over every (replica, tx). CPU: this process (server, clients, " +
+                         "submitters) per (tx, replica).");
+        output.WriteLine($"> ping-pong (the ceiling, same run, same actor systems, replicas stopped): per client system a plain actor sends one " +
+                         $"delta of the stream (a TxDelta, same serializer) to an echo actor of its own on the server system, which tells it back; " +
+                         $"round trips/s per client = replies / (first send -> last reply), median over the N clients running at once. " +
+                         $"Once with 1 request outstanding, once with {o.PingWindow} in flight. A round trip is one message each way; a delivered " +
+                         "delta is one way, but takes its acknowledgement (every 64 deltas) and the master's TxAccepted on the same host.");
+        output.WriteLine($"> ratio = delivered deltas/s per replica (median) / ping-pong round trips/s per client with {o.PingWindow} in flight (median). " +
+                         "deltas per message, bytes per delta: the delta messages (TxDeltaBatch, TxDelta, TxRangeResult) the client systems read " +
+                         "over the measured stream, counted by their serializer (the wire serializer behind a counter).");
+        output.WriteLine();
+        output.WriteLine("| replicas | tx | applied tx/s per replica (median / min) | datoms/s per replica | p50 ms | p99 ms | max ms | master tx/s | deltas per message | bytes per delta | ping-pong/s, 1 outstanding | ping-pong/s, window | ratio | CPU us per (tx, replica) | cores busy |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+            output.WriteLine($"| {r.N} | {r.Tx:N0}{(r.S.Complete ? "" : " (incomplete)")} | {r.S.MedianRate:N0} / {r.S.MinRate:N0} | {r.S.MedianRate * r.DatomsPerDelta:N0} | " +
+                             $"{r.S.P50Ms:F2} | {r.S.P99Ms:F2} | {r.S.MaxMs:F1} | {r.S.MasterRate:N0} | {r.DeltasPerMessage:F1} | {r.BytesPerDelta:N0} | {r.Ping1:N0} | {r.PingW:N0} | {r.S.MedianRate / r.PingW:F2} | " +
+                             $"{r.S.CpuUsPerApply:F1} | {r.S.CoresUsed:F2} |");
+        output.WriteLine();
+        output.WriteLine("> from the log: the stream committed first (no replica connected), then N replicas, each in its own client system (its " +
+                         "association with the server made beforehand), start from the value before it (resumeFrom) and take it over the wire " +
+                         "from the log listener's memory. applied tx/s per replica = tx / (replicas started -> last transaction applied), " +
+                         "which includes the handshake (started -> first applied, median / max, in its own column: Connect, session, " +
+                         "first batch of up to 256 deltas); each client system's wire serializer was warmed first (Hyperion compiles a " +
+                         "serializer per type on first use, per actor system; the time it took per system is in its own column); streaming tx/s = " +
+                         "(tx - 1) / (first applied -> last applied). Ratio: streaming tx/s against the windowed ping-pong of the live run with the same N.");
+        output.WriteLine();
+        output.WriteLine("| replicas | tx | serializer warmup ms per client system | from the log: applied tx/s per replica (median / min) | started -> first applied ms (median / max) | streaming tx/s per replica (median / min) | streaming datoms/s per replica | deltas per message | bytes per delta | ping-pong/s, window | ratio |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (r, live) in logRows.Zip(rows))
+            output.WriteLine($"| {r.N} | {r.Tx:N0} | {r.WarmWireMs:N0} | {r.MedianRate:N0} / {r.MinRate:N0} | {r.HandshakeMs:N0} / {r.HandshakeMaxMs:N0} | {r.StreamRate:N0} / {r.StreamMinRate:N0} | " +
+                             $"{r.StreamRate * r.DatomsPerDelta:N0} | {r.DeltasPerMessage:F1} | {r.BytesPerDelta:N0} | {live.PingW:N0} | {r.StreamRate / live.PingW:F2} |");
+        output.WriteLine();
+        output.WriteLine("> wire cost (one thread, the server system's serializer, no socket): 4,096 deltas of the stream as TxDeltaBatch messages " +
+                         "of k deltas, serialized and deserialized, the best of 5 passes; bytes and microseconds per delta.");
+        output.WriteLine();
+        output.WriteLine("| deltas per message | bytes per message | bytes per delta | serialize us per delta | deserialize us per delta |");
+        output.WriteLine("|---:|---:|---:|---:|---:|");
+        foreach (var w in wire)
+            output.WriteLine($"| {w.K}{(w.K == 0 ? " (a bare TxDelta, the ping-pong payload)" : "")} | {w.Bytes:N0} | {w.Bytes / (double)Math.Max(1, w.K):N0} | {w.SerUs:F2} | {w.DeserUs:F2} |");
+        if (boot is not null)
+        {
+            output.WriteLine();
+            output.WriteLine($"> bootstrap over the wire: a master of {boot.Datoms:N0} datoms, a replica in a fresh client ActorSystem (association made " +
+                             $"beforehand), DatsyncReplica.Connect -> Ready; chunks of {boot.ChunkSize:N0} bytes, {boot.Window} ahead of the replica's " +
+                             "acknowledgement. MB/s = encoded image / time.");
+            output.WriteLine();
+            output.WriteLine("| bootstrap | datoms | image MB | chunks | Connect -> Ready ms | datoms/s | MB/s |");
+            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            output.WriteLine($"| first replica, image encoded on demand | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.ColdMs:N0} | {boot.Datoms / (boot.ColdMs / 1000):N0} | {boot.ImageMb / (boot.ColdMs / 1000):F1} |");
+            output.WriteLine($"| second replica, image reused | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.WarmMs:N0} | {boot.Datoms / (boot.WarmMs / 1000):N0} | {boot.ImageMb / (boot.WarmMs / 1000):F1} |");
+        }
+        output.WriteLine();
+        output.WriteLine("> targets (issue): bootstrap of 1M datoms over loopback < 5 s; delta delivery >= 0.5 of the ping-pong message rate when batched.");
+        foreach (var r in rows)
+            output.WriteLine($">   {r.N} replica(s), live: {r.S.MedianRate:N0} deltas/s per replica vs ping-pong {r.PingW:N0}/s: ratio {r.S.MedianRate / r.PingW:F2} " +
+                             $"({(r.S.MedianRate / r.PingW >= 0.5 ? "met" : "missed")}); vs 1 outstanding {r.S.MedianRate / r.Ping1:F2}");
+        foreach (var (r, live) in logRows.Zip(rows))
+            output.WriteLine($">   {r.N} replica(s), from the log: streaming {r.StreamRate:N0} deltas/s per replica, ratio {r.StreamRate / live.PingW:F2} " +
+                             $"({(r.StreamRate / live.PingW >= 0.5 ? "met" : "missed")}); including the handshake {r.MedianRate / live.PingW:F2}");
+        if (boot is not null)
+            output.WriteLine($">   bootstrap: {boot.ColdMs / 1000:F2} s ({(boot.ColdMs < 5000 ? "met" : "missed")}), image reused {boot.WarmMs / 1000:F2} s");
+        if (o.Config.Length > 0)
+            output.WriteLine($"> --config: {o.Config.ReplaceLineEndings(" ")}");
+        output.Flush();
+        return rows.All(r => r.S.Complete) ? 0 : 1;
+    }
+
+    private static Options Parse(IReadOnlyList<string> args)
+    {
+        int[] replicas = [1, 10];
+        int? tx = null, pings = null;
+        int window = 128, submitters = 4, pingWindow = 128, boot = 1_000_000;
+        var config = "";
+        var quick = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--replicas": replicas = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--tx": tx = Int(); break;
+                case "--window": window = Int(); break;
+                case "--submitters": submitters = Int(); break;
+                case "--pings": pings = Int(); break;
+                case "--ping-window": pingWindow = Int(); break;
+                case "--bootstrap-datoms": boot = Int(); break;
+                case "--config": config = config.Length == 0 ? Next() : config + "\n" + Next(); break;
+                case "--quick": quick = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        if (replicas.Length == 0 || replicas.Any(n => n < 1)) throw new ArgumentException("--replicas must list counts >= 1");
+        if (window < 1 || submitters < 1 || pingWindow < 1 || boot < 0 || tx < 2 || pings < 2)
+            throw new ArgumentException("--window, --submitters and --ping-window must be >= 1, --tx and --pings >= 2, --bootstrap-datoms >= 0");
+        return new Options(replicas, tx ?? (quick ? 5_000 : 20_000), window, submitters, pings ?? (quick ? 5_000 : 20_000), pingWindow, boot, config);
+    }
+
+    // ------------------------------------------------------------------ systems
+
+    private static MasterSystem StartServer(Options o, string extra = "") =>
+        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base);
+
+    private static ActorSystem[] StartClients(int n, Options o, string prefix) =>
+        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting)).ToArray();
+
+    /// <summary>Client systems read the protocol with <see cref="CountingWireSerializer"/>: the wire serializer, counting
+    /// the delta messages it reads.</summary>
+    private const string Counting = """
+        akka.actor.serializers.datsync-wire = "Datsync.Benchmarks.Fanout.RemoteBench+CountingWireSerializer, Datsync.Benchmarks.Fanout"
+        akka.actor.serialization-identifiers { "Datsync.Benchmarks.Fanout.RemoteBench+CountingWireSerializer, Datsync.Benchmarks.Fanout" = 4732 }
+        """;
+
+    /// <summary>The wire serializer (<see cref="DatsyncWireSerializer"/>, same identifier and settings), counting the
+    /// delta messages client systems read: messages, deltas and bytes, over all client systems of the process.</summary>
+    public sealed class CountingWireSerializer(ExtendedActorSystem system, Akka.Configuration.Config config) : Akka.Serialization.Serializer(system)
+    {
+        private readonly DatsyncWireSerializer _inner = new(system, config);
+        internal static long Messages, Deltas, Bytes;
+
+        public override int Identifier => _inner.Identifier;
+        public override bool IncludeManifest => _inner.IncludeManifest;
+        public override byte[] ToBinary(object obj) => _inner.ToBinary(obj);
+
+        public override object FromBinary(byte[] bytes, Type type)
+        {
+            var o = _inner.FromBinary(bytes, type);
+            var deltas = o switch { TxDeltaBatch b => b.Deltas.Count, TxDelta => 1, TxRangeResult r => r.Deltas.Count, _ => 0 };
+            if (deltas > 0)
+            {
+                Interlocked.Increment(ref Messages);
+                Interlocked.Add(ref Deltas, deltas);
+                Interlocked.Add(ref Bytes, bytes.Length);
+            }
+            return o;
+        }
+
+        internal static (long Messages, long Deltas, long Bytes) Read() =>
+            (Interlocked.Read(ref Messages), Interlocked.Read(ref Deltas), Interlocked.Read(ref Bytes));
+    }
+
+    /// <summary>Resolves <paramref name="path"/> on the server from <paramref name="client"/>: this makes the association
+    /// (TCP connection and handshake) before anything is timed.</summary>
+    private static IActorRef Resolve(ActorSystem client, string server, string path) =>
+        client.ActorSelection($"akka.tcp://{DatsyncRemote.SystemName}@{server}{path}").ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
+
+    /// <summary>Terminates the clients, then the server, without logging: every association that ends logs a warning and
+    /// an error (Disassociated), which says nothing about the run.</summary>
+    private static void Shutdown(MasterSystem ms, IEnumerable<ActorSystem> clients)
+    {
+        BenchLogger.Quiet = true;
+        Task.WhenAll(clients.Select(c => c.Terminate())).Wait(TimeSpan.FromSeconds(30));
+        ms.System.Terminate().Wait(TimeSpan.FromSeconds(30));
+        BenchLogger.Quiet = false;
+    }
+
+    /// <summary>The run's logger: Akka's warnings and errors to stderr (stdout holds the tables), nothing while the
+    /// systems shut down.</summary>
+    public sealed class BenchLogger : ReceiveActor
+    {
+        internal static volatile bool Quiet;
+
+        public BenchLogger()
+        {
+            Receive<Akka.Event.InitializeLogger>(_ => Sender.Tell(new Akka.Event.LoggerInitialized()));
+            Receive<Akka.Event.LogEvent>(e =>
+            {
+                if (!Quiet) Console.Error.WriteLine(e);
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ live stream + ping-pong
+
+    private sealed record Row(int N, int Tx, StreamResult S, double DatomsPerDelta, double Ping1, double PingW, double DeltasPerMessage, double BytesPerDelta);
+
+    private static Row RunLive(int n, Options o, Progress log)
+    {
+        var what = $"remote {n}";
+        log.Say(what, $"starting a server and {n} client systems with a replica each");
+        var ms = StartServer(o);
+        var clients = Array.Empty<ActorSystem>();
+        try
+        {
+            var server = DatsyncRemote.ListeningAt(ms.System);
+            var schema = Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(FanoutBench.Schema)!).GetAwaiter().GetResult();
+            clients = StartClients(n, o, $"remote{n}-client");
+            var replicas = new DatsyncReplica[n];
+            var sinks = new StreamSink?[1];
+            for (var r = 0; r < n; r++)
+            {
+                replicas[r] = DatsyncReplica.Connect(clients[r], server, "r" + r);
+                var index = r;
+                replicas[r].Listen(report =>
+                {
+                    if (!report.Pending) Volatile.Read(ref sinks[0])?.Applied(index, report.T);
+                });
+            }
+            if (!Task.WhenAll(replicas.Select(x => x.Ready)).Wait(FanoutBench.Timeout)) throw new TimeoutException("replicas not ready");
+            log.Say(what, $"{n} replicas ready at t={schema.T}, server at {server}");
+
+            var warm = Stream(ms, replicas, n, Math.Min(2_000, o.Tx / 4 + 2), o.Window, o.Submitters, sinks, "w", log);
+            log.Say(what, $"warmup: {warm.MedianRate:N0} tx/s per replica; now {o.Tx:N0} transactions");
+            var wireBefore = CountingWireSerializer.Read();
+            var s = Stream(ms, replicas, n, o.Tx, o.Window, o.Submitters, sinks, "m", log);
+            var wireAfter = CountingWireSerializer.Read();
+            var wire = (Messages: wireAfter.Messages - wireBefore.Messages, Deltas: wireAfter.Deltas - wireBefore.Deltas, Bytes: wireAfter.Bytes - wireBefore.Bytes);
+            var deltasPerMessage = wire.Deltas / (double)Math.Max(1, wire.Messages);
+            var bytesPerDelta = wire.Bytes / (double)Math.Max(1, wire.Deltas);
+            var accepted = s.Accepted.Where(a => a is not null).ToArray();
+            var datomsPerDelta = accepted.Average(a => a!.TxData.Count);
+            log.Say(what, $"{wire.Messages:N0} delta messages read by the clients, {deltasPerMessage:F1} deltas per message, {bytesPerDelta:N0} bytes per delta");
+            log.Say(what, $"{s.MedianRate:N0} tx/s per replica (min {s.MinRate:N0}), {s.MedianRate * datomsPerDelta:N0} datoms/s, p50 {s.P50Ms:F2} ms, " +
+                          $"p99 {s.P99Ms:F2} ms, master {s.MasterRate:N0} tx/s; CPU {s.CpuUsPerApply:F1} us per (tx, replica), {s.CoresUsed:F2} cores busy" +
+                          $"{(s.Complete ? "" : ", INCOMPLETE")}");
+
+            // the ceiling, in the same systems: the replicas stop, plain actors ping-pong one delta of the stream
+            foreach (var (x, c) in replicas.Zip(clients)) c.Stop(x.Actor);
+            var db = CurrentValue(ms);
+            var a0 = accepted[^1]!;
+            var payload = TxDelta.From(db, a0.T, a0.TxData, a0.RequestId, a0.Tempids).ForWire();
+            var echoes = Enumerable.Range(0, n).Select(i => ms.System.ActorOf(Props.Create(() => new Echo()), $"bench-echo-{i}")).ToArray();
+            var echoRefs = clients.Select((c, i) => Resolve(c, server, $"/user/bench-echo-{i}")).ToArray();
+            PingPong(clients, echoRefs, payload, Math.Min(2_000, o.Pings), o.PingWindow); // warmup
+            var ping1 = PingPong(clients, echoRefs, payload, o.Pings, 1);
+            var pingW = PingPong(clients, echoRefs, payload, o.Pings, o.PingWindow);
+            log.Say(what, $"ping-pong per client: {ping1:N0} round trips/s with 1 outstanding, {pingW:N0}/s with {o.PingWindow} in flight; " +
+                          $"ratio {s.MedianRate / pingW:F2}");
+            foreach (var e in echoes) ms.System.Stop(e);
+            return new Row(n, o.Tx, s, datomsPerDelta, ping1, pingW, deltasPerMessage, bytesPerDelta);
+        }
+        finally { Shutdown(ms, clients); }
+    }
+
+    private sealed class Echo : ReceiveActor
+    {
+        public Echo() => ReceiveAny(m => Sender.Tell(m));
+    }
+
+    /// <summary>Sends <c>window</c> requests, then one more per reply, until <c>count</c> replies came back.</summary>
+    private sealed class Pinger : ReceiveActor
+    {
+        public Pinger(IActorRef echo, object payload, int count, int window, TaskCompletionSource<double> done)
+        {
+            var sent = 0;
+            var replies = 0;
+            var start = 0L;
+            ReceiveAny(_ =>
+            {
+                if (++replies == count)
+                {
+                    done.TrySetResult(count / Stopwatch.GetElapsedTime(start).TotalSeconds);
+                    Context.Stop(Self);
+                }
+                else if (sent < count) { echo.Tell(payload, Self); sent++; }
+            });
+            start = Stopwatch.GetTimestamp();
+            for (; sent < Math.Min(window, count); sent++) echo.Tell(payload, Self);
+        }
+    }
+
+    /// <summary>Round trips per second per client (median), all clients at once.</summary>
+    private static double PingPong(ActorSystem[] clients, IActorRef[] echoes, object payload, int count, int window)
+    {
+        var done = clients.Select(_ => new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        for (var i = 0; i < clients.Length; i++)
+        {
+            var (echo, d) = (echoes[i], done[i]);
+            clients[i].ActorOf(Props.Create(() => new Pinger(echo, payload, count, window, d)));
+        }
+        if (!Task.WhenAll(done.Select(d => d.Task)).Wait(FanoutBench.Timeout)) throw new TimeoutException("ping-pong did not finish");
+        var rates = done.Select(d => d.Task.Result).Order().ToArray();
+        return rates[rates.Length / 2];
+    }
+
+    // ------------------------------------------------------------------ from the log
+
+    private sealed record LogRow(int N, int Tx, double MedianRate, double MinRate, double DatomsPerDelta,
+        double StreamRate, double StreamMinRate, double HandshakeMs, double HandshakeMaxMs, double WarmWireMs,
+        double DeltasPerMessage, double BytesPerDelta);
+
+    /// <summary>Serializes and reads back, with <paramref name="system"/>'s serializer, one of each message a replica
+    /// receives and sends: Hyperion builds (compiles) its serializer of a type on first use, per serializer instance, so
+    /// per actor system.</summary>
+    private static void WarmWire(ActorSystem system, TxDelta[] deltas)
+    {
+        var sample = deltas.Take(2).Select(d => d.ForWire()).ToList();
+        object[] messages =
+        [
+            new Connect("warm", 1, 1), new Connected(1, 1, 0, 1), new TxDeltaBatch(sample), sample[0], new LogAck(1),
+            new SessionHeartbeat(1), new TxRange(1, 2), new TxRangeResult(1, 2, sample), new BootstrapAck(1, 1),
+        ];
+        foreach (var m in messages)
+        {
+            var serializer = system.Serialization.FindSerializerFor(m);
+            serializer.FromBinary(serializer.ToBinary(m), m.GetType());
+        }
+    }
+
+    private static LogRow RunFromLog(int n, Options o, Progress log)
+    {
+        var what = $"remote from the log {n}";
+        var ms = StartServer(o, $"datsync.listener.recent-in-memory = {o.Tx + 16}");
+        var clients = Array.Empty<ActorSystem>();
+        try
+        {
+            var server = DatsyncRemote.ListeningAt(ms.System);
+            var (before, deltas) = CommitLog(ms, o.Tx);
+            var lastT = before.BasisT + o.Tx;
+            var datomsPerDelta = deltas.Average(d => d.Datoms.Count);
+            clients = StartClients(n, o, $"remotelog{n}-client");
+            foreach (var c in clients) Resolve(c, server, "/user/" + DatsyncMaster.ServerName);
+            var warmWire = Stopwatch.StartNew();
+            foreach (var c in clients) WarmWire(c, deltas);
+            var warmWireMs = warmWire.Elapsed.TotalMilliseconds / n;
+            log.Say(what, $"{o.Tx:N0} transactions committed; wire serializer warmed in {warmWireMs:N0} ms per client system; starting {n} replicas at t={before.BasisT}");
+            GC.Collect();
+
+            var doneAt = new long[n];
+            var firstAt = new long[n];
+            using var all = new CountdownEvent(n);
+            var wireBefore = CountingWireSerializer.Read();
+            var start = Stopwatch.GetTimestamp();
+            var replicas = new DatsyncReplica[n];
+            for (var r = 0; r < n; r++)
+            {
+                var index = r;
+                replicas[r] = DatsyncReplica.Connect(clients[r], server, "log" + r, resumeFrom: before);
+                replicas[r].Listen(report =>
+                {
+                    if (report.Pending) return;
+                    if (firstAt[index] == 0) firstAt[index] = Stopwatch.GetTimestamp();
+                    if (report.T != lastT) return;
+                    doneAt[index] = Stopwatch.GetTimestamp();
+                    all.Signal();
+                });
+            }
+            var waited = Stopwatch.StartNew();
+            while (!all.Wait(TimeSpan.FromSeconds(2)))
+            {
+                if (waited.Elapsed > FanoutBench.Timeout) throw new TimeoutException("replicas did not take the whole log");
+                var st = replicas.Select(x => x.Status).ToArray();
+                log.Say(what, $"after {waited.Elapsed.TotalSeconds:F0} s: replica t min {st.Min(x => x.BasisT) - before.BasisT:N0} max {st.Max(x => x.BasisT) - before.BasisT:N0} of {o.Tx:N0}; " +
+                              $"connections {string.Join(", ", st.GroupBy(x => x.Connection).Select(g => $"{g.Key} {g.Count()}"))}");
+            }
+            var wireAfter = CountingWireSerializer.Read();
+            var deltasPerMessage = (wireAfter.Deltas - wireBefore.Deltas) / (double)Math.Max(1, wireAfter.Messages - wireBefore.Messages);
+            var bytesPerDelta = (wireAfter.Bytes - wireBefore.Bytes) / (double)Math.Max(1, wireAfter.Deltas - wireBefore.Deltas);
+            var rates = doneAt.Select(t => o.Tx / Stopwatch.GetElapsedTime(start, t).TotalSeconds).Order().ToArray();
+            var streaming = Enumerable.Range(0, n).Select(i => (o.Tx - 1) / Stopwatch.GetElapsedTime(firstAt[i], doneAt[i]).TotalSeconds).Order().ToArray();
+            var handshake = firstAt.Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds).Order().ToArray();
+            log.Say(what, $"{rates[n / 2]:N0} tx/s per replica (min {rates[0]:N0}), {rates[n / 2] * datomsPerDelta:N0} datoms/s; " +
+                          $"first applied -> last {streaming[n / 2]:N0} tx/s (min {streaming[0]:N0}); started -> first applied {handshake[n / 2]:N0} ms (max {handshake[^1]:N0})");
+            return new LogRow(n, o.Tx, rates[n / 2], rates[0], datomsPerDelta, streaming[n / 2], streaming[0], handshake[n / 2], handshake[^1], warmWireMs, deltasPerMessage, bytesPerDelta);
+        }
+        finally { Shutdown(ms, clients); }
+    }
+
+    // ------------------------------------------------------------------ wire cost
+
+    private sealed record WireRow(int K, int Bytes, double SerUs, double DeserUs);
+
+    private static List<WireRow> WireCost(Options o, Progress log)
+    {
+        var ms = StartServer(o);
+        try
+        {
+            var (_, deltas) = CommitLog(ms, 4_096);
+            var wire = deltas.Select(d => d.ForWire()).ToArray();
+            var serialization = ms.System.Serialization;
+            var rows = new List<WireRow>();
+            foreach (var k in new[] { 0, 1, 16, 256 })
+            {
+                var messages = k == 0
+                    ? wire.Cast<object>().ToArray()
+                    : wire.Chunk(k).Where(c => c.Length == k).Select(c => (object)new TxDeltaBatch(c)).ToArray();
+                var serializer = serialization.FindSerializerFor(messages[0]);
+                var type = messages[0].GetType();
+                var bytes = new byte[messages.Length][];
+                for (var i = 0; i < Math.Min(64, messages.Length); i++) serializer.FromBinary(serializer.ToBinary(messages[i]), type); // warmup
+                double ser = double.MaxValue, deser = double.MaxValue;
+                for (var round = 0; round < 5; round++) // the best of 5 passes over the 4,096 deltas
+                {
+                    var sw = Stopwatch.StartNew();
+                    for (var i = 0; i < messages.Length; i++) bytes[i] = serializer.ToBinary(messages[i]);
+                    ser = Math.Min(ser, sw.Elapsed.TotalMicroseconds);
+                    sw.Restart();
+                    for (var i = 0; i < messages.Length; i++) serializer.FromBinary(bytes[i], type);
+                    deser = Math.Min(deser, sw.Elapsed.TotalMicroseconds);
+                }
+                var perDelta = messages.Length * (double)Math.Max(1, k);
+                rows.Add(new WireRow(k, (int)bytes.Average(b => b.Length), ser / perDelta, deser / perDelta));
+            }
+            log.Say("wire cost", string.Join("; ", rows.Select(r => $"{r.K} per message: {r.Bytes:N0} bytes, {r.SerUs:F2} + {r.DeserUs:F2} us per delta")));
+            return rows;
+        }
+        finally { ms.System.Terminate().Wait(); }
+    }
+
+    // ------------------------------------------------------------------ bootstrap
+
+    private sealed record BootResult(long Datoms, double ImageMb, int Chunks, int ChunkSize, int Window, double ColdMs, double WarmMs);
+
+    private static BootResult Bootstrap(Options o, Progress log)
+    {
+        var ms = StartServer(o);
+        var clients = new List<ActorSystem>();
+        try
+        {
+            var server = DatsyncRemote.ListeningAt(ms.System);
+            var settings = SessionSettings.From(ms.Config);
+            var db = BuildLarge(ms, o.BootstrapDatoms, log);
+            GC.Collect();
+
+            double Boot(string id)
+            {
+                var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base);
+                clients.Add(client);
+                Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
+                var start = Stopwatch.GetTimestamp();
+                var replica = DatsyncReplica.Connect(client, server, id);
+                if (!replica.Ready.Wait(FanoutBench.Timeout)) throw new TimeoutException($"replica {id} did not bootstrap");
+                var ms_ = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (replica.SyncedDb.Count != db.Count) throw new InvalidOperationException($"replica {id} holds {replica.SyncedDb.Count} datoms, the master {db.Count}");
+                log.Say("bootstrap", $"{id}: {replica.SyncedDb.Count:N0} datoms over the wire, Connect -> Ready in {ms_:N0} ms");
+                client.Stop(replica.Actor);
+                return ms_;
+            }
+            var cold = Boot("boot-1");
+            GC.Collect();
+            var warm = Boot("boot-2");
+            var image = BootstrapImage.Of(db, settings.ChunkSize);
+            return new BootResult(db.Count, image.Bytes / 1048576.0, image.Chunks.Count, settings.ChunkSize, settings.BootstrapWindow, cold, warm);
+        }
+        finally { Shutdown(ms, clients); }
+    }
+}
