@@ -21,8 +21,10 @@ public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) :
 // ---------------------------------------------------------------- server -> replica
 
 /// <summary>The session took handshake <paramref name="Attempt"/>. With <paramref name="BootstrapChunks"/> &gt; 0 a
-/// bootstrap of the master's value at <paramref name="BasisT"/> follows; otherwise deltas after the replica's t.</summary>
-public sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT) : IDatsyncMessage;
+/// bootstrap of the master's value at <paramref name="BasisT"/> follows (<paramref name="BootstrapDatoms"/> datoms in
+/// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.</summary>
+public sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
+    long BootstrapBytes = 0) : IDatsyncMessage;
 
 /// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
 /// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>

@@ -183,4 +183,8 @@ public sealed class DatsyncReplica
 
 /// <summary>A bootstrap of the master's value at <paramref name="BasisT"/>: <paramref name="ChunksReceived"/> of
 /// <paramref name="ChunkCount"/> chunks held in order, <paramref name="Bytes"/> bytes of them.</summary>
-public sealed record BootstrapProgress(long BasisT, int ChunksReceived, int ChunkCount, long Bytes);
+public sealed record BootstrapProgress(long BasisT, int ChunksReceived, int ChunkCount, long Bytes, long TotalDatoms = 0, long TotalBytes = 0)
+{
+    /// <summary>About how many datoms have arrived (the share of the bytes received of the whole).</summary>
+    public long DatomsReceived => TotalBytes <= 0 ? 0 : (long)((double)TotalDatoms * Bytes / TotalBytes);
+}

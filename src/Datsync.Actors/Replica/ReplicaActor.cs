@@ -42,6 +42,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private byte[]?[] _chunks = [];
     private int _nextSeq;
     private long _bootBytes;
+    private long _bootDatoms, _bootTotalBytes; // the whole image, as the session announced it
     private DateTime _lastChunkAt;
     private readonly List<TxDelta> _early = new();
 
@@ -170,6 +171,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         {
             _phase = Phase.Bootstrapping;
             _bootBasis = c.BasisT;
+            _bootDatoms = c.BootstrapDatoms;
+            _bootTotalBytes = c.BootstrapBytes;
             _chunks = new byte[]?[c.BootstrapChunks];
             _nextSeq = 0;
             _bootBytes = 0;
@@ -194,7 +197,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         var before = _nextSeq;
         while (_nextSeq < _chunks.Length && _chunks[_nextSeq] is not null) _bootBytes += _chunks[_nextSeq++]!.Length;
         if (_nextSeq != before) Sender.Tell(new BootstrapAck(_bootBasis, _nextSeq));
-        _shared.Progress(new BootstrapProgress(_bootBasis, _nextSeq, _chunks.Length, _bootBytes));
+        _shared.Progress(new BootstrapProgress(_bootBasis, _nextSeq, _chunks.Length, _bootBytes, _bootDatoms, _bootTotalBytes));
         if (_nextSeq < _chunks.Length) return;
 
         var db = BootstrapImage.Decode(_chunks!);

@@ -136,7 +136,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _image = _images.For(db);
         _ackedSeq = 0;
         _sentSeq = 0;
-        _replica.Tell(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT));
+        _replica.Tell(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
         SendChunks(0);
         // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
         Subscribe(_image.BasisT);

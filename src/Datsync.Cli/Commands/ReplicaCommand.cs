@@ -110,7 +110,8 @@ public static class ReplicaCommand
             const int width = 30;
             var filled = (int)((long)width * p.ChunksReceived / p.ChunkCount);
             stderr.Write($"\rbootstrap t={p.BasisT} [{new string('#', filled)}{new string('.', width - filled)}] " +
-                         $"{p.ChunksReceived}/{p.ChunkCount} chunks {Mb(p.Bytes):F1} MB {Mb(p.Bytes) / Seconds(elapsed):F1} MB/s   ");
+                         $"{p.ChunksReceived}/{p.ChunkCount} chunks {p.DatomsReceived:N0} datoms {p.DatomsReceived / Seconds(elapsed):N0} datoms/s " +
+                         $"{Mb(p.Bytes):F1} MB {Mb(p.Bytes) / Seconds(elapsed):F1} MB/s   ");
             _drawn = true;
         }
 

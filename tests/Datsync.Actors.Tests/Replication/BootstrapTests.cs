@@ -49,6 +49,12 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         Assert.True(chunks > 1, $"a bootstrap of {db.Count} datoms took {chunks} chunk(s)");
         Assert.True(stats.Chunks >= chunks);
         Assert.Equal(2999L, replica.Db.Entity(EdnReader.Read("""[:item/key "k5-2999"]""")!)!["item/n"]);
+        // the progress a bootstrap reports ends at the whole value
+        var progress = replica.BootstrapProgress!;
+        Assert.Equal(chunks, progress.ChunksReceived);
+        Assert.Equal(progress.TotalBytes, progress.Bytes);
+        Assert.Equal(db.Count, progress.TotalDatoms);
+        Assert.Equal(db.Count, progress.DatomsReceived);
     }
 
     [Fact]
