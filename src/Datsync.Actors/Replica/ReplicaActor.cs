@@ -48,6 +48,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     // asking for missing deltas
     private DateTime _rangeAskedAt;
+    private DateTime _lastDeltaAt; // the last time deltas arrived (live, a range, or parts)
+    private const int RangeAtOnce = 256;
     private long _basisAtLastTick = -1;
 
     private readonly Dictionary<string, LocalTx> _local = new();
@@ -267,6 +269,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     private void Offer(IReadOnlyList<TxDelta> deltas)
     {
+        _lastDeltaAt = DateTime.UtcNow;
         if (deltas.Count == 0) return;
         var step = _state!.Offer(deltas);
         _state = step.Next;
@@ -297,8 +300,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _session.Tell(new LogAck(_ackedT));
     }
 
-    /// <summary>Asks for the range before held deltas, or — when nothing moved for a whole interval while the master is
-    /// ahead — for everything up to the master's t (the last delta may have been lost).</summary>
+    /// <summary>Asks for the range before held deltas, or — when no delta came for a whole interval while the master is
+    /// ahead — for the deltas after the basis (the last ones may have been lost).</summary>
     private void AskMissing(DateTime now, bool force = false)
     {
         if (_state is null || _session is null) return;
@@ -306,8 +309,10 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         var stalled = basis == _basisAtLastTick;
         if (!force) _basisAtLastTick = basis;
         if (now - _rangeAskedAt < _settings.RetryInterval && !force) return;
-        if (_state.Sequencer.Missing is { } m) _session.Tell(new TxRange(m.FromT, m.ToT));
-        else if (stalled && _headT > basis) _session.Tell(new TxRange(basis + 1, _headT));
+        // a bounded range at a time: the log's own stream goes on meanwhile, and what a range misses is asked next
+        if (_state.Sequencer.Missing is { } m) _session.Tell(new TxRange(m.FromT, Math.Min(m.ToT, m.FromT + RangeAtOnce - 1)));
+        else if (stalled && now - _lastDeltaAt >= _settings.RetryInterval && _headT > basis)
+            _session.Tell(new TxRange(basis + 1, Math.Min(_headT, basis + RangeAtOnce)));
         else return;
         _rangeAskedAt = now;
     }
