@@ -54,22 +54,11 @@ public static class FanoutBench
 
     /// <summary>Runs the benchmark; tables to <paramref name="output"/>, progress to <paramref name="progress"/>.
     /// <paramref name="args"/> are the options after <c>fanout</c>.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter progress)
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter progress) =>
+        Progress.Run(args, output, progress, Usage, Parse, Measure);
+
+    private static int Measure(Options o, TextWriter output, Progress log)
     {
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Any(a => a is "--help" or "-h"))
-        {
-            output.WriteLine(Usage);
-            return 0;
-        }
-        Options o;
-        try { o = Parse(args); }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            progress.WriteLine($"{e.Message}\n{Usage}");
-            return 2;
-        }
-        var log = new Progress(progress);
         var rows = new List<Row>();
         var logRows = new List<LogRow>();
         foreach (var n in o.Replicas)
@@ -517,6 +506,27 @@ public static class FanoutBench
 
     internal sealed class Progress(TextWriter w)
     {
+        /// <summary>A benchmark's entry: <c>--help</c> prints its usage; options it cannot parse, the reason and the usage
+        /// (exit 2); otherwise it measures, with progress on <paramref name="progress"/>.</summary>
+        public static int Run<TOptions>(IReadOnlyList<string> args, TextWriter output, TextWriter progress, string usage,
+            Func<IReadOnlyList<string>, TOptions> parse, Func<TOptions, TextWriter, Progress, int> measure)
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            if (args.Any(a => a is "--help" or "-h"))
+            {
+                output.WriteLine(usage);
+                return 0;
+            }
+            TOptions o;
+            try { o = parse(args); }
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+            {
+                progress.WriteLine($"{e.Message}\n{usage}");
+                return 2;
+            }
+            return measure(o, output, new Progress(progress));
+        }
+
         public void Say(string what, string message)
         {
             lock (this) w.WriteLine($"[{DateTime.Now:HH:mm:ss}] [{what}] {message}");

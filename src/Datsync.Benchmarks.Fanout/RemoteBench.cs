@@ -46,22 +46,11 @@ public static class RemoteBench
         datsync.master.snapshot-every = 0
         """;
 
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter progress)
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter progress) =>
+        Progress.Run(args, output, progress, Usage, Parse, Measure);
+
+    private static int Measure(Options o, TextWriter output, Progress log)
     {
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Any(a => a is "--help" or "-h"))
-        {
-            output.WriteLine(Usage);
-            return 0;
-        }
-        Options o;
-        try { o = Parse(args); }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            progress.WriteLine($"{e.Message}\n{Usage}");
-            return 2;
-        }
-        var log = new Progress(progress);
         var rows = new List<Row>();
         var logRows = new List<LogRow>();
         foreach (var n in o.Replicas)

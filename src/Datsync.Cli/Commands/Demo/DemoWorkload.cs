@@ -159,6 +159,7 @@ public static class DemoWorkload
         private readonly List<Person> _alive = new();
         private readonly List<string> _gone = new();
         private int _next;
+        private long _ops;
 
         private T Pick<T>(IReadOnlyList<T> xs) => xs[_rnd.Next(xs.Count)];
         private static string Q(string s) => EdnPrinter.Print(s);
@@ -166,6 +167,8 @@ public static class DemoWorkload
 
         public Op Next()
         {
+            // every tenth transaction of a writer is one meant to be rejected, so even a short run shows some
+            if (++_ops % 10 == 0 && _alive.Count > 0) return UniqueConflict();
             var roll = _rnd.Next(100);
             if (_alive.Count < 4 || roll < 28) return Insert();
             if (roll < 45) return UpdateAge();
