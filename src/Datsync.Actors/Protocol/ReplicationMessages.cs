@@ -49,3 +49,23 @@ public sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IDa
 /// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of a <see cref="SubmitTx"/> too big for a frame: a
 /// slice of its EDN text as UTF-8.</summary>
 public sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : IDatsyncMessage;
+
+/// <summary>A client's transaction as EDN text, turned into the transactor's request.</summary>
+public static class ClientTx
+{
+    /// <summary>The <see cref="Transact"/> for <paramref name="txEdn"/> from <paramref name="clientId"/> (its metadata names
+    /// the client), or the rejection of text that is not a vector of tx forms.</summary>
+    public static object Request(string requestId, string txEdn, string clientId)
+    {
+        try
+        {
+            var txData = EdnReader.Read(txEdn) as IReadOnlyList<object?>
+                         ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
+            return new Transact(requestId, txData, $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
+        }
+        catch (Exception e) when (e is EdnReadException or TxException)
+        {
+            return new TxRejected(requestId, e is TxException tx ? tx.Category : TxErrors.InvalidTxData, e.Message);
+        }
+    }
+}

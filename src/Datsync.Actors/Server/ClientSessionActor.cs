@@ -197,20 +197,14 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         if (_inFlight.Contains(s.RequestId)) return; // its answer is on the way
-        IReadOnlyList<object?> txData;
-        try
+        var request = ClientTx.Request(s.RequestId, s.TxEdn, _clientId);
+        if (request is TxRejected unreadable)
         {
-            txData = EdnReader.Read(s.TxEdn) as IReadOnlyList<object?>
-                     ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
-        }
-        catch (Exception e) when (e is EdnReadException or TxException)
-        {
-            var category = e is TxException tx ? tx.Category : TxErrors.InvalidTxData;
-            Outcome(s.RequestId, new TxRejected(s.RequestId, category, e.Message));
+            Outcome(s.RequestId, unreadable);
             return;
         }
         _inFlight.Add(s.RequestId);
-        _transactor.Tell(new Transact(s.RequestId, txData, $"{{:datsync/client {EdnPrinter.Print(_clientId)}}}"));
+        _transactor.Tell(request);
     }
 
     private void Outcome(string requestId, object outcome)

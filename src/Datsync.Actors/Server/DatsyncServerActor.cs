@@ -39,19 +39,14 @@ public sealed class DatsyncServerActor : ReceiveActor
                 replyTo.Tell(new TxRejected(t.RequestId, ReplicaErrors.Refused, why));
                 return;
             }
-            IReadOnlyList<object?> txData;
-            try
+            var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId);
+            if (request is TxRejected unreadable)
             {
-                txData = EdnReader.Read(t.TxEdn) as IReadOnlyList<object?>
-                         ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
-            }
-            catch (Exception e) when (e is EdnReadException or TxException)
-            {
-                replyTo.Tell(new TxRejected(t.RequestId, e is TxException tx ? tx.Category : TxErrors.InvalidTxData, e.Message));
+                replyTo.Tell(unreadable);
                 return;
             }
-            master.Transactor.Ask<object>(new Transact(t.RequestId, txData, $"{{:datsync/client {EdnPrinter.Print(t.ClientId)}}}"),
-                    OneShotTimeout)
+            // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
+            master.Transactor.Ask<object>(request, OneShotTimeout)
                 .PipeTo(replyTo, success: r => r is TxAccepted a ? a with { TxData = [] } : r,
                     failure: e => new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"));
         });
