@@ -73,7 +73,8 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var t = Commit(master, """[{:item/key "late" :item/n 1}]""").T;
         var sync = replica.SyncTo(t);
         var alias = replica.WaitForT(t);
-        await Task.Delay(300); // a while for a wrong completion to show; the assertion does not depend on timing
+        // the replica actor has taken both requests once it answers a message sent after them
+        await replica.Actor.Ask<ActorIdentity>(new Identify(1), Long);
         Assert.False(sync.IsCompleted);
         Assert.False(alias.IsCompleted);
         Assert.True(replica.Status.BasisT < t);

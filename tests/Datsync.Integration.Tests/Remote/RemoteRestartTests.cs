@@ -127,13 +127,6 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         lock (reports) Assert.Equal(Enumerable.Range((int)t + 1, (int)(now - t)).Select(x => (long)x), reports); // only the missing ones
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met in time");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) =>
+        Task.Run(() => Assert.True(SpinWait.SpinUntil(condition, Long), "condition not met in time"));
 }
