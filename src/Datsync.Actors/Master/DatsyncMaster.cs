@@ -27,17 +27,28 @@ public static class DatsyncMaster
     /// <summary>
     /// Creates an actor system on the storage (its tables or file prepared) with Datsync's defaults, and starts a master
     /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>;
-    /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport).
+    /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport). A system whose
+    /// actors fail to start is terminated.
     /// </summary>
-    public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null)
+    public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
+        string masterName = "datsync-master", string serverName = ServerName)
     {
         var config = ConfigurationFactory.ParseString(overrides)
             .WithFallback(below ?? Config.Empty)
             .WithFallback(storage.ToConfig())
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);
-        var master = Start(system, MasterSettings.From(config));
-        return new MasterSystem(system, master, StartServer(system, master, SessionSettings.From(config), ClientAccess.From(config)), config);
+        try
+        {
+            var master = Start(system, MasterSettings.From(config), masterName);
+            var server = StartServer(system, master, SessionSettings.From(config), ClientAccess.From(config), serverName);
+            return new MasterSystem(system, master, server, config);
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
     }
 
     /// <summary>Starts the actor replicas connect to (it starts one client session per replica).</summary>

@@ -21,18 +21,9 @@ public static class DatsyncNode
         Config? config = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var full = options.BuildSystemConfig(config);
-        var system = ActorSystem.Create(systemName, full);
-        try
-        {
-            var (master, server) = StartMasterActors(system, options);
-            return new MasterSystem(system, master, server, full);
-        }
-        catch
-        {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
-            throw;
-        }
+        var top = config is null ? options.ToConfig() : options.ToConfig().WithFallback(config);
+        return DatsyncMaster.StartSystem(systemName, options.SelectStorage(config), below: top,
+            masterName: options.MasterName, serverName: options.ServerName);
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public static class WireFrames
             if (est > budget / 2)
             {
                 if (batch.Count > 0) { yield return Batch(batch); batch = new List<TxDelta>(); size = MessageOverhead; }
-                foreach (var part in Parts(d.ForWire(), budget, serialization)) yield return part;
+                foreach (var part in Parts(d, budget, serialization)) yield return part;
                 continue;
             }
             if (size + est > budget && batch.Count > 0)
@@ -38,7 +38,7 @@ public static class WireFrames
                 batch = new List<TxDelta>();
                 size = MessageOverhead;
             }
-            batch.Add(d.ForWire());
+            batch.Add(d); // on the wire a delta leaves its in-process value behind (DatsyncWireSerializer)
             size += est;
         }
         if (batch.Count > 0) yield return Batch(batch);

@@ -338,10 +338,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     // ------------------------------------------------------------------ local transactions
 
-    private sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done, IReadOnlyDictionary<object, long> localTempids)
+    private sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done)
     {
         public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
-        public readonly IReadOnlyDictionary<object, long> LocalTempids = localTempids;
         public OutgoingTx? Sent;
         public string? SentEdn; // Sent as EDN text, printed once
         public DateTime SentAt;
@@ -367,7 +366,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             m.Done.TrySetException(e); // invalid here already: nothing changes, nothing is sent
             return;
         }
-        _local[requestId] = new LocalTx(m.Done, _state.Pending[^1].LocalTempids);
+        _local[requestId] = new LocalTx(m.Done);
         if (_state.Pending[^1].InView)
             _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
         SendLocal(resend: false);
@@ -415,33 +414,20 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Heard();
         if (_state is null || !_local.TryGetValue(a.RequestId, out var l)) return;
         l.Accepted = a;
+        var pending = _state.Pending.Find(p => p.RequestId == a.RequestId);
         _state = _state.Accepted(a.RequestId, a.T, a.Tempids);
-        if (a.T <= _state.BasisT) Resolve(new ResolvedTx(a.RequestId, a.T, MapLocal(l, a.Tempids)));
+        if (pending is not null && a.T <= _state.BasisT) Resolve(ResolvedTx.Of(pending, a.T, a.Tempids)); // its delta came without its request
         SendLocal(resend: false); // transactions waiting for these entities can go
         Publish();
-    }
-
-    private static IReadOnlyDictionary<long, long> MapLocal(LocalTx l, IReadOnlyDictionary<object, long> tempids)
-    {
-        var map = new Dictionary<long, long>();
-        foreach (var (k, local) in l.LocalTempids) if (tempids.TryGetValue(k, out var remote)) map[local] = remote;
-        return map;
     }
 
     /// <summary>The replica applied its own transaction: the caller learns the master's t and ids.</summary>
     private void Resolve(ResolvedTx r)
     {
         if (!_local.TryGetValue(r.RequestId, out var l)) return;
-        var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids ?? DeltaTempids(l, r);
+        var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
         _local.Remove(r.RequestId);
-        l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, l.LocalTempids, r.LocalToRemote, _state!.View));
-    }
-
-    private static IReadOnlyDictionary<object, long> DeltaTempids(LocalTx l, ResolvedTx r)
-    {
-        var map = new Dictionary<object, long>();
-        foreach (var (k, local) in l.LocalTempids) if (r.LocalToRemote.TryGetValue(local, out var remote)) map[k] = remote;
-        return map;
+        l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, _state!.View));
     }
 
     private void OnRejected(TxRejected r)

@@ -24,10 +24,21 @@ public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, 
 /// <summary>A master delta the replica applied: its synced value before and after.</summary>
 public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
 
-/// <summary>One of this replica's transactions that the master committed: its t, local id to master id, and how its
-/// tempids resolved on the master (when the delta said).</summary>
+/// <summary>One of this replica's transactions that the master committed: its t, local id to master id, how its
+/// tempids resolved on the master, and the local ids its new entities had while pending.</summary>
 public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote,
-    IReadOnlyDictionary<object, long>? Tempids = null);
+    IReadOnlyDictionary<object, long> Tempids, IReadOnlyDictionary<object, long> LocalTempids)
+{
+    /// <summary>Pending transaction <paramref name="p"/> committed as <paramref name="t"/>; the master's tempids when
+    /// known, else its local tempids carried over to the master ids they map to.</summary>
+    public static ResolvedTx Of(PendingTx p, long t, IReadOnlyDictionary<object, long>? masterTempids)
+    {
+        var map = p.Remote ?? ReplicaState.MapTempids(p, masterTempids);
+        var tempids = masterTempids is { Count: > 0 } ? masterTempids
+            : p.LocalTempids.Where(kv => map.ContainsKey(kv.Value)).ToDictionary(kv => kv.Key, kv => map[kv.Value]);
+        return new ResolvedTx(p.RequestId, t, map, tempids, p.LocalTempids);
+    }
+}
 
 /// <summary>A local transaction ready for the master: its forms with local ids translated to master ids.</summary>
 public sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
@@ -109,10 +120,10 @@ public sealed class ReplicaState
             var i = pending.FindIndex(p => p.RequestId == d.RequestId);
             if (i < 0) continue;
             var p = pending[i];
-            var map = p.Remote ?? MapTempids(p, d.Tempids);
-            remoteOf = remoteOf.SetItems(map);
+            var r = ResolvedTx.Of(p, d.T, d.Tempids);
+            remoteOf = remoteOf.SetItems(r.LocalToRemote);
             pending = pending.RemoveAt(i);
-            resolved.Add(new ResolvedTx(p.RequestId, d.T, map, d.Tempids));
+            resolved.Add(r);
         }
         var basis = synced.BasisT;
         pending = pending.RemoveAll(p => p.CommittedT <= basis);
@@ -261,7 +272,7 @@ public sealed class ReplicaState
         return local;
     }
 
-    private static IReadOnlyDictionary<long, long> MapTempids(PendingTx p, IReadOnlyDictionary<object, long>? masterTempids)
+    internal static IReadOnlyDictionary<long, long> MapTempids(PendingTx p, IReadOnlyDictionary<object, long>? masterTempids)
     {
         var map = new Dictionary<long, long>();
         if (masterTempids is null) return map;
