@@ -127,19 +127,18 @@ public static class FanoutBench
         int? tx = null;
         int window = 128, submitters = 4, boot = 1_000_000;
         var quick = false;
-        for (var i = 0; i < args.Count; i++)
+        var r = new BenchArgs(args);
+        while (r.Next(out var option))
         {
-            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-            switch (args[i])
+            switch (option)
             {
-                case "--replicas": replicas = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
-                case "--tx": tx = Int(); break;
-                case "--window": window = Int(); break;
-                case "--submitters": submitters = Int(); break;
-                case "--bootstrap-datoms": boot = Int(); break;
+                case "--replicas": replicas = r.Ints(); break;
+                case "--tx": tx = r.Int(); break;
+                case "--window": window = r.Int(); break;
+                case "--submitters": submitters = r.Int(); break;
+                case "--bootstrap-datoms": boot = r.Int(); break;
                 case "--quick": quick = true; break;
-                default: throw new ArgumentException($"unknown option {args[i]}");
+                default: throw r.Unknown();
             }
         }
         if (replicas.Length == 0 || replicas.Any(n => n < 1)) throw new ArgumentException("--replicas must list counts >= 1");
