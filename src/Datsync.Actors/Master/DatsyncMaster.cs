@@ -35,6 +35,7 @@ public static class DatsyncMaster
     {
         var config = ConfigurationFactory.ParseString(overrides)
             .WithFallback(below ?? Config.Empty)
+            .WithFallback(Remote.OneDoor.Server(serverName))
             .WithFallback(storage.ToConfig())
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);

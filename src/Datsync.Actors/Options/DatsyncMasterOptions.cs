@@ -133,7 +133,8 @@ public sealed class DatsyncMasterOptions
     public Config BuildSystemConfig(Config? beneath = null)
     {
         var top = beneath is null ? ToConfig() : ToConfig().WithFallback(beneath);
-        return top.WithFallback(SelectStorage(beneath).ToConfig()).WithFallback(DatsyncConfig.Default);
+        return top.WithFallback(Remote.OneDoor.Server(ServerName)).WithFallback(SelectStorage(beneath).ToConfig())
+            .WithFallback(DatsyncConfig.Default);
     }
 
     /// <summary>The master's settings these options give over <paramref name="systemConfig"/>.</summary>

@@ -2,55 +2,92 @@ using Akka.Actor;
 using Akka.Event;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
 using Datsync.Core;
 
 namespace Datsync.Actors.Server;
 
-/// <summary>Where replicas connect: refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
+/// <summary>The one door of a master: the only actor another process may reach (the master's system trusts actor
+/// selections of its path alone). It refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
 /// other <see cref="Connect"/> to the session of its client id, starting one for a client it has not seen (or whose
-/// session ended).</summary>
+/// session ended), up to <see cref="SessionSettings.MaxSessions"/>. A refused peer learns only why it was refused.</summary>
 public sealed class DatsyncServerActor : ReceiveActor
 {
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly DroppedMessages _drops;
+    private readonly DroppedMessages _refusals;
+
     public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
         var images = new BootstrapImages(settings);
-        var log = Context.GetLogger();
+        _drops = new DroppedMessages(_log);
+        _refusals = new DroppedMessages(_log);
         Receive<Connect>(c =>
         {
-            if (access.Refusal(c) is { } why)
+            if (Refusal(c, access) is { } why)
             {
-                log.Warning("refused a replica at {0}: {1}", Sender.Path.Address, why);
-                Sender.Tell(new ConnectRefused(c.Attempt, why));
+                _refusals.Drop(c, Sender, $"refused client \"{Shorten(c.ClientId)}\": {why}");
+                Reply(new ConnectRefused(c.Attempt, why), c.ChannelKey);
                 return;
             }
-            var name = "session-" + Uri.EscapeDataString(c.ClientId);
+            var name = SessionName(c.ClientId);
             var session = Context.Child(name);
+            if (session.IsNobody() && Context.GetChildren().Count() >= settings.MaxSessions)
+            {
+                var full = $"the server holds {settings.MaxSessions} sessions, the most it takes (datsync.server.max-sessions)";
+                _refusals.Drop(c, Sender, full);
+                Reply(new ConnectRefused(c.Attempt, full), c.ChannelKey);
+                return;
+            }
             if (session.IsNobody())
                 session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images), name);
-            session.Forward(c);
+            session.Tell(new Admitted(c, Sender));
         });
         Receive<TransactOnce>(t =>
         {
             var replyTo = Sender;
+            var key = t.ReplyKey;
             if (access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
             {
-                log.Warning("refused a transaction from {0}: {1}", Sender.Path.Address, why);
-                replyTo.Tell(new TxRejected(t.RequestId, ReplicaErrors.Refused, why));
+                _refusals.Drop(t, Sender, $"refused a transaction of client \"{Shorten(t.ClientId)}\": {why}");
+                Reply(new TxRejected(t.RequestId, ReplicaErrors.Refused, why), key);
                 return;
             }
             var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId);
             if (request is TxRejected unreadable)
             {
-                replyTo.Tell(unreadable);
+                Reply(unreadable, key);
                 return;
             }
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
             master.Transactor.Ask<object>(request, OneShotTimeout)
-                .PipeTo(replyTo, success: r => r is TxAccepted a ? a with { TxData = [] } : r,
-                    failure: e => new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"));
+                .PipeTo(replyTo, success: r => Wrap(r is TxAccepted a ? a with { TxData = [] } : r, replyTo, key),
+                    failure: e => Wrap(new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"), replyTo, key));
         });
+        ReceiveAny(m => _drops.Drop(m, Sender, "the server takes handshakes and one-shot transactions only"));
     }
+
+    private static string? Refusal(Connect c, ClientAccess access)
+    {
+        if (c.ClientId.Length is 0 or > MaxClientId) return $"a client id has 1 to {MaxClientId} characters";
+        if (c.ChannelKey is null) return "the handshake carries no channel key (a client of an older protocol)";
+        if (access.Refusal(c) is { } why) return why;
+        return null;
+    }
+
+    private void Reply(object message, string? key) => Sender.Tell(Wrap(message, Sender, key));
+
+    /// <summary>An answer to a peer in another process goes under the key it gave.</summary>
+    private static object Wrap(object message, IActorRef to, string? key) =>
+        key is not null && !to.Path.Address.HasLocalScope ? new FromSession(key, message) : message;
+
+    private const int MaxClientId = 256;
+
+    private static string Shorten(string s) => s.Length <= 64 ? s : s[..64] + "…";
+
+    /// <summary>The name of the session actor of a client.</summary>
+    internal static string SessionName(string clientId) => "session-" + Uri.EscapeDataString(clientId);
 
     /// <summary>How long a <see cref="TransactOnce"/> waits for the transactor.</summary>
     private static readonly TimeSpan OneShotTimeout = TimeSpan.FromMinutes(5);

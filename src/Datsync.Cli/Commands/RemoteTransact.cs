@@ -28,7 +28,12 @@ public static class RemoteTransact
             object reply;
             try
             {
-                reply = await serverRef.Ask(new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn), LocalMaster.Timeout);
+                // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
+                var key = ChannelKeys.New();
+                reply = await serverRef.Ask(new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn, key), LocalMaster.Timeout);
+                reply = reply is FromSession f && ChannelKeys.Same(f.ChannelKey, key)
+                    ? f.Message
+                    : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
             }
             catch (AskTimeoutException)
             {
