@@ -63,30 +63,34 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             else _drops.Drop(a, Sender, "a handshake reaches a session only through the server");
         });
         Receive<ToSession>(OnRequest);
-        Receive<CurrentDb>(OnCurrentDb);
-        Receive<TxDelta>(d => Forward(d, d.T));
-        Receive<TxDeltaBatch>(b => Forward(b, b.LastT));
+        // what the master's actors send: only from them (another process cannot write these types, and an answer the
+        // server or anyone else sends in a session's name is not the master's)
+        Receive<CurrentDb>(d => { if (FromMaster(d, _transactor)) OnCurrentDb(d); });
+        Receive<TxDelta>(d => { if (FromMaster(d, _listener)) Forward(d, d.T); });
+        Receive<TxDeltaBatch>(b => { if (FromMaster(b, _listener)) Forward(b, b.LastT); });
         // dropped by the log (the replica fell a whole buffer behind): resubscribe once the replica has applied what it
         // was sent, after the latest t it acknowledged; at once, the log would only resend what the replica still queues
         Receive<ResumeFrom>(r =>
         {
+            if (!FromMaster(r, _listener)) return;
             _dropped = true;
             if (r.LastT > _ackedT) _ackedT = r.LastT;
             ResubscribeWhenDrained();
         });
         Receive<TxRangeResult>(r =>
         {
+            if (!FromMaster(r, _listener)) return;
             if (!_framed) ToReplica(_remote ? WireForm.Of(r) : r);
             else if (r.Deltas.Count == 0) ToReplica(r);
             else foreach (var frame in WireFrames.Deltas(r.Deltas, _settings.FrameBudget, Context.System.Serialization)) ToReplica(frame);
         });
         // the replica learns the datoms from the delta; tempids too big for a frame come with the delta alone
-        Receive<TxAccepted>(a => Outcome(a.RequestId, a with
+        Receive<TxAccepted>(a => FromMaster(a, _transactor), a => Outcome(a.RequestId, a with
         {
             TxData = [],
             Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
         }));
-        Receive<TxRejected>(r => Outcome(r.RequestId, r));
+        Receive<TxRejected>(r => FromMaster(r, _transactor), r => Outcome(r.RequestId, r));
         Receive<Heartbeat>(_ => ToReplica(new SessionHeartbeat(_headT)));
         Receive<Terminated>(t =>
         {
@@ -132,6 +136,14 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 if (w.FromT <= w.ToT) _listener.Tell(new TxRange(w.FromT, w.ToT));
                 break;
         }
+    }
+
+    private bool FromMaster(object message, IActorRef actor)
+    {
+        // the transactor answers from under its supervisor, which is what the session knows
+        if (Sender.Equals(actor) || Sender.Path.Parent.Equals(actor.Path)) return true;
+        _drops.Drop(message, Sender, $"only {actor.Path.Name} sends it");
+        return false;
     }
 
     /// <summary>To the replica; to one in another process under its channel key.</summary>
