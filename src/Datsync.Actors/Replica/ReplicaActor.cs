@@ -58,9 +58,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private const int RangeAtOnce = 256;
     private long _basisAtLastTick = -1;
 
-    private readonly Dictionary<string, LocalTx> _local = new();
+    private readonly Dictionary<string, LocalTx> _local;
     private readonly PartAssembler<long> _deltaParts = new();
-    private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters = new();
+    private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -78,6 +78,18 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _settings = settings;
         _shared = shared;
         if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
+        // a restarted actor takes over from the instance that failed: its value, its callers and its waiters
+        if (shared.TakeCarried() is Carried carried)
+        {
+            _state = carried.State;
+            _local = carried.Local;
+            _syncWaiters = carried.SyncWaiters;
+        }
+        else
+        {
+            _local = new();
+            _syncWaiters = new();
+        }
         _localServer = server switch
         {
             IActorRef r => r.Path.Address.HasLocalScope,
@@ -96,6 +108,15 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<LocalTransact>(OnLocalTransact);
         Receive<SyncTo>(OnSyncTo);
         Receive<Tick>(_ => OnTick());
+        Receive<FailForTest>(_ => throw new InvalidOperationException("a failure for a test"));
+        Receive<DropUnsendable>(d =>
+        {
+            if (!_local.Remove(d.RequestId, out var l) || l.Unsendable is null) return;
+            if (_state is not null) _state = _state.Rejected(d.RequestId);
+            l.Done.TrySetException(l.Unsendable);
+            SendLocal(resend: false); // transactions that named its entities fail now
+            Publish();
+        });
         Receive<Terminated>(t =>
         {
             // the session (or the connection to its system) is gone: serve reads from the last state, connect again
@@ -178,6 +199,37 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("tick", Tick.Instance, every);
         SendConnect();
     }
+
+    /// <summary>
+    /// Supervision: the replica is restarted on a failure (the default strategy of its parent). A restart means nothing
+    /// to its handle's users but a new handshake: the next instance takes over the value, the pending transactions
+    /// (sent again and committed once) and the waiters, and resumes from its t. The request being handled when it failed
+    /// gets the error, if it was a transaction or a wait; nothing else is lost.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Error(reason, "replica {0} failed on a {1}; it goes on from t={2} with {3} pending transaction(s)", _clientId,
+            message?.GetType().Name ?? "message", _state?.BasisT, _local.Count);
+        var failed = new TxException(TxErrors.InvalidTxData, $"replica {_clientId} could not handle this request ({reason.GetType().Name}: {Shorten(reason.Message)}); nothing was sent");
+        switch (message)
+        {
+            case LocalTransact lt:
+                foreach (var (id, l) in _local.Where(kv => ReferenceEquals(kv.Value.Done, lt.Done)).ToList())
+                {
+                    _local.Remove(id);
+                    if (_state is not null) _state = _state.Rejected(id);
+                }
+                lt.Done.TrySetException(failed);
+                break;
+            case SyncTo st:
+                st.Done.TrySetException(failed);
+                break;
+        }
+        _shared.Carry(new Carried(_state, _local, _syncWaiters));
+        // not the default, which would run PostStop and fail every caller as if the replica had stopped
+    }
+
+    internal static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + $"… ({s.Length:N0} characters)";
 
     protected override void PostStop()
     {
@@ -382,14 +434,21 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     // ------------------------------------------------------------------ local transactions
 
-    private sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done)
+    internal sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done)
     {
         public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
         public OutgoingTx? Sent;
         public string? SentEdn; // Sent as EDN text, printed once
         public DateTime SentAt;
         public TxAccepted? Accepted;
+        public TxException? Unsendable;
     }
+
+    /// <summary>Fails a transaction whose data could not be printed for the master.</summary>
+    private sealed record DropUnsendable(string RequestId);
+
+    /// <summary>What a restarted instance takes over from the one that failed.</summary>
+    internal sealed record Carried(ReplicaState? State, Dictionary<string, LocalTx> Local, SortedDictionary<long, List<TaskCompletionSource>> SyncWaiters);
 
     private void OnLocalTransact(LocalTransact m)
     {
@@ -408,6 +467,13 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         catch (TxException e)
         {
             m.Done.TrySetException(e); // invalid here already: nothing changes, nothing is sent
+            return;
+        }
+        catch (Exception e)
+        {
+            // a value the engine cannot take: this transaction fails alone
+            m.Done.TrySetException(new TxException(TxErrors.InvalidTxData,
+                $"the transaction cannot be run ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent"));
             return;
         }
         _local[requestId] = new LocalTx(m.Done);
@@ -442,7 +508,19 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void Submit(string requestId, LocalTx l, DateTime now)
     {
         l.SentAt = now;
-        var tx = new SubmitTx(_clientId, requestId, l.SentEdn ??= EdnPrinter.Print(l.Sent!.TxData));
+        if (l.SentEdn is null)
+        {
+            try { l.SentEdn = EdnPrinter.Print(l.Sent!.TxData); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // a value that has no EDN form cannot go to the master: failed once the loop over the callers is done
+                l.Unsendable = new TxException(TxErrors.InvalidTxData,
+                    $"the transaction holds a value that cannot be sent ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent");
+                Self.Tell(new DropUnsendable(requestId));
+                return;
+            }
+        }
+        var tx = new SubmitTx(_clientId, requestId, l.SentEdn);
         if (_session!.Path.Address.HasLocalScope) ToSession(tx);
         else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) ToSession((ISessionRequest)frame);
     }
@@ -502,6 +580,12 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    /// <summary>Makes the actor throw (tests of its restart).</summary>
+    internal sealed record FailForTest
+    {
+        public static readonly FailForTest Instance = new();
     }
 }
 
