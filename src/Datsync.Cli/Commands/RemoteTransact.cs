@@ -25,12 +25,14 @@ public static class RemoteTransact
                 return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
                     CliSupport.Unreachable);
             }
+            // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
+            var key = ChannelKeys.New();
+            var message = new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn, key);
+            if (TooBig(system, message) is { } tooBig) return DbCommands.Fail(tooBig, 1);
             object reply;
             try
             {
-                // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
-                var key = ChannelKeys.New();
-                reply = await serverRef.Ask(new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn, key), LocalMaster.Timeout);
+                reply = await serverRef.Ask(message, LocalMaster.Timeout);
                 reply = reply is FromSession f && ChannelKeys.Same(f.ChannelKey, key)
                     ? f.Message
                     : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
@@ -48,6 +50,23 @@ public static class RemoteTransact
             await CliSupport.Shutdown(system);
         }
     }
+
+    /// <summary>Why <paramref name="message"/> cannot go as one message (bigger than the transport's largest frame, so
+    /// it would be dropped on the way), or null.</summary>
+    private static string? TooBig(ActorSystem system, TransactOnce message)
+    {
+        const string frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
+        var max = system.Settings.Config.GetByteSize(frame) ?? 128_000;
+        var bytes = system.Serialization.FindSerializerFor(message).ToBinary(message).LongLength + EnvelopeAllowance;
+        return bytes <= max
+            ? null
+            : $"the transaction takes {bytes:N0} bytes on the wire, more than the largest message the transport carries " +
+              $"({frame} = {max:N0} bytes); nothing was sent: split it into smaller transactions, or raise {frame} on the " +
+              "server and on this client (--config)";
+    }
+
+    /// <summary>What Akka.Remote adds around a message (recipient, sender, manifest).</summary>
+    private const int EnvelopeAllowance = 1_024;
 
     /// <summary>(host, port) of --server, or a one-line error.</summary>
     public static (string Host, int Port) Parse(string server)
