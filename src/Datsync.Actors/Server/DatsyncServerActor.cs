@@ -12,19 +12,31 @@ namespace Datsync.Actors.Server;
 /// session ended).</summary>
 public sealed class DatsyncServerActor : ReceiveActor
 {
+    private ClientAccess _access;
+
     public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
+        _access = access;
         var images = new BootstrapImages(settings);
         var log = Context.GetLogger();
+        Receive<ReplaceClients>(r =>
+        {
+            var reply = Replace(r);
+            if (reply is ClientsNotReplaced no) log.Warning("did not replace the client list: {0}", no.Reason);
+            else log.Info("replaced the client list; ended the sessions of {0}", string.Join(", ", ((ClientsReplaced)reply).Ended));
+            if (!Sender.IsNobody()) Sender.Tell(reply);
+        });
+        Receive<Terminated>(t => _ending.Remove(t.ActorRef.Path.Name));
         Receive<Connect>(c =>
         {
-            if (access.Refusal(c) is { } why)
+            if (_access.Refusal(c) is { } why)
             {
                 log.Warning("refused a replica at {0}: {1}", Sender.Path.Address, why);
                 Sender.Tell(new ConnectRefused(c.Attempt, why));
                 return;
             }
             var name = "session-" + Uri.EscapeDataString(c.ClientId);
+            if (_ending.Contains(name)) return; // a revoked session still stopping: the replica sends its handshake again
             var session = Context.Child(name);
             if (session.IsNobody())
                 session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images), name);
@@ -33,7 +45,7 @@ public sealed class DatsyncServerActor : ReceiveActor
         Receive<TransactOnce>(t =>
         {
             var replyTo = Sender;
-            if (access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
+            if (_access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
             {
                 log.Warning("refused a transaction from {0}: {1}", Sender.Path.Address, why);
                 replyTo.Tell(new TxRejected(t.RequestId, ReplicaErrors.Refused, why));
@@ -50,6 +62,34 @@ public sealed class DatsyncServerActor : ReceiveActor
                 .PipeTo(replyTo, success: r => r is TxAccepted a ? a with { TxData = [] } : r,
                     failure: e => new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"));
         });
+    }
+
+    /// <summary>Sessions stopped by <see cref="ReplaceClients"/> and not yet terminated (their names stay taken).</summary>
+    private readonly HashSet<string> _ending = new(StringComparer.Ordinal);
+
+    private object Replace(ReplaceClients r)
+    {
+        // another process could only forge this with a sender path of ours and no access (nothing deserializes a
+        // ClientAccess): refuse both
+        if (r.Access is null || Sender.IsNobody() || !Sender.Path.Address.HasLocalScope)
+            return new ClientsNotReplaced("ReplaceClients is taken only from an actor of this process, with an access");
+        if (r.Access.IsOpen && !_access.IsOpen)
+            return new ClientsNotReplaced("the new list names no client, which would let any client connect; the old list stays (restart to open the server)");
+        r.Access.RememberVerifiedFrom(_access);
+        var ended = new List<string>();
+        foreach (var child in Context.GetChildren())
+        {
+            var name = child.Path.Name;
+            if (!name.StartsWith("session-", StringComparison.Ordinal)) continue;
+            var clientId = Uri.UnescapeDataString(name["session-".Length..]);
+            if (_access.SameCredential(clientId, r.Access)) continue;
+            Context.Watch(child);
+            Context.Stop(child);
+            _ending.Add(name);
+            ended.Add(clientId);
+        }
+        _access = r.Access;
+        return new ClientsReplaced(ended);
     }
 
     /// <summary>How long a <see cref="TransactOnce"/> waits for the transactor.</summary>
