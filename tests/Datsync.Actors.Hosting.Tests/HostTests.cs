@@ -171,8 +171,8 @@ public sealed class HostTests
     [Fact]
     public async Task A_hosted_replica_of_a_remote_master_connects_with_its_token_and_follows_it()
     {
-        await using var master = Remote.DatsyncRemote.StartServer(new Storage.InMemoryStorage(), "127.0.0.1", 0, """
-            datsync.server.clients { web-1 = "s3cret" }
+        await using var master = Remote.DatsyncRemote.StartServer(new Storage.InMemoryStorage(), "127.0.0.1", 0, $$"""
+            datsync.server.clients { {{Server.TokenHash.ConfigLine("web-1", "s3cret")}} }
             akka.loglevel = WARNING
             """);
         var address = Remote.DatsyncRemote.ListeningAt(master.System);
