@@ -96,6 +96,7 @@ public sealed class ClientAccess
     public string? Refusal(Connect connect)
     {
         if (IsOpen) return null;
+        if (connect.ClientId is null) return "a handshake must name its client id";
         if (!_clients.TryGetValue(connect.ClientId, out var entry))
             return $"client \"{connect.ClientId}\" is not one this server knows ({ConfigPath})";
         if (connect.Token is null) return $"client \"{connect.ClientId}\" must give its token";

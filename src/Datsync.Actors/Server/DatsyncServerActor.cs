@@ -14,9 +14,13 @@ public sealed class DatsyncServerActor : ReceiveActor
 {
     private ClientAccess _access;
 
+    /// <summary>The access a <see cref="ReplaceClients"/> put in force, by server: a restarted server keeps it
+    /// instead of going back to the one it was created with (a revoked client stays revoked).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IActorRef, ClientAccess> Replaced = new();
+
     public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
-        _access = access;
+        _access = Replaced.TryGetValue(Self, out var replaced) ? replaced : access;
         var images = new BootstrapImages(settings);
         var log = Context.GetLogger();
         Receive<ReplaceClients>(r =>
@@ -89,6 +93,7 @@ public sealed class DatsyncServerActor : ReceiveActor
             ended.Add(clientId);
         }
         _access = r.Access;
+        Replaced.AddOrUpdate(Self, r.Access);
         return new ClientsReplaced(ended);
     }
 

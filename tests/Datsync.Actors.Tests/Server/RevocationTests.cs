@@ -107,4 +107,21 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var alice = Replica(server, "alice", "a");
         await alice.Ready.WaitAsync(Long); // the old list is in force
     }
+
+    [Fact]
+    public async Task A_restarted_server_keeps_the_list_it_was_given_last()
+    {
+        var access = ClientAccess.Of([new("alice", "a-token"), new("bob", "b-token")]);
+        var (master, server) = StartMaster("revoke-restart", access: access);
+        Commit(master, SchemaEdn);
+        var bobOnly = ClientAccess.OfHashes([new("bob", access.CredentialOf("bob")!.ToString())]);
+        Assert.IsType<ClientsReplaced>(Replace(server, bobOnly));
+
+        ((IInternalActorRef)server).Restart(new InvalidOperationException("a test restarts the server"));
+        var alice = Replica(server, "alice", "a-token");
+        var e = await Assert.ThrowsAsync<Datsync.Core.TxException>(() => alice.Ready.WaitAsync(Long));
+        Assert.Contains("client \"alice\" is not one this server knows", e.Message);
+        var bob = Replica(server, "bob", "b-token");
+        await bob.Ready.WaitAsync(Long);
+    }
 }
