@@ -206,7 +206,9 @@ public sealed class HostTests
             ["Datsync:Master:Clients:web-1"] = web1,
             ["Datsync:Master:Clients:web-2"] = web2,
         });
+        var logs = new CapturingLoggerProvider();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
         ((IConfigurationBuilder)builder.Configuration).Add(source);
         builder.Services.AddDatsync(builder.Configuration);
         builder.Services.AddAkka("datsync", (akka, sp) => akka
@@ -220,10 +222,15 @@ public sealed class HostTests
         var two = await provider.GetReadyAsync("web-2").WaitAsync(Timeout);
         await two.Transact(Schema).WaitAsync(Timeout);
 
-        // a change elsewhere in the configuration leaves every session alone
-        source.Replace(new Dictionary<string, string?>(source.Current) { ["Unrelated:Key"] = "x" });
+
+        // a plain token in the new configuration: the old list stays, and web-1 with it
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = "t1" });
+        var kept = await logs.WaitFor("kept the old client list").WaitAsync(Timeout);
+        Assert.Contains("\"web-1\" holds a plain token", kept);
         var first = await two.Transact("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
         await one.SyncTo(first.T).WaitAsync(Timeout);
+        Assert.Equal(ConnectionState.Connected, one.Status.Connection);
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = web1 });
 
         var without = new Dictionary<string, string?>(source.Current);
         without.Remove("Datsync:Master:Clients:web-1");
