@@ -26,8 +26,13 @@ public sealed class DatsyncServerActor : ReceiveActor
         Receive<ReplaceClients>(r =>
         {
             var reply = Replace(r);
-            if (reply is ClientsNotReplaced no) log.Warning("did not replace the client list: {0}", no.Reason);
-            else log.Info("replaced the client list; ended the sessions of {0}", string.Join(", ", ((ClientsReplaced)reply).Ended));
+            // the asker reports the outcome; only a message from outside the process is worth a warning here
+            if (reply is ClientsNotReplaced no)
+            {
+                if (Sender.IsNobody() || !Sender.Path.Address.HasLocalScope) log.Warning("ignored a ReplaceClients from {0}: {1}", Sender.Path, no.Reason);
+                else log.Info("did not replace the client list: {0}", no.Reason);
+            }
+            else log.Info("replaced the client list; sessions ended: [{0}]", string.Join(", ", ((ClientsReplaced)reply).Ended));
             if (!Sender.IsNobody()) Sender.Tell(reply);
         });
         Receive<Terminated>(t => _ending.Remove(t.ActorRef.Path.Name));
