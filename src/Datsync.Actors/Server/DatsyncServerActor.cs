@@ -17,21 +17,44 @@ public sealed class DatsyncServerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DroppedMessages _drops;
     private readonly DroppedMessages _refusals;
+    private ClientAccess _access;
+
+    /// <summary>The access a <see cref="ReplaceClients"/> put in force, by server: a restarted server keeps it
+    /// instead of going back to the one it was created with (a revoked client stays revoked).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IActorRef, ClientAccess> Replaced = new();
+
+    /// <summary>Sessions stopped by <see cref="ReplaceClients"/> and not yet terminated (their names stay taken).</summary>
+    private readonly HashSet<string> _ending = new(StringComparer.Ordinal);
 
     public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
+        _access = Replaced.TryGetValue(Self, out var replaced) ? replaced : access;
         var images = new BootstrapImages(settings);
         _drops = new DroppedMessages(_log);
         _refusals = new DroppedMessages(_log);
+        Receive<ReplaceClients>(r =>
+        {
+            var reply = Replace(r);
+            // the asker reports the outcome; only a message from outside the process is worth a warning here
+            if (reply is ClientsNotReplaced no)
+            {
+                if (Sender.IsNobody() || !Sender.Path.Address.HasLocalScope) _drops.Drop(r, Sender, no.Reason);
+                else _log.Info("did not replace the client list: {0}", no.Reason);
+            }
+            else _log.Info("replaced the client list; sessions ended: [{0}]", string.Join(", ", ((ClientsReplaced)reply).Ended));
+            if (!Sender.IsNobody() && Sender.Path.Address.HasLocalScope) Sender.Tell(reply);
+        });
+        Receive<Terminated>(t => _ending.Remove(t.ActorRef.Path.Name));
         Receive<Connect>(c =>
         {
-            if (Refusal(c, access) is { } why)
+            if (Refusal(c, _access) is { } why)
             {
                 _refusals.Drop(c, Sender, $"refused client \"{Shorten(c.ClientId)}\": {why}");
                 Reply(new ConnectRefused(c.Attempt, why), c.ChannelKey);
                 return;
             }
             var name = SessionName(c.ClientId);
+            if (_ending.Contains(name)) return; // a revoked session still stopping: the replica sends its handshake again
             var session = Context.Child(name);
             if (session.IsNobody() && Context.GetChildren().Count() >= settings.MaxSessions)
             {
@@ -48,7 +71,7 @@ public sealed class DatsyncServerActor : ReceiveActor
         {
             var replyTo = Sender;
             var key = t.ReplyKey;
-            if (access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
+            if (_access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
             {
                 _refusals.Drop(t, Sender, $"refused a transaction of client \"{Shorten(t.ClientId)}\": {why}");
                 Reply(new TxRejected(t.RequestId, ReplicaErrors.Refused, why), key);
@@ -68,9 +91,35 @@ public sealed class DatsyncServerActor : ReceiveActor
         ReceiveAny(m => _drops.Drop(m, Sender, "the server takes handshakes and one-shot transactions only"));
     }
 
+    private object Replace(ReplaceClients r)
+    {
+        // another process could only forge this with a sender path of ours and no access (nothing deserializes a
+        // ClientAccess): refuse both
+        if (r.Access is null || Sender.IsNobody() || !Sender.Path.Address.HasLocalScope)
+            return new ClientsNotReplaced("ReplaceClients is taken only from an actor of this process, with an access");
+        if (r.Access.IsOpen && !_access.IsOpen)
+            return new ClientsNotReplaced("the new list names no client, which would let any client connect; the old list stays (restart to open the server)");
+        r.Access.RememberVerifiedFrom(_access);
+        var ended = new List<string>();
+        foreach (var child in Context.GetChildren())
+        {
+            var name = child.Path.Name;
+            if (!name.StartsWith("session-", StringComparison.Ordinal)) continue;
+            var clientId = Uri.UnescapeDataString(name["session-".Length..]);
+            if (_access.SameCredential(clientId, r.Access)) continue;
+            Context.Watch(child);
+            Context.Stop(child);
+            _ending.Add(name);
+            ended.Add(clientId);
+        }
+        _access = r.Access;
+        Replaced.AddOrUpdate(Self, r.Access);
+        return new ClientsReplaced(ended);
+    }
+
     private static string? Refusal(Connect c, ClientAccess access)
     {
-        if (c.ClientId.Length is 0 or > MaxClientId) return $"a client id has 1 to {MaxClientId} characters";
+        if (c.ClientId is null || c.ClientId.Length is 0 or > MaxClientId) return $"a client id has 1 to {MaxClientId} characters";
         if (c.ChannelKey is null) return "the handshake carries no channel key (a client of an older protocol)";
         if (access.Refusal(c) is { } why) return why;
         return null;

@@ -3,6 +3,7 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
 using Datsync.Actors.Storage;
 using Datsync.Core;
 
@@ -33,8 +34,12 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, Quick + "\n" + """
-            datsync.server.clients { alice = "a-token", bob = "b-token" }
+        // the server lists hashes; the lines are made here from the tokens the clients give
+        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, Quick + "\n" + $$"""
+            datsync.server.clients {
+              {{TokenHash.ConfigLine("alice", "a-token")}}
+              {{TokenHash.ConfigLine("bob", "b-token")}}
+            }
             """);
         _systems.Add(_server.System);
         _address = DatsyncRemote.ListeningAt(_server.System);
@@ -108,6 +113,30 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         var w = await Assert.ThrowsAsync<TxException>(() => wrong.Ready.WaitAsync(Long));
         Assert.Contains("wrong token", w.Message);
         Assert.DoesNotContain("b-token", w.Message);
+    }
+
+    [Fact]
+    public async Task A_client_taken_off_the_list_is_ended_over_the_wire_and_refused_while_another_keeps_syncing()
+    {
+        await Commit(Schema);
+        var alice = DatsyncReplica.Connect(Client("alice-revoked"), _address, "alice", "a-token");
+        var bob = DatsyncReplica.Connect(Client("bob-kept"), _address, "bob", "b-token");
+        await Task.WhenAll(alice.Ready, bob.Ready).WaitAsync(Long);
+
+        var bobOnly = ClientAccess.OfHashes([new("bob", ClientAccess.From(_server.Config).CredentialOf("bob")!.ToString())]);
+        var reply = await _server.Server.Ask<object>(new ReplaceClients(bobOnly), Long);
+        Assert.Equal(["alice"], Assert.IsType<ClientsReplaced>(reply).Ended);
+
+        var deadline = DateTime.UtcNow + Long;
+        while (alice.Status.Connection != ConnectionState.Refused && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(ConnectionState.Refused, alice.Status.Connection);
+        Assert.Contains("client \"alice\" is not one this server knows", alice.Refusal!.Message);
+
+        var t = (await Commit("""[{:person/email "later@x" :person/name "Later"}]""")).T;
+        await bob.SyncTo(t).WaitAsync(Long);
+        Assert.Equal(ConnectionState.Connected, bob.Status.Connection);
+        Assert.Equal(All(await MasterDb()), All(bob.SyncedDb));
+        Assert.True(alice.Status.BasisT < t);
     }
 
     [Fact]
