@@ -258,9 +258,11 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Heard();
         if (!Sender.Equals(_session))
         {
-            if (_session is not null) Context.Unwatch(_session);
+            if (_session is not null && _localServer) Context.Unwatch(_session);
             _session = Sender;
-            Context.Watch(_session);
+            // a session in another process is not watched (a death watch across processes quarantines a system that
+            // pauses past the failure detector, for good): its heartbeats tell it is there (ConnectionTimeout)
+            if (_localServer) Context.Watch(_session);
         }
         _silent = false;
         _connectDelay = _settings.RetryInterval;

@@ -29,6 +29,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private IActorRef? _replica;
     private long _attempt;
     private string? _key; // the channel key of the handshake taken
+    private DateTime _lastHeard; // the latest request of the replica
     private Connect? _handshake; // waiting for the transactor's value
     private long _headT;
     private long _ackedT; // the latest t the replica acknowledged on this subscription
@@ -91,7 +92,19 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
         }));
         Receive<TxRejected>(r => FromMaster(r, _transactor), r => Outcome(r.RequestId, r));
-        Receive<Heartbeat>(_ => ToReplica(new SessionHeartbeat(_headT)));
+        Receive<Heartbeat>(_ =>
+        {
+            if (_framed && _replica is not null && DateTime.UtcNow - _lastHeard > _settings.ReplicaTimeout)
+            {
+                // a replica in another process that said nothing for so long is gone; if it comes back, its handshake
+                // starts a new session that resumes it from its t
+                Context.GetLogger().Info("session {0}: no word from its replica at {1} for {2}; ending", _clientId, _replica.Path.Address, _settings.ReplicaTimeout);
+                _listener.Tell(UnsubscribeLog.Instance);
+                Context.Stop(Self);
+                return;
+            }
+            ToReplica(new SessionHeartbeat(_headT));
+        });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_replica)) return;
@@ -115,6 +128,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _drops.Drop(t.Request, Sender, _replica is null ? "no handshake was taken" : "not the key and replica of the handshake taken");
             return;
         }
+        _lastHeard = DateTime.UtcNow;
         switch (t.Request)
         {
             case BootstrapAck a:
@@ -160,12 +174,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _key = c.ChannelKey;
         if (!replica.Equals(_replica))
         {
-            if (_replica is not null) Context.Unwatch(_replica);
+            if (_replica is not null && !_framed) Context.Unwatch(_replica);
             _replica = replica;
             _framed = !_replica.Path.Address.HasLocalScope;
             _remote = _framed || !_settings.ShareMasterValues;
-            Context.Watch(_replica);
+            // a replica in this process is watched; one in another is not: Akka.Remote's death watch quarantines a
+            // system that pauses past its failure detector (a stopped process, a long GC), and a quarantined client
+            // cannot come back without a new actor system. Its silence tells instead (ReplicaTimeout).
+            if (!_framed) Context.Watch(_replica);
         }
+        _lastHeard = DateTime.UtcNow;
         _image = null;
         _handshake = c;
         // answered with CurrentDb; a transactor that is restarting does not answer, and the replica's next handshake asks again
