@@ -21,13 +21,6 @@ public sealed class ForeignSystemTests : IAsyncLifetime
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
-    private const string Quick = """
-        datsync.replica.retry-interval = 200ms
-        datsync.replica.connection-timeout = 5s
-        datsync.session.heartbeat-interval = 200ms
-        akka.loglevel = WARNING
-        akka.stdout-loglevel = WARNING
-        """;
 
     private const string Schema = """
         [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -42,7 +35,7 @@ public sealed class ForeignSystemTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, Quick + "\n" + TestTokens.Clients(("alice", "a-token")));
+        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, RemoteTesting.Quick + "\n" + TestTokens.Clients(("alice", "a-token")));
         _systems.Add(_server.System);
         _address = DatsyncRemote.ListeningAt(_server.System);
         return Task.CompletedTask;
@@ -53,15 +46,10 @@ public sealed class ForeignSystemTests : IAsyncLifetime
         foreach (var s in _systems) await s.Terminate();
     }
 
-    private async Task<TxAccepted> Commit(string edn)
-    {
-        var reply = await _server.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), (IReadOnlyList<object?>)EdnReader.Read(edn)!), Long);
-        return reply as TxAccepted ?? throw new Xunit.Sdk.XunitException($"rejected: {reply}");
-    }
+    private Task<TxAccepted> Commit(string edn) => RemoteTesting.Commit(_server, edn, Long);
 
-    private async Task<Db> MasterDb() => ((CurrentDb)await _server.Master.Transactor.Ask(GetDb.Instance, Long)).Db;
+    private Task<Db> MasterDb() => RemoteTesting.DbOf(_server, Long);
 
-    private static List<string> All(Db db) => db.Datoms(IndexType.Eavt).Select(d => $"{d.E} {d.A} {EdnPrinter.Print(d.V)}").ToList();
 
     /// <summary>Keeps whatever reaches the foreign system.</summary>
     private sealed class Collector(ConcurrentQueue<object> got) : ReceiveActor
@@ -126,7 +114,7 @@ public sealed class ForeignSystemTests : IAsyncLifetime
     {
         await Commit(Schema);
         await Commit("""[{:person/email "ivan@x" :person/name "Ivan"}]""");
-        var clientSystem = DatsyncRemote.ClientSystem("alice-system", overrides: Quick);
+        var clientSystem = DatsyncRemote.ClientSystem("alice-system", overrides: RemoteTesting.Quick);
         _systems.Add(clientSystem);
         var replica = DatsyncReplica.Connect(clientSystem, _address, "alice", "a-token");
         await replica.Ready.WaitAsync(Long);
@@ -195,20 +183,20 @@ public sealed class ForeignSystemTests : IAsyncLifetime
 
             // it changed nothing: the master holds only what was committed here, and every actor still works
             var after = await MasterDb();
-            Assert.DoesNotContain(All(after), d => d.Contains("evil"));
+            Assert.DoesNotContain(RemoteTesting.All(after), d => d.Contains("evil"));
             Assert.Equal(barrier.T, after.BasisT);
             Assert.Equal(before.BasisT + (internalOverWire ? 1 : 2), after.BasisT);
 
             // the legitimate replica follows, equal to the master and free of anything the foreign system sent it
             await replica.SyncTo(barrier.T).WaitAsync(Long);
-            Assert.Equal(All(after), All(replica.SyncedDb));
+            Assert.Equal(RemoteTesting.All(after), RemoteTesting.All(replica.SyncedDb));
             Assert.Equal(ConnectionState.Connected, replica.Status.Connection);
         }
 
         // and it still writes
         var written = await replica.Transact("""[{:db/id "a" :person/email "anna@x" :person/name "Anna"}]""").WaitAsync(Long);
         await replica.SyncTo(written.T).WaitAsync(Long);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
     }
 
     /// <summary>The paths an Identify through an actor selection of <paramref name="path"/> finds.</summary>
