@@ -35,7 +35,7 @@ public static class DatsyncConfig
     public static void Install(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        system.Settings.InjectTopLevelFallback(Default);
+        if (!system.Settings.Config.HasPath("datsync.master.persistence-id")) system.Settings.InjectTopLevelFallback(Default);
         var serialization = system.Serialization;
         var extended = (ExtendedActorSystem)system;
         lock (serialization)
