@@ -71,7 +71,7 @@ public sealed record SqliteStorage(string DataDirectory, string FileName = Sqlit
         catch (SqliteException e) when (e.SqliteErrorCode is NotADatabase or Corrupt)
         {
             throw new DatsyncStorageException(
-                $"{path} is not a SQLite database{(e.SqliteErrorCode == Corrupt ? " (it is damaged)" : "")}: {e.Message.ReplaceLineEndings(" ")}", e);
+                $"{path} is {(e.SqliteErrorCode == Corrupt ? "a damaged SQLite database" : "not a SQLite database")}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"SQLite would not put {path} in WAL mode (journal_mode is '{mode}').");

@@ -37,10 +37,10 @@ public static class LocalMaster
         var where = storage is SqliteStorage s ? s.FilePath : storage.Kind;
         return e switch
         {
-            StorageLockedException l => new CliException(l.Message, CliSupport.Unreachable),
-            DatsyncStorageException d => new CliException(d.Message.Contains(where, StringComparison.Ordinal) ? d.Message : $"{d.Message} (in {where})"),
+            StorageLockedException l => new CliException(l.Message, CliSupport.Unreachable, l),
+            DatsyncStorageException d => new CliException(d.Message.Contains(where, StringComparison.Ordinal) ? d.Message : $"{d.Message} (in {where})", inner: d),
             AskTimeoutException or TimeoutException =>
-                new CliException($"the master on {where} did not recover its journal within {Timeout.TotalSeconds:0} s", CliSupport.Unreachable),
+                new CliException($"the master on {where} did not recover its journal within {Timeout.TotalSeconds:0} s", CliSupport.Unreachable, e),
             _ => null,
         };
     }
