@@ -26,6 +26,12 @@ public sealed class ForeignSystemMasterTests
         using (var system = PlainSystem(file.Storage()))
         {
             var master = DatsyncMaster.Start(system, MasterSettings.Default);
+            // the bindings of reference.conf, added to a system that read its own at start
+            Assert.IsType<Datsync.Actors.Persistence.DatsyncPersistenceSerializer>(system.Serialization.FindSerializerForType(typeof(Datsync.Actors.Persistence.TxRecord)));
+            Assert.IsType<Datsync.Actors.Persistence.DatsyncPersistenceSerializer>(system.Serialization.FindSerializerForType(typeof(Datsync.Actors.Persistence.DbSnapshot)));
+            Assert.IsType<Datsync.Actors.Remote.DatsyncWireSerializer>(system.Serialization.FindSerializerForType(typeof(TxAccepted)));
+            Assert.IsType<Datsync.Actors.Remote.DatsyncWireSerializer>(system.Serialization.FindSerializerForType(typeof(TxDelta)));
+            Assert.Equal(1000, system.Settings.Config.GetInt("datsync.master.snapshot-every"));
             await master.Transactor.Ask<TxAccepted>(Tx("schema", """
                 [{:db/ident :k/kind :db/valueType :db.type/keyword :db/cardinality :db.cardinality/one}]
                 """), Timeout);
