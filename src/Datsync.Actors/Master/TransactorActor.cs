@@ -34,11 +34,14 @@ public sealed class TransactorActor : ReceivePersistentActor
     private readonly Dictionary<string, TxAccepted> _committed = new();
     private readonly Queue<string> _committedOrder = new();
     private readonly HashSet<string> _uncommitted = new(); // request ids of queued or in-flight reports
+    private readonly MasterHealth? _health;
+    private readonly List<(IActorRef ReplyTo, object Request)> _waitingForRecovery = new();
 
-    public TransactorActor(MasterSettings settings, IActorRef? listener)
+    public TransactorActor(MasterSettings settings, IActorRef? listener, MasterHealth? health = null)
     {
         _settings = settings;
         _listener = listener;
+        _health = health;
         _drops = new Remote.DroppedMessages(_log);
 
         Recover<SnapshotOffer>(offer =>
@@ -53,6 +56,8 @@ public sealed class TransactorActor : ReceivePersistentActor
         });
         Recover<RecoveryCompleted>(_ =>
         {
+            _waitingForRecovery.Clear();
+            _health?.Recovered();
             _speculative = _durable;
             _listener?.Tell(new LogHead(_durable.BasisT));
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
@@ -70,8 +75,35 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     public override string PersistenceId => _settings.PersistenceId;
 
-    public static Props Props(MasterSettings settings, IActorRef? listener = null) =>
-        Akka.Actor.Props.Create(() => new TransactorActor(settings, listener));
+    public static Props Props(MasterSettings settings, IActorRef? listener = null, MasterHealth? health = null) =>
+        Akka.Actor.Props.Create(() => new TransactorActor(settings, listener, health));
+
+    /// <summary>Notes who asks while the journal is replayed (Akka stashes those requests until the recovery ends),
+    /// so that a failed recovery answers them instead of leaving them to time out.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (IsRecovering && message is GetDb or Transact && Sender.Path.Address.HasLocalScope)
+            _waitingForRecovery.Add((Sender, message));
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>The journal could not be read (it fails the same way on every try when it holds what this master cannot
+    /// decode, or events of two writers): the failure goes to <see cref="MasterHealth"/> and to everyone waiting — a
+    /// <see cref="Transact"/> gets <see cref="MasterErrors.Storage"/>, a <see cref="GetDb"/> a failure — then the actor
+    /// stops and its supervisor tries again later.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        var cause = reason;
+        while (cause.InnerException is not null && cause is AggregateException or ApplicationException) cause = cause.InnerException;
+        var failure = new Storage.DatsyncStorageException(
+            $"the journal of {PersistenceId} cannot be read: {cause.Message.ReplaceLineEndings(" ")} ({cause.GetType().Name})", reason);
+        var unheard = _health?.RecoveryFailed(failure) ?? true;
+        foreach (var (replyTo, request) in _waitingForRecovery)
+            replyTo.Tell(request is Transact t ? new TxRejected(t.RequestId, MasterErrors.Storage, failure.Message) : new Status.Failure(failure));
+        _waitingForRecovery.Clear();
+        if (unheard) _log.Error("{0}; the transactor tries again later", failure.Message); // one line; the stack trace at DEBUG
+        _log.Debug("recovery failure of {0}: {1}", PersistenceId, reason);
+    }
 
     private void Handle(Transact request) => Enqueue(Sender, request);
 

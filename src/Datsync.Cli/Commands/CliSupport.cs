@@ -136,7 +136,7 @@ public static class CliSupport
 }
 
 /// <summary>An error the CLI reports as one line, with its exit code.</summary>
-public sealed class CliException(string message, int exitCode = 1) : Exception(message)
+public sealed class CliException(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }
