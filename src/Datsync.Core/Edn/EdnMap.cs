@@ -147,6 +147,8 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
     /// <summary>All entries in insertion order as a span (no copy).</summary>
     public ReadOnlySpan<KeyValuePair<object?, object?>> AsSpan() => _entries;
 
+    internal KeyValuePair<object?, object?>[] RawEntries => _entries;
+
     /// <summary>The non-nil keys in insertion order.</summary>
     public IEnumerable<object> Keys
     {

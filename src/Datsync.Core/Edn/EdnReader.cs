@@ -84,9 +84,13 @@ internal sealed class EdnParser
     private int _sp;
     private StringBuilder? _sb;
 
-    public EdnParser(string text)
+    private readonly int _maxDepth;
+    private int _depth; // open collections, tags and discards; the parser is abandoned on an error
+
+    public EdnParser(string text, CoreLimits? limits = null)
     {
         _s = text;
+        _maxDepth = (limits ?? CoreLimits.Current).MaxEdnNestingDepth;
         if (text.Length > 0 && text[0] == '\uFEFF') _pos = 1; // byte-order mark
     }
 
@@ -159,6 +163,7 @@ internal sealed class EdnParser
             {
                 var start = _pos;
                 if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Error(start, "discards are nested too deeply");
+                if (++_depth > _maxDepth) throw TooDeep(start, "discards");
                 _pos += 2;
                 SkipIgnorable();
                 if (_pos >= _s.Length || _s[_pos] is ')' or ']' or '}')
@@ -166,6 +171,7 @@ internal sealed class EdnParser
                     throw Error(start, "#_ must be followed by a form to discard");
                 }
                 ReadFormAt(_s[_pos]);
+                _depth--;
                 continue;
             }
             return;
@@ -206,6 +212,7 @@ internal sealed class EdnParser
         {
             throw Error(opener, "collections are nested too deeply");
         }
+        if (++_depth > _maxDepth) throw TooDeep(opener, "collections");
         _pos = opener + openerLength;
         var close = kind switch
         {
@@ -237,6 +244,7 @@ internal sealed class EdnParser
             _stackPos[_sp] = itemPos;
             _sp++;
         }
+        _depth--;
 
         var count = _sp - baseSp;
         _sp = baseSp;
@@ -310,7 +318,9 @@ internal sealed class EdnParser
         if (s[i + rel] == '"')
         {
             _pos = i + rel + 1;
-            return rel == 0 ? string.Empty : s.Substring(i, rel);
+            if (rel == 0) return string.Empty;
+            CheckSurrogates(s.AsSpan(i, rel), i, exact: true);
+            return s.Substring(i, rel);
         }
 
         var sb = _sb ??= new StringBuilder();
@@ -322,7 +332,9 @@ internal sealed class EdnParser
             if (s[i] == '"')
             {
                 _pos = i + 1;
-                return sb.ToString();
+                var text = sb.ToString();
+                CheckSurrogates(text, start, exact: false);
+                return text;
             }
 
             var escape = i;
@@ -613,10 +625,12 @@ internal sealed class EdnParser
             var tag = s.AsSpan(start + 1, end - start - 1);
             if (!IsValidSymbol(tag, keyword: false)) throw Error(start, $"invalid tag #{Truncate(tag)}");
             if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Error(start, "tagged literals are nested too deeply");
+            if (++_depth > _maxDepth) throw TooDeep(start, "tagged literals");
             _pos = end;
             SkipIgnorable();
             if (_pos >= s.Length || s[_pos] is ')' or ']' or '}') throw Error(start, $"the tag #{Truncate(tag)} must be followed by a form");
             var value = ReadFormAt(s[_pos]);
+            _depth--;
             switch (tag)
             {
                 case "inst":
@@ -766,8 +780,19 @@ internal sealed class EdnParser
     private static string DescribeChar(char c) =>
         c < ' ' || c == 0x7F || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
 
-    private static string Truncate(ReadOnlySpan<char> text) =>
-        text.Length <= 60 ? text.ToString() : string.Concat(text[..57], "...");
+    private static string Truncate(ReadOnlySpan<char> text) => EdnPrinter.DescribeText(text);
+
+    private EdnReadException TooDeep(int offset, string what) =>
+        Error(offset, string.Create(CultureInfo.InvariantCulture, $"{what} are nested more than {_maxDepth:N0} deep (the limit is CoreLimits.MaxEdnNestingDepth)"));
+
+    /// <summary>Strings must hold whole characters: an unpaired surrogate has no UTF-8 form and would be stored as U+FFFD.</summary>
+    private void CheckSurrogates(ReadOnlySpan<char> text, int offset, bool exact)
+    {
+        var at = Utf8Strict.IndexOfUnpairedSurrogate(text);
+        if (at < 0) return;
+        var where = exact ? offset + at : offset;
+        throw Error(where, $"string contains an unpaired surrogate U+{(int)text[at]:X4} (at character {at} of the string)");
+    }
 
     private (int Line, int Column) LineColumn(int offset)
     {

@@ -34,6 +34,8 @@ public abstract class EdnSequence : IReadOnlyList<object?>
     /// <summary>The element at <paramref name="index"/>.</summary>
     public object? this[int index] => Items[index];
 
+    internal object?[] RawItems => Items;
+
     /// <summary>The elements as a read-only span (no copy).</summary>
     public ReadOnlySpan<object?> AsSpan() => Items;
 

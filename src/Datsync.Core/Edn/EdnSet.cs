@@ -162,6 +162,8 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     /// <summary>The elements in insertion order as a span (no copy).</summary>
     public ReadOnlySpan<object?> AsSpan() => _items;
 
+    internal object?[] RawItems => _items;
+
     /// <summary>An allocation-free enumerator (insertion order).</summary>
     public EdnSequence.Enumerator GetEnumerator() => new(_items);
 

@@ -78,7 +78,7 @@ internal static class SchemaRules
             foreach (var d in dbAfter.AttributeDatoms(after.Id))
             {
                 var key = d.O is null || d.O is ScalarTag ? (d.N, d.O) : (0L, d.O);
-                if (!seen.Add(key)) throw Fail($"attribute {after.Ident} cannot become unique: value {EdnPrinter.Print(d.V)} is held by more than one entity");
+                if (!seen.Add(key)) throw Fail($"attribute {after.Ident} cannot become unique: value {EdnPrinter.Describe(d.V)} is held by more than one entity");
             }
         }
     }
