@@ -231,6 +231,7 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
         if (ReferenceEquals(this, other)) return true;
         if (_entries.Length != other._entries.Length) return false;
         if (_hash != 0 && other._hash != 0 && _hash != other._hash) return false;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception, not a fatal overflow
         foreach (var e in _entries)
         {
             var j = other.IndexOf(e.Key);
@@ -250,6 +251,7 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
     {
         var h = _hash;
         if (h != 0) return h;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         h = 0x6D4A11;
         foreach (var e in _entries)
         {

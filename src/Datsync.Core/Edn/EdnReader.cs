@@ -256,7 +256,16 @@ internal sealed class EdnParser
                 return EdnList.Wrap(TakeItems(baseSp, count));
             case Kind.Set:
             {
-                var set = EdnSet.TryCreateOwned(TakeItems(baseSp, count), out var dup);
+                EdnSet? set;
+                int dup;
+                try
+                {
+                    set = EdnSet.TryCreateOwned(TakeItems(baseSp, count), out dup);
+                }
+                catch (InsufficientExecutionStackException)
+                {
+                    throw TooDeepToCompare(opener);
+                }
                 if (set is null)
                 {
                     throw Error(_stackPos[baseSp + dup], $"duplicate set element {EdnPrinter.Describe(_stack[baseSp + dup])}");
@@ -274,7 +283,16 @@ internal sealed class EdnParser
                 {
                     entries[i] = new KeyValuePair<object?, object?>(_stack[baseSp + (2 * i)], _stack[baseSp + (2 * i) + 1]);
                 }
-                var map = EdnMap.TryCreateOwned(entries, out var dup);
+                EdnMap? map;
+                int dup;
+                try
+                {
+                    map = EdnMap.TryCreateOwned(entries, out dup);
+                }
+                catch (InsufficientExecutionStackException)
+                {
+                    throw TooDeepToCompare(opener);
+                }
                 if (map is null)
                 {
                     throw Error(_stackPos[baseSp + (2 * dup)], $"duplicate map key {EdnPrinter.Describe(entries[dup].Key)}");
@@ -283,6 +301,9 @@ internal sealed class EdnParser
             }
         }
     }
+
+    /// <summary>Elements of a set or map too deep to hash or compare on this thread's stack.</summary>
+    private EdnReadException TooDeepToCompare(int opener) => Error(opener, "collections are nested too deeply to compare their elements");
 
     private object?[] TakeItems(int from, int count)
     {

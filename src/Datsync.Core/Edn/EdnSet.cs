@@ -176,6 +176,7 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
         if (ReferenceEquals(this, other)) return true;
         if (_items.Length != other._items.Length) return false;
         if (_hash != 0 && other._hash != 0 && _hash != other._hash) return false;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception, not a fatal overflow
         foreach (var x in _items)
         {
             if (!other.Contains(x)) return false;
@@ -194,6 +195,7 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     {
         var h = _hash;
         if (h != 0) return h;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         h = 0x3B9ACA;
         foreach (var x in _items) h = unchecked(h + EdnEquality.Mix(EdnEquality.Hash(x)));
         if (h == 0) h = 1;

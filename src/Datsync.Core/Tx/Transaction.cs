@@ -151,7 +151,7 @@ internal sealed class Transaction
             Value(ref o, a, f[4], form);
             _ops.Add(o);
         }
-        else throw Invalid($"unknown operation {op} in {Show(form)}");
+        else throw Invalid($"unknown operation {Show(op)} in {Show(form)}");
     }
 
     /// <summary>A map being expanded: its entity, the entry and the values in progress. Nested maps are expanded on an
@@ -328,7 +328,7 @@ internal sealed class Transaction
                 if (!_db.EntityExists(id)) throw new TxException(TxErrors.NotAnEntity, $"entity id {id} does not exist: {Show(form)}");
                 return new Ent(id, null);
             case Keyword k:
-                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {k}: {Show(form)}");
+                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {Show(k)}: {Show(form)}");
                 return new Ent(ie, null);
             case IReadOnlyList<object?> { Count: 2 } lr:
                 return new Ent(LookupRef(lr, form), null);

@@ -182,3 +182,36 @@ public class HostileEdnTests
         Assert.Equal("a😀", EdnReader.Read("\"a😀\""));
     }
 }
+
+/// <summary>Hashing and comparing values nested past the stack: an exception, never a crash of the process.</summary>
+public class HostileEdnEqualityTests
+{
+    private static EdnVector DeepVector(int depth, object? bottom)
+    {
+        var v = new EdnVector(new object?[] { bottom });
+        for (var i = 1; i < depth; i++) v = new EdnVector(new object?[] { v });
+        return v;
+    }
+
+    [Fact]
+    public void Hashing_a_value_nested_past_the_stack_throws_instead_of_crashing()
+    {
+        var deep = DeepVector(1_000_000, 1L);
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { deep.GetHashCode(); }));
+        var deepMap = EdnMap.Of(Keyword.Intern("a"), 1L);
+        for (var i = 0; i < 1_000_000; i++) deepMap = EdnMap.Of(Keyword.Intern("a"), deepMap);
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { deepMap.GetHashCode(); }));
+        object? tagged = 1L;
+        for (var i = 0; i < 1_000_000; i++) tagged = new TaggedValue(new Symbol("t"), tagged);
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { tagged.GetHashCode(); }));
+    }
+
+    [Fact]
+    public void Comparing_values_nested_past_the_stack_throws_instead_of_crashing()
+    {
+        var a = DeepVector(1_000_000, 1L);
+        var b = DeepVector(1_000_000, 1L);
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { EdnEquality.Instance.Equals(a, b); }));
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { _ = new EdnSet(a, b); }));
+    }
+}

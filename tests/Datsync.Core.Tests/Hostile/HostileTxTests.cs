@@ -86,6 +86,17 @@ public class HostileTxTests
         Assert.True(ex.Describe().Length < 1_000, "the error text is too long");
     }
 
+    [Fact]
+    public void A_huge_unknown_keyword_gives_a_short_error()
+    {
+        var huge = Keyword.Intern("x/" + new string('y', 1_000_000));
+        var op = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(huge, "e", K(":person/name"), "n"))));
+        Assert.True(op.Message.Length < 1_000, "the error text is too long");
+        var ident = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), huge, K(":person/name"), "n"))));
+        Assert.Equal(TxErrors.NotAnEntity, ident.Category);
+        Assert.True(ident.Message.Length < 1_000, "the error text is too long");
+    }
+
     [Theory]
     [InlineData("""[[:db/add :db.cardinality/one :db/ident :db.cardinality/uno]]""", ":db.cardinality/one")]
     [InlineData("""[[:db/retract :db.type/string :db/ident :db.type/string]]""", ":db.type/string")]
