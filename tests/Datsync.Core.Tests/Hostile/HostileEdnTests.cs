@@ -30,13 +30,19 @@ public class HostileEdnTests
     }
 
     [Fact]
-    public void Collections_nested_to_the_limit_are_read()
+    public void Forms_nested_to_the_limit_are_read_even_on_a_small_stack()
     {
         var max = CoreLimits.Default.MaxEdnNestingDepth;
-        var value = SmallStack.Run(() => EdnReader.Read(Vectors(max)), BigStack);
+        var value = SmallStack.Run(() => EdnReader.Read(Vectors(max)));
         var depth = 1;
         while (value is EdnVector { Count: 1 } v) { value = v[0]; depth++; }
         Assert.Equal(max, depth);
+
+        // maps, then a tag and a discard: each counts one level
+        var maps = string.Concat(Enumerable.Repeat("{:a ", max - 2)) + "#t #_ 0 1" + new string('}', max - 2);
+        var map = SmallStack.Run(() => EdnReader.Read(maps));
+        for (var i = 0; i < max - 2; i++) map = Assert.IsType<EdnMap>(map)[Keyword.Intern("a")];
+        Assert.Equal(new TaggedValue(new Symbol("t"), 1L), map);
     }
 
     [Fact]
