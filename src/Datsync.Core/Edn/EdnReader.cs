@@ -229,6 +229,7 @@ internal sealed class EdnParser
                         {
                             var end = ScanToken(_pos + 1);
                             var tag = s.AsSpan(_pos + 1, end - _pos - 1);
+                            CheckWholeCharacters(tag, _pos + 1, "a tag");
                             if (!IsValidSymbol(tag, keyword: false)) throw Error(_pos, $"invalid tag #{Truncate(tag)}");
                             Push(Kind.Tag, _pos, 0);
                             _frames[_fp - 1].TagLength = tag.Length;
@@ -672,6 +673,7 @@ internal sealed class EdnParser
         if (end == start) throw Error(start, $"unexpected character {DescribeChar(_s[start])}");
         _pos = end;
         var tok = _s.AsSpan(start, end - start);
+        CheckWholeCharacters(tok, start, "a symbol");
         switch (tok)
         {
             case "nil": return null;
@@ -690,6 +692,7 @@ internal sealed class EdnParser
         _pos = end;
         var name = _s.AsSpan(start + 1, end - start - 1);
         if (name.IsEmpty) throw Error(start, "a keyword needs a name after ':'");
+        CheckWholeCharacters(name, start + 1, "a keyword");
         if (name[0] == ':') throw Error(start, $"auto-resolved keywords (::) are not valid EDN: {Truncate(_s.AsSpan(start, end - start))}");
         if (!IsValidSymbol(name, keyword: true)) throw Error(start, $"invalid keyword :{Truncate(name)}");
         return Keyword.InternChars(name);
@@ -913,6 +916,13 @@ internal sealed class EdnParser
 
     private static string Truncate(ReadOnlySpan<char> text) => EdnPrinter.DescribeText(text);
 
+
+    /// <summary>Keywords, symbols and tags hold whole characters too (see <see cref="CheckSurrogates"/>).</summary>
+    private void CheckWholeCharacters(ReadOnlySpan<char> token, int offset, string what)
+    {
+        var at = Utf8Strict.IndexOfUnpairedSurrogate(token);
+        if (at >= 0) throw Error(offset + at, $"{what} contains an unpaired surrogate U+{(int)token[at]:X4}");
+    }
 
     /// <summary>Strings must hold whole characters: an unpaired surrogate has no UTF-8 form and would be stored as U+FFFD.</summary>
     private void CheckSurrogates(ReadOnlySpan<char> text, int offset, bool exact)

@@ -19,7 +19,7 @@ internal static class ValueCoercion
                 if (v is not string str || Utf8Strict.IndexOfUnpairedSurrogate(str) >= 0) return false;
                 o = v; return true;
             case ValueType.Keyword:
-                if (v is not Keyword) return false;
+                if (v is not Keyword kw || Utf8Strict.IndexOfUnpairedSurrogate(kw.FullName) >= 0) return false;
                 o = v; return true;
             case ValueType.Boolean:
                 if (v is not bool b) return false;
@@ -56,7 +56,7 @@ internal static class ValueCoercion
                 if (v is not Uri) return false;
                 o = v; return true;
             case ValueType.Symbol:
-                if (v is not Symbol) return false;
+                if (v is not Symbol sym || Utf8Strict.IndexOfUnpairedSurrogate(sym.FullName) >= 0) return false;
                 o = v; return true;
             case ValueType.Ref:
                 if (!TryLong(v, out n)) return false;
@@ -70,6 +70,8 @@ internal static class ValueCoercion
     public static string WhyNot(ValueType t, object v) => t switch
     {
         ValueType.String when v is string => " (it holds an unpaired surrogate, which has no UTF-8 form)",
+        ValueType.Keyword when v is Keyword => " (it holds an unpaired surrogate, which has no UTF-8 form)",
+        ValueType.Symbol when v is Symbol => " (it holds an unpaired surrogate, which has no UTF-8 form)",
         ValueType.Double or ValueType.Float when v is double or float || TryLong(v, out _) => " (converting it would change its value)",
         _ => "",
     };

@@ -181,6 +181,19 @@ public class HostileEdnTests
         Assert.Equal(5, ex.Column);
     }
 
+    [Theory]
+    [InlineData(":ab", 1)]
+    [InlineData("ab", 0)]
+    [InlineData("#ab 1", 1)]
+    public void A_keyword_symbol_or_tag_with_an_unpaired_surrogate_is_rejected(string text, int at)
+    {
+        var withSurrogate = text.Insert(at + 1, "\uDC00");
+        var ex = Assert.Throws<EdnReadException>(() => EdnReader.Read(withSurrogate));
+        Assert.Contains("surrogate", ex.Reason);
+        Assert.Equal(at + 2, ex.Column);
+        Assert.NotNull(EdnReader.Read(text.Insert(at + 1, "😀")));
+    }
+
     [Fact]
     public void A_string_with_a_surrogate_pair_is_read()
     {

@@ -187,4 +187,15 @@ public class HostileTxTests
         Assert.Contains("surrogate", ex.Message);
         _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/name"), "a😀b")));
     }
+
+    [Fact]
+    public void A_keyword_or_symbol_with_an_unpaired_surrogate_is_not_a_value()
+    {
+        var kw = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/keyword"), K("a/b\uDC00")))));
+        Assert.Equal(TxErrors.WrongType, kw.Category);
+        Assert.Contains("surrogate", kw.Message);
+        var sym = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/symbol"), new Symbol("a\uD800")))));
+        Assert.Equal(TxErrors.WrongType, sym.Category);
+        _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/keyword"), K("a/😀"))));
+    }
 }
