@@ -110,16 +110,23 @@ public static class EdnPrinter
     /// bounded by memory only, never by the thread's stack.</summary>
     private static void Write(EdnOutput o, object? value)
     {
-        if (!WriteOrOpen(o, value, out var frame)) return;
+        if (TryWriteScalar(o, value)) return;
         var stack = new Frame[8];
         var sp = 0;
-        stack[sp++] = frame;
+        Open(o, value!, ref stack[sp++]);
         try
         {
             while (sp > 0)
             {
                 if (o.Full) return;
                 ref var top = ref stack[sp - 1];
+                if (top.RunOfScalars(o) is { } composite)
+                {
+                    // the run stopped at a collection: open it (growing the stack invalidates top; it is not used again)
+                    if (sp == stack.Length) Array.Resize(ref stack, sp * 2);
+                    Open(o, composite, ref stack[sp++]);
+                    continue;
+                }
                 if (!top.TryNext(out var item))
                 {
                     if (top.Close != '\0') o.Append(top.Close);
@@ -128,9 +135,9 @@ public static class EdnPrinter
                     continue;
                 }
                 if (top.Written++ > 0) o.Append(' ');
-                if (!WriteOrOpen(o, item, out frame)) continue;
+                if (TryWriteScalar(o, item)) continue;
                 if (sp == stack.Length) Array.Resize(ref stack, sp * 2);
-                stack[sp++] = frame;
+                Open(o, item!, ref stack[sp++]);
             }
         }
         finally
@@ -139,71 +146,100 @@ public static class EdnPrinter
         }
     }
 
-    /// <summary>Writes a scalar, or the opening of a collection and returns the frame that writes its elements.</summary>
-    private static bool WriteOrOpen(EdnOutput o, object? value, out Frame frame)
+    /// <summary>Writes the opening of a collection and sets <paramref name="f"/> to write its elements.</summary>
+    private static void Open(EdnOutput o, object value, ref Frame f)
     {
-        frame = default;
+        switch (value)
+        {
+            case EdnVector v:
+                o.Append('[');
+                f = Frame.OfItems(v.RawItems, ']');
+                return;
+            case EdnMap m:
+                o.Append('{');
+                f = Frame.OfEntries(m.RawEntries);
+                return;
+            case EdnList list:
+                o.Append('(');
+                f = Frame.OfItems(list.RawItems, ')');
+                return;
+            case EdnSet set:
+                o.Append("#{");
+                f = Frame.OfItems(set.RawItems, '}');
+                return;
+            case TaggedValue tv:
+                o.Append('#');
+                o.Append(tv.Tag.FullName);
+                o.Append(' ');
+                f = Frame.OfItems([tv.Value], '\0');
+                return;
+            case IDictionary dict:
+                o.Append('{');
+                f = Frame.OfDictionary(dict.GetEnumerator());
+                return;
+            case IEnumerable seq:
+                var pairs = PairAccess.IsGenericDictionary(seq.GetType());
+                o.Append(pairs ? '{' : '[');
+                f = Frame.OfEnumerator(seq.GetEnumerator(), pairs);
+                return;
+            default:
+                PairAccess.TryGetPair(value, out var key, out var val);
+                o.Append('[');
+                f = Frame.OfItems([key, val], ']');
+                return;
+        }
+    }
+
+    /// <summary>Writes a scalar; false (nothing written) for a collection, which <see cref="Open"/> takes.</summary>
+    private static bool TryWriteScalar(EdnOutput o, object? value)
+    {
         switch (value)
         {
             case null:
                 o.Append("nil");
-                return false;
+                return true;
             case string s:
                 WriteString(o, s);
-                return false;
+                return true;
             case Keyword k:
                 o.Append(':');
                 o.Append(k.FullName);
-                return false;
+                return true;
             case long l:
                 WriteInteger(o, l);
-                return false;
+                return true;
             case bool b:
                 o.Append(b ? "true" : "false");
+                return true;
+            case EdnVector or EdnMap or EdnList or EdnSet:
                 return false;
-            case EdnVector v:
-                o.Append('[');
-                frame = Frame.OfItems(v.RawItems, ']');
-                return true;
-            case EdnMap m:
-                o.Append('{');
-                frame = Frame.OfEntries(m.RawEntries);
-                return true;
-            case EdnList list:
-                o.Append('(');
-                frame = Frame.OfItems(list.RawItems, ')');
-                return true;
-            case EdnSet set:
-                o.Append("#{");
-                frame = Frame.OfItems(set.RawItems, '}');
-                return true;
             case Symbol sym:
                 o.Append(sym.FullName);
-                return false;
+                return true;
             case double d:
                 WriteDouble(o, d);
-                return false;
+                return true;
             case BigInteger big:
                 o.Append(big.ToString(CultureInfo.InvariantCulture));
                 o.Append('N');
-                return false;
+                return true;
             case decimal dec:
             {
                 var span = o.GetSpan(48);
                 dec.TryFormat(span, out var n, default, CultureInfo.InvariantCulture);
                 o.Advance(n);
                 o.Append('M');
-                return false;
+                return true;
             }
             case char c:
                 WriteChar(o, c);
-                return false;
+                return true;
             case DateTime dt:
                 WriteInstant(o, dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt);
-                return false;
+                return true;
             case DateTimeOffset dto:
                 WriteInstant(o, dto.UtcDateTime);
-                return false;
+                return true;
             case Guid g:
             {
                 o.Append("#uuid \"");
@@ -211,64 +247,48 @@ public static class EdnPrinter
                 g.TryFormat(span, out var n, "D");
                 o.Advance(n);
                 o.Append('"');
-                return false;
+                return true;
             }
             case Uri uri:
                 o.Append("#uri ");
                 WriteString(o, uri.OriginalString);
-                return false;
-            case TaggedValue tv:
-                o.Append('#');
-                o.Append(tv.Tag.FullName);
-                o.Append(' ');
-                frame = Frame.OfItems([tv.Value], '\0');
                 return true;
+            case TaggedValue:
+                return false;
             case int i:
                 WriteInteger(o, i);
-                return false;
+                return true;
             case short sh:
                 WriteInteger(o, sh);
-                return false;
+                return true;
             case byte by:
                 WriteInteger(o, by);
-                return false;
+                return true;
             case sbyte sb:
                 WriteInteger(o, sb);
-                return false;
+                return true;
             case ushort us:
                 WriteInteger(o, us);
-                return false;
+                return true;
             case uint ui:
                 WriteInteger(o, ui);
-                return false;
+                return true;
             case ulong ul:
                 o.Append(ul.ToString(CultureInfo.InvariantCulture));
-                return false;
+                return true;
             case Int128 i128:
                 o.Append(i128.ToString(CultureInfo.InvariantCulture));
-                return false;
+                return true;
             case UInt128 u128:
                 o.Append(u128.ToString(CultureInfo.InvariantCulture));
-                return false;
+                return true;
             case float f:
                 WriteFloat(o, f);
+                return true;
+            case IEnumerable:
                 return false;
-            case IDictionary dict:
-                o.Append('{');
-                frame = Frame.OfDictionary(dict.GetEnumerator());
-                return true;
-            case IEnumerable seq:
-                var pairs = PairAccess.IsGenericDictionary(seq.GetType());
-                o.Append(pairs ? '{' : '[');
-                frame = Frame.OfEnumerator(seq.GetEnumerator(), pairs);
-                return true;
             default:
-                if (PairAccess.TryGetPair(value, out var key, out var val))
-                {
-                    o.Append('[');
-                    frame = Frame.OfItems([key, val], ']');
-                    return true;
-                }
+                if (PairAccess.TryGetPair(value, out _, out _)) return false;
                 throw new ArgumentException($"cannot print a value of type {value.GetType()} as EDN", nameof(value));
         }
     }
@@ -293,6 +313,34 @@ public static class EdnPrinter
         public static Frame OfDictionary(IDictionaryEnumerator e) => new() { _enumerator = e, Close = '}' };
 
         public static Frame OfEnumerator(IEnumerator e, bool pairs) => new() { _enumerator = e, _pairs = pairs, Close = pairs ? '}' : ']' };
+
+        /// <summary>Writes the elements of an array or map frame while they are scalars; returns the first collection
+        /// (already counted and separated), or null when the frame has no array elements left.</summary>
+        public object? RunOfScalars(EdnOutput o)
+        {
+            if (_items is { } items)
+            {
+                while (_index < items.Length)
+                {
+                    if (o.Full) return null;
+                    var item = items[_index];
+                    if (_index++ > 0) o.Append(' ');
+                    if (!TryWriteScalar(o, item)) return item;
+                }
+            }
+            else if (_entries is { } entries)
+            {
+                while (_index < entries.Length * 2)
+                {
+                    if (o.Full) return null;
+                    var kv = entries[_index >> 1];
+                    var item = (_index & 1) == 0 ? kv.Key : kv.Value;
+                    if (_index++ > 0) o.Append(' ');
+                    if (!TryWriteScalar(o, item)) return item;
+                }
+            }
+            return null;
+        }
 
         public bool TryNext(out object? item)
         {
