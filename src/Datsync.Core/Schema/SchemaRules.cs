@@ -29,7 +29,7 @@ internal static class SchemaRules
                 case BuiltIns.NoHistoryId: noHistory = d.N != 0; break;
             }
         }
-        var name = ident?.ToString() ?? e.ToString();
+        var name = ident is null ? e.ToString() : EdnPrinter.Describe(ident);
         if (type is null && card is null)
         {
             if (unique is not null || component) throw Fail($"{name} has :db/unique or :db/isComponent but is not an attribute (it needs :db/valueType and :db/cardinality)");

@@ -97,6 +97,16 @@ public class HostileTxTests
         Assert.True(ident.Message.Length < 1_000, "the error text is too long");
     }
 
+    [Fact]
+    public void A_huge_ident_in_a_schema_error_is_shown_bounded()
+    {
+        var huge = Keyword.Intern("x/" + new string('y', 1_000_000));
+        var ex = Assert.Throws<TxException>(() => Db.Empty.Transact(Tx(EdnMap.Of(K(":db/ident"), huge, K(":db/valueType"), K(":db.type/long")))));
+        Assert.Equal(TxErrors.IncompatibleSchemaChange, ex.Category);
+        Assert.Contains("(1,000,003 characters)", ex.Message);
+        Assert.True(ex.Message.Length < 1_000, "the error text is too long");
+    }
+
     [Theory]
     [InlineData("""[[:db/add :db.cardinality/one :db/ident :db.cardinality/uno]]""", ":db.cardinality/one")]
     [InlineData("""[[:db/retract :db.type/string :db/ident :db.type/string]]""", ":db.type/string")]
