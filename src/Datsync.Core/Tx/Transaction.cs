@@ -345,6 +345,12 @@ internal sealed class Transaction
     /// why when it finds nothing.</summary>
     private long LookupRef(IReadOnlyList<object?> lr, object form)
     {
+        // a ref-valued unique attribute lets lookup refs nest, and each level resolves the next one
+        var depth = 1;
+        for (var v = lr[1]; v is IReadOnlyList<object?> { Count: 2 } inner && inner[0] is Keyword; v = inner[1])
+            if (++depth > _limits.MaxTxNestingDepth)
+                throw Invalid(string.Create(CultureInfo.InvariantCulture,
+                    $"lookup refs are nested more than {_limits.MaxTxNestingDepth:N0} deep (CoreLimits.MaxTxNestingDepth): {Show(form)}"));
         if (_db.EntId(lr) is { } id) return id;
         var a = _db.AttributeOf(lr[0]) ?? throw new TxException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
         if (a.Unique == Uniqueness.None) throw new TxException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");

@@ -75,6 +75,33 @@ public class HostileTxTests
         Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxException>(asForm).Category);
     }
 
+    private static object? NestedLookupRef(int depth)
+    {
+        object? v = 1L;
+        for (var i = 0; i < depth; i++) v = new EdnVector(K(":node/parent"), v);
+        return v;
+    }
+
+    [Fact]
+    public void Lookup_refs_nested_past_the_limit_are_rejected_naming_the_depth()
+    {
+        var db = Db.Empty.After(
+            """
+            [{:db/ident :node/parent :db/valueType :db.type/ref :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+             {:db/ident :node/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
+            """);
+        var deep = NestedLookupRef(100_000);
+        var e = SmallStack.Run(() => { db.Transact(Tx(new EdnVector(K("db/add"), deep, K(":node/name"), "x"))); });
+        var ex = Assert.IsType<TxException>(e);
+        Assert.Equal(TxErrors.InvalidTxData, ex.Category);
+        Assert.Contains("1,000", ex.Message);
+        var asValue = SmallStack.Run(() => { db.Transact(Tx(new EdnVector(K("db/add"), "n", K(":node/parent"), deep))); });
+        Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxException>(asValue).Category);
+        Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { db.EntId(deep); }));
+        // shallow nesting still resolves (or finds nothing) as before
+        db.Rejects("""[[:db/add [:node/parent [:node/parent 5]] :node/name "x"]]""", ":db.error/not-an-entity");
+    }
+
     [Fact]
     public void A_huge_value_of_the_wrong_type_gives_a_short_error_with_its_size()
     {
