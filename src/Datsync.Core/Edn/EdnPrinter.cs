@@ -87,7 +87,9 @@ public static class EdnPrinter
     internal static string DescribeText(ReadOnlySpan<char> text)
     {
         var max = CoreLimits.Current.MaxErrorFormLength;
-        return text.Length <= max ? text.ToString() : string.Concat(text[..max], "… ", Characters(text.Length));
+        if (text.Length <= max) return text.ToString();
+        var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max; // never half a character
+        return string.Concat(text[..cut], "… ", Characters(text.Length));
     }
 
     private static string SizeNote(object? value) => value switch
@@ -671,7 +673,13 @@ internal sealed class EdnOutput : IDisposable
 
     public override string ToString() => new(_buffer, 0, _length);
 
-    public string ToString(int length) => new(_buffer, 0, Math.Min(length, _length));
+    /// <summary>The first <paramref name="length"/> characters, one fewer when that would split a surrogate pair.</summary>
+    public string ToString(int length)
+    {
+        length = Math.Min(length, _length);
+        if (length > 0 && char.IsHighSurrogate(_buffer[length - 1])) length--;
+        return new(_buffer, 0, length);
+    }
 
     public void Dispose()
     {

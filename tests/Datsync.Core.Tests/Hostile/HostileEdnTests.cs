@@ -114,6 +114,10 @@ public class HostileEdnTests
         Assert.True(manyShown.Length <= max + 40, manyShown);
 
         Assert.Equal("[1 \"a\" :b]", EdnPrinter.Describe(EdnReader.Read("[1 \"a\" :b]")));
+        // the cut never splits a character
+        Assert.Equal(-1, Utf8Strict.IndexOfUnpairedSurrogate(EdnPrinter.Describe(string.Concat(Enumerable.Repeat("😀", 1_000)))));
+        Assert.Equal(-1, Utf8Strict.IndexOfUnpairedSurrogate(EdnPrinter.Describe(new Symbol(string.Concat(Enumerable.Repeat("😀", 1_000))))));
+        Assert.Equal(-1, Utf8Strict.IndexOfUnpairedSurrogate(EdnPrinter.DescribeText(string.Concat(Enumerable.Repeat("😀", 1_000)))));
         Assert.Equal(new string('y', max), EdnPrinter.Describe(new Symbol(new string('y', max))));
     }
 
