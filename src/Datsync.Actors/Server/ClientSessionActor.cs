@@ -139,7 +139,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 break;
             case SubmitTxPart p:
                 if (_submitParts.Add(p.RequestId, p.Seq, p.Count, p.Slice) is { } whole)
-                    OnSubmit(new SubmitTx(p.ClientId, p.RequestId, System.Text.Encoding.UTF8.GetString(whole)));
+                {
+                    string text;
+                    try { text = Utf8Strict.Decode(whole); }
+                    catch (EdnReadException e)
+                    {
+                        Outcome(p.RequestId, new TxRejected(p.RequestId, TxErrors.InvalidTxData, e.Message));
+                        break;
+                    }
+                    OnSubmit(new SubmitTx(p.ClientId, p.RequestId, text));
+                }
                 break;
             case DeltasApplied a:
                 if (a.T > _ackedT) _ackedT = a.T;

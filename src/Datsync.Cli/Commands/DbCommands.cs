@@ -36,8 +36,9 @@ public static class DbCommands
             if ((dbPath is null) == (serverAt is null)) return CliSupport.Error("transact", "give either --db PATH or --server HOST:PORT");
             var path = parse.GetValue(file);
             string text;
-            try { text = path is null or "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(path); }
+            try { text = await CliSupport.ReadText(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"{TxErrors.InvalidTxData}: cannot read {path}: {e.Message}"); }
+            catch (EdnReadException e) { return Fail($"{TxErrors.InvalidTxData}: {e.Message}"); }
             IReadOnlyList<object?> txData;
             try
             {
