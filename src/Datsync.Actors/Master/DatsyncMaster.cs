@@ -1,13 +1,13 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Pattern;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
 using Datsync.Actors.Storage;
 
 namespace Datsync.Actors.Master;
 
-/// <summary>The master's actors: the transactor (restarted with backoff after a journal failure) and its log listener.</summary>
+/// <summary>The master's actors: the transactor (behind its <see cref="TransactorSupervisor"/>, which answers every request
+/// and starts it again with backoff after a journal failure) and its log listener.</summary>
 public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener);
 
 /// <summary>A master with the actor system it runs in and the server replicas connect to; disposing terminates the
@@ -64,9 +64,7 @@ public static class DatsyncMaster
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
-        var transactor = system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-            TransactorActor.Props(settings, listener), "transactor",
-            TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), 0.2, -1)), name);
+        var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener)), name);
         return new MasterHandle(transactor, listener);
     }
 }

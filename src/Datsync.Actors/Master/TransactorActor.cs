@@ -96,6 +96,13 @@ public sealed class TransactorActor : ReceivePersistentActor
         {
             p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message));
         }
+        catch (Exception e)
+        {
+            // a value the engine cannot print or handle (a TimeSpan, a Type, a structure nested too deep): this request
+            // is rejected alone and the others go on
+            p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, TxErrors.InvalidTxData,
+                $"the transaction cannot be processed ({e.GetType().Name}: {Shorten(e.Message)}); nothing was committed"));
+        }
         _queued.Add(p);
         if (_inFlight is null && !_revalidating) Flush();
     }
@@ -108,15 +115,16 @@ public sealed class TransactorActor : ReceivePersistentActor
         if (_queued.Count == 0) return;
         var batch = _queued;
         _queued = new List<Pending>();
+        _inFlight = batch; // held until answered, even if what follows throws
         var records = new List<TxRecord>(batch.Count);
         foreach (var p in batch)
             if (p.Report is not null) records.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
         if (records.Count == 0)
         {
+            _inFlight = null;
             foreach (var p in batch) p.ReplyTo.Tell(Reply(p));
             return;
         }
-        _inFlight = batch;
         var remaining = records.Count;
         PersistAllAsync(records, _ =>
         {
@@ -187,16 +195,53 @@ public sealed class TransactorActor : ReceivePersistentActor
         Self.Tell(FlushQueued.Instance); // writes started here would wait for the next command to be sent
     }
 
-    /// <summary>The journal failed; the actor stops after this (its supervisor restarts it and it recovers from the
-    /// journal). Everyone waiting is told.</summary>
+    /// <summary>The journal failed; the actor stops after this (its supervisor starts it again and it recovers from
+    /// the journal). Everyone waiting is told: the write that failed may or may not have been stored.</summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "journal write of t={0} failed; the transactor restarts from the journal", sequenceNr);
-        if (_inFlight is { } batch) RejectStored(batch, $"the journal write failed: {cause.Message}");
-        _inFlight = null;
-        RejectStored(_queued, "the transactor is restarting after a journal failure");
-        _queued = new List<Pending>();
+        AnswerHeld($"the journal write failed ({Shorten(cause.Message)})");
         base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>Stopped or restarting (a journal failure, or an exception of its own): every request it holds is
+    /// answered, so none waits for an answer that never comes.</summary>
+    protected override void PostStop()
+    {
+        AnswerHeld("the transactor stopped");
+        base.PostStop();
+    }
+
+    /// <summary>Answers every request queued or in flight. A write in flight may have reached the journal: those
+    /// requests are told so (sent again with the same request id, they learn their outcome); queued ones were not
+    /// written.</summary>
+    private void AnswerHeld(string why)
+    {
+        var inFlight = _inFlight ?? [];
+        var queued = _queued;
+        _inFlight = null;
+        _queued = new List<Pending>();
+        var unknown = $"{why}; the transaction may or may not have been committed: send it again with the same request id to learn its outcome";
+        foreach (var p in inFlight) p.ReplyTo.Tell(Answer(p, unknown, unknown));
+        foreach (var p in queued)
+            p.ReplyTo.Tell(Answer(p, $"{why} before this transaction was written; it was not committed (send it again)", unknown));
+        _uncommitted.Clear();
+
+        object Answer(Pending p, string notStored, string duplicate)
+        {
+            if (p.Rejection is { } r) return r;
+            if (p.Duplicate)
+                return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
+                    : new TxRejected(p.Request.RequestId, MasterErrors.Storage, duplicate);
+            return new TxRejected(p.Request.RequestId, MasterErrors.Storage, notStored);
+        }
+    }
+
+    /// <summary>A cause fit for an answer: one line, at most 200 characters.</summary>
+    private static string Shorten(string message)
+    {
+        var line = message.ReplaceLineEndings(" ");
+        return line.Length <= 200 ? line : line[..197] + "...";
     }
 
     private void RejectStored(List<Pending> batch, string why)

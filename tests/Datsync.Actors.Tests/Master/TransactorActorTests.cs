@@ -219,4 +219,126 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         Assert.Equal(accepted.Tempids["x"], again.Tempids["x"]);
         Assert.Equal(accepted.T, DbOf(second).BasisT);
     }
+
+    private static Transact Poison(string kind)
+    {
+        object value = kind switch
+        {
+            "timespan" => TimeSpan.FromSeconds(3),
+            "type" => typeof(string),
+            _ => Deep(10_000),
+        };
+        return new Transact("poison", new List<object?>
+        {
+            new Dictionary<object, object?> { [Keyword.Intern(":item/key")] = "poison", [Keyword.Intern(":item/n")] = value },
+        });
+
+        static object Deep(int depth)
+        {
+            object v = 1L;
+            for (var i = 0; i < depth; i++) v = new List<object?> { v };
+            return v;
+        }
+    }
+
+    [Theory]
+    [InlineData("timespan")]
+    [InlineData("type")]
+    [InlineData("deep")]
+    public void A_transaction_that_breaks_the_engine_is_rejected_alone_and_every_other_one_is_answered_and_committed(string kind)
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-poison-" + kind));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        for (var i = 0; i < 200; i++)
+        {
+            if (i == 100) master.Transactor.Tell(Poison(kind));
+            master.Transactor.Tell(Item($"ok{i}", $"k{i}", i));
+        }
+        var replies = new Dictionary<string, object>();
+        for (var i = 0; i < 201; i++)
+        {
+            var m = ExpectMsg<object>(Long);
+            var id = m switch { TxAccepted a => a.RequestId, TxRejected r => r.RequestId, _ => throw new Xunit.Sdk.XunitException($"unexpected {m}") };
+            Assert.True(replies.TryAdd(id, m), $"{id} answered twice");
+        }
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        var rejected = Assert.IsType<TxRejected>(replies["poison"]);
+        Assert.Equal(TxErrors.InvalidTxData, rejected.Category);
+        Assert.True(rejected.Message.Length <= 400, rejected.Message);
+        Assert.Contains(kind == "deep" ? "InsufficientExecutionStack" : kind == "type" ? "RuntimeType" : "TimeSpan", rejected.Message);
+        var accepted = replies.Values.OfType<TxAccepted>().ToList();
+        Assert.Equal(200, accepted.Count);
+        Assert.Equal(Enumerable.Range(2, 200).Select(i => (long)i), accepted.Select(a => a.T).Order());
+        var db = DbOf(master.Transactor);
+        Assert.Equal(201, db.BasisT);
+        Assert.Equal(200, db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")).Count());
+    }
+
+    [Fact]
+    public async Task A_journal_failure_with_many_requests_queued_answers_every_sender_once_and_keeps_every_accepted_t()
+    {
+        var settings = Settings("tx-fail-queued");
+        var master = DatsyncMaster.Start(Sys, settings);
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+
+        var failed = 0; // the first write after this fails, the others pass
+        await Journal.OnWrite.FailIf(_ => Interlocked.Exchange(ref failed, 1) == 0);
+        var probes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToList();
+        const int perProbe = 50;
+        // half of them before the failure, the other half once the first answer (the failure's) is out: they reach
+        // the transactor while it stops and starts again
+        for (var i = 0; i < perProbe / 2; i++)
+            for (var p = 0; p < probes.Count; p++)
+                master.Transactor.Tell(Item($"{p}-{i}", $"k{p}-{i}", i), probes[p].Ref);
+        var firstAnswer = probes[0].ExpectMsg<object>(Long);
+        for (var i = perProbe / 2; i < perProbe; i++)
+            for (var p = 0; p < probes.Count; p++)
+                master.Transactor.Tell(Item($"{p}-{i}", $"k{p}-{i}", i), probes[p].Ref);
+
+        var accepted = new List<TxAccepted>();
+        var notCommitted = new List<string>();
+        for (var p = 0; p < probes.Count; p++)
+        {
+            var ids = new HashSet<string>();
+            for (var i = 0; i < perProbe; i++)
+            {
+                var m = p == 0 && i == 0 ? firstAnswer : probes[p].ExpectMsg<object>(Long);
+                switch (m)
+                {
+                    case TxAccepted a:
+                        Assert.True(ids.Add(a.RequestId), $"{a.RequestId} answered twice");
+                        accepted.Add(a);
+                        break;
+                    case TxRejected r:
+                        Assert.True(ids.Add(r.RequestId), $"{r.RequestId} answered twice");
+                        Assert.Equal(MasterErrors.Storage, r.Category);
+                        if (!r.Message.Contains("may or may not")) notCommitted.Add(r.RequestId);
+                        break;
+                    default:
+                        throw new Xunit.Sdk.XunitException($"unexpected {m}");
+                }
+            }
+            probes[p].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        }
+        // the transactor takes requests again
+        var after = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            master.Transactor.Tell(Item($"after-{Guid.NewGuid():N}", "after", 1), after.Ref);
+            after.ExpectMsg<TxAccepted>(TimeSpan.FromSeconds(2));
+        }, Long, TimeSpan.FromMilliseconds(200));
+
+        // what the journal holds, read back by a transactor recovering from it
+        var recovered = DbOf(Sys.ActorOf(TransactorActor.Props(settings with { PersistenceId = settings.PersistenceId })));
+        var items = recovered.Datoms(IndexType.Aevt, Keyword.Intern(":item/key")).Select(d => (string)d.V).ToHashSet();
+        foreach (var a in accepted)
+        {
+            Assert.True(a.T <= recovered.BasisT, $"t={a.T} of {a.RequestId} is not in the journal");
+            Assert.Contains("k" + a.RequestId, items);
+        }
+        foreach (var id in notCommitted) Assert.DoesNotContain("k" + id, items);
+        Assert.Equal(accepted.Count, accepted.Select(a => a.T).Distinct().Count());
+    }
 }
