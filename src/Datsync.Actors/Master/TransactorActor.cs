@@ -13,7 +13,8 @@ namespace Datsync.Actors.Master;
 /// are validated in order and written together in the next atomic batch (group commit); replies keep arrival order.
 /// A rejected or failed write leaves no trace: the value goes back to the last durable one.
 /// A request id is committed at most once: a <see cref="Transact"/> whose request id the transactor committed recently
-/// (the last <see cref="MasterSettings.RememberRequests"/>; on recovery, those of the journal events after the snapshot) or is
+/// (the last <see cref="MasterSettings.RememberRequests"/>, kept in its snapshots too, so that a restart forgets none of
+/// them) or is
 /// committing now is answered with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of
 /// being run again: a replica that lost its session resends its transactions to a new session, which does not know
 /// their outcomes.
@@ -43,7 +44,11 @@ public sealed class TransactorActor : ReceivePersistentActor
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is DbSnapshot s) _durable = s.Db;
+            if (offer.Snapshot is DbSnapshot s)
+            {
+                _durable = s.Db;
+                foreach (var r in s.Requests) Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
+            }
             _lastSnapshotT = _durable.BasisT;
         });
         Recover<TxRecord>(r =>
@@ -152,7 +157,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
             _lastSnapshotT = _durable.BasisT;
-            SaveSnapshot(new DbSnapshot(_durable));
+            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests()));
         }
         Flush();
     }
@@ -164,6 +169,19 @@ public sealed class TransactorActor : ReceivePersistentActor
         if (!p.Duplicate) return p.Rejection!;
         return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
             : new TxRejected(p.Request.RequestId, MasterErrors.Storage, "the first submission of this request was not stored");
+    }
+
+    /// <summary>The request ids remembered, oldest first, for a snapshot.</summary>
+    private RecentRequest[] RememberedRequests()
+    {
+        var list = new RecentRequest[_committedOrder.Count];
+        var i = 0;
+        foreach (var id in _committedOrder)
+        {
+            var a = _committed[id];
+            list[i++] = new RecentRequest(id, a.T, a.Tempids);
+        }
+        return list;
     }
 
     private void Remember(TxAccepted outcome)

@@ -341,4 +341,36 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         foreach (var id in notCommitted) Assert.DoesNotContain("k" + id, items);
         Assert.Equal(accepted.Count, accepted.Select(a => a.T).Distinct().Count());
     }
+
+    [Fact]
+    public async Task A_request_committed_before_a_snapshot_is_not_committed_again_after_a_restart()
+    {
+        var settings = Settings("tx-resend-snapshot", snapshotEvery: 2);
+        var first = Sys.ActorOf(TransactorActor.Props(settings));
+        first.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        first.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
+        var accepted = ExpectMsg<TxAccepted>(Long); // t=2: a snapshot follows
+        first.Tell(Item("other", "o", 2));
+        ExpectMsg<TxAccepted>(Long);
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        await AwaitAssertAsync(async () =>
+        {
+            var loaded = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(settings.PersistenceId,
+                Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(5));
+            Assert.True(loaded.Snapshot?.Metadata.SequenceNr >= 2, "the snapshot after t=2 is saved");
+        }, Long, TimeSpan.FromMilliseconds(100));
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        ExpectTerminated(first, Long);
+
+        var second = Sys.ActorOf(TransactorActor.Props(settings));
+        second.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
+        var again = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(accepted.T, again.T);
+        Assert.Equal(accepted.Tempids["x"], again.Tempids["x"]);
+        var db = DbOf(second);
+        Assert.Equal(3, db.BasisT);
+        Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")), d => (long)d.V == 1);
+    }
 }
