@@ -35,6 +35,7 @@ public sealed class TransactorActor : ReceivePersistentActor
     private readonly Dictionary<string, TxAccepted> _committed = new();
     private readonly Queue<string> _committedOrder = new();
     private readonly HashSet<string> _uncommitted = new(); // request ids of queued or in-flight reports
+    private readonly Queue<long> _snapshots = new(); // sequence numbers of the snapshots known to be kept, oldest first
 
     public TransactorActor(MasterSettings settings, IActorRef? listener)
     {
@@ -50,6 +51,7 @@ public sealed class TransactorActor : ReceivePersistentActor
                 foreach (var r in s.Requests) Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
             }
             _lastSnapshotT = _durable.BasisT;
+            _snapshots.Enqueue(offer.Metadata.SequenceNr);
         });
         Recover<TxRecord>(r =>
         {
@@ -67,7 +69,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         Command<Transact>(t => { if (!_drops.FromAnotherProcess(t, Sender)) Handle(t); });
         Command<FlushQueued>(_ => { if (_inFlight is null) Flush(); });
         Command<GetDb>(g => { if (!_drops.FromAnotherProcess(g, Sender)) Sender.Tell(new CurrentDb(_durable)); });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(s => KeepLatestSnapshots(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot at t={0} failed; recovery replays more events", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "old snapshots were not deleted"));
@@ -160,6 +162,17 @@ public sealed class TransactorActor : ReceivePersistentActor
             SaveSnapshot(new DbSnapshot(_durable, RememberedRequests()));
         }
         Flush();
+    }
+
+    /// <summary>Keeps the latest <see cref="MasterSettings.KeepSnapshots"/> snapshots (catch-ups from the journal start
+    /// from the latest one before the t they need) and deletes the older ones.</summary>
+    private void KeepLatestSnapshots(long savedAt)
+    {
+        _snapshots.Enqueue(savedAt);
+        if (_settings.KeepSnapshots <= 0) return;
+        long? deleteUpTo = null;
+        while (_snapshots.Count > _settings.KeepSnapshots) deleteUpTo = _snapshots.Dequeue();
+        if (deleteUpTo is { } upTo) DeleteSnapshots(new SnapshotSelectionCriteria(upTo));
     }
 
     /// <summary>The answer to a request that was not committed now: its rejection, or for a request sent again the
