@@ -21,7 +21,9 @@ namespace Datsync.Actors.Master;
 /// </summary>
 public sealed class TransactorActor : ReceivePersistentActor
 {
-    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false);
+    /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
+    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false,
+        bool Alone = false);
 
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
@@ -82,7 +84,7 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     private void Handle(Transact request) => Enqueue(Sender, request);
 
-    private void Enqueue(IActorRef replyTo, Transact request)
+    private void Enqueue(IActorRef replyTo, Transact request, bool alone = false)
     {
         if (_committed.ContainsKey(request.RequestId) || _uncommitted.Contains(request.RequestId))
         {
@@ -96,7 +98,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         {
             var report = _speculative.Transact(request.TxData);
             _speculative = report.DbAfter;
-            p = new Pending(replyTo, request, report, null);
+            p = new Pending(replyTo, request, report, null, Alone: alone);
             _uncommitted.Add(request.RequestId);
         }
         catch (TxException e)
@@ -116,24 +118,47 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     private bool _revalidating;
 
-    /// <summary>Writes everything queued as one atomic batch, or replies at once when nothing in it needs writing.</summary>
+    /// <summary>Writes what is queued as one atomic batch (a transaction marked <see cref="Pending.Alone"/> in a batch
+    /// of its own), or replies at once when nothing in it needs writing.</summary>
     private void Flush()
     {
         if (_queued.Count == 0) return;
-        var batch = _queued;
-        _queued = new List<Pending>();
+        var take = 0;
+        var records = 0;
+        var alone = false;
+        foreach (var p in _queued)
+        {
+            if (p.Report is not null)
+            {
+                if (records > 0 && (alone || p.Alone)) break;
+                records++;
+                alone = p.Alone;
+            }
+            take++;
+        }
+        List<Pending> batch;
+        if (take == _queued.Count)
+        {
+            batch = _queued;
+            _queued = new List<Pending>();
+        }
+        else
+        {
+            batch = _queued.GetRange(0, take);
+            _queued.RemoveRange(0, take);
+        }
         _inFlight = batch; // held until answered, even if what follows throws
-        var records = new List<TxRecord>(batch.Count);
-        foreach (var p in batch)
-            if (p.Report is not null) records.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
-        if (records.Count == 0)
+        if (records == 0)
         {
             _inFlight = null;
             foreach (var p in batch) p.ReplyTo.Tell(Reply(p));
             return;
         }
-        var remaining = records.Count;
-        PersistAllAsync(records, _ =>
+        var write = new List<TxRecord>(records);
+        foreach (var p in batch)
+            if (p.Report is not null) write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
+        var remaining = write.Count;
+        PersistAllAsync(write, _ =>
         {
             if (--remaining == 0) Committed(batch);
         });
@@ -204,15 +229,27 @@ public sealed class TransactorActor : ReceivePersistentActor
         while (_committedOrder.Count > _settings.RememberRequests) _committed.Remove(_committedOrder.Dequeue());
     }
 
-    /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. Every request in it is
-    /// rejected, and what arrived since is validated again against the last durable value.</summary>
+    /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. A batch of one transaction is
+    /// rejected; in a larger one any of them may be the cause, so each is written again in a write of its own and only
+    /// what the journal refuses alone is rejected. Everything after it is validated again, in order, against the last
+    /// durable value.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
         if (_inFlight is not { } batch) return; // one callback per event of the batch; the first one handles it
         _inFlight = null;
-        RejectStored(batch, $"the journal rejected the write: {cause.Message}");
-        var again = _queued;
+        List<Pending> again;
+        if (batch.Count(p => p.Report is not null) <= 1)
+        {
+            RejectStored(batch, $"the journal rejected the write: {Shorten(cause.Message)}");
+            again = _queued;
+        }
+        else
+        {
+            again = new List<Pending>(batch.Count + _queued.Count);
+            foreach (var p in batch) again.Add(p.Report is null ? p : p with { Alone = true });
+            again.AddRange(_queued);
+        }
         _queued = new List<Pending>();
         _speculative = _durable;
         _uncommitted.Clear(); // what is queued is validated again below
@@ -220,7 +257,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in again)
         {
             if (p.Report is null && !p.Duplicate) _queued.Add(p);
-            else Enqueue(p.ReplyTo, p.Request); // validated again, in order, against the durable value
+            else Enqueue(p.ReplyTo, p.Request, p.Alone); // validated again, in order, against the durable value
         }
         _revalidating = false;
         Self.Tell(FlushQueued.Instance); // writes started here would wait for the next command to be sent

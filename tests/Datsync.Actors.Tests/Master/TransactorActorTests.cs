@@ -373,4 +373,32 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         Assert.Equal(3, db.BasisT);
         Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")), d => (long)d.V == 1);
     }
+
+    [Fact]
+    public async Task A_transaction_the_journal_refuses_is_rejected_alone_and_the_others_written_with_it_are_committed()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-refuses-one"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        // e.g. a value the engine takes and the journal's serializer refuses
+        await Journal.OnWrite.RejectIf(p => p.Payload is Datsync.Actors.Persistence.TxRecord { RequestId: "poison" });
+        for (var i = 0; i < 200; i++)
+        {
+            if (i == 100) master.Transactor.Tell(Item("poison", "poison", -1));
+            master.Transactor.Tell(Item($"ok{i}", $"k{i}", i));
+        }
+        var replies = new List<object>();
+        for (var i = 0; i < 201; i++) replies.Add(ExpectMsg<object>(Long));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // answers keep arrival order
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"ok{i}").Take(100).Append("poison").Concat(Enumerable.Range(100, 100).Select(i => $"ok{i}")),
+            replies.Select(m => m switch { TxAccepted a => a.RequestId, TxRejected r => r.RequestId, _ => "?" }));
+        var rejected = Assert.Single(replies.OfType<TxRejected>());
+        Assert.Equal("poison", rejected.RequestId);
+        Assert.Equal(MasterErrors.Storage, rejected.Category);
+        Assert.Equal(Enumerable.Range(2, 200).Select(i => (long)i), replies.OfType<TxAccepted>().Select(a => a.T));
+        var db = DbOf(master.Transactor);
+        Assert.Equal(201, db.BasisT);
+        Assert.DoesNotContain(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/key")), d => Equals(d.V, "poison"));
+    }
 }
