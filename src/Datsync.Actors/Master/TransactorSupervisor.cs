@@ -64,8 +64,8 @@ internal sealed class TransactorSupervisor : ReceiveActor, IWithTimers
     public static Props Props(Props transactor, string childName = "transactor") =>
         Akka.Actor.Props.Create(() => new TransactorSupervisor(transactor, childName));
 
-    // a transactor that throws restarts with its mailbox (and answers what it held); one that stops is started again here
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Restart);
+    // the default strategy: a transactor that throws restarts with its mailbox (and answers what it held); one that
+    // stops (a journal failure, a failed recovery, a constructor that throws) is started again here, after the backoff
 
     protected override void PreStart() => StartChild();
 
