@@ -11,9 +11,12 @@ namespace Datsync.Actors.Tests.Master;
 
 public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(output)
 {
-    private MasterHandle StartWith(string id, int transactions, int recent = 10_000, int buffer = 1024, int snapshotEvery = 0)
+    private MasterHandle StartWith(string id, int transactions, int recent = 10_000, int buffer = 1024, int snapshotEvery = 0,
+        TimeSpan? catchUpTimeout = null)
     {
-        var master = DatsyncMaster.Start(Sys, Settings(id, snapshotEvery, buffer, recent));
+        var settings = Settings(id, snapshotEvery, buffer, recent);
+        if (catchUpTimeout is { } timeout) settings = settings with { CatchUpTimeout = timeout, CatchUpRetry = TimeSpan.FromMilliseconds(100) };
+        var master = DatsyncMaster.Start(Sys, settings);
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         for (var i = 2; i <= transactions; i++)
@@ -201,5 +204,31 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
         }
         Assert.NotEmpty(recorder.Read);
         Assert.True(recorder.Read.Min() >= 9, $"read from event {recorder.Read.Min()}");
+    }
+
+    /// <summary>Holds back the first replayed event for a long while; the others pass.</summary>
+    private sealed class FirstReadHangs : IJournalInterceptor
+    {
+        private int _first;
+
+        public async Task InterceptAsync(IPersistentRepresentation message)
+        {
+            if (Interlocked.Exchange(ref _first, 1) == 0) await Task.Delay(TimeSpan.FromMinutes(2));
+        }
+    }
+
+    [Fact]
+    public async Task A_catch_up_whose_journal_read_hangs_times_out_and_is_tried_again()
+    {
+        var master = StartWith("log-read-hangs", 20, recent: 5, catchUpTimeout: TimeSpan.FromMilliseconds(500));
+        await Journal.OnRecovery.SetInterceptorAsync(new FirstReadHangs());
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(3), sub.Ref);
+        for (var t = 4; t <= 20; t++)
+        {
+            Assert.Equal(t, sub.ExpectMsg<TxDelta>(Long).T); // long before the hung read would end
+            sub.Reply(new LogAck(t));
+        }
+        sub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }
