@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Pattern;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
 using Datsync.Actors.Protocol;
@@ -9,7 +8,8 @@ using Datsync.Core;
 
 namespace Datsync.Actors.Master;
 
-/// <summary>The master's actors: the transactor (restarted with backoff after a journal failure) and its log listener.</summary>
+/// <summary>The master's actors: the transactor (behind its <see cref="TransactorSupervisor"/>, which answers every request
+/// and starts it again with backoff after a journal failure) and its log listener.</summary>
 public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
 {
     /// <summary>What the transactor last made of its journal (see <see cref="MasterHealth"/>).</summary>
@@ -96,9 +96,7 @@ public static class DatsyncMaster
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth();
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
-        var transactor = system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-            TransactorActor.Props(settings, listener, health), "transactor",
-            TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), 0.2, -1)), name);
+        var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener, health)), name);
         return new MasterHandle(transactor, listener) { Health = health };
     }
 }
