@@ -53,6 +53,7 @@ public static class DatsyncRemote
     public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "") =>
         ActorSystem.Create(name, ConfigurationFactory.ParseString(overrides)
             .WithFallback(RemoteConfig(host, port))
+            .WithFallback(WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default));
 
     /// <summary>host:port the actor system listens on.</summary>
