@@ -19,26 +19,31 @@ namespace Datsync.Actors.Remote;
 /// <see cref="WireTypes"/>): any other type name a peer writes is refused with a <see cref="SerializationException"/>
 /// that names it, before the type is loaded. Unsafe types are refused whatever the settings say.</para>
 /// </summary>
-public sealed class DatsyncWireSerializer : HyperionSerializer
+public sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
 {
     /// <summary>The serializer's identifier (in <c>akka.actor.serialization-identifiers</c>).</summary>
     public const int Id = 4732;
 
     private readonly WireAccept _accept;
     private readonly HashSet<Type> _messages;
+    // Hyperion checks its type filter when it writes as well as when it reads: a system writes both directions (a
+    // client sends what servers read) and reads one, so one Hyperion writes (unsafe types refused) and one reads
+    private readonly HyperionSerializer _writer;
+    private readonly HyperionSerializer _reader;
 
-    public DatsyncWireSerializer(ExtendedActorSystem system, Config config)
-        : this(system, config ?? Config.Empty, WireTypes.ParseAccept(config))
+    public DatsyncWireSerializer(ExtendedActorSystem system, Config config) : base(system)
     {
+        config ??= Config.Empty;
+        _accept = WireTypes.ParseAccept(config);
+        Filter = new WireTypeFilter(WireTypes.Admitted(_accept));
+        _messages = [.. WireTypes.Messages(_accept)];
+        _writer = new HyperionSerializer(system, WireSettings(config, null));
+        _reader = new HyperionSerializer(system, WireSettings(config, Filter));
     }
 
-    private DatsyncWireSerializer(ExtendedActorSystem system, Config config, WireAccept accept)
-        : base(system, WireSettings(config, accept))
-    {
-        _accept = accept;
-        Filter = (WireTypeFilter)base.Settings.TypeFilter;
-        _messages = [.. WireTypes.Messages(accept)];
-    }
+    public override int Identifier => Id;
+
+    public override bool IncludeManifest => false;
 
     /// <summary>The direction this serializer reads.</summary>
     public WireAccept Accept => _accept;
@@ -46,23 +51,25 @@ public sealed class DatsyncWireSerializer : HyperionSerializer
     /// <summary>The filter of the types this serializer reads.</summary>
     public WireTypeFilter Filter { get; }
 
-    private static HyperionSerializerSettings WireSettings(Config config, WireAccept accept)
+    private static HyperionSerializerSettings WireSettings(Config config, ITypeFilter? filter)
     {
         var s = HyperionSerializerSettings.Create(config.IsEmpty ? ConfigurationFactory.ParseString("accept = to-replica") : config);
         // the type filter only applies with unsafe types refused: both are fixed here, whatever the settings say
         return new HyperionSerializerSettings(s.PreserveObjectReferences, s.VersionTolerance, s.KnownTypesProvider,
             s.PackageNameOverrides, s.Surrogates.Concat(Surrogates), disallowUnsafeType: true,
-            typeFilter: new WireTypeFilter(WireTypes.Admitted(accept)));
+            typeFilter: filter ?? DisabledTypeFilter.Instance);
     }
+
+    public override byte[] ToBinary(object obj) => _writer.ToBinary(obj);
 
     public override object FromBinary(byte[] bytes, Type type)
     {
         object message;
         try
         {
-            message = base.FromBinary(bytes, type);
+            message = _reader.FromBinary(bytes, type);
         }
-        catch (SerializationException e) when (e.InnerException is EvilDeserializationException evil)
+        catch (Exception e) when (Evil(e) is { } evil)
         {
             throw new SerializationException(
                 $"datsync-wire (accept = {AcceptName(_accept)}) refuses type '{evil.BadTypeString}' from the wire", e);
@@ -72,6 +79,13 @@ public sealed class DatsyncWireSerializer : HyperionSerializer
             throw new SerializationException(
                 $"datsync-wire (accept = {AcceptName(_accept)}) refuses a '{message.GetType().FullName}' as a message from the wire");
         return message;
+    }
+
+    private static EvilDeserializationException? Evil(Exception? e)
+    {
+        for (var depth = 0; e is not null && depth < 16; e = e.InnerException, depth++)
+            if (e is EvilDeserializationException evil) return evil;
+        return null;
     }
 
     internal static string AcceptName(WireAccept a) => a switch
@@ -112,7 +126,7 @@ public sealed class DatsyncWireSerializer : HyperionSerializer
     internal static readonly Type[] SurrogateTypes =
     [
         typeof(KeywordOnWire), typeof(SymbolOnWire), typeof(UriOnWire), typeof(BigIntegerOnWire), typeof(DatomOnWire),
-        typeof(DatomOnWire[]), typeof(TxDeltaOnWire), typeof(TxDeltaBatchOnWire), typeof(TxRangeResultOnWire), typeof(TxAcceptedOnWire),
+        typeof(TxDeltaOnWire), typeof(TxDeltaBatchOnWire), typeof(TxRangeResultOnWire), typeof(TxAcceptedOnWire),
     ];
 
     /// <summary>The types this serializer writes as a surrogate (never under their own name).</summary>

@@ -9,23 +9,35 @@ namespace Datsync.Actors.Remote;
 /// short assembly-qualified name). A name is never resolved to decide: a peer's name that is not in the set is refused
 /// before any type is loaded.
 /// </summary>
-public sealed class WireTypeFilter : ITypeFilter
+public sealed partial class WireTypeFilter : ITypeFilter
 {
     private readonly FrozenSet<string> _names;
 
     public WireTypeFilter(IEnumerable<Type> types)
     {
         Types = types.ToList();
-        _names = Types.Select(WireName).ToFrozenSet(StringComparer.Ordinal);
+        _names = Types.Select(t => Normal(WireName(t))).ToFrozenSet(StringComparer.Ordinal);
     }
 
     /// <summary>The admitted types.</summary>
     public IReadOnlyList<Type> Types { get; }
 
-    /// <summary>The names the filter admits, as Hyperion writes them.</summary>
+    /// <summary>The names the filter admits (without versions and spaces).</summary>
     public IReadOnlyCollection<string> Names => _names;
 
-    public bool IsAllowed(string typeName) => _names.Contains(typeName);
+    public bool IsAllowed(string typeName) => typeName.Length <= 2048 && _names.Contains(Normal(typeName));
+
+    /// <summary>True when the filter admits <paramref name="type"/>.</summary>
+    public bool Admits(Type type) => _names.Contains(Normal(WireName(type)));
+
+    // Hyperion asks about a name in the forms it has at hand (short, with the core library as %core%, or fully
+    // qualified with versions): compared without versions, cultures, keys and spaces, the core library by its name
+    private static string Normal(string name) =>
+        VersionParts().Replace(name, "").Replace(",%core%", "", StringComparison.Ordinal)
+            .Replace("%core%", "System.Private.CoreLib", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@",\s*(Version|Culture|PublicKeyToken)=[^,\]]*")]
+    private static partial System.Text.RegularExpressions.Regex VersionParts();
 
     private static readonly Func<Type, string>? HyperionName = FindHyperionName();
 

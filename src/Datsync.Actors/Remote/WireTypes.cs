@@ -112,7 +112,7 @@ public static class WireTypes
     private static readonly Type[] ReplicaValues =
     [
         typeof(double), typeof(float), typeof(decimal), typeof(DateTime), typeof(Guid),
-        typeof(DeltaDatom), typeof(DeltaDatom[]), typeof(TxDelta[]),
-        typeof(Dictionary<object, long>), typeof(object[]),
+        typeof(DeltaDatom), typeof(DeltaDatom[]), typeof(TxDelta[]), typeof(Datom[]),
+        typeof(Dictionary<object, long>), typeof(System.Collections.DictionaryEntry), typeof(object[]),
     ];
 }
