@@ -17,9 +17,10 @@ public static class WireSecurity
           serializers.json = "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors"
           serialization-identifiers { "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors" = 1 }
         }
+        # no space after the comma: Akka reads these values as they print
         akka.remote.adapters {
-          datsync-guard = "Datsync.Actors.Remote.WireGuardProvider, Datsync.Actors"
-          datsync-client-guard = "Datsync.Actors.Remote.ClientWireGuardProvider, Datsync.Actors"
+          datsync-guard = "Datsync.Actors.Remote.WireGuardProvider,Datsync.Actors"
+          datsync-client-guard = "Datsync.Actors.Remote.ClientWireGuardProvider,Datsync.Actors"
         }
         """;
 

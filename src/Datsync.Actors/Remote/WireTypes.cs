@@ -75,7 +75,19 @@ public static class WireTypes
     }
 
     private static IEnumerable<Type> Implementing(Type marker) =>
-        marker.Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && marker.IsAssignableFrom(t));
+        TypesOf(marker.Assembly).Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false } && marker.IsAssignableFrom(t));
+
+    private static IEnumerable<Type> TypesOf(System.Reflection.Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException e)
+        {
+            return e.Types.OfType<Type>();
+        }
+    }
 
     // The protocol before its messages carry a direction: these travelled as plain IDatsyncMessage. Each counts only
     // while it is an IDatsyncMessage of neither direction; once the protocol marks its messages (IToServer /
