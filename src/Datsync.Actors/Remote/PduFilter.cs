@@ -19,7 +19,8 @@ public enum PduAction
 }
 
 /// <summary>The decision on one PDU and why.</summary>
-public readonly record struct PduVerdict(PduAction Action, string Reason)
+/// <param name="Origin">For a handshake: the address the peer says it has (<c>system@host:port</c>), if it says one.</param>
+public readonly record struct PduVerdict(PduAction Action, string Reason, string? Origin = null)
 {
     public static readonly PduVerdict Passes = new(PduAction.Pass, "");
 }
@@ -90,15 +91,17 @@ public sealed class PduFilter
         {
             // AkkaControlMessage { CommandType commandType = 1; AkkaHandshakeInfo handshakeInfo = 2; }
             ulong command = 0;
+            string? origin = null;
             var c = new ProtoReader(instruction);
             while (c.Next(out var field, out var wire))
             {
                 if (field == 1 && wire == ProtoReader.VarintWire) command = c.Varint();
+                else if (field == 2 && wire == ProtoReader.LengthDelimited) origin = Origin(c.Bytes());
                 else c.Skip(wire);
             }
             return command switch
             {
-                1 => new PduVerdict(PduAction.Associate, ""),
+                1 => new PduVerdict(PduAction.Associate, "", origin),
                 2 or 4 or 5 => PduVerdict.Passes, // disassociate (and why)
                 3 => associated ? PduVerdict.Passes : new PduVerdict(PduAction.Close, "a heartbeat before the handshake"),
                 _ => new PduVerdict(PduAction.Close, $"unknown control command {command}"),
@@ -218,6 +221,37 @@ public sealed class PduFilter
         }
         return (id, manifest);
     }
+
+    // AkkaHandshakeInfo { AddressData origin = 1; fixed64 uid = 2; string cookie = 3; }
+    // AddressData { string system = 1; string hostname = 2; uint32 port = 3; string protocol = 4; }
+    private static string? Origin(ReadOnlySpan<byte> handshake)
+    {
+        var r = new ProtoReader(handshake);
+        while (r.Next(out var field, out var wire))
+        {
+            if (field != 1 || wire != ProtoReader.LengthDelimited)
+            {
+                r.Skip(wire);
+                continue;
+            }
+            string system = "", host = "";
+            ulong port = 0;
+            var a = new ProtoReader(r.Bytes());
+            while (a.Next(out var f, out var w))
+            {
+                if (f == 1 && w == ProtoReader.LengthDelimited) system = Encoding.UTF8.GetString(a.Bytes());
+                else if (f == 2 && w == ProtoReader.LengthDelimited) host = Encoding.UTF8.GetString(a.Bytes());
+                else if (f == 3 && w == ProtoReader.VarintWire) port = a.Varint();
+                else a.Skip(w);
+            }
+            return AddressKey(system, host, (int)Math.Min(port, int.MaxValue));
+        }
+        return null;
+    }
+
+    /// <summary>How the guard names an actor system's address: <c>system@host:port</c>.</summary>
+    public static string AddressKey(string? system, string? host, int? port) =>
+        $"{system}@{host?.ToLowerInvariant()}:{port?.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     // ActorRefData { string path = 1; }
     private static string ActorRefPath(ReadOnlySpan<byte> data)

@@ -14,8 +14,10 @@ namespace Datsync.Actors.Remote;
 /// <param name="HandshakeTimeout">An inbound connection without a handshake for this long is closed.</param>
 /// <param name="AllowedRecipients">Paths inbound messages may go to (with what is below them); empty: any.</param>
 /// <param name="LogInterval">The guard logs what it refuses at most once per this interval (with counts).</param>
+/// <param name="InboundOnlyFromPeers">An inbound connection's handshake must come from a system this one connected
+/// to before (a client's server connecting back); others are closed.</param>
 public sealed record WireGuardSettings(int MaxConnections, int MaxHandshakes, TimeSpan HandshakeTimeout,
-    IReadOnlyList<string> AllowedRecipients, TimeSpan LogInterval)
+    IReadOnlyList<string> AllowedRecipients, TimeSpan LogInterval, bool InboundOnlyFromPeers = false)
 {
     /// <summary>Reads the bounds of <paramref name="section"/> (<c>datsync.server</c> or <c>datsync.client</c>).</summary>
     public static WireGuardSettings From(Config config, string section)
@@ -26,7 +28,8 @@ public sealed record WireGuardSettings(int MaxConnections, int MaxHandshakes, Ti
             c.GetInt("max-handshakes", 64),
             c.GetTimeSpan("handshake-timeout", TimeSpan.FromSeconds(5)),
             c.HasPath("allowed-recipients") ? c.GetStringList("allowed-recipients").ToList() : [],
-            config.GetTimeSpan("datsync.wire.guard-log-interval", TimeSpan.FromSeconds(10)));
+            config.GetTimeSpan("datsync.wire.guard-log-interval", TimeSpan.FromSeconds(10)),
+            c.GetBoolean("inbound-only-from-servers", false));
         if (s.MaxConnections < 1 || s.MaxHandshakes < 1 || s.HandshakeTimeout <= TimeSpan.Zero)
             throw new ConfigurationException($"{section}: max-connections, max-handshakes and handshake-timeout must be positive");
         return s;
@@ -137,8 +140,15 @@ internal sealed class WireGuardTransport : Transport
 
     public override bool IsResponsibleFor(Address remote) => _wrapped.IsResponsibleFor(remote);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _peers = new(StringComparer.Ordinal);
+
+    /// <summary>True when this system connected to <paramref name="origin"/> (<c>system@host:port</c>) before.</summary>
+    internal bool ConnectedTo(string? origin) => origin is not null && _peers.ContainsKey(origin);
+
     public override async Task<AssociationHandle> Associate(Address remoteAddress)
     {
+        // bounded: the systems a client connects to are the servers it is told of
+        if (_peers.Count < 1024) _peers.TryAdd(PduFilter.AddressKey(remoteAddress.System, remoteAddress.Host, remoteAddress.Port), 0);
         var handle = await _wrapped.Associate(remoteAddress).ConfigureAwait(false);
         return new GuardedHandle(this, handle, inbound: false);
     }
@@ -225,6 +235,8 @@ internal sealed class GuardedHandle : AssociationHandle
 
     internal WireGuardTransport Guard => _guard;
 
+    internal bool Inbound => _inbound;
+
     public override bool Write(Google.Protobuf.ByteString payload) => _wrapped.Write(payload);
 
     [Obsolete("Akka.Remote's; the guard's own closing goes through Close")]
@@ -293,6 +305,9 @@ internal sealed class FilteringListener(GuardedHandle handle, IHandleEventListen
                 var verdict = handle.Guard.Filter.Inspect(span, handle.Associated);
                 switch (verdict.Action)
                 {
+                    case PduAction.Associate when handle.Inbound && handle.Guard.Settings.InboundOnlyFromPeers && !handle.Guard.ConnectedTo(verdict.Origin):
+                        handle.Close($"a handshake from {verdict.Origin ?? "no address"}, a system this one never connected to");
+                        break;
                     case PduAction.Associate:
                         handle.MarkAssociated();
                         upper.Notify(ev);

@@ -41,7 +41,12 @@ public class PduFilterTests
     private static byte[] Control(int command) => Message(o => Bytes(o, 2, Message(c =>
     {
         Number(c, 1, command);
-        if (command == 1) Bytes(c, 2, Message(h => { Bytes(h, 1, Message(a => Text(a, 1, "peer"))); h.WriteTag(2, WireFormat.WireType.Fixed64); h.WriteFixed64(42); }));
+        if (command == 1) Bytes(c, 2, Message(h =>
+        {
+            Bytes(h, 1, Message(a => { Text(a, 1, "peer"); Text(a, 2, "Host.Example"); Number(a, 3, 4711); Text(a, 4, "akka.tcp"); }));
+            h.WriteTag(2, WireFormat.WireType.Fixed64);
+            h.WriteFixed64(42);
+        }));
     })));
 
     private static byte[] Payload(int serializer, string manifest, byte[]? message = null) => Message(p =>
@@ -78,6 +83,7 @@ public class PduFilterTests
     public void The_handshake_comes_first_and_nothing_passes_before_it()
     {
         Assert.Equal(PduAction.Associate, Verdict(Control(1), associated: false));
+        Assert.Equal("peer@host.example:4711", Guard.Inspect(Control(1), false).Origin);
         Assert.Equal(PduAction.Close, Verdict(Envelope(Server + "/user/datsync-server", Payload(DatsyncWireSerializer.Id, "")), associated: false));
         Assert.Equal(PduAction.Close, Verdict(Control(3), associated: false));
         Assert.Equal(PduAction.Pass, Verdict(Control(3)));

@@ -135,6 +135,29 @@ public sealed class WireGuardTests : IAsyncLifetime
         Assert.Equal(0, Stats.Open);
     }
 
+    [Fact]
+    public async Task A_client_takes_connections_only_from_the_systems_it_connected_to()
+    {
+        var client = DatsyncRemote.ClientSystem("alice-system", overrides: Quick);
+        _systems.Add(client);
+        var replica = DatsyncReplica.Connect(client, _address, "alice", "a-token");
+        await replica.Ready.WaitAsync(Long);
+        var stats = WireGuard.StatsOf(client) ?? throw new Xunit.Sdk.XunitException("the client's transport has no guard");
+
+        // another system reaches for the client's replica: its connection is closed at its handshake
+        var foreign = ActorSystem.Create("foreign", DatsyncRemote.RemoteConfig("127.0.0.1", 0)
+            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = OFF\nakka.stdout-loglevel = OFF")));
+        _systems.Add(foreign);
+        var at = ((ExtendedActorSystem)client).Provider.DefaultAddress;
+        var target = ((ExtendedActorSystem)foreign).Provider.ResolveActorRef($"{at}/user/replica-alice");
+        target.Tell(new Gadget("hello"));
+        await Eventually(() => stats.Closed >= 1, $"the client closes the foreign connection ({stats})");
+        Assert.Equal(0, stats.Dropped);
+        // the replica still follows its server
+        var t = await Commit("""[{:db/ident :thing/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]""");
+        await replica.SyncTo(t).WaitAsync(Long);
+    }
+
     public sealed record Gadget(string Name);
 
     [Fact]
