@@ -14,7 +14,7 @@ using Datsync.Core;
 namespace Datsync.Integration.Tests.Remote;
 
 /// <summary>The transport guard of a served master, against floods of connections and foreign messages.</summary>
-public sealed class WireGuardTests : IAsyncLifetime
+public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
@@ -106,6 +106,7 @@ public sealed class WireGuardTests : IAsyncLifetime
                 foreach (var s in sockets) s.Dispose();
             }
         }
+        output.WriteLine($"after {total} connections ({failed} failed to open): {Stats}");
         Assert.True(failed < total / 2, $"{failed} of {total} connections failed to open");
         // the bounds were hit (past them connections were closed at once), and every slot comes back
         Assert.True(Stats.Refused > 0, $"nothing refused: {Stats}");
@@ -115,6 +116,7 @@ public sealed class WireGuardTests : IAsyncLifetime
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
+        output.WriteLine($"managed heap grew by {grown / 1024} KB; {Stats}");
         Assert.True(grown < 200L * 1024 * 1024, $"the managed heap grew by {grown / (1024 * 1024)} MB");
 
         await A_client_connects_and_follows();
