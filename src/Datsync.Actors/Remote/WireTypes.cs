@@ -115,7 +115,7 @@ public static class WireTypes
     // the values any message holds: what Hyperion writes by type name for the fields of the protocol's records
     private static readonly Type[] ScalarValues =
     [
-        typeof(string), typeof(long), typeof(int), typeof(bool), typeof(byte[]), typeof(long?), typeof(string[]),
+        typeof(string), typeof(long), typeof(int), typeof(bool), typeof(byte[]), typeof(long?),
     ];
 
     // what deltas, outcomes and their datoms hold: datom values (typeValue of a datom: string, long, int, double,
