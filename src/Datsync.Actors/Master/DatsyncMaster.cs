@@ -36,7 +36,7 @@ public static class DatsyncMaster
         var config = ConfigurationFactory.ParseString(overrides)
             .WithFallback(below ?? Config.Empty)
             .WithFallback(storage.ToConfig())
-            .WithFallback(Remote.WireSecurity.Server)
+            .WithFallback(Remote.WireSecurity.ForServer(serverName))
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);
         try

@@ -40,6 +40,14 @@ public static class WireSecurity
         akka.remote.dot-netty.tcp.applied-adapters = [datsync-client-guard]
         """;
 
+    /// <summary><see cref="Server"/> for a server actor named <paramref name="serverName"/> (messages from the network
+    /// may reach <c>/user/{serverName}</c>, its sessions and Akka's remote watcher).</summary>
+    public static Config ForServer(string serverName) =>
+        serverName == Master.DatsyncMaster.ServerName
+            ? Server
+            : ConfigurationFactory.ParseString($"datsync.server.allowed-recipients = [\"/user/{serverName}\", \"/system/remote-watcher\"]")
+                .WithFallback(Server);
+
     /// <summary><see cref="ServerHocon"/> parsed.</summary>
     public static Config Server { get; } = ConfigurationFactory.ParseString(ServerHocon);
 

@@ -64,6 +64,9 @@ public class WireSecurityTests
             Assert.Equal(WireAccept.ToServer, wire.Accept);
         }
         finally { await system.Terminate(); }
+        Assert.Equal(["/user/other-server", "/system/remote-watcher"],
+            WireSecurity.ForServer("other-server").GetStringList("datsync.server.allowed-recipients"));
+        Assert.Same(WireSecurity.Server, WireSecurity.ForServer("datsync-server"));
         var client = System(WireSecurity.Client);
         try
         {
