@@ -22,7 +22,6 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
         datsync.replica.retry-interval = 200ms
         datsync.replica.connection-timeout = 5s
         datsync.session.heartbeat-interval = 200ms
-        datsync.server.clients { alice = "a-token" }
         datsync.server { max-connections = 200, max-handshakes = 100, handshake-timeout = 2s }
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
@@ -68,7 +67,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
         var t = await Commit("""[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]""");
         var client = DatsyncRemote.ClientSystem("alice-system", overrides: Quick);
         _systems.Add(client);
-        var replica = DatsyncReplica.Connect(client, _address, "alice", "a-token");
+        var replica = DatsyncReplica.Connect(client, _address, "alice");
         await replica.Ready.WaitAsync(Long);
         t = await Commit("""[{:person/name "Ivan"}]""");
         await replica.SyncTo(t).WaitAsync(Long);
@@ -142,7 +141,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
     {
         var client = DatsyncRemote.ClientSystem("alice-system", overrides: Quick);
         _systems.Add(client);
-        var replica = DatsyncReplica.Connect(client, _address, "alice", "a-token");
+        var replica = DatsyncReplica.Connect(client, _address, "alice");
         await replica.Ready.WaitAsync(Long);
         var stats = WireGuard.StatsOf(client) ?? throw new Xunit.Sdk.XunitException("the client's transport has no guard");
 
