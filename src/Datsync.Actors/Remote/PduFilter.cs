@@ -32,7 +32,8 @@ public readonly record struct PduVerdict(PduAction Action, string Reason, string
 /// serializer for remote death watch only (Watch, Unwatch, DeathWatchNotification), Akka's misc serializer for
 /// Identify, ActorIdentity and the remote watcher's heartbeats only, or an actor selection whose inner message passes
 /// (by name, no pattern or parent step when recipients are restricted); with recipients restricted, its recipient's
-/// path is one of them or below one. Everything else (other serializers, such as JSON or remote deployment, and
+/// path is one of them or below one, and an Identify passes only in an actor selection of one of them itself (so a
+/// peer can resolve the server, not learn the paths of its sessions). Everything else (other serializers, such as JSON or remote deployment, and
 /// Terminate, Create, Supervise, Failed, Recreate, Suspend, Resume, PoisonPill, Kill) is dropped.
 /// </summary>
 public sealed class PduFilter
@@ -143,6 +144,9 @@ public sealed class PduFilter
         if (id == ContainerSerializerId) return InspectSelection(path, bytes);
         var verdict = InspectMessage(id, manifest, inSelection: false);
         if (verdict.Action != PduAction.Pass) return verdict;
+        // with recipients restricted, actors are identified only by an actor selection of a served path itself
+        if (RestrictsRecipients && IsIdentify(id, manifest))
+            return new PduVerdict(PduAction.Drop, $"an Identify sent to {path} directly");
         return RecipientAllowed(path) ? verdict : new PduVerdict(PduAction.Drop, $"a message to {path}, which is not served");
     }
 
@@ -178,6 +182,8 @@ public sealed class PduFilter
         var verdict = InspectMessage(id, manifest, inSelection: true);
         if (verdict.Action != PduAction.Pass) return verdict;
         var target = full.Length == 0 ? "/" : full.ToString();
+        if (RestrictsRecipients && IsIdentify(id, manifest) && !_recipients.Contains(target, StringComparer.Ordinal))
+            return new PduVerdict(PduAction.Drop, $"an Identify of {target}, which is not a served path itself");
         return RecipientAllowed(target) ? verdict : new PduVerdict(PduAction.Drop, $"an actor selection of {target}, which is not served");
     }
 
@@ -191,6 +197,8 @@ public sealed class PduFilter
         ContainerSerializerId => new PduVerdict(PduAction.Drop, "an actor selection inside an actor selection"),
         _ => new PduVerdict(PduAction.Drop, $"serializer {id} (manifest '{manifest}')"),
     };
+
+    private static bool IsIdentify(int id, string manifest) => id == MiscSerializerId && manifest == "ID";
 
     private bool RecipientAllowed(string path)
     {

@@ -123,7 +123,6 @@ public class PduFilterTests
     }
 
     [Theory]
-    [InlineData(PduFilter.MiscSerializerId, "ID", PduAction.Pass)]
     [InlineData(PduFilter.MiscSerializerId, "AID", PduAction.Pass)]
     [InlineData(PduFilter.MiscSerializerId, "RWHB", PduAction.Pass)]
     [InlineData(PduFilter.MiscSerializerId, "RWHR", PduAction.Pass)]
@@ -141,6 +140,18 @@ public class PduFilterTests
     {
         var to = manifest.StartsWith("RW", StringComparison.Ordinal) ? "/system/remote-watcher" : "/user/datsync-server";
         Assert.Equal(expected, Verdict(Envelope(Server + to, Payload(serializer, manifest))));
+    }
+
+    [Fact]
+    public void A_server_is_identified_by_selection_of_its_path_alone()
+    {
+        var identify = Payload(PduFilter.MiscSerializerId, "ID");
+        Assert.Equal(PduAction.Pass, Verdict(Envelope(Server + "/", Selection(identify, (2, "user"), (2, "datsync-server")))));
+        Assert.Equal(PduAction.Drop, Verdict(Envelope(Server + "/", Selection(identify, (2, "user"), (2, "datsync-server"), (2, "session-alice")))));
+        Assert.Equal(PduAction.Drop, Verdict(Envelope(Server + "/user/datsync-server", identify)));
+        Assert.Equal(PduAction.Drop, Verdict(Envelope(Server + "/user/datsync-server/session-alice", identify)));
+        // a client's guard does not restrict it
+        Assert.Equal(PduAction.Pass, new PduFilter().Inspect(Envelope("akka.tcp://c@h:1/user/replica", identify), true).Action);
     }
 
     [Fact]
