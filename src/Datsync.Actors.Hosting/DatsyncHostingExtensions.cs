@@ -31,7 +31,7 @@ public static class DatsyncHostingExtensions
         ArgumentNullException.ThrowIfNull(options);
         var storage = options.SelectStorage(builder.Configuration.GetOrElse(Config.Empty));
         builder.AddHocon(options.ToConfig(), HoconAddMode.Prepend);
-        builder.AddHocon(OneDoor.Server(options.ServerName), HoconAddMode.Append);
+        builder.AddHocon(WireSecurity.ForServer(options.ServerName), HoconAddMode.Append);
         builder.AddHocon(storage.ToConfig(), HoconAddMode.Append);
         AddDefaults(builder);
         return builder.WithActors((system, registry) =>
@@ -68,7 +68,7 @@ public static class DatsyncHostingExtensions
         if (!options.IsInProcess)
         {
             builder.AddHocon(DatsyncRemote.RemoteConfig("127.0.0.1", 0), HoconAddMode.Append);
-            builder.AddHocon(OneDoor.Client(), HoconAddMode.Append);
+            builder.AddHocon(WireSecurity.Client, HoconAddMode.Append);
         }
         return builder.WithActors(async (system, registry) =>
         {

@@ -52,8 +52,8 @@ public static class DatsyncMaster
     {
         var config = ConfigurationFactory.ParseString(overrides)
             .WithFallback(below ?? Config.Empty)
-            .WithFallback(Remote.OneDoor.Server(serverName))
             .WithFallback(storage.ToConfig())
+            .WithFallback(Remote.WireSecurity.ForServer(serverName))
             .WithFallback(DatsyncConfig.Default);
         var system = ActorSystem.Create(name, config);
         try
@@ -92,6 +92,7 @@ public static class DatsyncMaster
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
         DatsyncConfig.Install(actorSystem);
+        Remote.WireSecurity.Require(actorSystem, "to-server", $"the master {name}");
         if (MasterLock.Acquire(actorSystem.Settings.Config, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth();

@@ -106,7 +106,7 @@ internal sealed class TransactorSupervisor : ReceiveActor, IWithTimers
                     "the transactor stopped after a journal failure before it took this transaction; it was not committed (send it again)"), Self);
         _waiting.Clear();
         var delay = Backoff(_restarts++);
-        _log.Warning("the transactor stopped; starting it again in {0} ms", (int)delay.TotalMilliseconds);
+        _log.Info("the transactor stopped (its failure is logged where it happened); starting it again in {0} ms", (int)delay.TotalMilliseconds);
         Timers.StartSingleTimer("start", StartTransactor.Instance, delay);
     }
 

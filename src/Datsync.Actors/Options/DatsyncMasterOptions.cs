@@ -143,7 +143,7 @@ public sealed class DatsyncMasterOptions
     public Config BuildSystemConfig(Config? beneath = null)
     {
         var top = beneath is null ? ToConfig() : ToConfig().WithFallback(beneath);
-        return top.WithFallback(Remote.OneDoor.Server(ServerName)).WithFallback(SelectStorage(beneath).ToConfig())
+        return top.WithFallback(Remote.WireSecurity.ForServer(ServerName)).WithFallback(SelectStorage(beneath).ToConfig())
             .WithFallback(DatsyncConfig.Default);
     }
 

@@ -89,6 +89,7 @@ public static class DatsyncNode
         options.RequireClientId();
         // a remote server is not looked up first: the replica's handshake goes to its address and is sent again, with
         // backoff, until the server answers
+        if (!options.IsInProcess) Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {options.Server}");
         ICanTell server = options.IsInProcess
             ? await ResolveServerAsync(system, options, cancel).ConfigureAwait(false)
             : system.ActorSelection(options.ServerPath());

@@ -53,7 +53,7 @@ public static class DatsyncRemote
     public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "") =>
         ActorSystem.Create(name, ConfigurationFactory.ParseString(overrides)
             .WithFallback(RemoteConfig(host, port))
-            .WithFallback(OneDoor.Client())
+            .WithFallback(WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default));
 
     /// <summary>host:port the actor system listens on.</summary>

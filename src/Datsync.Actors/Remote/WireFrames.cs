@@ -90,33 +90,99 @@ public static class WireFrames
 }
 
 /// <summary>Puts slices back together: parts of one key arrive in any order, repeated; the whole comes out once all
-/// are there. Keeps the parts of a few keys at a time (older incomplete ones are dropped: they will be sent again).</summary>
-public sealed class PartAssembler<TKey>(int keep = 16) where TKey : notnull
+/// are there. Keeps the parts of a few keys at a time (older incomplete ones are dropped: they will be sent again).
+/// Nothing is sized by a peer's count: a count over <see cref="WireBounds.MaxParts"/> is refused, slots are taken as
+/// parts arrive, and the bytes held (of one key, and of all keys together) stay under
+/// <see cref="WireBounds.MaxMessageBytes"/>: a key that would pass it is dropped, older keys make room first.</summary>
+public sealed class PartAssembler<TKey> where TKey : notnull
 {
-    private readonly Dictionary<TKey, byte[]?[]> _parts = new();
-    private readonly Queue<TKey> _order = new();
+    private readonly int _keep;
+    private readonly WireBounds _bounds;
+    private readonly Dictionary<TKey, Pending> _parts = new();
+    private readonly LinkedList<TKey> _order = new();
+    private long _held;
 
-    /// <summary>The whole, once part <paramref name="seq"/> completes it; else null.</summary>
+    /// <param name="keep">Keys whose parts are kept at a time.</param>
+    /// <param name="bounds">Bounds on parts and bytes (default: <see cref="WireBounds.Default"/>).</param>
+    public PartAssembler(int keep = 16, WireBounds? bounds = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        _keep = keep;
+        _bounds = bounds ?? WireBounds.Default;
+    }
+
+    /// <summary>Bytes of incomplete messages held now.</summary>
+    public long HeldBytes => _held;
+
+    /// <summary>Keys with incomplete messages held now.</summary>
+    public int HeldKeys => _parts.Count;
+
+    /// <summary>Parts refused so far (a count out of bounds, or bytes past the bound).</summary>
+    public long Refused { get; private set; }
+
+    /// <summary>The whole, once part <paramref name="seq"/> completes it; else null (also for a part refused).</summary>
     public byte[]? Add(TKey key, int seq, int count, byte[] slice)
     {
-        if (count <= 0 || seq < 0 || seq >= count) return null;
-        if (!_parts.TryGetValue(key, out var parts) || parts.Length != count)
+        ArgumentNullException.ThrowIfNull(slice);
+        if (!_bounds.AllowsParts(count) || seq < 0 || seq >= count || slice.LongLength > _bounds.MaxMessageBytes)
         {
-            parts = new byte[]?[count];
-            if (!_parts.ContainsKey(key)) _order.Enqueue(key);
-            _parts[key] = parts;
-            while (_order.Count > keep) _parts.Remove(_order.Dequeue());
+            Refused++;
+            return null;
         }
-        parts[seq] ??= slice;
-        if (parts.Any(p => p is null)) return null;
-        _parts.Remove(key);
-        var whole = new byte[parts.Sum(p => p!.Length)];
-        var at = 0;
-        foreach (var p in parts)
+        if (_parts.TryGetValue(key, out var pending) && pending.Count != count)
         {
-            p!.CopyTo(whole, at);
+            Drop(key);
+            pending = null;
+        }
+        if (pending is null)
+        {
+            pending = new Pending(count, _order.AddLast(key));
+            _parts[key] = pending;
+            while (_parts.Count > _keep) Drop(_order.First!.Value);
+        }
+        if (pending.Slices.ContainsKey(seq)) return null; // a repeat
+        if (pending.Bytes + slice.Length > _bounds.MaxMessageBytes)
+        {
+            Drop(key);
+            Refused++;
+            return null;
+        }
+        // older keys make room for this one
+        while (_held + slice.Length > _bounds.MaxMessageBytes)
+        {
+            var victim = ReferenceEquals(_order.First, pending.Node) ? pending.Node.Next : _order.First;
+            if (victim is null) break;
+            Drop(victim.Value);
+        }
+        pending.Slices[seq] = slice;
+        pending.Bytes += slice.Length;
+        _held += slice.Length;
+        if (pending.Slices.Count < count) return null;
+
+        Drop(key);
+        var whole = new byte[pending.Bytes];
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var p = pending.Slices[i];
+            p.CopyTo(whole, at);
             at += p.Length;
         }
         return whole;
+    }
+
+    private void Drop(TKey key)
+    {
+        if (!_parts.Remove(key, out var p)) return;
+        _order.Remove(p.Node);
+        _held -= p.Bytes;
+    }
+
+    private sealed class Pending(int count, LinkedListNode<TKey> node)
+    {
+        public readonly int Count = count;
+        public readonly LinkedListNode<TKey> Node = node;
+        public readonly Dictionary<int, byte[]> Slices = new();
+        public long Bytes;
     }
 }

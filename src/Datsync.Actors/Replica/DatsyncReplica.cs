@@ -124,9 +124,12 @@ public sealed class DatsyncReplica
     /// <see cref="Remote.DatsyncRemote.ClientSystem"/>) that connects to the server of the master at
     /// <paramref name="server"/> (<c>host:port</c>).</summary>
     public static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
-        ReplicaSettings? settings = null, Db? resumeFrom = null) =>
-        Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(server)), clientId,
+        ReplicaSettings? settings = null, Db? resumeFrom = null)
+    {
+        Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
+        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(server)), clientId,
             settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token);
+    }
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
     public Exception? Refusal => _shared.Refusal;

@@ -100,7 +100,7 @@ public static class CliSupport
             .WithFallback(files)
             .WithFallback(Logging(false, "OFF"))
             .WithFallback(DatsyncRemote.RemoteConfig(loopback ? "127.0.0.1" : "0.0.0.0", 0))
-            .WithFallback(OneDoor.Client())
+            .WithFallback(WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default);
         return ActorSystem.Create("datsync-cli", config);
     }

@@ -46,9 +46,16 @@ public sealed class ReplicaPauseTests : IDisposable
             if (e.Data.StartsWith("t=2 ", StringComparison.Ordinal)) atTwo.TrySetResult();
         };
         var stderr = new System.Text.StringBuilder();
-        replica.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        var bootstrapped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.StartsWith("bootstrapped t=1:", StringComparison.Ordinal)) bootstrapped.TrySetResult();
+        };
         replica.BeginOutputReadLine();
         replica.BeginErrorReadLine();
+        await bootstrapped.Task.WaitAsync(DatsyncProcess.Limit); // t=2 comes as a delta, not in the bootstrap
 
         await Transact(server, "[{:k/id 2}]");
         await atTwo.Task.WaitAsync(DatsyncProcess.Limit);
