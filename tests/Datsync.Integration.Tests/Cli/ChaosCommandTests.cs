@@ -65,7 +65,8 @@ public sealed class ChaosCommandTests
             Markers(("m-1", [5, 6]), ("m-3", [7, 8]), ("m-4", [6]), ("m-5", [8]), ("m-9", [8])), Master,
             [new ChaosReplicaDigest("r1", Master), new ChaosReplicaDigest("r2", Master with { Sha256 = new string('b', 64) }),
              new ChaosReplicaDigest("r3", Master with { T = 7 }), new ChaosReplicaDigest("r4", null, "no digest in time")],
-            [new ChaosHostileResult("rename-builtin", false, true, "exit 0"), new ChaosHostileResult("nested-6000", true, false, "exit 2")]);
+            [new ChaosHostileResult("rename-builtin", false, true, "exit 0"), new ChaosHostileResult("nested-6000", true, false, "exit 2")],
+            ["replica r5 (pid 1) exited on its own, code 134"]);
 
         void Has(string part) => Assert.Contains(violations, v => v.Contains(part, StringComparison.Ordinal));
         Has("acknowledged marker m-1 (via w1, t=5) is in the master 2 times (t=5, 6)");
@@ -79,8 +80,9 @@ public sealed class ChaosCommandTests
         Has("replica r4 gave no digest: no digest in time");
         Has("hostile input rename-builtin was not rejected");
         Has("hostile input nested-6000 took the server down");
+        Has("replica r5 (pid 1) exited on its own");
         Assert.DoesNotContain(violations, v => v.Contains("r1", StringComparison.Ordinal));
-        Assert.Equal(11, violations.Count);
+        Assert.Equal(12, violations.Count);
     }
 
     [Fact]

@@ -438,10 +438,9 @@ public static class ChaosCommand
             var outcomes = ledger.Outcomes();
             List<ChaosHostileResult> hostileDone;
             lock (hostileResults) hostileDone = hostileResults.ToList();
-            var violations = ChaosVerdict.Violations(outcomes, markers, masterDigest, digests, hostileDone);
-
             // what happened
             var unexpected = server.UnexpectedExits.Concat(replicas.SelectMany(r => r.UnexpectedExits)).ToList();
+            var violations = ChaosVerdict.Violations(outcomes, markers, masterDigest, digests, hostileDone, unexpected);
             output.WriteLine();
             output.WriteLine($"faults: server killed {serverKills}, restarted {serverRestarts}; replicas killed {replicas.Sum(r => r.Kills)}, " +
                              $"restarted {replicas.Sum(r => r.Restarts)}; replicas stopped {replicas.Sum(r => r.Stops)} (" +

@@ -49,11 +49,11 @@ public static class ChaosVerdict
     /// What is wrong, one line each; none: the run passes. Every acknowledged marker is in the master exactly once (at
     /// the t it was acknowledged with); no marker is there twice; a marker the transactor rejected is not there; every
     /// marker there was submitted by a writer; every replica equals the master at the master's t; every hostile input
-    /// was rejected and left the server up.
+    /// was rejected and left the server up; no process exited on its own (<paramref name="crashes"/>).
     /// </summary>
     public static IReadOnlyList<string> Violations(IReadOnlyList<ChaosOutcome> outcomes,
         IReadOnlyDictionary<string, IReadOnlyList<long>> masterMarkers, DbDigest master, IReadOnlyList<ChaosReplicaDigest> replicas,
-        IReadOnlyList<ChaosHostileResult> hostile)
+        IReadOnlyList<ChaosHostileResult> hostile, IReadOnlyList<string>? crashes = null)
     {
         var violations = new List<string>();
         string Ts(IReadOnlyList<long> ts) => string.Join(", ", ts.Select(t => t.ToString(CultureInfo.InvariantCulture)));
@@ -105,6 +105,7 @@ public static class ChaosVerdict
             if (!h.Rejected) violations.Add($"hostile input {h.Name} was not rejected as it should: {h.What}");
             if (!h.ServerSurvived) violations.Add($"hostile input {h.Name} took the server down: {h.What}");
         }
+        foreach (var c in crashes ?? []) violations.Add(c);
         return violations;
     }
 }
