@@ -13,6 +13,7 @@ root.Subcommands.Add(ReplicaCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoReplicaProcess.Create());
+root.Subcommands.Add(Datsync.Cli.Commands.Chaos.ChaosCommand.Create());
 // Ctrl-C / SIGTERM cancel the running verb's token; `serve`, `replica` and `demo` then shut their actor systems down
 // (which may take longer than System.CommandLine's default two seconds before it forces the exit)
 return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -15,28 +15,13 @@ public static class RemoteTransact
         var system = CliSupport.ClientSystem(files, verbose, host);
         try
         {
-            IActorRef serverRef;
-            try
-            {
-                serverRef = await system.ActorSelection(DatsyncRemote.ServerPath(server)).ResolveOne(timeout);
-            }
-            catch (ActorNotFoundException)
-            {
+            if (await Resolve(system, server, timeout) is not { } serverRef)
                 return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
                     CliSupport.Unreachable);
-            }
-            // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
-            var key = ChannelKeys.New();
-            var message = new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn, key);
+            var message = Message(clientId, token, txEdn);
             if (TooBig(system, message) is { } tooBig) return DbCommands.Fail(tooBig, 1);
             object reply;
-            try
-            {
-                reply = await serverRef.Ask(message, LocalMaster.Timeout);
-                reply = reply is FromSession f && ChannelKeys.Same(f.ChannelKey, key)
-                    ? f.Message
-                    : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
-            }
+            try { reply = await Send(serverRef, message, LocalMaster.Timeout); }
             catch (AskTimeoutException)
             {
                 return DbCommands.Fail($"{ReplicaErrors.Unavailable}: the server at {server} did not answer the transaction within " +
@@ -51,9 +36,32 @@ public static class RemoteTransact
         }
     }
 
+    /// <summary>The server actor at HOST:PORT, or null when none answered within <paramref name="timeout"/>.</summary>
+    public static async Task<IActorRef?> Resolve(ActorSystem system, string server, TimeSpan timeout)
+    {
+        try { return await system.ActorSelection(DatsyncRemote.ServerPath(server)).ResolveOne(timeout); }
+        catch (ActorNotFoundException) { return null; }
+    }
+
+    /// <summary>A <see cref="TransactOnce"/> with a fresh request id and channel key.</summary>
+    public static TransactOnce Message(string clientId, string? token, string txEdn) =>
+        new(clientId, token, Guid.NewGuid().ToString("n"), txEdn, ChannelKeys.New());
+
+    /// <summary>Sends <paramref name="message"/> and returns the server's answer (<see cref="TxAccepted"/> or
+    /// <see cref="TxRejected"/>); throws <see cref="AskTimeoutException"/> when none came in time (the transaction may
+    /// or may not have been committed).</summary>
+    public static async Task<object> Send(IActorRef serverRef, TransactOnce message, TimeSpan timeout)
+    {
+        // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
+        var reply = await serverRef.Ask(message, timeout);
+        return reply is FromSession f && ChannelKeys.Same(f.ChannelKey, message.ReplyKey)
+            ? f.Message
+            : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
+    }
+
     /// <summary>Why <paramref name="message"/> cannot go as one message (bigger than the transport's largest frame, so
     /// it would be dropped on the way), or null.</summary>
-    private static string? TooBig(ActorSystem system, TransactOnce message)
+    public static string? TooBig(ActorSystem system, TransactOnce message)
     {
         const string frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
         var max = system.Settings.Config.GetByteSize(frame) ?? 128_000;

@@ -11,15 +11,21 @@ public sealed record DbDigest(long T, int Datoms, string Sha256)
     public static DbDigest Of(Db db)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var line = new StringBuilder();
         var count = 0;
-        foreach (var d in db.Datoms(IndexType.Eavt))
+        foreach (var line in Lines(db))
         {
-            line.Clear().Append(d.E).Append(' ').Append(d.A).Append(' ').Append(EdnPrinter.Print(d.V)).Append('\n');
-            hash.AppendData(Encoding.UTF8.GetBytes(line.ToString()));
+            hash.AppendData(Encoding.UTF8.GetBytes(line + "\n"));
             count++;
         }
         return new DbDigest(db.BasisT, count, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    /// <summary>The lines the digest hashes, one per datom in EAVT order: <c>E A VALUE</c> (the value as EDN).</summary>
+    public static IEnumerable<string> Lines(Db db)
+    {
+        var line = new StringBuilder();
+        foreach (var d in db.Datoms(IndexType.Eavt))
+            yield return line.Clear().Append(d.E).Append(' ').Append(d.A).Append(' ').Append(EdnPrinter.Print(d.V)).ToString();
     }
 
     /// <summary>The line a replica process prints: <c>digest t=T datoms=N sha256=H</c>.</summary>

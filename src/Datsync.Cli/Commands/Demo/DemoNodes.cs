@@ -78,7 +78,9 @@ internal sealed class ProcessNode : IDemoNode
     private readonly TaskCompletionSource<string> _digest = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _err;
-    private long _basisT = -1, _quota = -1, _attempted;
+    private readonly Action<string>? _other;
+    private readonly Queue<string> _lastStderr = new();
+    private long _basisT = -1, _quota = -1, _attempted, _pending = -1;
     private volatile bool _started;
 
     public string Name { get; }
@@ -86,12 +88,25 @@ internal sealed class ProcessNode : IDemoNode
     public long BasisT => Interlocked.Read(ref _basisT);
     public DemoStats Stats { get; } = new();
     public bool WriterDone => _exited.Task.IsCompleted || (_started && _quota >= 0 && Interlocked.Read(ref _attempted) >= _quota);
+    /// <summary>The replica's pending local transactions, as last reported (-1: no report yet).</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+    public int Pid => _process.Id;
+    /// <summary>Completes when the process has exited (for any reason).</summary>
+    public Task Exited => _exited.Task;
+    public string ExitCode => SafeExitCode(_process);
 
-    private ProcessNode(string name, Process process, Action<string> err)
+    /// <summary>The last lines the process wrote on standard error (at most 20).</summary>
+    public IReadOnlyList<string> LastStderr
+    {
+        get { lock (_lastStderr) return _lastStderr.ToList(); }
+    }
+
+    private ProcessNode(string name, Process process, Action<string> err, Action<string>? other)
     {
         Name = name;
         _process = process;
         _err = err;
+        _other = other;
     }
 
     /// <summary>How to start this program again: the <c>datsync</c> executable itself, or <c>dotnet datsync.dll</c>
@@ -105,7 +120,11 @@ internal sealed class ProcessNode : IDemoNode
         return (host, [dll]);
     }
 
-    public static ProcessNode Start(string name, string server, string run, bool verbose, Action<string> err)
+    /// <summary>Starts <c>datsync demo-replica</c>: <paramref name="extraArgs"/> go after its usual options, the
+    /// lines of standard output it does not know go to <paramref name="other"/>, and its standard error goes to
+    /// <paramref name="err"/> unless <paramref name="forwardStderr"/> is off (the last lines are kept either way).</summary>
+    public static ProcessNode Start(string name, string server, string run, bool verbose, Action<string> err,
+        IEnumerable<string>? extraArgs = null, Action<string>? other = null, bool forwardStderr = true)
     {
         var (file, prefix) = SelfCommand();
         var info = new ProcessStartInfo(file)
@@ -115,12 +134,19 @@ internal sealed class ProcessNode : IDemoNode
         };
         foreach (var a in prefix) info.ArgumentList.Add(a);
         foreach (var a in new[] { DemoReplicaProcess.CommandName, "--server", server, "--client-id", name, "--run", run }) info.ArgumentList.Add(a);
+        foreach (var a in extraArgs ?? []) info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var node = new ProcessNode(name, process, err);
+        var node = new ProcessNode(name, process, err, other);
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) node.OnLine(line); };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is { } line && (verbose || !string.IsNullOrWhiteSpace(line))) err($"[{name}] {line}");
+            if (e.Data is not { } line) return;
+            lock (node._lastStderr)
+            {
+                node._lastStderr.Enqueue(line);
+                if (node._lastStderr.Count > 20) node._lastStderr.Dequeue();
+            }
+            if (forwardStderr && (verbose || !string.IsNullOrWhiteSpace(line))) err($"[{name}] {line}");
         };
         process.Exited += (_, _) =>
         {
@@ -146,6 +172,7 @@ internal sealed class ProcessNode : IDemoNode
         if (DemoReplicaProcess.Fields(line, "status") is { } s)
         {
             if (long.TryParse(s.GetValueOrDefault("t"), out var t)) Interlocked.Exchange(ref _basisT, t);
+            if (long.TryParse(s.GetValueOrDefault("pending"), out var p)) Interlocked.Exchange(ref _pending, p);
             UpdateCounts(s);
         }
         else if (DemoReplicaProcess.Fields(line, "ready") is { } r)
@@ -167,6 +194,7 @@ internal sealed class ProcessNode : IDemoNode
             _ready.TrySetException(new InvalidOperationException(message));
             _digest.TrySetException(new InvalidOperationException(message));
         }
+        else _other?.Invoke(line);
     }
 
     private void UpdateCounts(Dictionary<string, string> f)
@@ -177,7 +205,8 @@ internal sealed class ProcessNode : IDemoNode
         Interlocked.Exchange(ref _attempted, c + r + u);
     }
 
-    private void Send(string command)
+    /// <summary>Sends one line to the process (nothing when it is gone).</summary>
+    public void Send(string command)
     {
         try
         {
@@ -200,13 +229,27 @@ internal sealed class ProcessNode : IDemoNode
         await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(90));
     }
 
-    public async Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout)
+    /// <summary>Has the replica sync to <paramref name="t"/> and print its digest (once per process): the digest, or
+    /// why there is none.</summary>
+    public async Task<(DbDigest? Digest, string? Problem)> DigestAt(long t, TimeSpan timeout)
     {
-        Send(FormattableString.Invariant($"sync {master.BasisT}"));
+        Send(FormattableString.Invariant($"sync {t}"));
         string line;
         try { line = await _digest.Task.WaitAsync(timeout + TimeSpan.FromSeconds(10)); }
-        catch (Exception e) { return new DemoCheck(null, false, e is TimeoutException ? "no digest in time" : e.Message); }
-        if (DbDigest.TryParse(line) is not { } d) return new DemoCheck(null, false, $"unreadable digest: {line}");
+        catch (Exception e) { return (null, e is TimeoutException ? "no digest in time" : e.Message); }
+        return DbDigest.TryParse(line) is { } d ? (d, null) : (null, $"unreadable digest: {line}");
+    }
+
+    /// <summary>SIGKILL: the process ends at once, without any shutdown.</summary>
+    public void Kill()
+    {
+        try { _process.Kill(); } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+    }
+
+    public async Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout)
+    {
+        var (digest, problem) = await DigestAt(master.BasisT, timeout);
+        if (digest is not { } d) return new DemoCheck(null, false, problem);
         if (d.T != expected.T) return new DemoCheck(d, false, $"at t={d.T}, not {expected.T}");
         if (d.Datoms != expected.Datoms) return new DemoCheck(d, false, $"{d.Datoms:N0} datoms, the master {expected.Datoms:N0}");
         return d.Sha256 == expected.Sha256 ? new DemoCheck(d, true, null) : new DemoCheck(d, false, "same number of datoms, different datoms (sha256)");

@@ -14,7 +14,9 @@ namespace Datsync.Cli.Commands.Demo;
 /// <c>stopped committed=N rejected=N unexpected=N</c> (then <c>unexpected TEXT</c> lines); <c>digest t=T datoms=N sha256=H</c>;
 /// <c>error TEXT</c>.</item>
 /// <item>stdin: <c>start T QUOTA SEED</c> (wait for t, then write through the replica; QUOTA &lt; 0: no limit),
-/// <c>stop</c>, <c>sync T</c> (wait for t, then print the digest of the replica's value), <c>exit</c> (or end of input).</item>
+/// <c>markers T GENERATION</c> (wait for t, then run the chaos writer of marker transactions through the replica,
+/// printing <c>submit MARKER</c> before each and <c>ack</c> / <c>rejected</c> / <c>doubt</c> lines after, see
+/// <see cref="Chaos.ChaosOutcome"/>), <c>stop</c>, <c>dump FILE</c> (the synced value's digest lines, then <c>dumped FILE</c>), <c>sync T</c> (wait for t, then print the digest of the replica's value), <c>exit</c> (or end of input).</item>
 /// </list>
 /// </summary>
 public static class DemoReplicaProcess
@@ -27,21 +29,28 @@ public static class DemoReplicaProcess
         var server = new Option<string>("--server") { Description = "HOST:PORT of the demo's master", Required = true };
         var clientId = new Option<string>("--client-id") { Description = "this replica's client id", Required = true };
         var run = new Option<string>("--run") { Description = "the demo run's id (part of the emails this replica's writer creates)", DefaultValueFactory = _ => "run" };
-        var cmd = new Command(CommandName, "One replica process of `datsync demo --processes` (internal)") { Hidden = true };
+        var token = CliSupport.TokenOption();
+        var config = new Option<string?>("--config") { Description = "HOCON file layered over the demo's quick replica settings" };
+        var cmd = new Command(CommandName, "One replica process of `datsync demo --processes` and `datsync chaos` (internal)") { Hidden = true };
         cmd.Options.Add(server);
         cmd.Options.Add(clientId);
         cmd.Options.Add(run);
+        cmd.Options.Add(token);
+        cmd.Options.Add(config);
         // synchronous, and deaf to Ctrl+C (which a terminal sends to the parent and its children alike): the parent
         // stops the writer and asks for the digest; the process ends on `exit` or when its standard input closes
         cmd.SetAction(parse =>
         {
             Console.CancelKeyPress += (_, e) => e.Cancel = true;
-            return RunAsync(parse.GetValue(server)!, parse.GetValue(clientId)!, parse.GetValue(run)!, Console.In, Console.Out).GetAwaiter().GetResult();
+            var hocon = parse.GetValue(config) is { } file ? File.ReadAllText(file) : "";
+            return RunAsync(parse.GetValue(server)!, parse.GetValue(clientId)!, parse.GetValue(run)!, Console.In, Console.Out,
+                parse.GetValue(token), hocon).GetAwaiter().GetResult();
         });
         return cmd;
     }
 
-    public static async Task<int> RunAsync(string server, string clientId, string run, TextReader input, TextWriter output)
+    public static async Task<int> RunAsync(string server, string clientId, string run, TextReader input, TextWriter output,
+        string? clientToken = null, string hocon = "")
     {
         var gate = new object();
         void Say(string line)
@@ -53,12 +62,12 @@ public static class DemoReplicaProcess
             }
         }
 
-        var system = DatsyncRemote.ClientSystem("datsync-demo-replica", overrides: StderrLogger.Hocon + "\n" + DemoCommand.QuickHocon);
+        var system = DatsyncRemote.ClientSystem("datsync-demo-replica", overrides: StderrLogger.Hocon + "\n" + DemoCommand.QuickHocon + "\n" + hocon);
         var stats = new DemoStats();
         using var stopStatus = new CancellationTokenSource();
         try
         {
-            var replica = DatsyncReplica.Connect(system, server, clientId);
+            var replica = DatsyncReplica.Connect(system, server, clientId, clientToken);
             try { await replica.Ready.WaitAsync(StepTimeout); }
             catch (Exception e)
             {
@@ -97,6 +106,19 @@ public static class DemoReplicaProcess
                             await DemoWorkload.RunWriter(clientId, run, seed, DemoWorkload.ThroughReplica(replica, StepTimeout), stats, quota, token);
                         });
                         break;
+                    case "markers" when words.Length == 3:
+                        stopWriter = new CancellationTokenSource();
+                        var fromT = long.Parse(words[1], CultureInfo.InvariantCulture);
+                        var generation = int.Parse(words[2], CultureInfo.InvariantCulture);
+                        var stopMarkers = stopWriter.Token;
+                        writer = Task.Run(async () =>
+                        {
+                            await replica.SyncTo(fromT).WaitAsync(StepTimeout);
+                            var submit = DemoWorkload.ThroughReplica(replica, Chaos.ChaosCommand.TxTimeout);
+                            await Chaos.ChaosWriter.Run(clientId, n => Chaos.ChaosWriter.Marker(run, clientId, generation, n),
+                                edn => submit(DemoWorkload.Parse(edn)), m => Say("submit " + m), o => Say(o.ToLine()), stopMarkers);
+                        });
+                        break;
                     case "stop":
                         stopWriter?.Cancel();
                         if (writer is not null)
@@ -118,6 +140,11 @@ public static class DemoReplicaProcess
                         {
                             Say($"error did not reach t={t} within {StepTimeout.TotalSeconds:0}s (at t={replica.Status.BasisT})");
                         }
+                        break;
+                    case "dump" when words.Length == 2:
+                        // the synced value's digest lines, to a file: what differs from the master, line by line
+                        await File.WriteAllLinesAsync(words[1], DbDigest.Lines(replica.SyncedDb));
+                        Say("dumped " + words[1]);
                         break;
                     case "exit":
                         return 0;
