@@ -430,9 +430,8 @@ public static class ChaosCommand
 
             // the master's own value, read from its file once it stopped
             if (!await server.StopAsync(TimeSpan.FromSeconds(30))) Log("the server did not stop within 30s of SIGTERM: killed");
-            Db masterDb;
-            await using (var local = LocalMaster.Open(dir))
-                masterDb = (await local.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, StepTimeout)).Db;
+            var (local, masterDb) = await LocalMaster.Open(dir, false);
+            await local.DisposeAsync();
             var masterDigest = DbDigest.Of(masterDb);
             var markers = ChaosVerdict.MarkersIn(masterDb, run + "-");
             var outcomes = ledger.Outcomes();
