@@ -9,19 +9,30 @@ namespace Datsync.Cli.Commands;
 /// <see cref="TransactOnce"/>, from a short-lived client actor system (no replica, no bootstrap).</summary>
 public static class RemoteTransact
 {
-    public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout, bool verbose)
+    public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout,
+        bool verbose, TlsOptions? tls = null)
     {
-        var (host, _) = Parse(server);
-        var system = CliSupport.ClientSystem(files, verbose, host);
+        var (host, port) = Parse(server);
+        var system = CliSupport.ClientSystem(files, verbose, host, tls);
+        var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);
         try
         {
             IActorRef serverRef;
             try
             {
-                serverRef = await system.ActorSelection(DatsyncRemote.ServerPath(server)).ResolveOne(timeout);
+                var resolving = system.ActorSelection(DatsyncRemote.ServerPath(system, server)).ResolveOne(timeout);
+                if (await Task.WhenAny(resolving, tlsFailure) == tlsFailure) return Tls(tlsFailure.Result);
+                serverRef = await resolving;
             }
-            catch (ActorNotFoundException)
+            catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException or TaskCanceledException)
             {
+                if (tlsFailure.IsCompleted) return Tls(tlsFailure.Result);
+                if (system.WhenTerminated.IsCompleted)
+                {
+                    // Akka.Remote stops a client whose side of the TLS handshake failed (the server's certificate)
+                    await Task.WhenAny(tlsFailure, Task.Delay(timeout));
+                    return Tls(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped: the TLS handshake with {server} failed");
+                }
                 return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
                     CliSupport.Unreachable);
             }
@@ -43,6 +54,8 @@ public static class RemoteTransact
             await CliSupport.Shutdown(system);
         }
     }
+
+    private static int Tls(string why) => DbCommands.Fail($"{ReplicaErrors.Unavailable}: {why}", CliSupport.Unreachable);
 
     /// <summary>(host, port) of --server, or a one-line error.</summary>
     public static (string Host, int Port) Parse(string server)

@@ -23,12 +23,19 @@ public static class ServeCommand
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: 127.0.0.1)" };
         var port = new Option<int?>("--port") { Description = $"TCP port to listen on; 0 picks a free one (default: {CliSupport.DefaultPort})" };
         var config = CliSupport.ConfigOption("e.g. hocon/server.conf: client tokens, frame size, storage");
+        var tls = TlsFlags.Server();
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Serve an address other than loopback without TLS (everything, client tokens too, travels in the clear)",
+        };
         var cmd = new Command("serve",
             "Run the master and serve replicas over the network; prints `listening on HOST:PORT` when ready, stops on Ctrl-C or SIGTERM");
         cmd.Options.Add(db);
         cmd.Options.Add(host);
         cmd.Options.Add(port);
         cmd.Options.Add(config);
+        tls.AddTo(cmd);
+        cmd.Options.Add(insecure);
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
@@ -38,6 +45,10 @@ public static class ServeCommand
                 var h = parse.GetValue(host) ?? files.GetString($"{RemoteTcp}.hostname", null) ?? "127.0.0.1";
                 var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
                 if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
+                var tlsOptions = tls.Read(parse);
+                if (tlsOptions is null && !parse.GetValue(insecure) && !CliSupport.IsLoopback(h))
+                    throw new CliException($"refusing to serve {h} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
+                                           "or --insecure to serve it in the clear", CliSupport.Unreachable);
                 var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
                 // flags over the files over the CLI's logging; the storage and Datsync's defaults below
                 var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
@@ -47,7 +58,7 @@ public static class ServeCommand
                 MasterSystem server;
                 try
                 {
-                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below);
+                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below, tls: tlsOptions);
                 }
                 catch (Exception e) when (e is not CliException)
                 {
@@ -61,7 +72,8 @@ public static class ServeCommand
                     catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
-                    Console.Error.WriteLine($"datsync serve: master at t={current.Db.BasisT}, storage {Describe(storage)}; Ctrl-C to stop");
+                    var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";
+                    Console.Error.WriteLine($"datsync serve: master at t={current.Db.BasisT}, storage {Describe(storage)}, {transport}; Ctrl-C to stop");
                     try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), server.System.WhenTerminated); }
                     catch (OperationCanceledException) { }
                     if (!stop.IsCancellationRequested && server.System.WhenTerminated.IsCompleted)
