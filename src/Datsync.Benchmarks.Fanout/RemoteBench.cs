@@ -25,7 +25,7 @@ public static class RemoteBench
 {
     public const string Usage =
         "usage: remote [--replicas 1,10] [--tx N] [--window N] [--submitters N] [--pings N] [--ping-window N]\n" +
-        "              [--bootstrap-datoms N] [--config HOCON] [--quick]\n" +
+        "              [--bootstrap-datoms N] [--config HOCON] [--tls] [--quick]\n" +
         "  --replicas          replica counts to run, one client ActorSystem per replica (default 1,10)\n" +
         "  --tx                transactions per stream (default 20000; --quick 5000)\n" +
         "  --window            at most this many transactions submitted and not yet applied by every replica (default 128)\n" +
@@ -34,9 +34,25 @@ public static class RemoteBench
         "  --ping-window       requests in flight per client in the windowed ping-pong (default 128; 1 outstanding always runs too)\n" +
         "  --bootstrap-datoms  size of the master a replica bootstraps from over the wire (default 1000000; 0 skips)\n" +
         "  --config            HOCON applied to every actor system of the run (server and clients), e.g. tuning\n" +
-        "                      \"datsync.session.bootstrap-window = 16\"";
+        "                      \"datsync.session.bootstrap-window = 16\"\n" +
+        "  --tls               run everything twice in the same run, without and with TLS (mutual: client certificates\n" +
+        "                      required, certificates made by DevCertificates in a temp directory), side by side, and\n" +
+        "                      measure the cost of a TLS connection setup";
 
-    private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int Pings, int PingWindow, int BootstrapDatoms, string Config);
+    private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int Pings, int PingWindow, int BootstrapDatoms, string Config,
+        bool Tls = false);
+
+    /// <summary>TLS of a run: the server's options (mutual) and a client's.</summary>
+    private sealed record BenchTls(TlsOptions Server, TlsOptions Client, string Dir);
+
+    private static BenchTls MakeTls()
+    {
+        var dir = Directory.CreateTempSubdirectory("datsync-bench-tls-").FullName;
+        var files = DevCertificates.Write(dir);
+        return new BenchTls(
+            new TlsOptions { CertificatePath = files.ServerPfx, PasswordFile = files.PasswordFile, ClientCaPath = files.CaCertificate },
+            new TlsOptions { CertificatePath = files.ClientPfx, PasswordFile = files.PasswordFile, CaPath = files.CaCertificate }, dir);
+    }
 
     private const string Base = """
         akka.loglevel = WARNING
@@ -53,13 +69,25 @@ public static class RemoteBench
     {
         var rows = new List<Row>();
         var logRows = new List<LogRow>();
-        foreach (var n in o.Replicas)
+        var tlsRows = new List<Row>();
+        var tlsLogRows = new List<LogRow>();
+        var tls = o.Tls ? MakeTls() : null;
+        try
         {
-            rows.Add(RunLive(n, o, log));
-            logRows.Add(RunFromLog(n, o, log));
+            foreach (var n in o.Replicas)
+            {
+                rows.Add(RunLive(n, o, log));
+                if (tls is not null) tlsRows.Add(RunLive(n, o, log, tls));
+                logRows.Add(RunFromLog(n, o, log));
+                if (tls is not null) tlsLogRows.Add(RunFromLog(n, o, log, tls));
+            }
         }
+        catch { if (tls is not null) Directory.Delete(tls.Dir, true); throw; }
         var wire = WireCost(o, log);
         var boot = o.BootstrapDatoms > 0 ? Bootstrap(o, log) : null;
+        var tlsBoot = o.BootstrapDatoms > 0 && tls is not null ? Bootstrap(o, log, tls) : null;
+        (Handshake Plain, Handshake Tls)? handshakes = tls is null ? null : (Handshakes(o, log, null), Handshakes(o, log, tls));
+        if (tls is not null) Directory.Delete(tls.Dir, true);
 
         output.WriteLine();
         output.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
@@ -122,6 +150,7 @@ public static class RemoteBench
             output.WriteLine($"| first replica, image encoded on demand | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.ColdMs:N0} | {boot.Datoms / (boot.ColdMs / 1000):N0} | {boot.ImageMb / (boot.ColdMs / 1000):F1} |");
             output.WriteLine($"| second replica, image reused | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.WarmMs:N0} | {boot.Datoms / (boot.WarmMs / 1000):N0} | {boot.ImageMb / (boot.WarmMs / 1000):F1} |");
         }
+        if (tls is not null) WriteTls(output, o, rows, tlsRows, logRows, tlsLogRows, boot, tlsBoot, handshakes!.Value);
         output.WriteLine();
         output.WriteLine("> targets (issue): bootstrap of 1M datoms over loopback < 5 s; delta delivery >= 0.5 of the ping-pong message rate when batched.");
         foreach (var r in rows)
@@ -135,7 +164,89 @@ public static class RemoteBench
         if (o.Config.Length > 0)
             output.WriteLine($"> --config: {o.Config.ReplaceLineEndings(" ")}");
         output.Flush();
-        return rows.All(r => r.S.Complete) ? 0 : 1;
+        return rows.Concat(tlsRows).All(r => r.S.Complete) ? 0 : 1;
+    }
+
+    private static void WriteTls(TextWriter output, Options o, List<Row> plain, List<Row> tls, List<LogRow> plainLog, List<LogRow> tlsLog,
+        BootResult? boot, BootResult? tlsBoot, (Handshake Plain, Handshake Tls) hs)
+    {
+        output.WriteLine();
+        output.WriteLine("> TLS (--tls): the same runs, in the same process, once in the clear and once over TLS with mutual authentication " +
+                         "(server and client certificates of a development CA made by DevCertificates, ECDSA P-256, TLS as the runtime " +
+                         "negotiates it, peers checked against that CA only). TLS / plain = delivered deltas per second per replica over TLS / " +
+                         "in the clear (median over the replicas).");
+        output.WriteLine();
+        output.WriteLine("| replicas | tx | live tx/s per replica, plain | live, TLS | TLS / plain | p50 ms plain / TLS | p99 ms plain / TLS | CPU us per (tx, replica) plain / TLS | ping-pong/s window plain / TLS | from the log streaming tx/s plain | from the log, TLS | TLS / plain |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (var i = 0; i < plain.Count; i++)
+        {
+            var (p, t, pl, tl) = (plain[i], tls[i], plainLog[i], tlsLog[i]);
+            output.WriteLine($"| {p.N} | {p.Tx:N0} | {p.S.MedianRate:N0} | {t.S.MedianRate:N0}{(t.S.Complete ? "" : " (incomplete)")} | {t.S.MedianRate / p.S.MedianRate:F2} | " +
+                             $"{p.S.P50Ms:F2} / {t.S.P50Ms:F2} | {p.S.P99Ms:F2} / {t.S.P99Ms:F2} | {p.S.CpuUsPerApply:F1} / {t.S.CpuUsPerApply:F1} | " +
+                             $"{p.PingW:N0} / {t.PingW:N0} | {pl.StreamRate:N0} | {tl.StreamRate:N0} | {tl.StreamRate / pl.StreamRate:F2} |");
+        }
+        if (boot is not null && tlsBoot is not null)
+        {
+            output.WriteLine();
+            output.WriteLine("| bootstrap of " + $"{boot.Datoms:N0} datoms ({boot.ImageMb:F1} MB) | plain ms | TLS ms | TLS / plain (time) |");
+            output.WriteLine("|---|---:|---:|---:|");
+            output.WriteLine($"| first replica, image encoded on demand | {boot.ColdMs:N0} | {tlsBoot.ColdMs:N0} | {tlsBoot.ColdMs / boot.ColdMs:F2} |");
+            output.WriteLine($"| second replica, image reused | {boot.WarmMs:N0} | {tlsBoot.WarmMs:N0} | {tlsBoot.WarmMs / boot.WarmMs:F2} |");
+        }
+        output.WriteLine();
+        output.WriteLine($"> connection setup: {hs.Plain.Trials} times, a fresh client ActorSystem (its certificates loaded from the files, with TLS) " +
+                         "resolves the server actor of a running server: create = ActorSystem.Create; create -> connected = from before the " +
+                         "create to the server's answer (TCP connect, TLS handshake, Akka.Remote's association handshake, the Identify round " +
+                         "trip); connected alone = that minus create. Median / min.");
+        output.WriteLine();
+        output.WriteLine("| transport | create ms | create -> connected ms | connected alone ms |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, h) in new[] { ("plain", hs.Plain), ("TLS, mutual", hs.Tls) })
+            output.WriteLine($"| {name} | {h.CreateMs:F1} / {h.CreateMinMs:F1} | {h.TotalMs:F1} / {h.TotalMinMs:F1} | {h.ConnectMs:F1} / {h.ConnectMinMs:F1} |");
+        output.WriteLine();
+        output.WriteLine("> target (TLS): delivery with TLS >= 0.7 of without.");
+        for (var i = 0; i < plain.Count; i++)
+        {
+            var live = tls[i].S.MedianRate / plain[i].S.MedianRate;
+            var fromLog = tlsLog[i].StreamRate / plainLog[i].StreamRate;
+            output.WriteLine($">   {plain[i].N} replica(s): live {live:F2} ({(live >= 0.7 ? "met" : "missed")}), from the log {fromLog:F2} ({(fromLog >= 0.7 ? "met" : "missed")})");
+        }
+    }
+
+    // ------------------------------------------------------------------ connection setup
+
+    private sealed record Handshake(int Trials, double CreateMs, double CreateMinMs, double TotalMs, double TotalMinMs, double ConnectMs, double ConnectMinMs);
+
+    private static Handshake Handshakes(Options o, Progress log, BenchTls? tls, int trials = 15)
+    {
+        var what = tls is null ? "connection setup" : "connection setup tls";
+        var ms = StartServer(o, "", tls);
+        var clients = new List<ActorSystem>();
+        try
+        {
+            var server = DatsyncRemote.ListeningAt(ms.System);
+            var create = new List<double>();
+            var total = new List<double>();
+            var connect = new List<double>();
+            for (var i = 0; i < trials + 2; i++) // the first two warm the process (JIT, the server's first association)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var client = DatsyncRemote.ClientSystem($"hs-{i}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
+                clients.Add(client);
+                var created = Stopwatch.GetTimestamp();
+                Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
+                var done = Stopwatch.GetTimestamp();
+                if (i < 2) continue;
+                create.Add(Stopwatch.GetElapsedTime(start, created).TotalMilliseconds);
+                total.Add(Stopwatch.GetElapsedTime(start, done).TotalMilliseconds);
+                connect.Add(Stopwatch.GetElapsedTime(created, done).TotalMilliseconds);
+            }
+            static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+            var h = new Handshake(trials, Median(create), create.Min(), Median(total), total.Min(), Median(connect), connect.Min());
+            log.Say(what, $"create {h.CreateMs:F1} ms, create -> connected {h.TotalMs:F1} ms, connected alone {h.ConnectMs:F1} ms (medians of {trials})");
+            return h;
+        }
+        finally { Shutdown(ms, clients); }
     }
 
     private static Options Parse(IReadOnlyList<string> args)
@@ -145,6 +256,7 @@ public static class RemoteBench
         int window = 128, submitters = 4, pingWindow = 128, boot = 1_000_000;
         var config = "";
         var quick = false;
+        var tls = false;
         var r = new BenchArgs(args);
         while (r.Next(out var option))
         {
@@ -159,22 +271,23 @@ public static class RemoteBench
                 case "--bootstrap-datoms": boot = r.Int(); break;
                 case "--config": config = config.Length == 0 ? r.Value() : config + "\n" + r.Value(); break;
                 case "--quick": quick = true; break;
+                case "--tls": tls = true; break;
                 default: throw r.Unknown();
             }
         }
         if (replicas.Length == 0 || replicas.Any(n => n < 1)) throw new ArgumentException("--replicas must list counts >= 1");
         if (window < 1 || submitters < 1 || pingWindow < 1 || boot < 0 || tx < 2 || pings < 2)
             throw new ArgumentException("--window, --submitters and --ping-window must be >= 1, --tx and --pings >= 2, --bootstrap-datoms >= 0");
-        return new Options(replicas, tx ?? (quick ? 5_000 : 20_000), window, submitters, pings ?? (quick ? 5_000 : 20_000), pingWindow, boot, config);
+        return new Options(replicas, tx ?? (quick ? 5_000 : 20_000), window, submitters, pings ?? (quick ? 5_000 : 20_000), pingWindow, boot, config, tls);
     }
 
     // ------------------------------------------------------------------ systems
 
-    private static MasterSystem StartServer(Options o, string extra = "") =>
-        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base);
+    private static MasterSystem StartServer(Options o, string extra = "", BenchTls? tls = null) =>
+        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base, tls?.Server);
 
-    private static ActorSystem[] StartClients(int n, Options o, string prefix) =>
-        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting)).ToArray();
+    private static ActorSystem[] StartClients(int n, Options o, string prefix, BenchTls? tls = null) =>
+        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting, tls: tls?.Client)).ToArray();
 
     /// <summary>Client systems read the protocol with <see cref="CountingWireSerializer"/>: the wire serializer, counting
     /// the delta messages it reads.</summary>
@@ -214,7 +327,8 @@ public static class RemoteBench
     /// <summary>Resolves <paramref name="path"/> on the server from <paramref name="client"/>: this makes the association
     /// (TCP connection and handshake) before anything is timed.</summary>
     private static IActorRef Resolve(ActorSystem client, string server, string path) =>
-        client.ActorSelection($"akka.tcp://{DatsyncRemote.SystemName}@{server}{path}").ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
+        client.ActorSelection($"{(DatsyncRemote.UsesTls(client) ? "akka.ssl.tcp" : "akka.tcp")}://{DatsyncRemote.SystemName}@{server}{path}")
+            .ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
 
     /// <summary>Terminates the clients, then the server, without logging: every association that ends logs a warning and
     /// an error (Disassociated), which says nothing about the run.</summary>
@@ -246,17 +360,17 @@ public static class RemoteBench
 
     private sealed record Row(int N, int Tx, StreamResult S, double DatomsPerDelta, double Ping1, double PingW, double DeltasPerMessage, double BytesPerDelta);
 
-    private static Row RunLive(int n, Options o, Progress log)
+    private static Row RunLive(int n, Options o, Progress log, BenchTls? tls = null)
     {
-        var what = $"remote {n}";
+        var what = $"remote {n}{(tls is null ? "" : " tls")}";
         log.Say(what, $"starting a server and {n} client systems with a replica each");
-        var ms = StartServer(o);
+        var ms = StartServer(o, "", tls);
         var clients = Array.Empty<ActorSystem>();
         try
         {
             var server = DatsyncRemote.ListeningAt(ms.System);
             var schema = Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(FanoutBench.Schema)!).GetAwaiter().GetResult();
-            clients = StartClients(n, o, $"remote{n}-client");
+            clients = StartClients(n, o, $"remote{n}-client", tls);
             var replicas = new DatsyncReplica[n];
             var sinks = new StreamSink?[1];
             for (var r = 0; r < n; r++)
@@ -369,10 +483,10 @@ public static class RemoteBench
         }
     }
 
-    private static LogRow RunFromLog(int n, Options o, Progress log)
+    private static LogRow RunFromLog(int n, Options o, Progress log, BenchTls? tls = null)
     {
-        var what = $"remote from the log {n}";
-        var ms = StartServer(o, $"datsync.listener.recent-in-memory = {o.Tx + 16}");
+        var what = $"remote from the log {n}{(tls is null ? "" : " tls")}";
+        var ms = StartServer(o, $"datsync.listener.recent-in-memory = {o.Tx + 16}", tls);
         var clients = Array.Empty<ActorSystem>();
         try
         {
@@ -380,7 +494,7 @@ public static class RemoteBench
             var (before, deltas) = CommitLog(ms, o.Tx);
             var lastT = before.BasisT + o.Tx;
             var datomsPerDelta = deltas.Average(d => d.Datoms.Count);
-            clients = StartClients(n, o, $"remotelog{n}-client");
+            clients = StartClients(n, o, $"remotelog{n}-client", tls);
             foreach (var c in clients) Resolve(c, server, "/user/" + DatsyncMaster.ServerName);
             var warmWire = Stopwatch.StartNew();
             foreach (var c in clients) WarmWire(c, deltas);
@@ -473,9 +587,9 @@ public static class RemoteBench
 
     private sealed record BootResult(long Datoms, double ImageMb, int Chunks, int ChunkSize, int Window, double ColdMs, double WarmMs);
 
-    private static BootResult Bootstrap(Options o, Progress log)
+    private static BootResult Bootstrap(Options o, Progress log, BenchTls? tls = null)
     {
-        var ms = StartServer(o);
+        var ms = StartServer(o, "", tls);
         var clients = new List<ActorSystem>();
         try
         {
@@ -486,7 +600,7 @@ public static class RemoteBench
 
             double Boot(string id)
             {
-                var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base);
+                var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
                 clients.Add(client);
                 Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
                 var start = Stopwatch.GetTimestamp();
@@ -494,7 +608,7 @@ public static class RemoteBench
                 if (!replica.Ready.Wait(FanoutBench.Timeout)) throw new TimeoutException($"replica {id} did not bootstrap");
                 var ms_ = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 if (replica.SyncedDb.Count != db.Count) throw new InvalidOperationException($"replica {id} holds {replica.SyncedDb.Count} datoms, the master {db.Count}");
-                log.Say("bootstrap", $"{id}: {replica.SyncedDb.Count:N0} datoms over the wire, Connect -> Ready in {ms_:N0} ms");
+                log.Say(tls is null ? "bootstrap" : "bootstrap tls", $"{id}: {replica.SyncedDb.Count:N0} datoms over the wire, Connect -> Ready in {ms_:N0} ms");
                 client.Stop(replica.Actor);
                 return ms_;
             }
