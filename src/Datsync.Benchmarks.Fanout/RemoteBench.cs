@@ -76,16 +76,32 @@ public static class RemoteBench
         {
             foreach (var n in o.Replicas)
             {
-                rows.Add(RunLive(n, o, log));
-                if (tls is not null) tlsRows.Add(RunLive(n, o, log, tls));
-                logRows.Add(RunFromLog(n, o, log));
-                if (tls is not null) tlsLogRows.Add(RunFromLog(n, o, log, tls));
+                if (tls is null)
+                {
+                    rows.Add(RunLive(n, o, log));
+                    logRows.Add(RunFromLog(n, o, log));
+                    continue;
+                }
+                // plain, TLS, TLS, plain (so neither gains from running second), the better run of each kept
+                var live = new[] { RunLive(n, o, log), RunLive(n, o, log, tls), RunLive(n, o, log, tls), RunLive(n, o, log) };
+                rows.Add(Best(live[0], live[3]));
+                tlsRows.Add(Best(live[1], live[2]));
+                var fromLog = new[] { RunFromLog(n, o, log), RunFromLog(n, o, log, tls), RunFromLog(n, o, log, tls), RunFromLog(n, o, log) };
+                logRows.Add(fromLog[0].StreamRate >= fromLog[3].StreamRate ? fromLog[0] : fromLog[3]);
+                tlsLogRows.Add(fromLog[1].StreamRate >= fromLog[2].StreamRate ? fromLog[1] : fromLog[2]);
             }
         }
         catch { if (tls is not null) Directory.Delete(tls.Dir, true); throw; }
         var wire = WireCost(o, log);
         var boot = o.BootstrapDatoms > 0 ? Bootstrap(o, log) : null;
         var tlsBoot = o.BootstrapDatoms > 0 && tls is not null ? Bootstrap(o, log, tls) : null;
+        if (tlsBoot is not null) // plain, TLS, TLS, plain: the faster of each kept
+        {
+            var tlsBoot2 = Bootstrap(o, log, tls);
+            var boot2 = Bootstrap(o, log);
+            if (tlsBoot2.ColdMs < tlsBoot.ColdMs) tlsBoot = tlsBoot2;
+            if (boot2.ColdMs < boot!.ColdMs) boot = boot2;
+        }
         (Handshake Plain, Handshake Tls)? handshakes = tls is null ? null : (Handshakes(o, log, null), Handshakes(o, log, tls));
         if (tls is not null) Directory.Delete(tls.Dir, true);
 
@@ -167,11 +183,14 @@ public static class RemoteBench
         return rows.Concat(tlsRows).All(r => r.S.Complete) ? 0 : 1;
     }
 
+    private static Row Best(Row a, Row b) => a.S.MedianRate >= b.S.MedianRate ? a : b;
+
     private static void WriteTls(TextWriter output, Options o, List<Row> plain, List<Row> tls, List<LogRow> plainLog, List<LogRow> tlsLog,
         BootResult? boot, BootResult? tlsBoot, (Handshake Plain, Handshake Tls) hs)
     {
         output.WriteLine();
-        output.WriteLine("> TLS (--tls): the same runs, in the same process, once in the clear and once over TLS with mutual authentication " +
+        output.WriteLine("> TLS (--tls): the same runs, in the same process, in the clear and over TLS with mutual authentication, in the order " +
+                         "plain, TLS, TLS, plain for each measurement, the better of the two kept for each (the plain rows above are those) " +
                          "(server and client certificates of a development CA made by DevCertificates, ECDSA P-256, TLS as the runtime " +
                          "negotiates it, peers checked against that CA only). TLS / plain = delivered deltas per second per replica over TLS / " +
                          "in the clear (median over the replicas).");
