@@ -69,8 +69,10 @@ public static class RemoteBench
     {
         var rows = new List<Row>();
         var logRows = new List<LogRow>();
-        var tlsRows = new List<Row>();
-        var tlsLogRows = new List<LogRow>();
+        var plainPairs = new List<(Row A, Row B)>();
+        var tlsPairs = new List<(Row A, Row B)>();
+        var plainLogPairs = new List<(LogRow A, LogRow B)>();
+        var tlsLogPairs = new List<(LogRow A, LogRow B)>();
         var tls = o.Tls ? MakeTls() : null;
         try
         {
@@ -82,25 +84,27 @@ public static class RemoteBench
                     logRows.Add(RunFromLog(n, o, log));
                     continue;
                 }
-                // plain, TLS, TLS, plain (so neither gains from running second), the better run of each kept
+                // plain, TLS, TLS, plain (so neither gains from running first or second); both runs of each reported
                 var live = new[] { RunLive(n, o, log), RunLive(n, o, log, tls), RunLive(n, o, log, tls), RunLive(n, o, log) };
-                rows.Add(Best(live[0], live[3]));
-                tlsRows.Add(Best(live[1], live[2]));
+                rows.Add(live[0]);
+                plainPairs.Add((live[0], live[3]));
+                tlsPairs.Add((live[1], live[2]));
                 var fromLog = new[] { RunFromLog(n, o, log), RunFromLog(n, o, log, tls), RunFromLog(n, o, log, tls), RunFromLog(n, o, log) };
-                logRows.Add(fromLog[0].StreamRate >= fromLog[3].StreamRate ? fromLog[0] : fromLog[3]);
-                tlsLogRows.Add(fromLog[1].StreamRate >= fromLog[2].StreamRate ? fromLog[1] : fromLog[2]);
+                logRows.Add(fromLog[0]);
+                plainLogPairs.Add((fromLog[0], fromLog[3]));
+                tlsLogPairs.Add((fromLog[1], fromLog[2]));
             }
         }
         catch { if (tls is not null) Directory.Delete(tls.Dir, true); throw; }
         var wire = WireCost(o, log);
         var boot = o.BootstrapDatoms > 0 ? Bootstrap(o, log) : null;
         var tlsBoot = o.BootstrapDatoms > 0 && tls is not null ? Bootstrap(o, log, tls) : null;
-        if (tlsBoot is not null) // plain, TLS, TLS, plain: the faster of each kept
+        if (tlsBoot is not null) // plain, TLS, TLS, plain: the mean of each
         {
             var tlsBoot2 = Bootstrap(o, log, tls);
             var boot2 = Bootstrap(o, log);
-            if (tlsBoot2.ColdMs < tlsBoot.ColdMs) tlsBoot = tlsBoot2;
-            if (boot2.ColdMs < boot!.ColdMs) boot = boot2;
+            tlsBoot = tlsBoot with { ColdMs = (tlsBoot.ColdMs + tlsBoot2.ColdMs) / 2, WarmMs = (tlsBoot.WarmMs + tlsBoot2.WarmMs) / 2 };
+            boot = boot! with { ColdMs = (boot.ColdMs + boot2.ColdMs) / 2, WarmMs = (boot.WarmMs + boot2.WarmMs) / 2 };
         }
         (Handshake Plain, Handshake Tls)? handshakes = tls is null ? null : (Handshakes(o, log, null), Handshakes(o, log, tls));
         if (tls is not null) Directory.Delete(tls.Dir, true);
@@ -166,7 +170,7 @@ public static class RemoteBench
             output.WriteLine($"| first replica, image encoded on demand | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.ColdMs:N0} | {boot.Datoms / (boot.ColdMs / 1000):N0} | {boot.ImageMb / (boot.ColdMs / 1000):F1} |");
             output.WriteLine($"| second replica, image reused | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.WarmMs:N0} | {boot.Datoms / (boot.WarmMs / 1000):N0} | {boot.ImageMb / (boot.WarmMs / 1000):F1} |");
         }
-        if (tls is not null) WriteTls(output, o, rows, tlsRows, logRows, tlsLogRows, boot, tlsBoot, handshakes!.Value);
+        if (tls is not null) WriteTls(output, plainPairs, tlsPairs, plainLogPairs, tlsLogPairs, boot, tlsBoot, handshakes!.Value);
         output.WriteLine();
         output.WriteLine("> targets (issue): bootstrap of 1M datoms over loopback < 5 s; delta delivery >= 0.5 of the ping-pong message rate when batched.");
         foreach (var r in rows)
@@ -180,34 +184,39 @@ public static class RemoteBench
         if (o.Config.Length > 0)
             output.WriteLine($"> --config: {o.Config.ReplaceLineEndings(" ")}");
         output.Flush();
-        return rows.Concat(tlsRows).All(r => r.S.Complete) ? 0 : 1;
+        return rows.Concat(tlsPairs.SelectMany(p => new[] { p.A, p.B })).All(r => r.S.Complete) ? 0 : 1;
     }
 
-    private static Row Best(Row a, Row b) => a.S.MedianRate >= b.S.MedianRate ? a : b;
-
-    private static void WriteTls(TextWriter output, Options o, List<Row> plain, List<Row> tls, List<LogRow> plainLog, List<LogRow> tlsLog,
-        BootResult? boot, BootResult? tlsBoot, (Handshake Plain, Handshake Tls) hs)
+    private static void WriteTls(TextWriter output, List<(Row A, Row B)> plain, List<(Row A, Row B)> tls,
+        List<(LogRow A, LogRow B)> plainLog, List<(LogRow A, LogRow B)> tlsLog, BootResult? boot, BootResult? tlsBoot, (Handshake Plain, Handshake Tls) hs)
     {
         output.WriteLine();
-        output.WriteLine("> TLS (--tls): the same runs, in the same process, in the clear and over TLS with mutual authentication, in the order " +
-                         "plain, TLS, TLS, plain for each measurement, the better of the two kept for each (the plain rows above are those) " +
-                         "(server and client certificates of a development CA made by DevCertificates, ECDSA P-256, TLS as the runtime " +
-                         "negotiates it, peers checked against that CA only). TLS / plain = delivered deltas per second per replica over TLS / " +
-                         "in the clear (median over the replicas).");
+        output.WriteLine("> TLS (--tls): the same runs, in the same process, in the clear and over TLS with mutual authentication (server and " +
+                         "client certificates of a development CA made by DevCertificates, ECDSA P-256, TLS as the runtime negotiates it, " +
+                         "peers checked against that CA only), in the order plain, TLS, TLS, plain for each measurement, so that neither " +
+                         "gains from its place (the plain tables above are the first plain run). Rates: the mean of the two runs (each run's " +
+                         "median over the replicas), the two runs in brackets; latency and CPU: the mean of the two runs. TLS / plain = " +
+                         "mean delivered deltas per second per replica over TLS / in the clear.");
         output.WriteLine();
-        output.WriteLine("| replicas | tx | live tx/s per replica, plain | live, TLS | TLS / plain | p50 ms plain / TLS | p99 ms plain / TLS | CPU us per (tx, replica) plain / TLS | ping-pong/s window plain / TLS | from the log streaming tx/s plain | from the log, TLS | TLS / plain |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| replicas | tx | live tx/s per replica, plain (runs) | live, TLS (runs) | TLS / plain | p50 ms plain / TLS | p99 ms plain / TLS | CPU us per (tx, replica) plain / TLS | from the log streaming tx/s, plain (runs) | from the log, TLS (runs) | TLS / plain |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        static double M(double a, double b) => (a + b) / 2;
+        static string Rate(double a, double b) => $"{M(a, b):N0} ({a:N0}, {b:N0})";
         for (var i = 0; i < plain.Count; i++)
         {
             var (p, t, pl, tl) = (plain[i], tls[i], plainLog[i], tlsLog[i]);
-            output.WriteLine($"| {p.N} | {p.Tx:N0} | {p.S.MedianRate:N0} | {t.S.MedianRate:N0}{(t.S.Complete ? "" : " (incomplete)")} | {t.S.MedianRate / p.S.MedianRate:F2} | " +
-                             $"{p.S.P50Ms:F2} / {t.S.P50Ms:F2} | {p.S.P99Ms:F2} / {t.S.P99Ms:F2} | {p.S.CpuUsPerApply:F1} / {t.S.CpuUsPerApply:F1} | " +
-                             $"{p.PingW:N0} / {t.PingW:N0} | {pl.StreamRate:N0} | {tl.StreamRate:N0} | {tl.StreamRate / pl.StreamRate:F2} |");
+            var live = M(t.A.S.MedianRate, t.B.S.MedianRate) / M(p.A.S.MedianRate, p.B.S.MedianRate);
+            var fromLog = M(tl.A.StreamRate, tl.B.StreamRate) / M(pl.A.StreamRate, pl.B.StreamRate);
+            output.WriteLine($"| {p.A.N} | {p.A.Tx:N0} | {Rate(p.A.S.MedianRate, p.B.S.MedianRate)} | {Rate(t.A.S.MedianRate, t.B.S.MedianRate)}" +
+                             $"{(t.A.S.Complete && t.B.S.Complete ? "" : " (incomplete)")} | {live:F2} | " +
+                             $"{M(p.A.S.P50Ms, p.B.S.P50Ms):F2} / {M(t.A.S.P50Ms, t.B.S.P50Ms):F2} | {M(p.A.S.P99Ms, p.B.S.P99Ms):F2} / {M(t.A.S.P99Ms, t.B.S.P99Ms):F2} | " +
+                             $"{M(p.A.S.CpuUsPerApply, p.B.S.CpuUsPerApply):F1} / {M(t.A.S.CpuUsPerApply, t.B.S.CpuUsPerApply):F1} | " +
+                             $"{Rate(pl.A.StreamRate, pl.B.StreamRate)} | {Rate(tl.A.StreamRate, tl.B.StreamRate)} | {fromLog:F2} |");
         }
         if (boot is not null && tlsBoot is not null)
         {
             output.WriteLine();
-            output.WriteLine("| bootstrap of " + $"{boot.Datoms:N0} datoms ({boot.ImageMb:F1} MB) | plain ms | TLS ms | TLS / plain (time) |");
+            output.WriteLine("| bootstrap of " + $"{boot.Datoms:N0} datoms ({boot.ImageMb:F1} MB), mean of two runs each | plain ms | TLS ms | TLS / plain (time) |");
             output.WriteLine("|---|---:|---:|---:|");
             output.WriteLine($"| first replica, image encoded on demand | {boot.ColdMs:N0} | {tlsBoot.ColdMs:N0} | {tlsBoot.ColdMs / boot.ColdMs:F2} |");
             output.WriteLine($"| second replica, image reused | {boot.WarmMs:N0} | {tlsBoot.WarmMs:N0} | {tlsBoot.WarmMs / boot.WarmMs:F2} |");
@@ -226,9 +235,9 @@ public static class RemoteBench
         output.WriteLine("> target (TLS): delivery with TLS >= 0.7 of without.");
         for (var i = 0; i < plain.Count; i++)
         {
-            var live = tls[i].S.MedianRate / plain[i].S.MedianRate;
-            var fromLog = tlsLog[i].StreamRate / plainLog[i].StreamRate;
-            output.WriteLine($">   {plain[i].N} replica(s): live {live:F2} ({(live >= 0.7 ? "met" : "missed")}), from the log {fromLog:F2} ({(fromLog >= 0.7 ? "met" : "missed")})");
+            var live = M(tls[i].A.S.MedianRate, tls[i].B.S.MedianRate) / M(plain[i].A.S.MedianRate, plain[i].B.S.MedianRate);
+            var fromLog = M(tlsLog[i].A.StreamRate, tlsLog[i].B.StreamRate) / M(plainLog[i].A.StreamRate, plainLog[i].B.StreamRate);
+            output.WriteLine($">   {plain[i].A.N} replica(s): live {live:F2} ({(live >= 0.7 ? "met" : "missed")}), from the log {fromLog:F2} ({(fromLog >= 0.7 ? "met" : "missed")})");
         }
     }
 
