@@ -71,6 +71,29 @@ public static class TlsProbe
         catch (Exception e) when (e is AuthenticationException or IOException) { return Refused(endpoint, own); }
     }
 
+    /// <summary>True when the server at host:port completes a TLS handshake (its certificate taken as it is, nothing
+    /// else sent): a client in the clear that gets no answer learns that the server wants TLS.</summary>
+    public static async Task<bool> SpeaksTlsAsync(string host, int port, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        cts.CancelAfter(timeout);
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(host.Trim('[', ']'), port, cts.Token).ConfigureAwait(false);
+            await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = host.Trim('[', ']'), CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, cts.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or IOException or AuthenticationException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private static string Refused(string endpoint, X509Certificate2? own) =>
         own is null
             ? $"the server at {endpoint} refused the TLS connection: it requires a client certificate, and none was given"

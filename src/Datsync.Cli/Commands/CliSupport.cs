@@ -99,6 +99,17 @@ public static class CliSupport
         catch (TlsSetupException e) { throw new CliException(e.Message); }
     }
 
+    /// <summary>The line for a server that did not answer: over TLS says so; in the clear, says whether the server
+    /// wants TLS (one TLS handshake to find out).</summary>
+    public static async Task<string> NoAnswer(string server, string host, int port, TimeSpan timeout, TlsOptions? tls)
+    {
+        var line = $"no datsync server answered at {server} within {timeout.TotalSeconds}s";
+        if (tls is { IsEnabled: true }) return line + " (over TLS)";
+        return await TlsProbe.SpeaksTlsAsync(host, port, TimeSpan.FromSeconds(5))
+            ? line + ": it serves TLS (give --tls-ca, and --tls-cert if it requires client certificates)"
+            : line;
+    }
+
     /// <summary>Why a client with <paramref name="tls"/> cannot speak TLS with host:port (<see cref="TlsProbe"/>), as a
     /// task that completes only when there is a reason (never, when TLS is off or the handshake went through).</summary>
     public static Task<string> TlsFailure(TlsOptions? tls, string host, int port, TimeSpan timeout)

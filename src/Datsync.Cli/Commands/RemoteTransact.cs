@@ -33,7 +33,7 @@ public static class RemoteTransact
                     await Task.WhenAny(tlsFailure, Task.Delay(timeout));
                     return Tls(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped: the TLS handshake with {server} failed");
                 }
-                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
+                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: {await CliSupport.NoAnswer(server, host, port, timeout, tls)}",
                     CliSupport.Unreachable);
             }
             object reply;

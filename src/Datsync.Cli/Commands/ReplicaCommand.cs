@@ -79,8 +79,7 @@ public static class ReplicaCommand
                 progress.Show(boot, started.Elapsed);
                 if (boot is null && !replica.Ready.IsCompleted && replica.Status.Connection is ConnectionState.Connecting or ConnectionState.Disconnected
                     && started.Elapsed >= timeout)
-                    throw new CliException($"no datsync server answered at {server} within {timeout.TotalSeconds}s" +
-                        (tls is null ? "" : " (over TLS)"), CliSupport.Unreachable);
+                    throw new CliException(await CliSupport.NoAnswer(server, host, port, timeout, tls), CliSupport.Unreachable);
             }
             try { await replica.Ready; }
             catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }

@@ -53,6 +53,9 @@ public sealed class TlsCliTests(TlsCertificates certs) : IClassFixture<TlsCertif
             "replica", "does not accept the client certificate");
         AssertOneLine(await DatsyncProcess.Run($"transact --server {server.HostPort} {Ca} {ClientCert(certs.Other.ClientPfx, certs.Other.PasswordFile)} -", "[{:k/id 8}]"),
             "transact", "does not accept the client certificate");
+        // a client in the clear hears nothing, and is told the server wants TLS
+        AssertOneLine(await DatsyncProcess.Run($"transact --server {server.HostPort} --timeout 3 -", "[{:k/id 10}]"),
+            "transact", "it serves TLS (give --tls-ca");
         // a client that trusts another CA refuses the server
         AssertOneLine(await DatsyncProcess.Run($"transact --server {server.HostPort} --tls-ca \"{certs.Other.CaCertificate}\" {OurClient} -", "[{:k/id 9}]"),
             "transact", "is not signed by a trusted CA");

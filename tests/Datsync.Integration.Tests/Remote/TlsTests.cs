@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Remote;
 using Datsync.Actors.Master;
+using Datsync.Actors.Options;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
@@ -61,6 +62,7 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
         datsync.replica.retry-interval = 200ms
         datsync.replica.connection-timeout = 5s
         datsync.session.heartbeat-interval = 200ms
+        akka.remote.handshake-timeout = 5s
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         """;
@@ -134,6 +136,26 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
         var petr = replica.SyncedDb.Datoms(IndexType.Avet, Keyword.Intern(":person/email"), "petr@x").Single().E;
         Assert.Equal("Petr", replica.SyncedDb.Entity(petr)![":person/name"]);
         Assert.Null(await TlsProbe.ProbeAsync(certs.Client(null), "127.0.0.1", Port(server), Long, TimeSpan.FromMilliseconds(500)));
+    }
+
+    [Fact]
+    public async Task Datsync_node_options_with_tls_start_a_master_and_a_remote_replica()
+    {
+        await using var master = DatsyncNode.StartMaster(
+            new DatsyncMasterOptions { Storage = new DatsyncStorageOptions { Kind = "memory" }, Tls = certs.Server(mutual: true) },
+            config: DatsyncRemote.RemoteConfig("127.0.0.1", 0).WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(Quick)));
+        Assert.True(DatsyncRemote.UsesTls(master.System));
+        await Commit(master, Schema);
+        var options = new DatsyncReplicaOptions
+        {
+            ClientId = "node-1", Server = DatsyncRemote.ListeningAt(master.System), Tls = certs.Client(certs.Files.ClientPfx),
+        };
+        Assert.StartsWith("akka.ssl.tcp://datsync@127.0.0.1:", options.ServerPath());
+        var client = DatsyncNode.StartClientSystem(options, "node-client", config: Akka.Configuration.ConfigurationFactory.ParseString(Quick));
+        _systems.Add(client);
+        var replica = await DatsyncNode.StartReplicaAsync(client, options).WaitAsync(Long);
+        await replica.Ready.WaitAsync(Long);
+        Assert.Equal(1, replica.SyncedDb.BasisT);
     }
 
     [Fact]
