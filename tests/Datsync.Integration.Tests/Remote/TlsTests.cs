@@ -62,7 +62,7 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
         datsync.replica.retry-interval = 200ms
         datsync.replica.connection-timeout = 5s
         datsync.session.heartbeat-interval = 200ms
-        akka.remote.handshake-timeout = 5s
+        akka.remote.dot-netty.tcp.connection-timeout = 5s
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         """;
