@@ -49,6 +49,7 @@ public static class ServeCommand
                 if (tlsOptions is null && !parse.GetValue(insecure) && !CliSupport.IsLoopback(h))
                     throw new CliException($"refusing to serve {h} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
                                            "or --insecure to serve it in the clear", CliSupport.Unreachable);
+                if (tlsOptions is not null) WarnIfUnnamed(tlsOptions, files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : h);
                 var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
                 // flags over the files over the CLI's logging; the storage and Datsync's defaults below
                 var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
@@ -84,6 +85,18 @@ public static class ServeCommand
             });
         });
         return cmd;
+    }
+
+    /// <summary>A warning on standard error when the server's certificate does not name the host clients address
+    /// (they check it, and would refuse the server).</summary>
+    private static void WarnIfUnnamed(TlsOptions tls, string host)
+    {
+        var h = host.Trim().Trim('[', ']');
+        if (h is "0.0.0.0" or "::" or "") return; // every interface: the name clients use is not known here
+        using var cert = TlsOptions.LoadCertificate(tls.CertificatePath!, tls.ReadPassword());
+        if (!cert.MatchesHostname(h))
+            Console.Error.WriteLine($"datsync serve: warning: the certificate {tls.CertificatePath} does not name {h}; clients connecting to {h} will refuse it " +
+                                    "(`datsync certs DIR --host NAME` makes one that does)");
     }
 
     private static string Describe(StorageOptions storage) => storage switch
