@@ -31,6 +31,7 @@ public static class DatsyncHostingExtensions
         ArgumentNullException.ThrowIfNull(options);
         var storage = options.SelectStorage(builder.Configuration.GetOrElse(Config.Empty));
         builder.AddHocon(options.ToConfig(), HoconAddMode.Prepend);
+        builder.AddHocon(OneDoor.Server(options.ServerName), HoconAddMode.Append);
         builder.AddHocon(storage.ToConfig(), HoconAddMode.Append);
         AddDefaults(builder);
         if (options.Tls is { IsEnabled: true } tls) AddTls(builder, tls.ForServer());
@@ -65,7 +66,11 @@ public static class DatsyncHostingExtensions
         options.ServerPath(); // a malformed host:port fails here, not at start-up
         AddDefaults(builder);
         // a remote master needs Akka.Remote; an application's own remoting settings win over this fallback
-        if (!options.IsInProcess) builder.AddHocon(DatsyncRemote.RemoteConfig("127.0.0.1", 0), HoconAddMode.Append);
+        if (!options.IsInProcess)
+        {
+            builder.AddHocon(DatsyncRemote.RemoteConfig("127.0.0.1", 0), HoconAddMode.Append);
+            builder.AddHocon(OneDoor.Client(), HoconAddMode.Append);
+        }
         if (!options.IsInProcess && options.Tls is { IsEnabled: true } tls) AddTls(builder, tls);
         return builder.WithActors(async (system, registry) =>
         {

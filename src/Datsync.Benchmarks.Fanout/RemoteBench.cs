@@ -499,16 +499,25 @@ public static class RemoteBench
     private static void WarmWire(ActorSystem system, TxDelta[] deltas)
     {
         var sample = deltas.Take(2).Select(d => d.ForWire()).ToList();
-        object[] messages =
+        // what it reads (under its channel key) is written and read back; what it sends is written only: a client's
+        // wire takes nothing that a client sends
+        object[] reads =
         [
-            new Connect("warm", 1, 1), new Connected(1, 1, 0, 1), new TxDeltaBatch(sample), sample[0], new LogAck(1),
-            new SessionHeartbeat(1), new TxRange(1, 2), new TxRangeResult(1, 2, sample), new BootstrapAck(1, 1),
+            new FromSession("k", new Connected(1, 1, 0, 1)), new FromSession("k", new TxDeltaBatch(sample)),
+            new FromSession("k", sample[0]), new FromSession("k", new SessionHeartbeat(1)),
+            new FromSession("k", new TxRangeResult(1, 2, sample)),
         ];
-        foreach (var m in messages)
+        object[] writes =
+        [
+            new Connect("warm", 1, 1, null, "k"), new ToSession("k", new DeltasApplied(1)), new ToSession("k", new DeltasWanted(1, 2)),
+            new ToSession("k", new BootstrapAck(1, 1)),
+        ];
+        foreach (var m in reads)
         {
             var serializer = system.Serialization.FindSerializerFor(m);
             serializer.FromBinary(serializer.ToBinary(m), m.GetType());
         }
+        foreach (var m in writes) system.Serialization.FindSerializerFor(m).ToBinary(m);
     }
 
     private static LogRow RunFromLog(int n, Options o, Progress log, BenchTls? tls = null)

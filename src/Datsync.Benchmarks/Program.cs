@@ -24,7 +24,7 @@ namespace Datsync.Benchmarks
     internal static class Bench
     {
         private static readonly string Usage =
-            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "  run       run the Datsync side only\n" +
             "  master    durable transactions/s on a SQLite file beside a plain SQLite loop, and recovery speed\n" +
@@ -32,12 +32,15 @@ namespace Datsync.Benchmarks
             "            (fanout --help for its options)\n" +
             "  remote    master on Akka.Remote, 1 and 10 replicas in other ActorSystems over loopback: delivered tx/s and datoms/s,\n" +
             "            a plain ping-pong as the ceiling, 1M-datom bootstrap over the wire (remote --help for its options)\n" +
+            "  keywords  keyword interning: 10M interns of existing names (string and span), reading a 20k-map EDN transaction,\n" +
+            "            1M fresh names, and the intern table's size afterwards (keywords [--samples N] [--quick])\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
         public static int Run(string[] args)
         {
             if (args.Length > 0 && args[0] == "master") return MasterBench.Run(args);
+            if (args.Length > 0 && args[0] == "keywords") return KeywordBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))

@@ -10,6 +10,7 @@ root.Subcommands.Add(DbCommands.Log());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoReplicaProcess.Create());

@@ -171,8 +171,8 @@ public sealed class HostTests
     [Fact]
     public async Task A_hosted_replica_of_a_remote_master_connects_with_its_token_and_follows_it()
     {
-        await using var master = Remote.DatsyncRemote.StartServer(new Storage.InMemoryStorage(), "127.0.0.1", 0, """
-            datsync.server.clients { web-1 = "s3cret" }
+        await using var master = Remote.DatsyncRemote.StartServer(new Storage.InMemoryStorage(), "127.0.0.1", 0, $$"""
+            datsync.server.clients { {{Server.TokenHash.ConfigLine("web-1", "s3cret")}} }
             akka.loglevel = WARNING
             """);
         var address = Remote.DatsyncRemote.ListeningAt(master.System);
@@ -192,5 +192,82 @@ public sealed class HostTests
         Assert.Equal(added.T, masterDb.BasisT);
         Assert.Equal("A", masterDb.Entity(added.Tempids["a"])![":person/name"]);
         await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task A_client_taken_out_of_the_watched_options_is_ended_and_refused_while_another_keeps_syncing()
+    {
+        var web1 = Server.TokenHash.Create("t1").ToString();
+        var web2 = Server.TokenHash.Create("t2").ToString();
+        var source = new ReloadableSource(new Dictionary<string, string?>
+        {
+            ["Datsync:Master:Storage:Kind"] = "memory",
+            ["Datsync:Master:HeartbeatInterval"] = "00:00:00.200",
+            ["Datsync:Master:Clients:web-1"] = web1,
+            ["Datsync:Master:Clients:web-2"] = web2,
+        });
+        var logs = new CapturingLoggerProvider();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        ((IConfigurationBuilder)builder.Configuration).Add(source);
+        builder.Services.AddDatsync(builder.Configuration);
+        builder.Services.AddAkka("datsync", (akka, sp) => akka
+            .WithDatsyncMaster(sp.GetRequiredService<IOptionsMonitor<DatsyncMasterOptions>>())
+            .WithDatsyncReplica(new DatsyncReplicaOptions { ClientId = "web-1", Token = "t1", RetryInterval = TimeSpan.FromMilliseconds(200) })
+            .WithDatsyncReplica(new DatsyncReplicaOptions { ClientId = "web-2", Token = "t2", RetryInterval = TimeSpan.FromMilliseconds(200) }));
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(Timeout);
+        var provider = host.Services.GetRequiredService<DatsyncReplicaProvider>();
+        var one = await provider.GetReadyAsync("web-1").WaitAsync(Timeout);
+        var two = await provider.GetReadyAsync("web-2").WaitAsync(Timeout);
+        await two.Transact(Schema).WaitAsync(Timeout);
+
+
+        // a plain token in the new configuration: the old list stays, and web-1 with it
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = "t1" });
+        var kept = await logs.WaitFor("kept the old client list").WaitAsync(Timeout);
+        Assert.Contains("\"web-1\" holds a plain token", kept);
+        var first = await two.Transact("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
+        await one.SyncTo(first.T).WaitAsync(Timeout);
+        Assert.Equal(ConnectionState.Connected, one.Status.Connection);
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = web1 });
+
+        var without = new Dictionary<string, string?>(source.Current);
+        without.Remove("Datsync:Master:Clients:web-1");
+        source.Replace(without);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (one.Status.Connection != ConnectionState.Refused && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(ConnectionState.Refused, one.Status.Connection);
+        Assert.Contains("client \"web-1\" is not one this server knows", one.Refusal!.Message);
+
+        var later = await two.Transact("""[{:db/id "b" :person/email "b@x" :person/name "B"}]""").WaitAsync(Timeout);
+        Assert.Equal(ConnectionState.Connected, two.Status.Connection);
+        Assert.True(one.Status.BasisT < later.T);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    /// <summary>A configuration source whose whole content a test replaces, firing the reload a file change would.</summary>
+    private sealed class ReloadableSource(IDictionary<string, string?> initial) : IConfigurationSource
+    {
+        private readonly Provider _provider = new(initial);
+
+        public IReadOnlyDictionary<string, string?> Current => _provider.Snapshot;
+
+        public void Replace(IDictionary<string, string?> data) => _provider.Replace(data);
+
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => _provider;
+
+        private sealed class Provider : ConfigurationProvider
+        {
+            public Provider(IDictionary<string, string?> initial) => Data = new Dictionary<string, string?>(initial, StringComparer.OrdinalIgnoreCase);
+
+            public IReadOnlyDictionary<string, string?> Snapshot => new Dictionary<string, string?>(Data, StringComparer.OrdinalIgnoreCase);
+
+            public void Replace(IDictionary<string, string?> data)
+            {
+                Data = new Dictionary<string, string?>(data, StringComparer.OrdinalIgnoreCase);
+                OnReload();
+            }
+        }
     }
 }

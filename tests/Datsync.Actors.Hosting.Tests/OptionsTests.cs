@@ -45,7 +45,8 @@ public sealed class OptionsTests
             .GetSection(DatsyncMasterOptions.SectionName).Get<DatsyncMasterOptions>()!;
 
         Assert.Equal(new MasterSettings("orders", 25, 64, 32, 77), options.ToMasterSettings(Config.Empty));
-        Assert.Equal(new SessionSettings(4096, 3, 9, TimeSpan.FromMilliseconds(2500), 11, false), options.ToSessionSettings(Config.Empty));
+        Assert.Equal(new SessionSettings(4096, 3, 9, TimeSpan.FromMilliseconds(2500), 11, false, ReplicaTimeoutOrDefault: TimeSpan.FromSeconds(30)),
+            options.ToSessionSettings(Config.Empty));
     }
 
     [Fact]
@@ -158,5 +159,33 @@ public sealed class OptionsTests
     {
         var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "datsync");
         Assert.Throws<InvalidOperationException>(() => builder.WithDatsyncReplica(new DatsyncReplicaOptions()));
+    }
+
+    [Fact]
+    public void Clients_bound_from_configuration_are_written_into_the_hocon_the_server_reads()
+    {
+        var web1 = TokenHash.Create("t1").ToString();
+        var odd = TokenHash.Create("t2").ToString();
+        var options = Configuration(
+                ("Datsync:Master:Clients:web-1", web1),
+                ("Datsync:Master:Clients:odd.id \"2\"", odd),
+                ("Datsync:Master:Clients:gone", ""))
+            .GetSection(DatsyncMasterOptions.SectionName).Get<DatsyncMasterOptions>()!;
+        Assert.Contains("datsync.server.clients.\"web-1\" = \"pbkdf2-sha256$", options.ToHocon());
+        var access = ClientAccess.From(options.ToConfig());
+        Assert.Equal(["odd.id \"2\"", "web-1"], access.ClientIds.Order(StringComparer.Ordinal));
+        Assert.Null(access.Refusal(new Protocol.Connect("web-1", null, 0, "t1")));
+        Assert.Null(access.Refusal(new Protocol.Connect("odd.id \"2\"", null, 0, "t2")));
+        Assert.NotNull(access.Refusal(new Protocol.Connect("web-1", null, 0, "t2")));
+        Assert.True(ClientAccess.From(new DatsyncMasterOptions().ToConfig()).IsOpen);
+    }
+
+    [Fact]
+    public void A_plain_token_among_the_clients_is_refused_when_the_server_reads_them()
+    {
+        var options = new DatsyncMasterOptions { Clients = { ["web-1"] = "s3cret" } };
+        var e = Assert.Throws<ConfigurationException>(() => ClientAccess.From(options.ToConfig()));
+        Assert.Contains("\"web-1\" holds a plain token", e.Message);
+        Assert.DoesNotContain("s3cret", e.Message);
     }
 }

@@ -39,6 +39,7 @@ public static class DatsyncMaster
         var config = (serverTls?.ToConfig() ?? Config.Empty)
             .WithFallback(ConfigurationFactory.ParseString(overrides))
             .WithFallback(below ?? Config.Empty)
+            .WithFallback(Remote.OneDoor.Server(serverName))
             .WithFallback(storage.ToConfig())
             .WithFallback(DatsyncConfig.Default);
         var system = Remote.DatsyncRemote.CreateSystem(name, config, serverTls);

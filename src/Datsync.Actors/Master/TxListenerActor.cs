@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Datsync.Actors.Protocol;
 using Datsync.Core;
 
@@ -21,6 +22,7 @@ public sealed class TxListenerActor : ReceiveActor
     }
 
     private readonly MasterSettings _settings;
+    private readonly Remote.DroppedMessages _drops;
     private readonly RecentDeltas _recent;
     private readonly Dictionary<IActorRef, Subscriber> _subscribers = new();
     private KeyValuePair<IActorRef, Subscriber>[]? _subscriberArray; // _subscribers as an array, rebuilt after a change
@@ -31,6 +33,7 @@ public sealed class TxListenerActor : ReceiveActor
     {
         _settings = settings;
         _recent = new RecentDeltas(settings.RecentInMemory);
+        _drops = new Remote.DroppedMessages(Context.GetLogger());
         Receive<LogHead>(h =>
         {
             _headT = h.T;
@@ -39,6 +42,8 @@ public sealed class TxListenerActor : ReceiveActor
             _waiting.Clear();
         });
         Receive<CommittedBatch>(OnCommitted);
+        // only actors of this process (sessions, an embedding application) read the log
+        Receive<object>(m => _drops.FromAnotherProcess(m, Sender), m => { });
         Receive<SubscribeLog>(s => WhenHeadKnown(s, () => Subscribe(Sender, s.AfterT, s.Batched)));
         Receive<UnsubscribeLog>(_ => Remove(Sender));
         Receive<LogAck>(a =>

@@ -86,6 +86,14 @@ public sealed class DatsyncMasterOptions
     /// <summary>In-process replicas adopt the master's values (<c>datsync.session.share-master-values</c>).</summary>
     public bool? ShareMasterValues { get; set; }
 
+    /// <summary>
+    /// Clients allowed to connect, client id = the hash of its token as <c>datsync token new</c> / <c>token hash</c>
+    /// print it (<c>pbkdf2-sha256$...</c>; <c>datsync.server.clients</c>), e.g. bound from
+    /// <c>Datsync:Master:Clients:replica-1</c>. Empty: the HOCON beneath decides (by default any client, no token).
+    /// Entries with an empty value are left out. A plain token fails the server's start.
+    /// </summary>
+    public Dictionary<string, string?> Clients { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Any further HOCON; it wins over the properties above (e.g. SQL tuning under <c>datsync.storage</c>).</summary>
     public string? Hocon { get; set; }
 
@@ -116,6 +124,8 @@ public sealed class DatsyncMasterOptions
         HoconWriter.Set(hocon, "datsync.session.heartbeat-interval", HeartbeatInterval);
         HoconWriter.Set(hocon, "datsync.session.outcome-cache", OutcomeCache);
         HoconWriter.Set(hocon, "datsync.session.share-master-values", ShareMasterValues);
+        foreach (var (clientId, hash) in (Clients ?? []).Where(c => !string.IsNullOrWhiteSpace(c.Value)).OrderBy(c => c.Key, StringComparer.Ordinal))
+            HoconWriter.Set(hocon, ClientAccess.ConfigPath + "." + StorageOptions.Quote(clientId), hash);
         return hocon.ToString();
     }
 
@@ -138,7 +148,8 @@ public sealed class DatsyncMasterOptions
     public Config BuildSystemConfig(Config? beneath = null)
     {
         var top = beneath is null ? ToConfig() : ToConfig().WithFallback(beneath);
-        return top.WithFallback(SelectStorage(beneath).ToConfig()).WithFallback(DatsyncConfig.Default);
+        return top.WithFallback(Remote.OneDoor.Server(ServerName)).WithFallback(SelectStorage(beneath).ToConfig())
+            .WithFallback(DatsyncConfig.Default);
     }
 
     /// <summary>The master's settings these options give over <paramref name="systemConfig"/>.</summary>

@@ -6,10 +6,10 @@ namespace Datsync.Actors.Protocol;
 /// order, without gaps or duplicates. The subscriber acknowledges with <see cref="LogAck"/>. A
 /// <paramref name="Batched"/> subscriber gets consecutive deltas that are ready together as one
 /// <see cref="TxDeltaBatch"/>.</summary>
-public sealed record SubscribeLog(long AfterT, bool Batched = false) : IDatsyncMessage;
+public sealed record SubscribeLog(long AfterT, bool Batched = false);
 
 /// <summary>Consecutive deltas in t order, as one message.</summary>
-public sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IDatsyncMessage
+public sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IToReplica
 {
     public long LastT => Deltas[^1].T;
 }
@@ -28,18 +28,18 @@ public static class WireForm
 }
 
 /// <summary>Ends the sender's subscription.</summary>
-public sealed record UnsubscribeLog : IDatsyncMessage
+public sealed record UnsubscribeLog
 {
     public static readonly UnsubscribeLog Instance = new();
 }
 
 /// <summary>The subscriber has applied every delta up to <paramref name="T"/>.</summary>
-public sealed record LogAck(long T) : IDatsyncMessage;
+public sealed record LogAck(long T);
 
 /// <summary>The subscriber fell too far behind and was dropped; subscribe again after the last t it applied.</summary>
-public sealed record ResumeFrom(long LastT) : IDatsyncMessage;
+public sealed record ResumeFrom(long LastT);
 
 /// <summary>Asks for the deltas of transactions fromT..toT (inclusive); replied with <see cref="TxRangeResult"/>.</summary>
-public sealed record TxRange(long FromT, long ToT) : IDatsyncMessage;
+public sealed record TxRange(long FromT, long ToT);
 
-public sealed record TxRangeResult(long FromT, long ToT, IReadOnlyList<TxDelta> Deltas) : IDatsyncMessage;
+public sealed record TxRangeResult(long FromT, long ToT, IReadOnlyList<TxDelta> Deltas) : IToReplica;

@@ -7,16 +7,25 @@ namespace Datsync.Actors.Protocol;
 /// <summary>A replica's handshake. A replica that already holds the master's value at <paramref name="LastAppliedT"/>
 /// says so and gets only the deltas after it; one without (null) gets a bootstrap. <paramref name="Attempt"/> grows
 /// with every try, so a late or repeated handshake is told apart from the current one. <paramref name="Token"/> proves
-/// the client is one the server knows.</summary>
-public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null) : IDatsyncMessage;
+/// the client is one the server knows. <paramref name="ChannelKey"/> (<see cref="ChannelKeys.New"/>) is the secret the
+/// session and the replica put on every message between them from then on (<see cref="ToSession"/>,
+/// <see cref="FromSession"/>).</summary>
+public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null, string? ChannelKey = null) : IToServer;
 
 /// <summary>The replica holds bootstrap chunks 0..NextSeq-1 of <paramref name="BasisT"/>; sent again unchanged when
 /// nothing arrived for a while, which asks for the chunks from <paramref name="NextSeq"/> again.</summary>
-public sealed record BootstrapAck(long BasisT, int NextSeq) : IDatsyncMessage;
+public sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
 
 /// <summary>A replica's transaction for the master, as EDN text (the forms cross the wire as EDN, the language they are
 /// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.</summary>
-public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : IDatsyncMessage;
+public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : ISessionRequest;
+
+/// <summary>The replica has applied every delta up to <paramref name="T"/> (the session tells the log).</summary>
+public sealed record DeltasApplied(long T) : ISessionRequest;
+
+/// <summary>The replica asks again for the deltas of transactions fromT..toT (inclusive); answered with
+/// <see cref="TxRangeResult"/> (or its frames).</summary>
+public sealed record DeltasWanted(long FromT, long ToT) : ISessionRequest;
 
 // ---------------------------------------------------------------- server -> replica
 
@@ -24,31 +33,31 @@ public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) :
 /// bootstrap of the master's value at <paramref name="BasisT"/> follows (<paramref name="BootstrapDatoms"/> datoms in
 /// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.</summary>
 public sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
-    long BootstrapBytes = 0) : IDatsyncMessage;
+    long BootstrapBytes = 0) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
 /// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>
-public sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payload) : IDatsyncMessage
+public sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payload) : IToReplica
 {
     public bool IsLast => Seq == Count - 1;
 }
 
 /// <summary>The server refused handshake <paramref name="Attempt"/>: <paramref name="Reason"/> says why (an unknown
 /// client, a wrong token). The replica does not try again.</summary>
-public sealed record ConnectRefused(long Attempt, string Reason) : IDatsyncMessage;
+public sealed record ConnectRefused(long Attempt, string Reason) : IToReplica;
 
 /// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
-public sealed record SessionHeartbeat(long HeadT) : IDatsyncMessage;
+public sealed record SessionHeartbeat(long HeadT) : IToReplica;
 
 // ---------------------------------------------------------------- frames (between processes)
 
 /// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of one delta too big for a frame: a slice of the
 /// delta as the wire serializer writes it. The slices in order read back as the delta.</summary>
-public sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IDatsyncMessage;
+public sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of a <see cref="SubmitTx"/> too big for a frame: a
 /// slice of its EDN text as UTF-8.</summary>
-public sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : IDatsyncMessage;
+public sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : ISessionRequest;
 
 /// <summary>A client's transaction as EDN text, turned into the transactor's request.</summary>
 public static class ClientTx

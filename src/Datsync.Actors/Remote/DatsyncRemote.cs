@@ -71,6 +71,7 @@ public static class DatsyncRemote
         TlsOptions? tls = null) =>
         CreateSystem(name, ConfigurationFactory.ParseString(overrides)
             .WithFallback(RemoteConfig(host, port))
+            .WithFallback(OneDoor.Client())
             .WithFallback(DatsyncConfig.Default), tls);
 
     /// <summary>Creates an actor system from <paramref name="config"/>; with <paramref name="tls"/> (enabled) its

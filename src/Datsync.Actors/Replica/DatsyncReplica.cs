@@ -44,6 +44,13 @@ public sealed class ReplicaShared
 
     internal void Progress(BootstrapProgress progress) => _bootstrap = progress;
 
+    private ReplicaActor.Carried? _carried;
+
+    /// <summary>A failing replica actor leaves its state for the instance its supervisor starts next.</summary>
+    internal void Carry(ReplicaActor.Carried carried) => Volatile.Write(ref _carried, carried);
+
+    internal ReplicaActor.Carried? TakeCarried() => Interlocked.Exchange(ref _carried, null);
+
     internal void Stopped()
     {
         _stopped = true;

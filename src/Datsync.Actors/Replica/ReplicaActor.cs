@@ -12,6 +12,9 @@ namespace Datsync.Actors.Replica;
 /// The decisions — ordering deltas by t, pending local transactions, id mapping — are the state's; the actor feeds it
 /// messages in the order they arrive, asks again for what went missing (a range past a gap, bootstrap chunks, a
 /// handshake or a transaction left unanswered), and publishes each new value for readers on any thread.
+/// <para>Its handshake gives the server a fresh channel key. With a server in another process it acts only on
+/// messages that carry that key (<see cref="FromSession"/>): a peer that never saw the handshake cannot feed it a
+/// state the master never had. Everything it sends its session goes under the same key (<see cref="ToSession"/>).</para>
 /// </summary>
 public sealed class ReplicaActor : ReceiveActor, IWithTimers
 {
@@ -24,6 +27,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private readonly ReplicaShared _shared;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _requestPrefix = Guid.NewGuid().ToString("N")[..12];
+    private readonly string _key = ChannelKeys.New();
+    private readonly bool _localServer; // the server is in this actor system: its messages come bare
+    private readonly DroppedMessages _drops;
 
     private ReplicaState? _state;
     private Phase _phase = Phase.Connecting;
@@ -52,9 +58,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private const int RangeAtOnce = 256;
     private long _basisAtLastTick = -1;
 
-    private readonly Dictionary<string, LocalTx> _local = new();
+    private readonly Dictionary<string, LocalTx> _local;
     private readonly PartAssembler<long> _deltaParts = new();
-    private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters = new();
+    private readonly SortedDictionary<long, List<TaskCompletionSource>> _syncWaiters;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -72,57 +78,116 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _settings = settings;
         _shared = shared;
         if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
+        // a restarted actor takes over from the instance that failed: its value, its callers and its waiters
+        if (shared.TakeCarried() is Carried carried)
+        {
+            _state = carried.State;
+            _local = carried.Local;
+            _syncWaiters = carried.SyncWaiters;
+        }
+        else
+        {
+            _local = new();
+            _syncWaiters = new();
+        }
+        _localServer = server switch
+        {
+            IActorRef r => r.Path.Address.HasLocalScope,
+            ActorSelection sel => sel.Anchor.Path.Address.HasLocalScope,
+            _ => false,
+        };
+        _drops = new DroppedMessages(_log);
 
-        Receive<Connected>(OnConnected);
-        Receive<ConnectRefused>(OnRefused);
+        Receive<FromSession>(f =>
+        {
+            if (ChannelKeys.Same(f.ChannelKey, _key)) OnServer(f.Message);
+            else _drops.Drop(f.Message, Sender, "not under this replica's channel key");
+        });
+        Receive<IToReplica>(FromServer);
+        Receive<TxDelta>(FromServer);
+        Receive<LocalTransact>(OnLocalTransact);
+        Receive<SyncTo>(OnSyncTo);
+        Receive<Tick>(_ => OnTick());
+        Receive<FailForTest>(_ => throw new InvalidOperationException("a failure for a test"));
+        Receive<DropUnsendable>(d =>
+        {
+            if (!_local.Remove(d.RequestId, out var l) || l.Unsendable is null) return;
+            if (_state is not null) _state = _state.Rejected(d.RequestId);
+            l.Done.TrySetException(l.Unsendable);
+            SendLocal(resend: false); // transactions that named its entities fail now
+            Publish();
+        });
         Receive<Terminated>(t =>
         {
             // the session (or the connection to its system) is gone: serve reads from the last state, connect again
             if (t.ActorRef.Equals(_session) && _phase != Phase.Refused) Disconnected($"the session {t.ActorRef.Path} is gone");
         });
-        Receive<BootstrapChunk>(OnChunk);
-        Receive<TxDelta>(d =>
-        {
-            Heard();
-            if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
-            else Offer([d]);
-        });
-        Receive<TxDeltaPart>(p =>
-        {
-            Heard();
-            if (_deltaParts.Add(p.T, p.Seq, p.Count, p.Slice) is not { } whole) return;
-            var d = (TxDelta)Context.System.Serialization.FindSerializerForType(typeof(TxDelta)).FromBinary(whole, typeof(TxDelta));
-            if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
-            else Offer([d]);
-        });
-        Receive<TxDeltaBatch>(b =>
-        {
-            Heard();
-            if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(b.Deltas);
-            else Offer(b.Deltas);
-        });
-        Receive<TxRangeResult>(r =>
-        {
-            Heard();
-            if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(r.Deltas);
-            else Offer(r.Deltas);
-        });
-        Receive<SessionHeartbeat>(h =>
-        {
-            Heard();
-            if (h.HeadT > _headT) _headT = h.HeadT;
-            // acknowledged on every heartbeat, even when nothing moved: a lost acknowledgement would otherwise leave
-            // the listener holding back the log once the subscriber's buffer looks full, with nothing to unblock it
-            if (_state is not null && _phase == Phase.Live) Ack();
-            Publish();
-        });
-        Receive<ResumeFrom>(_ => { }); // the session resubscribes on its own
-        Receive<TxAccepted>(OnAccepted);
-        Receive<TxRejected>(OnRejected);
-        Receive<LocalTransact>(OnLocalTransact);
-        Receive<SyncTo>(OnSyncTo);
-        Receive<Tick>(_ => OnTick());
     }
+
+    /// <summary>A server's message without a key: taken only from a server in this actor system.</summary>
+    private void FromServer(object message)
+    {
+        if (_localServer) OnServer(message);
+        else _drops.Drop(message, Sender, "a remote server's messages come under the channel key");
+    }
+
+    private void OnServer(object message)
+    {
+        switch (message)
+        {
+            case Connected c:
+                OnConnected(c);
+                break;
+            case ConnectRefused r:
+                OnRefused(r);
+                break;
+            case BootstrapChunk b:
+                OnChunk(b);
+                break;
+            case TxDelta d:
+                Heard();
+                if (_state is null || _phase == Phase.Bootstrapping) _early.Add(d);
+                else Offer([d]);
+                break;
+            case TxDeltaPart p:
+                Heard();
+                if (_deltaParts.Add(p.T, p.Seq, p.Count, p.Slice) is not { } whole) return;
+                var part = (TxDelta)Context.System.Serialization.FindSerializerForType(typeof(TxDelta)).FromBinary(whole, typeof(TxDelta));
+                if (_state is null || _phase == Phase.Bootstrapping) _early.Add(part);
+                else Offer([part]);
+                break;
+            case TxDeltaBatch b:
+                Heard();
+                if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(b.Deltas);
+                else Offer(b.Deltas);
+                break;
+            case TxRangeResult r:
+                Heard();
+                if (_state is null || _phase == Phase.Bootstrapping) _early.AddRange(r.Deltas);
+                else Offer(r.Deltas);
+                break;
+            case SessionHeartbeat h:
+                Heard();
+                if (h.HeadT > _headT) _headT = h.HeadT;
+                // acknowledged on every heartbeat, even when nothing moved: a lost acknowledgement would otherwise leave
+                // the listener holding back the log once the subscriber's buffer looks full, with nothing to unblock it
+                if (_state is not null && _phase == Phase.Live) Ack();
+                Publish();
+                break;
+            case TxAccepted a:
+                OnAccepted(a);
+                break;
+            case TxRejected r:
+                OnRejected(r);
+                break;
+            default:
+                _drops.Drop(message, Sender, "not a message a server sends a replica");
+                break;
+        }
+    }
+
+    /// <summary>To the session, under the channel key.</summary>
+    private void ToSession(ISessionRequest request) => _session?.Tell(new ToSession(_key, request));
 
     public static Props Props(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
         string? token = null) =>
@@ -134,6 +199,37 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("tick", Tick.Instance, every);
         SendConnect();
     }
+
+    /// <summary>
+    /// Supervision: the replica is restarted on a failure (the default strategy of its parent). A restart means nothing
+    /// to its handle's users but a new handshake: the next instance takes over the value, the pending transactions
+    /// (sent again and committed once) and the waiters, and resumes from its t. The request being handled when it failed
+    /// gets the error, if it was a transaction or a wait; nothing else is lost.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Error(reason, "replica {0} failed on a {1}; it goes on from t={2} with {3} pending transaction(s)", _clientId,
+            message?.GetType().Name ?? "message", _state?.BasisT, _local.Count);
+        var failed = new TxException(TxErrors.InvalidTxData, $"replica {_clientId} could not handle this request ({reason.GetType().Name}: {Shorten(reason.Message)}); nothing was sent");
+        switch (message)
+        {
+            case LocalTransact lt:
+                foreach (var (id, l) in _local.Where(kv => ReferenceEquals(kv.Value.Done, lt.Done)).ToList())
+                {
+                    _local.Remove(id);
+                    if (_state is not null) _state = _state.Rejected(id);
+                }
+                lt.Done.TrySetException(failed);
+                break;
+            case SyncTo st:
+                st.Done.TrySetException(failed);
+                break;
+        }
+        _shared.Carry(new Carried(_state, _local, _syncWaiters));
+        // not the default, which would run PostStop and fail every caller as if the replica had stopped
+    }
+
+    internal static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + $"… ({s.Length:N0} characters)";
 
     protected override void PostStop()
     {
@@ -150,7 +246,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _attempt = Math.Max(_attempt + 1, DateTime.UtcNow.Ticks); // grows across restarts of this actor too
         _phase = Phase.Connecting;
         _connectSentAt = DateTime.UtcNow;
-        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt, _token), Self);
+        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt, _token, _key), Self);
         Publish();
     }
 
@@ -162,9 +258,11 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Heard();
         if (!Sender.Equals(_session))
         {
-            if (_session is not null) Context.Unwatch(_session);
+            if (_session is not null && _localServer) Context.Unwatch(_session);
             _session = Sender;
-            Context.Watch(_session);
+            // a session in another process is not watched (a death watch across processes quarantines a system that
+            // pauses past the failure detector, for good): its heartbeats tell it is there (ConnectionTimeout)
+            if (_localServer) Context.Watch(_session);
         }
         _silent = false;
         _connectDelay = _settings.RetryInterval;
@@ -198,7 +296,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _chunks[b.Seq] ??= b.Payload;
         var before = _nextSeq;
         while (_nextSeq < _chunks.Length && _chunks[_nextSeq] is not null) _bootBytes += _chunks[_nextSeq++]!.Length;
-        if (_nextSeq != before) Sender.Tell(new BootstrapAck(_bootBasis, _nextSeq));
+        if (_nextSeq != before) ToSession(new BootstrapAck(_bootBasis, _nextSeq));
         _shared.Progress(new BootstrapProgress(_bootBasis, _nextSeq, _chunks.Length, _bootBytes, _bootDatoms, _bootTotalBytes));
         if (_nextSeq < _chunks.Length) return;
 
@@ -232,7 +330,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 if (now - _lastChunkAt >= _settings.RetryInterval)
                 {
                     _lastChunkAt = now;
-                    _session?.Tell(new BootstrapAck(_bootBasis, _nextSeq)); // the same acknowledgement asks again
+                    ToSession(new BootstrapAck(_bootBasis, _nextSeq)); // the same acknowledgement asks again
                 }
                 break;
             case Phase.Live:
@@ -297,7 +395,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     {
         if (_session is null || _state is null) return;
         _ackedT = _state.BasisT;
-        _session.Tell(new LogAck(_ackedT));
+        ToSession(new DeltasApplied(_ackedT));
     }
 
     /// <summary>Asks for the range before held deltas, or — when no delta came for a whole interval while the master is
@@ -310,9 +408,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (!force) _basisAtLastTick = basis;
         if (now - _rangeAskedAt < _settings.RetryInterval && !force) return;
         // a bounded range at a time: the log's own stream goes on meanwhile, and what a range misses is asked next
-        if (_state.Sequencer.Missing is { } m) _session.Tell(new TxRange(m.FromT, Math.Min(m.ToT, m.FromT + RangeAtOnce - 1)));
+        if (_state.Sequencer.Missing is { } m) ToSession(new DeltasWanted(m.FromT, Math.Min(m.ToT, m.FromT + RangeAtOnce - 1)));
         else if (stalled && now - _lastDeltaAt >= _settings.RetryInterval && _headT > basis)
-            _session.Tell(new TxRange(basis + 1, Math.Min(_headT, basis + RangeAtOnce)));
+            ToSession(new DeltasWanted(basis + 1, Math.Min(_headT, basis + RangeAtOnce)));
         else return;
         _rangeAskedAt = now;
     }
@@ -338,14 +436,21 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     // ------------------------------------------------------------------ local transactions
 
-    private sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done)
+    internal sealed class LocalTx(TaskCompletionSource<ReplicaTxResult> done)
     {
         public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
         public OutgoingTx? Sent;
         public string? SentEdn; // Sent as EDN text, printed once
         public DateTime SentAt;
         public TxAccepted? Accepted;
+        public TxException? Unsendable;
     }
+
+    /// <summary>Fails a transaction whose data could not be printed for the master.</summary>
+    private sealed record DropUnsendable(string RequestId);
+
+    /// <summary>What a restarted instance takes over from the one that failed.</summary>
+    internal sealed record Carried(ReplicaState? State, Dictionary<string, LocalTx> Local, SortedDictionary<long, List<TaskCompletionSource>> SyncWaiters);
 
     private void OnLocalTransact(LocalTransact m)
     {
@@ -364,6 +469,13 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         catch (TxException e)
         {
             m.Done.TrySetException(e); // invalid here already: nothing changes, nothing is sent
+            return;
+        }
+        catch (Exception e)
+        {
+            // a value the engine cannot take: this transaction fails alone
+            m.Done.TrySetException(new TxException(TxErrors.InvalidTxData,
+                $"the transaction cannot be run ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent"));
             return;
         }
         _local[requestId] = new LocalTx(m.Done);
@@ -398,9 +510,21 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void Submit(string requestId, LocalTx l, DateTime now)
     {
         l.SentAt = now;
-        var tx = new SubmitTx(_clientId, requestId, l.SentEdn ??= EdnPrinter.Print(l.Sent!.TxData));
-        if (_session!.Path.Address.HasLocalScope) _session.Tell(tx);
-        else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) _session.Tell(frame);
+        if (l.SentEdn is null)
+        {
+            try { l.SentEdn = EdnPrinter.Print(l.Sent!.TxData); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // a value that has no EDN form cannot go to the master: failed once the loop over the callers is done
+                l.Unsendable = new TxException(TxErrors.InvalidTxData,
+                    $"the transaction holds a value that cannot be sent ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent");
+                Self.Tell(new DropUnsendable(requestId));
+                return;
+            }
+        }
+        var tx = new SubmitTx(_clientId, requestId, l.SentEdn);
+        if (_session!.Path.Address.HasLocalScope) ToSession(tx);
+        else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) ToSession((ISessionRequest)frame);
     }
 
     private void ResendUnanswered(DateTime now)
@@ -458,6 +582,12 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    /// <summary>Makes the actor throw (tests of its restart).</summary>
+    internal sealed record FailForTest
+    {
+        public static readonly FailForTest Instance = new();
     }
 }
 

@@ -43,4 +43,8 @@ public static class ReplicaErrors
 
     /// <summary>The server refused the client.</summary>
     public static readonly Keyword Refused = Keyword.Intern("datsync.error/refused");
+
+    /// <summary>The server holds as much as it takes from this client (or from all clients) right now; nothing was
+    /// committed, and the same request may be sent again later.</summary>
+    public static readonly Keyword Busy = Keyword.Intern("datsync.error/busy");
 }

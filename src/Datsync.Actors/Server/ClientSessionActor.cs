@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Core;
@@ -12,6 +13,10 @@ namespace Datsync.Actors.Server;
 /// acknowledgements to the log listener, forwards its transactions to the transactor (a request sent again is
 /// answered from the outcome it already had, never committed twice), and sends heartbeats so a replica that lost a
 /// message notices it is behind.
+/// <para>One door: a session takes a handshake only from its parent, the server actor, once the server has admitted the
+/// client (<see cref="Admitted"/>). From then on it acts only on <see cref="ToSession"/> requests that carry the
+/// channel key of that handshake and come from the replica that made it; anything else is dropped and logged
+/// (rate-limited). To a replica in another process everything goes under the same key (<see cref="FromSession"/>).</para>
 /// </summary>
 public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 {
@@ -23,6 +28,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private IActorRef? _replica;
     private long _attempt;
+    private string? _key; // the channel key of the handshake taken
+    private DateTime _lastHeard; // the latest request of the replica
     private Connect? _handshake; // waiting for the transactor's value
     private long _headT;
     private long _ackedT; // the latest t the replica acknowledged on this subscription
@@ -30,13 +37,14 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private bool _dropped; // the log dropped this session; it subscribes again once the replica has caught up
     private bool _remote; // the replica is in another process (or must not share): deltas go without the master's value
     private bool _framed; // the replica is in another process: messages stay under the frame budget
-    private readonly PartAssembler<string> _submitParts = new();
+    private readonly PartAssembler<string> _submitParts;
     private BootstrapImage? _image;
     private int _ackedSeq;
     private int _sentSeq;
     private readonly Dictionary<string, object> _outcomes = new();
     private readonly Queue<string> _outcomeOrder = new();
     private readonly HashSet<string> _inFlight = new();
+    private readonly DroppedMessages _drops;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,47 +55,56 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _listener = listener;
         _settings = settings;
         _images = images;
+        _drops = new DroppedMessages(Context.GetLogger());
+        _submitParts = new PartAssembler<string>();
 
-        Receive<Connect>(OnConnect);
-        Receive<CurrentDb>(OnCurrentDb);
-        Receive<BootstrapAck>(OnBootstrapAck);
-        Receive<TxDelta>(d => Forward(d, d.T));
-        Receive<TxDeltaBatch>(b => Forward(b, b.LastT));
+        Receive<Admitted>(a =>
+        {
+            if (Sender.Equals(Context.Parent)) OnConnect(a.Connect, a.Replica);
+            else _drops.Drop(a, Sender, "a handshake reaches a session only through the server");
+        });
+        Receive<ToSession>(OnRequest);
+        // what the master's actors send: only from them (another process cannot write these types, and an answer the
+        // server or anyone else sends in a session's name is not the master's)
+        Receive<CurrentDb>(d => { if (FromMaster(d, _transactor)) OnCurrentDb(d); });
+        Receive<TxDelta>(d => { if (FromMaster(d, _listener)) Forward(d, d.T); });
+        Receive<TxDeltaBatch>(b => { if (FromMaster(b, _listener)) Forward(b, b.LastT); });
         // dropped by the log (the replica fell a whole buffer behind): resubscribe once the replica has applied what it
         // was sent, after the latest t it acknowledged; at once, the log would only resend what the replica still queues
         Receive<ResumeFrom>(r =>
         {
+            if (!FromMaster(r, _listener)) return;
             _dropped = true;
             if (r.LastT > _ackedT) _ackedT = r.LastT;
             ResubscribeWhenDrained();
         });
-        Receive<LogAck>(a =>
-        {
-            if (a.T > _ackedT) _ackedT = a.T;
-            if (_dropped) ResubscribeWhenDrained();
-            else _listener.Tell(a);
-        });
-        Receive<TxRange>(r => _listener.Tell(r));
         Receive<TxRangeResult>(r =>
         {
-            if (!_framed) _replica?.Tell(_remote ? WireForm.Of(r) : r);
-            else if (r.Deltas.Count == 0) _replica?.Tell(r);
-            else foreach (var frame in WireFrames.Deltas(r.Deltas, _settings.FrameBudget, Context.System.Serialization)) _replica?.Tell(frame);
-        });
-        Receive<SubmitTx>(OnSubmit);
-        Receive<SubmitTxPart>(p =>
-        {
-            if (_submitParts.Add(p.RequestId, p.Seq, p.Count, p.Slice) is { } whole)
-                OnSubmit(new SubmitTx(p.ClientId, p.RequestId, System.Text.Encoding.UTF8.GetString(whole)));
+            if (!FromMaster(r, _listener)) return;
+            if (!_framed) ToReplica(_remote ? WireForm.Of(r) : r);
+            else if (r.Deltas.Count == 0) ToReplica(r);
+            else foreach (var frame in WireFrames.Deltas(r.Deltas, _settings.FrameBudget, Context.System.Serialization)) ToReplica(frame);
         });
         // the replica learns the datoms from the delta; tempids too big for a frame come with the delta alone
-        Receive<TxAccepted>(a => Outcome(a.RequestId, a with
+        Receive<TxAccepted>(a => FromMaster(a, _transactor), a => Outcome(a.RequestId, a with
         {
             TxData = [],
             Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
         }));
-        Receive<TxRejected>(r => Outcome(r.RequestId, r));
-        Receive<Heartbeat>(_ => _replica?.Tell(new SessionHeartbeat(_headT)));
+        Receive<TxRejected>(r => FromMaster(r, _transactor), r => Outcome(r.RequestId, r));
+        Receive<Heartbeat>(_ =>
+        {
+            if (_framed && _replica is not null && DateTime.UtcNow - _lastHeard > _settings.ReplicaTimeout)
+            {
+                // a replica in another process that said nothing for so long is gone; if it comes back, its handshake
+                // starts a new session that resumes it from its t
+                Context.GetLogger().Info("session {0}: no word from its replica at {1} for {2}; ending", _clientId, _replica.Path.Address, _settings.ReplicaTimeout);
+                _listener.Tell(UnsubscribeLog.Instance);
+                Context.Stop(Self);
+                return;
+            }
+            ToReplica(new SessionHeartbeat(_headT));
+        });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_replica)) return;
@@ -102,18 +119,71 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     protected override void PreStart() =>
         Timers.StartPeriodicTimer("heartbeat", Heartbeat.Instance, _settings.HeartbeatInterval);
 
-    private void OnConnect(Connect c)
+    /// <summary>A request of the replica: acted on only under the channel key of the handshake taken, from the replica
+    /// that made it.</summary>
+    private void OnRequest(ToSession t)
+    {
+        if (_replica is null || !Sender.Equals(_replica) || !ChannelKeys.Same(t.ChannelKey, _key))
+        {
+            _drops.Drop(t.Request, Sender, _replica is null ? "no handshake was taken" : "not the key and replica of the handshake taken");
+            return;
+        }
+        _lastHeard = DateTime.UtcNow;
+        switch (t.Request)
+        {
+            case BootstrapAck a:
+                OnBootstrapAck(a);
+                break;
+            case SubmitTx s:
+                OnSubmit(s);
+                break;
+            case SubmitTxPart p:
+                if (_submitParts.Add(p.RequestId, p.Seq, p.Count, p.Slice) is { } whole)
+                    OnSubmit(new SubmitTx(p.ClientId, p.RequestId, System.Text.Encoding.UTF8.GetString(whole)));
+                break;
+            case DeltasApplied a:
+                if (a.T > _ackedT) _ackedT = a.T;
+                if (_dropped) ResubscribeWhenDrained();
+                else _listener.Tell(new LogAck(a.T));
+                break;
+            case DeltasWanted w:
+                if (w.FromT <= w.ToT) _listener.Tell(new TxRange(w.FromT, w.ToT));
+                break;
+        }
+    }
+
+    private bool FromMaster(object message, IActorRef actor)
+    {
+        // the transactor answers from under its supervisor, which is what the session knows
+        if (Sender.Equals(actor) || Sender.Path.Parent.Equals(actor.Path)) return true;
+        _drops.Drop(message, Sender, $"only {actor.Path.Name} sends it");
+        return false;
+    }
+
+    /// <summary>To the replica; to one in another process under its channel key.</summary>
+    private void ToReplica(object message)
+    {
+        if (_replica is null) return;
+        _replica.Tell(_framed ? new FromSession(_key!, message) : message);
+    }
+
+    private void OnConnect(Connect c, IActorRef replica)
     {
         if (c.Attempt <= _attempt) return; // a late or repeated handshake
         _attempt = c.Attempt;
-        if (!Sender.Equals(_replica))
+        _key = c.ChannelKey;
+        if (!replica.Equals(_replica))
         {
-            if (_replica is not null) Context.Unwatch(_replica);
-            _replica = Sender;
+            if (_replica is not null && !_framed) Context.Unwatch(_replica);
+            _replica = replica;
             _framed = !_replica.Path.Address.HasLocalScope;
             _remote = _framed || !_settings.ShareMasterValues;
-            Context.Watch(_replica);
+            // a replica in this process is watched; one in another is not: Akka.Remote's death watch quarantines a
+            // system that pauses past its failure detector (a stopped process, a long GC), and a quarantined client
+            // cannot come back without a new actor system. Its silence tells instead (ReplicaTimeout).
+            if (!_framed) Context.Watch(_replica);
         }
+        _lastHeard = DateTime.UtcNow;
         _image = null;
         _handshake = c;
         // answered with CurrentDb; a transactor that is restarting does not answer, and the replica's next handshake asks again
@@ -129,14 +199,14 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
         {
             // the log holds everything after the replica's t: no reload
-            _replica.Tell(new Connected(_attempt, last, 0, _headT));
+            ToReplica(new Connected(_attempt, last, 0, _headT));
             Subscribe(last);
             return;
         }
         _image = _images.For(db);
         _ackedSeq = 0;
         _sentSeq = 0;
-        _replica.Tell(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
+        ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
         SendChunks(0);
         // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
         Subscribe(_image.BasisT);
@@ -163,7 +233,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         if (!_framed) _replica.Tell(_remote ? WireForm.Of(deltas) : deltas);
         else
             foreach (var frame in WireFrames.Deltas(deltas is TxDeltaBatch b ? b.Deltas : [(TxDelta)deltas], _settings.FrameBudget, Context.System.Serialization))
-                _replica.Tell(frame);
+                ToReplica(frame);
     }
 
     private void OnBootstrapAck(BootstrapAck a)
@@ -185,7 +255,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         var image = _image!;
         var end = Math.Min(image.Chunks.Count, from + _settings.BootstrapWindow);
         for (var seq = Math.Max(from, _sentSeq); seq < end; seq++)
-            _replica!.Tell(new BootstrapChunk(image.BasisT, seq, image.Chunks.Count, image.Chunks[seq]));
+            ToReplica(new BootstrapChunk(image.BasisT, seq, image.Chunks.Count, image.Chunks[seq]));
         _sentSeq = Math.Max(_sentSeq, end);
     }
 
@@ -193,10 +263,17 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         if (_outcomes.TryGetValue(s.RequestId, out var outcome))
         {
-            Sender.Tell(outcome);
+            ToReplica(outcome);
             return;
         }
         if (_inFlight.Contains(s.RequestId)) return; // its answer is on the way
+        if (_inFlight.Count >= _settings.MaxPendingSubmits)
+        {
+            // refused, not remembered: sent again later, it is taken then
+            ToReplica(new TxRejected(s.RequestId, Replica.ReplicaErrors.Busy,
+                $"client \"{_clientId}\" has {_inFlight.Count} transactions in flight, the most a session takes (datsync.session.max-pending-submits); nothing was committed"));
+            return;
+        }
         var request = ClientTx.Request(s.RequestId, s.TxEdn, _clientId);
         if (request is TxRejected unreadable)
         {
@@ -215,7 +292,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _outcomeOrder.Enqueue(requestId);
             while (_outcomeOrder.Count > _settings.OutcomeCache) _outcomes.Remove(_outcomeOrder.Dequeue());
         }
-        _replica?.Tell(outcome);
+        ToReplica(outcome);
     }
 
     private sealed record Heartbeat
@@ -223,3 +300,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         public static readonly Heartbeat Instance = new();
     }
 }
+
+/// <summary>Server to session: the server admitted <paramref name="Connect"/> (a listed client with its token) from
+/// <paramref name="Replica"/>. Internal: no other process can send it.</summary>
+internal sealed record Admitted(Connect Connect, IActorRef Replica);

@@ -2,55 +2,141 @@ using Akka.Actor;
 using Akka.Event;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
 using Datsync.Core;
 
 namespace Datsync.Actors.Server;
 
-/// <summary>Where replicas connect: refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
+/// <summary>The one door of a master: the only actor another process may reach (the master's system trusts actor
+/// selections of its path alone). It refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
 /// other <see cref="Connect"/> to the session of its client id, starting one for a client it has not seen (or whose
-/// session ended).</summary>
+/// session ended), up to <see cref="SessionSettings.MaxSessions"/>. A refused peer learns only why it was refused.</summary>
 public sealed class DatsyncServerActor : ReceiveActor
 {
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly DroppedMessages _drops;
+    private readonly DroppedMessages _refusals;
+    private ClientAccess _access;
+
+    /// <summary>The access a <see cref="ReplaceClients"/> put in force, by server: a restarted server keeps it
+    /// instead of going back to the one it was created with (a revoked client stays revoked).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IActorRef, ClientAccess> Replaced = new();
+
+    /// <summary>Sessions stopped by <see cref="ReplaceClients"/> and not yet terminated (their names stay taken).</summary>
+    private readonly HashSet<string> _ending = new(StringComparer.Ordinal);
+
     public DatsyncServerActor(MasterHandle master, SessionSettings settings, ClientAccess access)
     {
+        _access = Replaced.TryGetValue(Self, out var replaced) ? replaced : access;
         var images = new BootstrapImages(settings);
-        var log = Context.GetLogger();
+        _drops = new DroppedMessages(_log);
+        _refusals = new DroppedMessages(_log);
+        Receive<ReplaceClients>(r =>
+        {
+            var reply = Replace(r);
+            // the asker reports the outcome; only a message from outside the process is worth a warning here
+            if (reply is ClientsNotReplaced no)
+            {
+                if (Sender.IsNobody() || !Sender.Path.Address.HasLocalScope) _drops.Drop(r, Sender, no.Reason);
+                else _log.Info("did not replace the client list: {0}", no.Reason);
+            }
+            else _log.Info("replaced the client list; sessions ended: [{0}]", string.Join(", ", ((ClientsReplaced)reply).Ended));
+            if (!Sender.IsNobody() && Sender.Path.Address.HasLocalScope) Sender.Tell(reply);
+        });
+        Receive<Terminated>(t => _ending.Remove(t.ActorRef.Path.Name));
         Receive<Connect>(c =>
         {
-            if (access.Refusal(c) is { } why)
+            if (Refusal(c, _access) is { } why)
             {
-                log.Warning("refused a replica at {0}: {1}", Sender.Path.Address, why);
-                Sender.Tell(new ConnectRefused(c.Attempt, why));
+                _refusals.Drop(c, Sender, $"refused client \"{Shorten(c.ClientId)}\": {why}");
+                Reply(new ConnectRefused(c.Attempt, why), c.ChannelKey);
                 return;
             }
-            var name = "session-" + Uri.EscapeDataString(c.ClientId);
+            var name = SessionName(c.ClientId);
+            if (_ending.Contains(name)) return; // a revoked session still stopping: the replica sends its handshake again
             var session = Context.Child(name);
+            if (session.IsNobody() && Context.GetChildren().Count() >= settings.MaxSessions)
+            {
+                var full = $"the server holds {settings.MaxSessions} sessions, the most it takes (datsync.server.max-sessions)";
+                _refusals.Drop(c, Sender, full);
+                Reply(new ConnectRefused(c.Attempt, full), c.ChannelKey);
+                return;
+            }
             if (session.IsNobody())
                 session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images), name);
-            session.Forward(c);
+            session.Tell(new Admitted(c, Sender));
         });
         Receive<TransactOnce>(t =>
         {
             var replyTo = Sender;
-            if (access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
+            var key = t.ReplyKey;
+            if (_access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
             {
-                log.Warning("refused a transaction from {0}: {1}", Sender.Path.Address, why);
-                replyTo.Tell(new TxRejected(t.RequestId, ReplicaErrors.Refused, why));
+                _refusals.Drop(t, Sender, $"refused a transaction of client \"{Shorten(t.ClientId)}\": {why}");
+                Reply(new TxRejected(t.RequestId, ReplicaErrors.Refused, why), key);
                 return;
             }
             var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId);
             if (request is TxRejected unreadable)
             {
-                replyTo.Tell(unreadable);
+                Reply(unreadable, key);
                 return;
             }
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
             master.Transactor.Ask<object>(request, OneShotTimeout)
-                .PipeTo(replyTo, success: r => r is TxAccepted a ? a with { TxData = [] } : r,
-                    failure: e => new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"));
+                .PipeTo(replyTo, success: r => Wrap(r is TxAccepted a ? a with { TxData = [] } : r, replyTo, key),
+                    failure: e => Wrap(new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"), replyTo, key));
         });
+        ReceiveAny(m => _drops.Drop(m, Sender, "the server takes handshakes and one-shot transactions only"));
     }
+
+    private object Replace(ReplaceClients r)
+    {
+        // another process could only forge this with a sender path of ours and no access (nothing deserializes a
+        // ClientAccess): refuse both
+        if (r.Access is null || Sender.IsNobody() || !Sender.Path.Address.HasLocalScope)
+            return new ClientsNotReplaced("ReplaceClients is taken only from an actor of this process, with an access");
+        if (r.Access.IsOpen && !_access.IsOpen)
+            return new ClientsNotReplaced("the new list names no client, which would let any client connect; the old list stays (restart to open the server)");
+        r.Access.RememberVerifiedFrom(_access);
+        var ended = new List<string>();
+        foreach (var child in Context.GetChildren())
+        {
+            var name = child.Path.Name;
+            if (!name.StartsWith("session-", StringComparison.Ordinal)) continue;
+            var clientId = Uri.UnescapeDataString(name["session-".Length..]);
+            if (_access.SameCredential(clientId, r.Access)) continue;
+            Context.Watch(child);
+            Context.Stop(child);
+            _ending.Add(name);
+            ended.Add(clientId);
+        }
+        _access = r.Access;
+        Replaced.AddOrUpdate(Self, r.Access);
+        return new ClientsReplaced(ended);
+    }
+
+    private static string? Refusal(Connect c, ClientAccess access)
+    {
+        if (c.ClientId is null || c.ClientId.Length is 0 or > MaxClientId) return $"a client id has 1 to {MaxClientId} characters";
+        if (c.ChannelKey is null) return "the handshake carries no channel key (a client of an older protocol)";
+        if (access.Refusal(c) is { } why) return why;
+        return null;
+    }
+
+    private void Reply(object message, string? key) => Sender.Tell(Wrap(message, Sender, key));
+
+    /// <summary>An answer to a peer in another process goes under the key it gave.</summary>
+    private static object Wrap(object message, IActorRef to, string? key) =>
+        key is not null && !to.Path.Address.HasLocalScope ? new FromSession(key, message) : message;
+
+    private const int MaxClientId = 256;
+
+    private static string Shorten(string s) => s.Length <= 64 ? s : s[..64] + "…";
+
+    /// <summary>The name of the session actor of a client.</summary>
+    internal static string SessionName(string clientId) => "session-" + Uri.EscapeDataString(clientId);
 
     /// <summary>How long a <see cref="TransactOnce"/> waits for the transactor.</summary>
     private static readonly TimeSpan OneShotTimeout = TimeSpan.FromMinutes(5);

@@ -94,6 +94,7 @@ public static class CliSupport
             .WithFallback(files)
             .WithFallback(Logging(false, "OFF"))
             .WithFallback(DatsyncRemote.RemoteConfig(IsLoopback(serverHost) ? "127.0.0.1" : "0.0.0.0", 0))
+            .WithFallback(OneDoor.Client())
             .WithFallback(DatsyncConfig.Default);
         try { return DatsyncRemote.CreateSystem("datsync-cli", config, tls); }
         catch (TlsSetupException e) { throw new CliException(e.Message); }

@@ -36,10 +36,17 @@ public static class RemoteTransact
                 return DbCommands.Fail($"{ReplicaErrors.Unavailable}: {await CliSupport.NoAnswer(server, host, port, timeout, tls)}",
                     CliSupport.Unreachable);
             }
+            // the answer comes under a key only the server learns (anyone else's message to the asker is ignored)
+            var key = ChannelKeys.New();
+            var message = new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn, key);
+            if (TooBig(system, message) is { } tooBig) return DbCommands.Fail(tooBig, 1);
             object reply;
             try
             {
-                reply = await serverRef.Ask(new TransactOnce(clientId, token, Guid.NewGuid().ToString("n"), txEdn), LocalMaster.Timeout);
+                reply = await serverRef.Ask(message, LocalMaster.Timeout);
+                reply = reply is FromSession f && ChannelKeys.Same(f.ChannelKey, key)
+                    ? f.Message
+                    : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
             }
             catch (AskTimeoutException)
             {
@@ -54,6 +61,23 @@ public static class RemoteTransact
             await CliSupport.Shutdown(system);
         }
     }
+
+    /// <summary>Why <paramref name="message"/> cannot go as one message (bigger than the transport's largest frame, so
+    /// it would be dropped on the way), or null.</summary>
+    private static string? TooBig(ActorSystem system, TransactOnce message)
+    {
+        const string frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
+        var max = system.Settings.Config.GetByteSize(frame) ?? 128_000;
+        var bytes = system.Serialization.FindSerializerFor(message).ToBinary(message).LongLength + EnvelopeAllowance;
+        return bytes <= max
+            ? null
+            : $"the transaction takes {bytes:N0} bytes on the wire, more than the largest message the transport carries " +
+              $"({frame} = {max:N0} bytes); nothing was sent: split it into smaller transactions, or raise {frame} on the " +
+              "server and on this client (--config)";
+    }
+
+    /// <summary>What Akka.Remote adds around a message (recipient, sender, manifest).</summary>
+    private const int EnvelopeAllowance = 1_024;
 
     private static int Tls(string why) => DbCommands.Fail($"{ReplicaErrors.Unavailable}: {why}", CliSupport.Unreachable);
 

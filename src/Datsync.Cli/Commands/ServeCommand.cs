@@ -42,6 +42,7 @@ public static class ServeCommand
             return CliSupport.Guarded("serve", verbose, async () =>
             {
                 var files = CliSupport.LoadConfig(parse.GetValue(config));
+                ClientsReload.Read(files); // a plain token in the files: one line, before anything starts
                 var h = parse.GetValue(host) ?? files.GetString($"{RemoteTcp}.hostname", null) ?? "127.0.0.1";
                 var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
                 if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
@@ -71,6 +72,7 @@ public static class ServeCommand
                     CurrentDb current;
                     try { current = await server.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, LocalMaster.Timeout, stop); }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
+                    using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config)); // SIGHUP: the client list again
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
                     var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";

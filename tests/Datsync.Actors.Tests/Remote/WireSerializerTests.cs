@@ -74,8 +74,12 @@ public class WireSerializerTests(ITestOutputHelper output) : MasterTestKit(outpu
         Assert.Equal(1001, accepted.Tempids["a"]);
         Assert.Equal(1002, accepted.Tempids[-1L]);
         Assert.Equal(new ConnectRefused(4, "unknown client"), RoundTrip(new ConnectRefused(4, "unknown client")));
-        Assert.Equal(new LogAck(8), RoundTrip(new LogAck(8)));
-        Assert.Equal(new TxRange(3, 9), RoundTrip(new TxRange(3, 9)));
+        Assert.Equal(new DeltasApplied(8), RoundTrip(new DeltasApplied(8)));
+        Assert.Equal(new DeltasWanted(3, 9), RoundTrip(new DeltasWanted(3, 9)));
+        var request = RoundTrip(new ToSession("key", new BootstrapAck(10, 3)));
+        Assert.Equal(new BootstrapAck(10, 3), request.Request);
+        Assert.Equal("key", request.ChannelKey);
+        Assert.Equal(new SessionHeartbeat(4), RoundTrip(new FromSession("key", new SessionHeartbeat(4))).Message);
         Assert.Equal(new SessionHeartbeat(12), RoundTrip(new SessionHeartbeat(12)));
         Assert.Equal(new BootstrapAck(10, 3), RoundTrip(new BootstrapAck(10, 3)));
         var batch = RoundTrip(new TxDeltaBatch([new TxDelta(4, DateTime.UnixEpoch, []), new TxDelta(5, DateTime.UnixEpoch, [])]));

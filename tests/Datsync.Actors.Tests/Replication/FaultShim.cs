@@ -118,12 +118,14 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
             Observe(message);
         }
         if (target is null) return; // nothing to deliver to yet
-        if (_drop?.Invoke(message) == true)
+        // predicates see what a replica's request carries (it travels under the channel key)
+        var what = message is ToSession request ? request.Request : message;
+        if (_drop?.Invoke(what) == true)
         {
             _dropped++;
             return;
         }
-        if (_hold?.Invoke(message) == true)
+        if (_hold?.Invoke(what) == true)
         {
             _held.Add((message, target));
             return;

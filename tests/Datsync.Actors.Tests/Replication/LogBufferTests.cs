@@ -15,7 +15,7 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         Commit(master, SchemaEdn);
         var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
-        shim.Tell(new FaultShim.DropWhere(m => m is LogAck));
+        shim.Tell(new FaultShim.DropWhere(m => m is DeltasApplied));
         for (var i = 0; i < 60; i++) Commit(master, $$"""[{:item/key "k{{i % 9}}" :item/n {{i}}}]""");
         AwaitAssert(() => Assert.True(StatsOf(shim).Dropped > 0), Long);
         shim.Tell(new FaultShim.DropWhere(null)); // acknowledgements get through again

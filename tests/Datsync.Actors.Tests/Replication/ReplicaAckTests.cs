@@ -34,6 +34,6 @@ public class ReplicaAckTests(ITestOutputHelper output) : ReplicationTestKit(outp
 
         // the log resubscribed it from an older acknowledgement and sends what it already holds: it says where it is
         foreach (var d in deltas.Skip(10)) replica.Actor.Tell(d, session.Ref);
-        session.FishForMessage(m => m is LogAck { T: 20 }, Long);
+        session.FishForMessage(m => m is ToSession { Request: DeltasApplied { T: 20 } }, Long);
     }
 }

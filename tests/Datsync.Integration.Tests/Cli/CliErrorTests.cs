@@ -1,8 +1,10 @@
+using Datsync.Actors.Server;
 using Datsync.Core;
 
 namespace Datsync.Integration.Tests.Cli;
 
-/// <summary>A `datsync serve` that lists its clients (alice = secret), shared by the error tests.</summary>
+/// <summary>A `datsync serve` that lists its clients (alice, with the hash of the token "secret"), shared by the error
+/// tests.</summary>
 public sealed class GuardedServer : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("datsync-guarded-").FullName;
@@ -12,7 +14,7 @@ public sealed class GuardedServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var conf = Path.Combine(_dir, "clients.conf");
-        await File.WriteAllTextAsync(conf, "datsync.server.clients { alice = \"secret\" }\n");
+        await File.WriteAllTextAsync(conf, $"datsync.server.clients {{\n  {TokenHash.ConfigLine("alice", "secret")}\n}}\n");
         Server = await ServeProcess.Start($"--db \"{Path.Combine(_dir, "master.db")}\" --port 0 --config \"{conf}\"");
         var schema = await DatsyncProcess.Run($"transact --server {Server.HostPort} --client-id alice --token secret -",
             "[{:db/ident :k/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]");
@@ -110,5 +112,22 @@ public sealed class CliErrorTests(GuardedServer guarded) : IClassFixture<Guarded
         OneErrorLine(await DatsyncProcess.Run("replica --server nohost --timeout 1"), 1, "replica", "given as host:port, got 'nohost'");
         OneErrorLine(await DatsyncProcess.Run("transact -", "[]"), 1, "transact", "give either --db PATH or --server HOST:PORT");
         OneErrorLine(await DatsyncProcess.Run("serve --port 0 --config /nonexistent/server.conf"), 1, "serve", "cannot read --config");
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_plain_token_in_its_config_and_says_how_to_hash_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("datsync-plain-").FullName;
+        try
+        {
+            var conf = Path.Combine(dir, "plain.conf");
+            await File.WriteAllTextAsync(conf, "datsync.server.clients { alice = \"plain-secret\" }\n");
+            var r = await DatsyncProcess.Run($"serve --port 0 --db \"{Path.Combine(dir, "m.db")}\" --config \"{conf}\"");
+            OneErrorLine(r, 1, "serve", "datsync.server.clients.\"alice\" holds a plain token");
+            Assert.Contains("datsync token hash TOKEN --client-id alice", r.Stderr);
+            Assert.DoesNotContain("plain-secret", r.Stderr);
+            Assert.Equal("", r.Stdout);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

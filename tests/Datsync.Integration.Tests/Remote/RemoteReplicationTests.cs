@@ -3,6 +3,7 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
 using Datsync.Actors.Storage;
 using Datsync.Core;
 
@@ -13,13 +14,6 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
-    private const string Quick = """
-        datsync.replica.retry-interval = 200ms
-        datsync.replica.connection-timeout = 5s
-        datsync.session.heartbeat-interval = 200ms
-        akka.loglevel = WARNING
-        akka.stdout-loglevel = WARNING
-        """;
 
     private const string Schema = """
         [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -33,8 +27,12 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, Quick + "\n" + """
-            datsync.server.clients { alice = "a-token", bob = "b-token" }
+        // the server lists hashes; the lines are made here from the tokens the clients give
+        _server = DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, RemoteTesting.Quick + "\n" + $$"""
+            datsync.server.clients {
+              {{TokenHash.ConfigLine("alice", "a-token")}}
+              {{TokenHash.ConfigLine("bob", "b-token")}}
+            }
             """);
         _systems.Add(_server.System);
         _address = DatsyncRemote.ListeningAt(_server.System);
@@ -48,20 +46,15 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 
     private ActorSystem Client(string name)
     {
-        var s = DatsyncRemote.ClientSystem(name, overrides: Quick);
+        var s = DatsyncRemote.ClientSystem(name, overrides: RemoteTesting.Quick);
         _systems.Add(s);
         return s;
     }
 
-    private async Task<TxAccepted> Commit(string edn)
-    {
-        var reply = await _server.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), (IReadOnlyList<object?>)EdnReader.Read(edn)!), Long);
-        return reply as TxAccepted ?? throw new Xunit.Sdk.XunitException($"rejected: {reply}");
-    }
+    private Task<TxAccepted> Commit(string edn) => RemoteTesting.Commit(_server, edn, Long);
 
-    private async Task<Db> MasterDb() => ((CurrentDb)await _server.Master.Transactor.Ask(GetDb.Instance, Long)).Db;
+    private Task<Db> MasterDb() => RemoteTesting.DbOf(_server, Long);
 
-    private static List<string> All(Db db) => db.Datoms(IndexType.Eavt).Select(d => $"{d.E} {d.A} {EdnPrinter.Print(d.V)}").ToList();
 
     [Fact]
     public async Task A_replica_in_another_system_bootstraps_follows_writes_and_gets_rejections()
@@ -75,7 +68,7 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 
         var t = (await Commit("""[{:person/email "petr@x" :person/name "Petr"}]""")).T;
         await replica.SyncTo(t).WaitAsync(Long);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
 
         var written = await replica.Transact("""
             [{:db/id "a" :person/email "anna@x" :person/name "Anna" :person/friend "b"}
@@ -84,14 +77,14 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         var anna = written.Tempids["a"];
         Assert.True(anna < ReplicaState.LocalIdBase);
         Assert.Equal("Anna", replica.Db.Entity(anna)![":person/name"]);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
 
         var rejected = await Assert.ThrowsAsync<TxException>(() => replica.Transact("""[[:db/add "x" :person/nope 1]]""").WaitAsync(Long));
         Assert.Equal(TxErrors.NotAnAttribute, rejected.Category);
         var conflict = await Assert.ThrowsAsync<TxException>(() =>
             replica.Transact($$"""[{:db/id {{anna}} :person/email "ivan@x"}]""").WaitAsync(Long));
         Assert.Equal(TxErrors.UniqueConflict, conflict.Category);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
     }
 
     [Fact]
@@ -111,6 +104,30 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_taken_off_the_list_is_ended_over_the_wire_and_refused_while_another_keeps_syncing()
+    {
+        await Commit(Schema);
+        var alice = DatsyncReplica.Connect(Client("alice-revoked"), _address, "alice", "a-token");
+        var bob = DatsyncReplica.Connect(Client("bob-kept"), _address, "bob", "b-token");
+        await Task.WhenAll(alice.Ready, bob.Ready).WaitAsync(Long);
+
+        var bobOnly = ClientAccess.OfHashes([new("bob", ClientAccess.From(_server.Config).CredentialOf("bob")!.ToString())]);
+        var reply = await _server.Server.Ask<object>(new ReplaceClients(bobOnly), Long);
+        Assert.Equal(["alice"], Assert.IsType<ClientsReplaced>(reply).Ended);
+
+        var deadline = DateTime.UtcNow + Long;
+        while (alice.Status.Connection != ConnectionState.Refused && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(ConnectionState.Refused, alice.Status.Connection);
+        Assert.Contains("client \"alice\" is not one this server knows", alice.Refusal!.Message);
+
+        var t = (await Commit("""[{:person/email "later@x" :person/name "Later"}]""")).T;
+        await bob.SyncTo(t).WaitAsync(Long);
+        Assert.Equal(ConnectionState.Connected, bob.Status.Connection);
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(bob.SyncedDb));
+        Assert.True(alice.Status.BasisT < t);
+    }
+
+    [Fact]
     public async Task Transactions_and_values_bigger_than_a_frame_cross_in_parts_both_ways()
     {
         await Commit(Schema);
@@ -126,7 +143,7 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         var huge = new string('h', 300_000);
         var t = (await Commit($$"""[{:person/email "huge@x" :person/name "{{huge}}"}]""")).T;
         await replica.SyncTo(t).WaitAsync(Long);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
         Assert.Equal(huge, replica.Db.Entity(EdnReader.Read("""[:person/email "huge@x"]""")!)![":person/name"]);
 
         // and a transaction of ~500 KB of EDN through the replica, with tempids
@@ -134,6 +151,6 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         var written = await replica.Transact($"[{mine}]").WaitAsync(Long);
         Assert.Equal(3000, written.Tempids.Count(kv => kv.Key is string k && k.StartsWith('r')));
         Assert.Equal(written.Tempids["r7"], replica.Db.Entity(EdnReader.Read("""[:person/email "r7@x"]""")!)!.Id);
-        Assert.Equal(All(await MasterDb()), All(replica.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
     }
 }

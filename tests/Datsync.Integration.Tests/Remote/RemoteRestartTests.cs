@@ -46,15 +46,10 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         return s;
     }
 
-    private static async Task<TxAccepted> Commit(MasterSystem m, string edn)
-    {
-        var reply = await m.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), (IReadOnlyList<object?>)EdnReader.Read(edn)!), Long);
-        return reply as TxAccepted ?? throw new Xunit.Sdk.XunitException($"rejected: {reply}");
-    }
+    private static Task<TxAccepted> Commit(MasterSystem m, string edn) => RemoteTesting.Commit(m, edn, Long);
 
-    private static async Task<Db> DbOf(MasterSystem m) => ((CurrentDb)await m.Master.Transactor.Ask(GetDb.Instance, Long)).Db;
+    private static Task<Db> DbOf(MasterSystem m) => RemoteTesting.DbOf(m, Long);
 
-    private static List<string> All(Db db) => db.Datoms(IndexType.Eavt).Select(d => $"{d.E} {d.A} {EdnPrinter.Print(d.V)}").ToList();
 
     private const string Schema = """
         [{:db/ident :item/key :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -92,7 +87,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         foreach (var r in replicas)
         {
             await r.SyncTo(now).WaitAsync(Long);
-            Assert.Equal(All(await DbOf(second)), All(r.SyncedDb));
+            Assert.Equal(RemoteTesting.All(await DbOf(second)), RemoteTesting.All(r.SyncedDb));
             Assert.Equal(ConnectionState.Connected, r.Status.Connection);
         }
         // and writes through them work again
@@ -123,7 +118,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         await fresh.Ready.WaitAsync(Long);
         var now = (await DbOf(server)).BasisT;
         await fresh.SyncTo(now).WaitAsync(Long);
-        Assert.Equal(All(await DbOf(server)), All(fresh.SyncedDb));
+        Assert.Equal(RemoteTesting.All(await DbOf(server)), RemoteTesting.All(fresh.SyncedDb));
         lock (reports) Assert.Equal(Enumerable.Range((int)t + 1, (int)(now - t)).Select(x => (long)x), reports); // only the missing ones
     }
 
