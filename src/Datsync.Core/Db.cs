@@ -138,6 +138,7 @@ public sealed partial class Db
         if (v is null) return false;
         if (a.IsRef)
         {
+            System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // nested lookup refs recurse
             var id = EntId(v);
             if (id is null) return false;
             n = id.Value;

@@ -1,14 +1,31 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Pattern;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
+using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
+using Datsync.Core;
 
 namespace Datsync.Actors.Master;
 
-/// <summary>The master's actors: the transactor (restarted with backoff after a journal failure) and its log listener.</summary>
-public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener);
+/// <summary>The master's actors: the transactor (behind its <see cref="TransactorSupervisor"/>, which answers every request
+/// and starts it again with backoff after a journal failure) and its log listener.</summary>
+public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
+{
+    /// <summary>What the transactor last made of its journal (see <see cref="MasterHealth"/>).</summary>
+    public MasterHealth Health { get; init; } = new();
+
+    /// <summary>The master's value once the transactor has recovered its journal; faults at once with a
+    /// <see cref="DatsyncStorageException"/> naming the cause when the recovery fails, or with a timeout.</summary>
+    public async Task<Db> Recovered(TimeSpan timeout, CancellationToken cancel = default)
+    {
+        using var waiting = Health.Waiting();
+        var failed = Health.Failed;
+        var ask = Transactor.Ask<CurrentDb>(GetDb.Instance, timeout, cancel);
+        if (await Task.WhenAny(ask, failed) == ask) return (await ask).Db;
+        throw await failed;
+    }
+}
 
 /// <summary>A master with the actor system it runs in and the server replicas connect to; disposing terminates the
 /// system.</summary>
@@ -65,12 +82,25 @@ public static class DatsyncMaster
     /// as <c>/user/datsync-server</c>).</summary>
     public const string ServerName = "datsync-server";
 
+    /// <summary>
+    /// Starts a master in <paramref name="system"/>, which need not have been made with Datsync's configuration: the
+    /// library's defaults and serializer bindings are installed in it first (<see cref="DatsyncConfig.Install"/>).
+    /// Before the transactor touches its journal the master takes the storage's lock (<see cref="MasterLock"/>), held
+    /// until the actor system terminates. The transactor's supervisor starts it again with backoff after a journal
+    /// failure or a failed recovery (and forever: storage may come back); a recovery failure shows in
+    /// <see cref="MasterHandle.Health"/> and answers whoever waits (<see cref="MasterHandle.Recovered"/>).
+    /// </summary>
+    /// <exception cref="StorageLockedException">Another master holds the storage.</exception>
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {
+        var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
+            ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
+        DatsyncConfig.Install(actorSystem);
+        if (MasterLock.Acquire(actorSystem.Settings.Config, settings.PersistenceId) is { } held)
+            actorSystem.RegisterOnTermination(held.Dispose);
+        var health = new MasterHealth();
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
-        var transactor = system.ActorOf(BackoffSupervisor.Props(Backoff.OnStop(
-            TransactorActor.Props(settings, listener), "transactor",
-            TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), 0.2, -1)), name);
-        return new MasterHandle(transactor, listener);
+        var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener, health)), name);
+        return new MasterHandle(transactor, listener) { Health = health };
     }
 }

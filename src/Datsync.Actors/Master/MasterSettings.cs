@@ -6,9 +6,17 @@ namespace Datsync.Actors.Master;
 /// defaults live in the library's embedded reference.conf.</summary>
 /// <param name="RememberRequests">Request ids of recent commits the transactor remembers, so that a request sent again
 /// is answered with its commit rather than committed twice.</param>
+/// <param name="KeepSnapshots">Snapshots kept, the latest ones (older ones are deleted); 0 keeps them all. A catch-up
+/// from the journal starts from the latest snapshot before the t it needs.</param>
 public sealed record MasterSettings(string PersistenceId, int SnapshotEvery, int SubscriberBuffer, int RecentInMemory,
-    int RememberRequests = 10_000)
+    int RememberRequests = 10_000, int KeepSnapshots = 3)
 {
+    /// <summary>A read of the journal for a catch-up or a range that has not finished by then fails.</summary>
+    public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A catch-up whose read failed is tried again after this long.</summary>
+    public TimeSpan CatchUpRetry { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The settings in <paramref name="config"/>, with the library's defaults for what it leaves out.</summary>
     public static MasterSettings From(Config config)
     {
@@ -18,7 +26,12 @@ public sealed record MasterSettings(string PersistenceId, int SnapshotEvery, int
             c.GetInt("datsync.master.snapshot-every"),
             c.GetInt("datsync.listener.buffer-size"),
             c.GetInt("datsync.listener.recent-in-memory"),
-            c.GetInt("datsync.master.remember-requests"));
+            c.GetInt("datsync.master.remember-requests"),
+            c.GetInt("datsync.master.keep-snapshots"))
+        {
+            CatchUpTimeout = c.GetTimeSpan("datsync.listener.catch-up-timeout"),
+            CatchUpRetry = c.GetTimeSpan("datsync.listener.catch-up-retry"),
+        };
     }
 
     /// <summary>The library's defaults.</summary>

@@ -13,14 +13,17 @@ namespace Datsync.Actors.Master;
 /// are validated in order and written together in the next atomic batch (group commit); replies keep arrival order.
 /// A rejected or failed write leaves no trace: the value goes back to the last durable one.
 /// A request id is committed at most once: a <see cref="Transact"/> whose request id the transactor committed recently
-/// (the last <see cref="MasterSettings.RememberRequests"/>; on recovery, those of the journal events after the snapshot) or is
+/// (the last <see cref="MasterSettings.RememberRequests"/>, kept in its snapshots too, so that a restart forgets none of
+/// them) or is
 /// committing now is answered with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of
 /// being run again: a replica that lost its session resends its transactions to a new session, which does not know
 /// their outcomes.
 /// </summary>
 public sealed class TransactorActor : ReceivePersistentActor
 {
-    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false);
+    /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
+    private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false,
+        bool Alone = false);
 
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
@@ -34,17 +37,26 @@ public sealed class TransactorActor : ReceivePersistentActor
     private readonly Dictionary<string, TxAccepted> _committed = new();
     private readonly Queue<string> _committedOrder = new();
     private readonly HashSet<string> _uncommitted = new(); // request ids of queued or in-flight reports
+    private readonly MasterHealth? _health;
+    private readonly List<(IActorRef ReplyTo, object Request)> _waitingForRecovery = new();
+    private readonly Queue<long> _snapshots = new(); // sequence numbers of the snapshots known to be kept, oldest first
 
-    public TransactorActor(MasterSettings settings, IActorRef? listener)
+    public TransactorActor(MasterSettings settings, IActorRef? listener, MasterHealth? health = null)
     {
         _settings = settings;
         _listener = listener;
+        _health = health;
         _drops = new Remote.DroppedMessages(_log);
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is DbSnapshot s) _durable = s.Db;
+            if (offer.Snapshot is DbSnapshot s)
+            {
+                _durable = s.Db;
+                foreach (var r in s.Requests) Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
+            }
             _lastSnapshotT = _durable.BasisT;
+            _snapshots.Enqueue(offer.Metadata.SequenceNr);
         });
         Recover<TxRecord>(r =>
         {
@@ -53,6 +65,8 @@ public sealed class TransactorActor : ReceivePersistentActor
         });
         Recover<RecoveryCompleted>(_ =>
         {
+            _waitingForRecovery.Clear();
+            _health?.Recovered();
             _speculative = _durable;
             _listener?.Tell(new LogHead(_durable.BasisT));
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
@@ -62,7 +76,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         Command<Transact>(t => { if (!_drops.FromAnotherProcess(t, Sender)) Handle(t); });
         Command<FlushQueued>(_ => { if (_inFlight is null) Flush(); });
         Command<GetDb>(g => { if (!_drops.FromAnotherProcess(g, Sender)) Sender.Tell(new CurrentDb(_durable)); });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(s => KeepLatestSnapshots(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot at t={0} failed; recovery replays more events", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "old snapshots were not deleted"));
@@ -70,12 +84,39 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     public override string PersistenceId => _settings.PersistenceId;
 
-    public static Props Props(MasterSettings settings, IActorRef? listener = null) =>
-        Akka.Actor.Props.Create(() => new TransactorActor(settings, listener));
+    public static Props Props(MasterSettings settings, IActorRef? listener = null, MasterHealth? health = null) =>
+        Akka.Actor.Props.Create(() => new TransactorActor(settings, listener, health));
+
+    /// <summary>Notes who asks while the journal is replayed (Akka stashes those requests until the recovery ends),
+    /// so that a failed recovery answers them instead of leaving them to time out.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (IsRecovering && message is GetDb or Transact && Sender.Path.Address.HasLocalScope)
+            _waitingForRecovery.Add((Sender, message));
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>The journal could not be read (it fails the same way on every try when it holds what this master cannot
+    /// decode, or events of two writers): the failure goes to <see cref="MasterHealth"/> and to everyone waiting — a
+    /// <see cref="Transact"/> gets <see cref="MasterErrors.Storage"/>, a <see cref="GetDb"/> a failure — then the actor
+    /// stops and its supervisor tries again later.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        var cause = reason;
+        while (cause.InnerException is not null && cause is AggregateException or ApplicationException) cause = cause.InnerException;
+        var failure = new Storage.DatsyncStorageException(
+            $"the journal of {PersistenceId} cannot be read: {cause.Message.ReplaceLineEndings(" ")} ({cause.GetType().Name})", reason);
+        var unheard = _health?.RecoveryFailed(failure) ?? true;
+        foreach (var (replyTo, request) in _waitingForRecovery)
+            replyTo.Tell(request is Transact t ? new TxRejected(t.RequestId, MasterErrors.Storage, failure.Message) : new Status.Failure(failure));
+        _waitingForRecovery.Clear();
+        if (unheard) _log.Error("{0}; the transactor tries again later", failure.Message); // one line; the stack trace at DEBUG
+        _log.Debug("recovery failure of {0}: {1}", PersistenceId, reason);
+    }
 
     private void Handle(Transact request) => Enqueue(Sender, request);
 
-    private void Enqueue(IActorRef replyTo, Transact request)
+    private void Enqueue(IActorRef replyTo, Transact request, bool alone = false)
     {
         if (_committed.ContainsKey(request.RequestId) || _uncommitted.Contains(request.RequestId))
         {
@@ -89,12 +130,19 @@ public sealed class TransactorActor : ReceivePersistentActor
         {
             var report = _speculative.Transact(request.TxData);
             _speculative = report.DbAfter;
-            p = new Pending(replyTo, request, report, null);
+            p = new Pending(replyTo, request, report, null, Alone: alone);
             _uncommitted.Add(request.RequestId);
         }
         catch (TxException e)
         {
             p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message));
+        }
+        catch (Exception e)
+        {
+            // a value the engine cannot print or handle (a TimeSpan, a Type, a structure nested too deep): this request
+            // is rejected alone and the others go on
+            p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, TxErrors.InvalidTxData,
+                $"the transaction cannot be processed ({e.GetType().Name}: {Shorten(e.Message)}); nothing was committed"));
         }
         _queued.Add(p);
         if (_inFlight is null && !_revalidating) Flush();
@@ -102,23 +150,47 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     private bool _revalidating;
 
-    /// <summary>Writes everything queued as one atomic batch, or replies at once when nothing in it needs writing.</summary>
+    /// <summary>Writes what is queued as one atomic batch (a transaction marked <see cref="Pending.Alone"/> in a batch
+    /// of its own), or replies at once when nothing in it needs writing.</summary>
     private void Flush()
     {
         if (_queued.Count == 0) return;
-        var batch = _queued;
-        _queued = new List<Pending>();
-        var records = new List<TxRecord>(batch.Count);
-        foreach (var p in batch)
-            if (p.Report is not null) records.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
-        if (records.Count == 0)
+        var take = 0;
+        var records = 0;
+        var alone = false;
+        foreach (var p in _queued)
         {
+            if (p.Report is not null)
+            {
+                if (records > 0 && (alone || p.Alone)) break;
+                records++;
+                alone = p.Alone;
+            }
+            take++;
+        }
+        List<Pending> batch;
+        if (take == _queued.Count)
+        {
+            batch = _queued;
+            _queued = new List<Pending>();
+        }
+        else
+        {
+            batch = _queued.GetRange(0, take);
+            _queued.RemoveRange(0, take);
+        }
+        _inFlight = batch; // held until answered, even if what follows throws
+        if (records == 0)
+        {
+            _inFlight = null;
             foreach (var p in batch) p.ReplyTo.Tell(Reply(p));
             return;
         }
-        _inFlight = batch;
-        var remaining = records.Count;
-        PersistAllAsync(records, _ =>
+        var write = new List<TxRecord>(records);
+        foreach (var p in batch)
+            if (p.Report is not null) write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
+        var remaining = write.Count;
+        PersistAllAsync(write, _ =>
         {
             if (--remaining == 0) Committed(batch);
         });
@@ -144,9 +216,20 @@ public sealed class TransactorActor : ReceivePersistentActor
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
             _lastSnapshotT = _durable.BasisT;
-            SaveSnapshot(new DbSnapshot(_durable));
+            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests()));
         }
         Flush();
+    }
+
+    /// <summary>Keeps the latest <see cref="MasterSettings.KeepSnapshots"/> snapshots (catch-ups from the journal start
+    /// from the latest one before the t they need) and deletes the older ones.</summary>
+    private void KeepLatestSnapshots(long savedAt)
+    {
+        _snapshots.Enqueue(savedAt);
+        if (_settings.KeepSnapshots <= 0) return;
+        long? deleteUpTo = null;
+        while (_snapshots.Count > _settings.KeepSnapshots) deleteUpTo = _snapshots.Dequeue();
+        if (deleteUpTo is { } upTo) DeleteSnapshots(new SnapshotSelectionCriteria(upTo));
     }
 
     /// <summary>The answer to a request that was not committed now: its rejection, or for a request sent again the
@@ -158,6 +241,19 @@ public sealed class TransactorActor : ReceivePersistentActor
             : new TxRejected(p.Request.RequestId, MasterErrors.Storage, "the first submission of this request was not stored");
     }
 
+    /// <summary>The request ids remembered, oldest first, for a snapshot.</summary>
+    private RecentRequest[] RememberedRequests()
+    {
+        var list = new RecentRequest[_committedOrder.Count];
+        var i = 0;
+        foreach (var id in _committedOrder)
+        {
+            var a = _committed[id];
+            list[i++] = new RecentRequest(id, a.T, a.Tempids);
+        }
+        return list;
+    }
+
     private void Remember(TxAccepted outcome)
     {
         if (_settings.RememberRequests <= 0 || !_committed.TryAdd(outcome.RequestId, outcome)) return;
@@ -165,15 +261,27 @@ public sealed class TransactorActor : ReceivePersistentActor
         while (_committedOrder.Count > _settings.RememberRequests) _committed.Remove(_committedOrder.Dequeue());
     }
 
-    /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. Every request in it is
-    /// rejected, and what arrived since is validated again against the last durable value.</summary>
+    /// <summary>The journal refused the batch (e.g. serialization): nothing was stored. A batch of one transaction is
+    /// rejected; in a larger one any of them may be the cause, so each is written again in a write of its own and only
+    /// what the journal refuses alone is rejected. Everything after it is validated again, in order, against the last
+    /// durable value.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
         if (_inFlight is not { } batch) return; // one callback per event of the batch; the first one handles it
         _inFlight = null;
-        RejectStored(batch, $"the journal rejected the write: {cause.Message}");
-        var again = _queued;
+        List<Pending> again;
+        if (batch.Count(p => p.Report is not null) <= 1)
+        {
+            RejectStored(batch, $"the journal rejected the write: {Shorten(cause.Message)}");
+            again = _queued;
+        }
+        else
+        {
+            again = new List<Pending>(batch.Count + _queued.Count);
+            foreach (var p in batch) again.Add(p.Report is null ? p : p with { Alone = true });
+            again.AddRange(_queued);
+        }
         _queued = new List<Pending>();
         _speculative = _durable;
         _uncommitted.Clear(); // what is queued is validated again below
@@ -181,22 +289,59 @@ public sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in again)
         {
             if (p.Report is null && !p.Duplicate) _queued.Add(p);
-            else Enqueue(p.ReplyTo, p.Request); // validated again, in order, against the durable value
+            else Enqueue(p.ReplyTo, p.Request, p.Alone); // validated again, in order, against the durable value
         }
         _revalidating = false;
         Self.Tell(FlushQueued.Instance); // writes started here would wait for the next command to be sent
     }
 
-    /// <summary>The journal failed; the actor stops after this (its supervisor restarts it and it recovers from the
-    /// journal). Everyone waiting is told.</summary>
+    /// <summary>The journal failed; the actor stops after this (its supervisor starts it again and it recovers from
+    /// the journal). Everyone waiting is told: the write that failed may or may not have been stored.</summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "journal write of t={0} failed; the transactor restarts from the journal", sequenceNr);
-        if (_inFlight is { } batch) RejectStored(batch, $"the journal write failed: {cause.Message}");
-        _inFlight = null;
-        RejectStored(_queued, "the transactor is restarting after a journal failure");
-        _queued = new List<Pending>();
+        AnswerHeld($"the journal write failed ({Shorten(cause.Message)})");
         base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>Stopped or restarting (a journal failure, or an exception of its own): every request it holds is
+    /// answered, so none waits for an answer that never comes.</summary>
+    protected override void PostStop()
+    {
+        AnswerHeld("the transactor stopped");
+        base.PostStop();
+    }
+
+    /// <summary>Answers every request queued or in flight. A write in flight may have reached the journal: those
+    /// requests are told so (sent again with the same request id, they learn their outcome); queued ones were not
+    /// written.</summary>
+    private void AnswerHeld(string why)
+    {
+        var inFlight = _inFlight ?? [];
+        var queued = _queued;
+        _inFlight = null;
+        _queued = new List<Pending>();
+        var unknown = $"{why}; the transaction may or may not have been committed: send it again with the same request id to learn its outcome";
+        foreach (var p in inFlight) p.ReplyTo.Tell(Answer(p, unknown, unknown));
+        foreach (var p in queued)
+            p.ReplyTo.Tell(Answer(p, $"{why} before this transaction was written; it was not committed (send it again)", unknown));
+        _uncommitted.Clear();
+
+        object Answer(Pending p, string notStored, string duplicate)
+        {
+            if (p.Rejection is { } r) return r;
+            if (p.Duplicate)
+                return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
+                    : new TxRejected(p.Request.RequestId, MasterErrors.Storage, duplicate);
+            return new TxRejected(p.Request.RequestId, MasterErrors.Storage, notStored);
+        }
+    }
+
+    /// <summary>A cause fit for an answer: one line, at most 200 characters.</summary>
+    private static string Shorten(string message)
+    {
+        var line = message.ReplaceLineEndings(" ");
+        return line.Length <= 200 ? line : line[..197] + "...";
     }
 
     private void RejectStored(List<Pending> batch, string why)

@@ -9,9 +9,10 @@ namespace Datsync.Actors.Master;
 /// Consumes the master log and hands each transaction's delta to its subscribers, strictly in t order with no gap and
 /// no duplicate. Recent deltas are pushed from memory as soon as they are durable; older ones are read back from the
 /// journal. A subscriber that leaves more than its buffer unacknowledged is dropped with <see cref="ResumeFrom"/>, so
-/// it never holds memory or slows the others.
+/// it never holds memory or slows the others. A catch-up whose journal read fails or times out is tried again after
+/// <see cref="MasterSettings.CatchUpRetry"/>: no subscriber is left catching up for ever.
 /// </summary>
-public sealed class TxListenerActor : ReceiveActor
+public sealed class TxListenerActor : ReceiveActor, IWithTimers
 {
     private sealed class Subscriber(long sentT, bool batched)
     {
@@ -19,7 +20,12 @@ public sealed class TxListenerActor : ReceiveActor
         public long SentT = sentT;   // the last t sent to it
         public long AckedT = sentT;  // the last t it acknowledged
         public bool CatchingUp;      // a journal read for it is under way
+        public long CatchUp;         // the id of that read (a late answer of an older one is ignored)
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _catchUps;
 
     private readonly MasterSettings _settings;
     private readonly Remote.DroppedMessages _drops;
@@ -33,7 +39,7 @@ public sealed class TxListenerActor : ReceiveActor
     {
         _settings = settings;
         _recent = new RecentDeltas(settings.RecentInMemory);
-        _drops = new Remote.DroppedMessages(Context.GetLogger());
+        _drops = new Remote.DroppedMessages(_log);
         Receive<LogHead>(h =>
         {
             _headT = h.T;
@@ -54,7 +60,7 @@ public sealed class TxListenerActor : ReceiveActor
         Receive<TxRange>(r => WhenHeadKnown(r, () => Range(Sender, r)));
         Receive<CaughtUp>(c =>
         {
-            if (!_subscribers.TryGetValue(c.Subscriber, out var sub)) return;
+            if (!_subscribers.TryGetValue(c.Subscriber, out var sub) || sub.CatchUp != c.Id || !sub.CatchingUp) return;
             var next = new List<TxDelta>(c.Deltas.Count);
             foreach (var d in c.Deltas)
             {
@@ -66,6 +72,18 @@ public sealed class TxListenerActor : ReceiveActor
             // a catch-up that filled the buffer waits for the subscriber's acknowledgement; dropping it now would only
             // make it resubscribe from the same t and read the same deltas back again, over and over
             if (sub.SentT - sub.AckedT < _settings.SubscriberBuffer) Pump(c.Subscriber, sub);
+        });
+        Receive<CatchUpFailed>(f =>
+        {
+            if (!_subscribers.TryGetValue(f.Subscriber, out var sub) || sub.CatchUp != f.Id || !sub.CatchingUp) return;
+            _log.Warning(f.Cause, "reading t={0}.. from the journal for {1} failed; trying again in {2}", sub.SentT + 1,
+                f.Subscriber.Path, _settings.CatchUpRetry);
+            sub.CatchingUp = false;
+            Timers.StartSingleTimer(("catch-up", f.Subscriber), new RetryCatchUp(f.Subscriber), _settings.CatchUpRetry);
+        });
+        Receive<RetryCatchUp>(r =>
+        {
+            if (_subscribers.TryGetValue(r.Subscriber, out var sub)) Pump(r.Subscriber, sub);
         });
         Receive<Terminated>(t => Remove(t.ActorRef));
     }
@@ -123,10 +141,12 @@ public sealed class TxListenerActor : ReceiveActor
         if (sub.SentT + 1 < OldestInMemory)
         {
             sub.CatchingUp = true;
+            var id = sub.CatchUp = ++_catchUps;
             var to = Math.Min(OldestInMemory - 1, sub.SentT + _settings.SubscriberBuffer);
             var self = Self;
-            Context.ActorOf(LogReplayActor.Props(_settings.PersistenceId, sub.SentT + 1, to,
-                deltas => self.Tell(new CaughtUp(who, deltas))));
+            Context.ActorOf(LogReplayActor.Props(_settings, sub.SentT + 1, to,
+                deltas => self.Tell(new CaughtUp(who, id, deltas)),
+                cause => self.Tell(new CatchUpFailed(who, id, cause))));
             return;
         }
         var last = Math.Min(_headT, sub.AckedT + _settings.SubscriberBuffer);
@@ -165,11 +185,18 @@ public sealed class TxListenerActor : ReceiveActor
             who.Tell(new TxRangeResult(r.FromT, r.ToT, _recent.Range(r.FromT, to)));
             return;
         }
-        Context.ActorOf(LogReplayActor.Props(_settings.PersistenceId, r.FromT, to,
-            deltas => who.Tell(new TxRangeResult(r.FromT, r.ToT, deltas))));
+        var log = _log;
+        Context.ActorOf(LogReplayActor.Props(_settings, r.FromT, to,
+            deltas => who.Tell(new TxRangeResult(r.FromT, r.ToT, deltas)),
+            // the replica asks again for what it still lacks
+            cause => log.Warning(cause, "reading t={0}..{1} from the journal for {2} failed", r.FromT, to, who.Path)));
     }
 
-    private sealed record CaughtUp(IActorRef Subscriber, IReadOnlyList<TxDelta> Deltas);
+    private sealed record CaughtUp(IActorRef Subscriber, long Id, IReadOnlyList<TxDelta> Deltas);
+
+    private sealed record CatchUpFailed(IActorRef Subscriber, long Id, Exception Cause);
+
+    private sealed record RetryCatchUp(IActorRef Subscriber);
 
     /// <summary>The latest deltas, consecutive in t, in a ring indexed by t (a delta that does not follow the last one
     /// starts the ring again).</summary>

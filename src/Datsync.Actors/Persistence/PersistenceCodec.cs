@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using Datsync.Core;
+using PRequest = Datsync.Actors.Persistence.Proto.RecentRequest;
 using PSnapshot = Datsync.Actors.Persistence.Proto.DbSnapshot;
 using PTempid = Datsync.Actors.Persistence.Proto.Tempid;
 using PTx = Datsync.Actors.Persistence.Proto.TxRecord;
@@ -26,23 +27,37 @@ internal static class PersistenceCodec
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var db = snapshot.Db ?? throw new SerializationException("a DbSnapshot without a Db cannot be serialized");
-        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt));
+        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt), snapshot.Requests ?? []);
     }
 
-    /// <summary>A replica's bootstrap: the snapshot format with the schema datoms first (the reader takes any order).</summary>
-    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms());
+    /// <summary>A replica's bootstrap: the snapshot format with the schema datoms first (the reader takes any order),
+    /// without request ids.</summary>
+    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms(), []);
 
-    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms)
+    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms, IReadOnlyList<RecentRequest> requests)
     {
         using var block = new DatomBlockWriter(db.Count);
         foreach (var d in datoms)
             if (d.E >= EntityIds.FirstUser || !BuiltInDatoms.Contains(d))
                 block.Add(d);
         var blockSize = block.ContentSize;
+        var encodedRequests = new (RecentRequest Request, int IdBytes, TempidEntry[] Tempids, int Size)[requests.Count];
+        var requestsSize = 0;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var r = requests[i];
+            var idBytes = Wire.Utf8Length(r.RequestId ?? "");
+            var (tempids, tempidsSize) = TempidEntries(r.Tempids, PRequest.TempidsFieldNumber);
+            var rSize = (idBytes == 0 ? 0 : Wire.LenFieldSize(PRequest.RequestIdFieldNumber, idBytes))
+                + Int64FieldSize(PRequest.TFieldNumber, r.T) + tempidsSize;
+            encodedRequests[i] = (r, idBytes, tempids, rSize);
+            requestsSize += Wire.LenFieldSize(PSnapshot.RecentRequestsFieldNumber, rSize);
+        }
         var size = Wire.VarintFieldSize(PSnapshot.FormatVersionFieldNumber, FormatVersion)
             + Int64FieldSize(PSnapshot.BasisTFieldNumber, db.BasisT)
             + Int64FieldSize(PSnapshot.MaxEntityIdFieldNumber, db.MaxEntityId)
-            + Wire.LenFieldSize(PSnapshot.DatomsFieldNumber, blockSize);
+            + Wire.LenFieldSize(PSnapshot.DatomsFieldNumber, blockSize)
+            + requestsSize;
         var bytes = new byte[size];
         var w = new SpanWriter(bytes);
         w.WriteVarintField(PSnapshot.FormatVersionFieldNumber, FormatVersion);
@@ -50,18 +65,30 @@ internal static class PersistenceCodec
         WriteInt64(ref w, PSnapshot.MaxEntityIdFieldNumber, db.MaxEntityId);
         w.WriteLenHeader(PSnapshot.DatomsFieldNumber, blockSize);
         block.WriteTo(ref w);
+        foreach (var (r, idBytes, tempids, rSize) in encodedRequests)
+        {
+            w.WriteLenHeader(PSnapshot.RecentRequestsFieldNumber, rSize);
+            if (idBytes != 0) w.WriteStringField(PRequest.RequestIdFieldNumber, r.RequestId!, idBytes);
+            WriteInt64(ref w, PRequest.TFieldNumber, r.T);
+            WriteTempids(ref w, PRequest.TempidsFieldNumber, tempids);
+        }
         CheckSize(w, size);
         return bytes;
     }
 
     public static DbSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes)
     {
-        var (datoms, basisT, maxEntityId) = DecodeSnapshotDatoms(bytes);
-        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId));
+        var requests = new List<RecentRequest>();
+        var (datoms, basisT, maxEntityId) = DecodeSnapshotParts(bytes, requests);
+        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId), requests);
     }
 
     /// <summary>The parts of a snapshot, before the database is built from them (the datoms are in EAVT order).</summary>
-    public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes)
+    public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes) =>
+        DecodeSnapshotParts(bytes, null);
+
+    /// <summary>The parts of a snapshot; its request ids go to <paramref name="requests"/> (skipped when null).</summary>
+    private static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotParts(ReadOnlySpan<byte> bytes, List<RecentRequest>? requests)
     {
         ulong version = 0;
         long basisT = 0, maxEntityId = 0;
@@ -90,6 +117,10 @@ internal static class PersistenceCodec
                     block = r.ReadLenPayload();
                     hasBlock = true;
                     break;
+                case PSnapshot.RecentRequestsFieldNumber when requests is not null:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    requests.Add(ReadRequest(r.ReadLenPayload()));
+                    break;
                 default:
                     r.Skip(wt);
                     break;
@@ -112,25 +143,7 @@ internal static class PersistenceCodec
         foreach (var d in datoms) block.Add(d);
         var blockSize = block.ContentSize;
 
-        var tempids = new TempidEntry[record.Tempids?.Count ?? 0];
-        var tempidsSize = 0;
-        if (record.Tempids is { } map)
-        {
-            var i = 0;
-            foreach (var (key, entity) in map)
-            {
-                var entry = key switch
-                {
-                    string s => TempidOf(s, entity),
-                    long l => new TempidEntry(null, l, 0, entity,
-                        Wire.VarintFieldSize(PTempid.IdFieldNumber, Wire.ZigZag(l)) + Int64FieldSize(PTempid.EntityFieldNumber, entity)),
-                    _ => throw new SerializationException(
-                        $"tempid key {key} of type {key.GetType().FullName} cannot be persisted (tempids are strings or longs)"),
-                };
-                tempids[i++] = entry;
-                tempidsSize += Wire.LenFieldSize(PTx.TempidsFieldNumber, entry.Size);
-            }
-        }
+        var (tempids, tempidsSize) = TempidEntries(record.Tempids, PTx.TempidsFieldNumber);
 
         var requestId = record.RequestId ?? "";
         var requestIdBytes = Wire.Utf8Length(requestId);
@@ -154,18 +167,78 @@ internal static class PersistenceCodec
         if (ticks != 0) w.WriteFixed64Field(PTx.TxInstantTicksFieldNumber, (ulong)ticks);
         w.WriteLenHeader(PTx.DatomsFieldNumber, blockSize);
         block.WriteTo(ref w);
-        foreach (var t in tempids)
-        {
-            w.WriteLenHeader(PTx.TempidsFieldNumber, t.Size);
-            if (t.Name is not null) w.WriteStringField(PTempid.NameFieldNumber, t.Name, t.NameBytes);
-            else w.WriteVarintField(PTempid.IdFieldNumber, Wire.ZigZag(t.Id));
-            WriteInt64(ref w, PTempid.EntityFieldNumber, t.Entity);
-        }
+        WriteTempids(ref w, PTx.TempidsFieldNumber, tempids);
         if (requestIdBytes != 0) w.WriteStringField(PTx.RequestIdFieldNumber, requestId, requestIdBytes);
         if (record.Meta is not null) w.WriteStringField(PTx.MetaFieldNumber, record.Meta, metaBytes);
         WriteInt64(ref w, PTx.MaxEntityIdFieldNumber, record.MaxEntityId);
         CheckSize(w, size);
         return bytes;
+    }
+
+    /// <summary>The tempids of a record or a remembered request, sized as repeated Tempid field <paramref name="field"/>.</summary>
+    private static (TempidEntry[] Entries, int Size) TempidEntries(IReadOnlyDictionary<object, long>? map, int field)
+    {
+        var entries = new TempidEntry[map?.Count ?? 0];
+        var size = 0;
+        if (map is null) return (entries, 0);
+        var i = 0;
+        foreach (var (key, entity) in map)
+        {
+            var entry = key switch
+            {
+                string s => TempidOf(s, entity),
+                long l => new TempidEntry(null, l, 0, entity,
+                    Wire.VarintFieldSize(PTempid.IdFieldNumber, Wire.ZigZag(l)) + Int64FieldSize(PTempid.EntityFieldNumber, entity)),
+                _ => throw new SerializationException(
+                    $"tempid key {key} of type {key.GetType().FullName} cannot be persisted (tempids are strings or longs)"),
+            };
+            entries[i++] = entry;
+            size += Wire.LenFieldSize(field, entry.Size);
+        }
+        return (entries, size);
+    }
+
+    private static void WriteTempids(ref SpanWriter w, int field, TempidEntry[] tempids)
+    {
+        foreach (var t in tempids)
+        {
+            w.WriteLenHeader(field, t.Size);
+            if (t.Name is not null) w.WriteStringField(PTempid.NameFieldNumber, t.Name, t.NameBytes);
+            else w.WriteVarintField(PTempid.IdFieldNumber, Wire.ZigZag(t.Id));
+            WriteInt64(ref w, PTempid.EntityFieldNumber, t.Entity);
+        }
+    }
+
+    private static RecentRequest ReadRequest(ReadOnlySpan<byte> bytes)
+    {
+        var requestId = "";
+        long t = 0;
+        var tempids = new Dictionary<object, long>();
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PRequest.RequestIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    requestId = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PRequest.TFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    t = (long)r.ReadVarint();
+                    break;
+                case PRequest.TempidsFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    var (key, entity) = ReadTempid(r.ReadLenPayload());
+                    tempids[key] = entity;
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        return new RecentRequest(requestId, t, tempids);
     }
 
     private static TempidEntry TempidOf(string name, long entity)

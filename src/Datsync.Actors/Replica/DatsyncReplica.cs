@@ -8,21 +8,23 @@ namespace Datsync.Actors.Replica;
 /// listeners it calls.</summary>
 public sealed class ReplicaShared
 {
-    private volatile ReplicaState? _state;
-    private volatile ReplicaStatus _status = new(-1, -1, 0, ConnectionState.Connecting, false);
+    // the state and the status, swapped together: a reader never sees the status of one t with the value of another
+    private volatile ReplicaSnapshot _current = new(null, new ReplicaStatus(-1, -1, 0, ConnectionState.Connecting, false));
     private volatile Action<ReplicaReport>[] _listeners = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopped;
 
-    public ReplicaState? State => _state;
-    public ReplicaStatus Status => _status;
+    public ReplicaState? State => _current.State;
+    public ReplicaStatus Status => _current.Status;
+
+    /// <summary>The state and the status published together.</summary>
+    public ReplicaSnapshot Current => _current;
     public Task Ready => _ready.Task;
     public bool IsStopped => _stopped;
 
     internal void Publish(ReplicaState? state, ReplicaStatus status)
     {
-        _state = state;
-        _status = status;
+        _current = new ReplicaSnapshot(state, status);
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
@@ -142,6 +144,10 @@ public sealed class DatsyncReplica
 
     public ReplicaStatus Status => _shared.Status;
 
+    /// <summary>The value and the status of one moment, published together (reading <see cref="Db"/> and
+    /// <see cref="Status"/> one after the other may see two moments).</summary>
+    public ReplicaSnapshot Snapshot => _shared.Current;
+
     /// <summary>How far the bootstrap has come (chunks and bytes received in order), or null before its first chunk;
     /// for progress display.</summary>
     public BootstrapProgress? BootstrapProgress => _shared.Bootstrap;
@@ -186,6 +192,26 @@ public sealed class DatsyncReplica
 
     /// <summary>Same as <see cref="SyncTo"/>.</summary>
     public Task WaitForT(long t, CancellationToken cancel = default) => SyncTo(t, cancel);
+}
+
+/// <summary>A replica's value and status as published at one moment.</summary>
+public sealed class ReplicaSnapshot
+{
+    internal ReplicaSnapshot(ReplicaState? state, ReplicaStatus status)
+    {
+        State = state;
+        Status = status;
+    }
+
+    internal ReplicaState? State { get; }
+
+    public ReplicaStatus Status { get; }
+
+    /// <summary>The value with this replica's pending transactions (see <see cref="DatsyncReplica.Db"/>).</summary>
+    public Db Db => State?.View ?? Db.Empty;
+
+    /// <summary>Exactly the master's value at <see cref="ReplicaStatus.BasisT"/>.</summary>
+    public Db SyncedDb => State?.Synced ?? Db.Empty;
 }
 
 /// <summary>A bootstrap of the master's value at <paramref name="BasisT"/>: <paramref name="ChunksReceived"/> of

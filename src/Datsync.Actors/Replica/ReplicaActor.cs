@@ -117,6 +117,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             SendLocal(resend: false); // transactions that named its entities fail now
             Publish();
         });
+        Receive<BootstrapDecoded>(d => { if (Sender.Path.Address.HasLocalScope) OnDecoded(d); });
         Receive<Terminated>(t =>
         {
             // the session (or the connection to its system) is gone: serve reads from the last state, connect again
@@ -300,8 +301,23 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _shared.Progress(new BootstrapProgress(_bootBasis, _nextSeq, _chunks.Length, _bootBytes, _bootDatoms, _bootTotalBytes));
         if (_nextSeq < _chunks.Length) return;
 
-        var db = BootstrapImage.Decode(_chunks!);
+        // decoded off this thread; meanwhile the replica stays bootstrapping, so deltas wait in _early, in order
+        byte[][] chunks = _chunks!;
         _chunks = [];
+        var (basis, attempt) = (_bootBasis, _attempt);
+        Task.Run(() => BootstrapImage.Decode(chunks))
+            .PipeTo(Self, success: db => new BootstrapDecoded(basis, attempt, db, null), failure: e => new BootstrapDecoded(basis, attempt, null, e));
+    }
+
+    private void OnDecoded(BootstrapDecoded decoded)
+    {
+        if (_phase != Phase.Bootstrapping || decoded.Attempt != _attempt || decoded.BasisT != _bootBasis) return; // a newer handshake
+        if (decoded.Db is not { } db)
+        {
+            _log.Error(decoded.Failure, "replica {0}: the bootstrap image at t={1} cannot be decoded", _clientId, decoded.BasisT);
+            Disconnected("the bootstrap image could not be decoded");
+            return;
+        }
         _log.Info("replica {0} bootstrapped at t={1} ({2} datoms)", _clientId, db.BasisT, db.Count);
         _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
         _phase = Phase.Live;
@@ -578,6 +594,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         var basis = _state?.BasisT ?? -1;
         _shared.Publish(_state, new ReplicaStatus(basis, Math.Max(_headT, basis), _state?.Pending.Count ?? 0, connection, _state is not null));
     }
+
+    private sealed record BootstrapDecoded(long BasisT, long Attempt, Db? Db, Exception? Failure);
 
     private sealed record Tick
     {

@@ -32,19 +32,32 @@ public sealed record BootstrapImage(long BasisT, IReadOnlyList<byte[]> Chunks, l
 }
 
 /// <summary>The latest bootstrap image, shared by the sessions of one server so that replicas connecting close together
-/// reuse one encoding. Thread-safe.</summary>
+/// reuse one encoding; sessions that ask for one at the same time share the one encoding under way. Encoding runs on
+/// the thread pool, off the sessions' threads. Thread-safe.</summary>
 public sealed class BootstrapImages(SessionSettings settings)
 {
-    private BootstrapImage? _latest;
-
-    /// <summary>An image at most <c>bootstrap-reuse-within</c> transactions older than <paramref name="db"/>.</summary>
-    public BootstrapImage For(Db db)
+    private sealed class Entry(long basisT, Db db, int chunkSize)
     {
-        var latest = Volatile.Read(ref _latest);
-        if (latest is not null && latest.BasisT <= db.BasisT && db.BasisT - latest.BasisT <= settings.BootstrapReuseWithin)
-            return latest;
-        var image = BootstrapImage.Of(db, settings.ChunkSize);
-        Volatile.Write(ref _latest, image);
-        return image;
+        public readonly long BasisT = basisT;
+        public readonly Lazy<Task<BootstrapImage>> Image = new(() => Task.Run(() => BootstrapImage.Of(db, chunkSize)));
+    }
+
+    private Entry? _latest;
+
+    /// <summary>An image at most <c>bootstrap-reuse-within</c> transactions older than <paramref name="db"/>: the latest
+    /// one (done or under way) when it is recent enough, else a new encoding of <paramref name="db"/>.</summary>
+    public Task<BootstrapImage> For(Db db)
+    {
+        while (true)
+        {
+            var latest = Volatile.Read(ref _latest);
+            if (latest is not null && latest.BasisT <= db.BasisT && db.BasisT - latest.BasisT <= settings.BootstrapReuseWithin
+                && !(latest.Image.IsValueCreated && latest.Image.Value.IsFaulted))
+                return latest.Image.Value;
+            var fresh = new Entry(db.BasisT, db, settings.ChunkSize);
+            // a value older than the latest image is encoded for its caller alone
+            if (latest is not null && latest.BasisT > db.BasisT) return fresh.Image.Value;
+            if (Interlocked.CompareExchange(ref _latest, fresh, latest) == latest) return fresh.Image.Value;
+        }
     }
 }

@@ -105,6 +105,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             }
             ToReplica(new SessionHeartbeat(_headT));
         });
+        Receive<ImageReady>(r => { if (Sender.Path.Address.HasLocalScope) OnImage(r); });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_replica)) return;
@@ -139,7 +140,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 break;
             case SubmitTxPart p:
                 if (_submitParts.Add(p.RequestId, p.Seq, p.Count, p.Slice) is { } whole)
-                    OnSubmit(new SubmitTx(p.ClientId, p.RequestId, System.Text.Encoding.UTF8.GetString(whole)));
+                {
+                    string text;
+                    try { text = Utf8Strict.Decode(whole); }
+                    catch (EdnReadException e)
+                    {
+                        Outcome(p.RequestId, new TxRejected(p.RequestId, TxErrors.InvalidTxData, e.Message));
+                        break;
+                    }
+                    OnSubmit(new SubmitTx(p.ClientId, p.RequestId, text));
+                }
                 break;
             case DeltasApplied a:
                 if (a.T > _ackedT) _ackedT = a.T;
@@ -203,7 +213,22 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Subscribe(last);
             return;
         }
-        _image = _images.For(db);
+        // encoded off this thread (one encoding for the handshakes of the same basis); until it is ready the session
+        // has no subscription, so nothing reaches the replica out of order
+        var attempt = _attempt;
+        _images.For(db).PipeTo(Self, success: image => new ImageReady(attempt, image, null), failure: e => new ImageReady(attempt, null, e));
+    }
+
+    private void OnImage(ImageReady ready)
+    {
+        if (ready.Attempt != _attempt || _replica is null || _handshake is not null) return; // a newer handshake took over
+        if (ready.Image is null)
+        {
+            // the replica's next handshake asks again
+            Context.GetLogger().Error(ready.Failure, "encoding the bootstrap image for {0} failed", _clientId);
+            return;
+        }
+        _image = ready.Image;
         _ackedSeq = 0;
         _sentSeq = 0;
         ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
@@ -294,6 +319,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
         ToReplica(outcome);
     }
+
+    private sealed record ImageReady(long Attempt, BootstrapImage? Image, Exception? Failure);
 
     private sealed record Heartbeat
     {

@@ -46,6 +46,9 @@ public abstract record SqlStorage : StorageOptions
                   db-round-trip-max-batch-size = {{t.DbRoundTripMaxBatchSize}}
                   buffer-size = {{t.BufferSize}}
                   replay-batch-size = {{t.ReplayBatchSize}}
+                  # events of two writers interleaved (two masters once wrote this journal) fail the recovery with the
+                  # cause instead of being dropped silently (Akka's default), which would lose acknowledged transactions
+                  replay-filter.mode = fail
                 }
               }
               snapshot-store {

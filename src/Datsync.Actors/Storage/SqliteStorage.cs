@@ -48,18 +48,31 @@ public sealed record SqliteStorage(string DataDirectory, string FileName = Sqlit
         DefaultTimeout = (int)Math.Ceiling(BusyTimeout.TotalSeconds),
     }.ToString();
 
+    private const int Corrupt = 11;     // SQLITE_CORRUPT
+    private const int NotADatabase = 26; // SQLITE_NOTADB
+
     /// <summary>Creates the directory and the database file if missing and switches the file to WAL mode.</summary>
     /// <exception cref="InvalidOperationException">SQLite would not switch the file to WAL mode.</exception>
+    /// <exception cref="DatsyncStorageException">The file is not a SQLite database, or a damaged one.</exception>
     public override void Prepare()
     {
         var path = FilePath;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var connection = new SqliteConnection(ConnectionString);
-        connection.Open(); // Mode=ReadWriteCreate creates the file
-        using var command = connection.CreateCommand();
-        // WAL is a property of the file: once set it stays on for every later connection.
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        var mode = command.ExecuteScalar() as string;
+        string? mode;
+        try
+        {
+            using var connection = new SqliteConnection(ConnectionString);
+            connection.Open(); // Mode=ReadWriteCreate creates the file
+            using var command = connection.CreateCommand();
+            // WAL is a property of the file: once set it stays on for every later connection.
+            command.CommandText = "PRAGMA journal_mode=WAL;";
+            mode = command.ExecuteScalar() as string;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is NotADatabase or Corrupt)
+        {
+            throw new DatsyncStorageException(
+                $"{path} is {(e.SqliteErrorCode == Corrupt ? "a damaged SQLite database" : "not a SQLite database")}: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"SQLite would not put {path} in WAL mode (journal_mode is '{mode}').");
     }

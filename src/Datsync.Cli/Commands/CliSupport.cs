@@ -3,6 +3,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Configuration;
 using Datsync.Actors;
+using Datsync.Core;
 using Datsync.Actors.Remote;
 using Datsync.Cli.Output;
 
@@ -50,6 +51,17 @@ public static class CliSupport
         Description = "Seconds to wait for the server to answer at all before giving up",
         DefaultValueFactory = _ => 10,
     };
+
+    /// <summary>The text of a file, or of standard input for null or <c>-</c>, as strict UTF-8: bytes that are not
+    /// UTF-8 are an error (<see cref="EdnReadException"/> with the position), never replaced.</summary>
+    public static async Task<string> ReadText(string? path)
+    {
+        if (path is not (null or "-")) return Utf8Strict.Decode(await File.ReadAllBytesAsync(path));
+        using var buffer = new MemoryStream();
+        await using var stdin = Console.OpenStandardInput();
+        await stdin.CopyToAsync(buffer);
+        return Utf8Strict.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
 
     /// <summary>The --config files layered (a later one wins), or an empty config.</summary>
     public static Config LoadConfig(string[]? files)
@@ -243,7 +255,7 @@ public sealed class TlsFlags
 }
 
 /// <summary>An error the CLI reports as one line, with its exit code.</summary>
-public sealed class CliException(string message, int exitCode = 1) : Exception(message)
+public sealed class CliException(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }

@@ -38,8 +38,9 @@ public static class DbCommands
             if ((dbPath is null) == (serverAt is null)) return CliSupport.Error("transact", "give either --db PATH or --server HOST:PORT");
             var path = parse.GetValue(file);
             string text;
-            try { text = path is null or "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(path); }
+            try { text = await CliSupport.ReadText(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"{TxErrors.InvalidTxData}: cannot read {path}: {e.Message}"); }
+            catch (EdnReadException e) { return Fail($"{TxErrors.InvalidTxData}: {e.Message}"); }
             IReadOnlyList<object?> txData;
             try
             {
@@ -50,9 +51,15 @@ public static class DbCommands
                 return await CliSupport.Guarded("transact", verbose, () => RemoteTransact.Run(serverAt, CliSupport.LoadConfig(parse.GetValue(config)), text,
                     parse.GetValue(clientId) ?? CliSupport.DefaultClientId("cli"), parse.GetValue(token),
                     TimeSpan.FromSeconds(parse.GetValue(timeout)), verbose, tls.Read(parse)));
-            await using var local = LocalMaster.Open(dbPath!);
-            var reply = await local.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("n"), txData), LocalMaster.Timeout);
-            return Outcome(reply);
+            return await CliSupport.Guarded("transact", verbose, async () =>
+            {
+                var (local, _) = await LocalMaster.Open(dbPath!, verbose);
+                await using (local)
+                {
+                    var reply = await local.Master.Transactor.Ask(new Transact(Guid.NewGuid().ToString("n"), txData), LocalMaster.Timeout);
+                    return Outcome(reply);
+                }
+            });
         });
         return cmd;
     }
@@ -78,15 +85,17 @@ public static class DbCommands
         var db = DbOption();
         var cmd = new Command("dump", "Print {:t T} and the master's current datoms as {:master [[e :attr v] ...]}");
         cmd.Options.Add(db);
-        cmd.SetAction(async (parse, _) =>
+        cmd.SetAction((parse, _) => CliSupport.Guarded("dump", parse.GetValue(CliSupport.Verbose), async () =>
         {
-            await using var local = LocalMaster.Open(parse.GetValue(db)!);
-            var current = (CurrentDb)await local.Master.Transactor.Ask(GetDb.Instance, LocalMaster.Timeout);
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            stdout.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("t"), current.Db.BasisT)));
-            DatomListing.Write(stdout, "master", current.Db);
-            return 0;
-        });
+            var (local, current) = await LocalMaster.Open(parse.GetValue(db)!, parse.GetValue(CliSupport.Verbose));
+            await using (local)
+            {
+                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+                stdout.WriteLine(EdnPrinter.Print(EdnMap.Of(Keyword.Intern("t"), current.BasisT)));
+                DatomListing.Write(stdout, "master", current);
+                return 0;
+            }
+        }));
         return cmd;
     }
 
@@ -97,15 +106,17 @@ public static class DbCommands
         var cmd = new Command("log", "Print the master's transactions after a t, one EDN map per transaction");
         cmd.Options.Add(db);
         cmd.Options.Add(from);
-        cmd.SetAction(async (parse, _) =>
+        cmd.SetAction((parse, _) => CliSupport.Guarded("log", parse.GetValue(CliSupport.Verbose), async () =>
         {
-            await using var local = LocalMaster.Open(parse.GetValue(db)!);
-            var head = ((CurrentDb)await local.Master.Transactor.Ask(GetDb.Instance, LocalMaster.Timeout)).Db.BasisT;
-            var range = (TxRangeResult)await local.Master.Listener.Ask(new TxRange(parse.GetValue(from) + 1, head), LocalMaster.Timeout);
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            foreach (var d in range.Deltas) stdout.WriteLine(d.ToString());
-            return 0;
-        });
+            var (local, current) = await LocalMaster.Open(parse.GetValue(db)!, parse.GetValue(CliSupport.Verbose));
+            await using (local)
+            {
+                var range = (TxRangeResult)await local.Master.Listener.Ask(new TxRange(parse.GetValue(from) + 1, current.BasisT), LocalMaster.Timeout);
+                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+                foreach (var d in range.Deltas) stdout.WriteLine(d.ToString());
+                return 0;
+            }
+        }));
         return cmd;
     }
 

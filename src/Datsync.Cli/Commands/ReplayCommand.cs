@@ -43,7 +43,7 @@ public static class ReplayCommand
         object? input;
         try
         {
-            input = EdnReader.Read(await File.ReadAllTextAsync(file.FullName));
+            input = EdnReader.Read(await CliSupport.ReadText(file.FullName));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EdnReadException)
         {

@@ -62,6 +62,7 @@ public static class ServeCommand
                 {
                     server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below, tls: tlsOptions);
                 }
+                catch (Exception e) when (LocalMaster.StorageFailure(e, storage) is { } failure) { throw failure; }
                 catch (Exception e) when (e is not CliException)
                 {
                     throw new CliException($"cannot start the master on {h}:{p}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
@@ -69,14 +70,15 @@ public static class ServeCommand
                 await using (server)
                 {
                     // ready: the transactor has recovered the journal (and the transport listens)
-                    CurrentDb current;
-                    try { current = await server.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, LocalMaster.Timeout, stop); }
+                    Datsync.Core.Db current;
+                    try { current = await server.Master.Recovered(LocalMaster.Timeout, stop); }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
+                    catch (Exception e) when (LocalMaster.StorageFailure(e, storage) is { } failure) { throw failure; }
                     using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config)); // SIGHUP: the client list again
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
                     var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";
-                    Console.Error.WriteLine($"datsync serve: master at t={current.Db.BasisT}, storage {Describe(storage)}, {transport}; Ctrl-C to stop");
+                    Console.Error.WriteLine($"datsync serve: master at t={current.BasisT}, storage {Describe(storage)}, {transport}; Ctrl-C to stop");
                     try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), server.System.WhenTerminated); }
                     catch (OperationCanceledException) { }
                     if (!stop.IsCancellationRequested && server.System.WhenTerminated.IsCompleted)

@@ -147,6 +147,8 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
     /// <summary>All entries in insertion order as a span (no copy).</summary>
     public ReadOnlySpan<KeyValuePair<object?, object?>> AsSpan() => _entries;
 
+    internal KeyValuePair<object?, object?>[] RawEntries => _entries;
+
     /// <summary>The non-nil keys in insertion order.</summary>
     public IEnumerable<object> Keys
     {
@@ -229,6 +231,7 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
         if (ReferenceEquals(this, other)) return true;
         if (_entries.Length != other._entries.Length) return false;
         if (_hash != 0 && other._hash != 0 && _hash != other._hash) return false;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception, not a fatal overflow
         foreach (var e in _entries)
         {
             var j = other.IndexOf(e.Key);
@@ -248,6 +251,7 @@ public sealed class EdnMap : IReadOnlyDictionary<object, object?>, IEquatable<Ed
     {
         var h = _hash;
         if (h != 0) return h;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         h = 0x6D4A11;
         foreach (var e in _entries)
         {

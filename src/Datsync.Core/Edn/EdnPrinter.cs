@@ -57,81 +57,191 @@ public static class EdnPrinter
         }
     }
 
-    /// <summary>A short EDN rendering for error messages; never throws.</summary>
-    internal static string Describe(object? value)
+    /// <summary>
+    /// The text of a value for an error message, never longer than <see cref="CoreLimits.MaxErrorFormLength"/> plus a
+    /// short note: a longer text is cut to that many characters followed by <c>… (size)</c>. Printing stops at the
+    /// bound, so a huge value costs no more than a small one. Never throws for a value that has no EDN text.
+    /// </summary>
+    internal static string Describe(object? value) => Describe(value, CoreLimits.Current.MaxErrorFormLength);
+
+    internal static string Describe(object? value, int max)
     {
-        string text;
+        var output = new EdnOutput(null, max + 1);
         try
         {
-            text = Print(value);
+            Write(output, value);
+            if (output.Length <= max) return output.ToString();
+            return string.Concat(output.ToString(max), "… ", SizeNote(value));
         }
-        catch (Exception e) when (e is ArgumentException or InsufficientExecutionStackException)
+        catch (ArgumentException)
         {
-            text = value?.GetType().Name ?? "nil";
+            return value?.GetType().Name ?? "nil";
         }
-        return text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+        finally
+        {
+            output.Dispose();
+        }
     }
 
+    /// <summary>Raw text (a token, a timestamp) for an error message, shortened like <see cref="Describe(object?)"/>.</summary>
+    internal static string DescribeText(ReadOnlySpan<char> text)
+    {
+        var max = CoreLimits.Current.MaxErrorFormLength;
+        if (text.Length <= max) return text.ToString();
+        var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max; // never half a character
+        return string.Concat(text[..cut], "… ", Characters(text.Length));
+    }
+
+    private static string SizeNote(object? value) => value switch
+    {
+        string s => Characters(s.Length),
+        Keyword k => Characters(k.FullName.Length + 1),
+        Symbol y => Characters(y.FullName.Length),
+        EdnMap m => Count(m.Count, "entries"),
+        IReadOnlyCollection<object?> c => Count(c.Count, "elements"),
+        ICollection c => Count(c.Count, "elements"),
+        _ => "(more)",
+    };
+
+    private static string Characters(int n) => Count(n, "characters");
+
+    private static string Count(int n, string what) =>
+        n == 1 ? $"(1 {(what == "entries" ? "entry" : what[..^1])})" : string.Create(CultureInfo.InvariantCulture, $"({n:N0} {what})");
+
+    /// <summary>Writes any value without recursion: collections open a frame on an explicit stack, so nesting depth is
+    /// bounded by memory only, never by the thread's stack.</summary>
     private static void Write(EdnOutput o, object? value)
+    {
+        if (TryWriteScalar(o, value)) return;
+        var stack = new Frame[8];
+        var sp = 0;
+        Open(o, value!, ref stack[sp++]);
+        try
+        {
+            while (sp > 0)
+            {
+                if (o.Full) return;
+                ref var top = ref stack[sp - 1];
+                if (top.RunOfScalars(o) is { } composite)
+                {
+                    // the run stopped at a collection: open it (growing the stack invalidates top; it is not used again)
+                    if (sp == stack.Length) Array.Resize(ref stack, sp * 2);
+                    Open(o, composite, ref stack[sp++]);
+                    continue;
+                }
+                if (!top.TryNext(out var item))
+                {
+                    if (top.Close != '\0') o.Append(top.Close);
+                    top.Dispose();
+                    sp--;
+                    continue;
+                }
+                if (top.Written++ > 0) o.Append(' ');
+                if (TryWriteScalar(o, item)) continue;
+                if (sp == stack.Length) Array.Resize(ref stack, sp * 2);
+                Open(o, item!, ref stack[sp++]);
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < sp; i++) stack[i].Dispose();
+        }
+    }
+
+    /// <summary>Writes the opening of a collection and sets <paramref name="f"/> to write its elements.</summary>
+    private static void Open(EdnOutput o, object value, ref Frame f)
+    {
+        switch (value)
+        {
+            case EdnVector v:
+                o.Append('[');
+                f = Frame.OfItems(v.RawItems, ']');
+                return;
+            case EdnMap m:
+                o.Append('{');
+                f = Frame.OfEntries(m.RawEntries);
+                return;
+            case EdnList list:
+                o.Append('(');
+                f = Frame.OfItems(list.RawItems, ')');
+                return;
+            case EdnSet set:
+                o.Append("#{");
+                f = Frame.OfItems(set.RawItems, '}');
+                return;
+            case TaggedValue tv:
+                o.Append('#');
+                o.Append(tv.Tag.FullName);
+                o.Append(' ');
+                f = Frame.OfItems([tv.Value], '\0');
+                return;
+            case IDictionary dict:
+                o.Append('{');
+                f = Frame.OfDictionary(dict.GetEnumerator());
+                return;
+            case IEnumerable seq:
+                var pairs = PairAccess.IsGenericDictionary(seq.GetType());
+                o.Append(pairs ? '{' : '[');
+                f = Frame.OfEnumerator(seq.GetEnumerator(), pairs);
+                return;
+            default:
+                PairAccess.TryGetPair(value, out var key, out var val);
+                o.Append('[');
+                f = Frame.OfItems([key, val], ']');
+                return;
+        }
+    }
+
+    /// <summary>Writes a scalar; false (nothing written) for a collection, which <see cref="Open"/> takes.</summary>
+    private static bool TryWriteScalar(EdnOutput o, object? value)
     {
         switch (value)
         {
             case null:
                 o.Append("nil");
-                return;
+                return true;
             case string s:
                 WriteString(o, s);
-                return;
+                return true;
             case Keyword k:
                 o.Append(':');
                 o.Append(k.FullName);
-                return;
+                return true;
             case long l:
                 WriteInteger(o, l);
-                return;
+                return true;
             case bool b:
                 o.Append(b ? "true" : "false");
-                return;
-            case EdnVector v:
-                WriteSequence(o, '[', v.AsSpan(), ']');
-                return;
-            case EdnMap m:
-                WriteMap(o, m);
-                return;
-            case EdnList list:
-                WriteSequence(o, '(', list.AsSpan(), ')');
-                return;
-            case EdnSet set:
-                o.Append('#');
-                WriteSequence(o, '{', set.AsSpan(), '}');
-                return;
+                return true;
+            case EdnVector or EdnMap or EdnList or EdnSet:
+                return false;
             case Symbol sym:
                 o.Append(sym.FullName);
-                return;
+                return true;
             case double d:
                 WriteDouble(o, d);
-                return;
+                return true;
             case BigInteger big:
                 o.Append(big.ToString(CultureInfo.InvariantCulture));
                 o.Append('N');
-                return;
+                return true;
             case decimal dec:
             {
                 var span = o.GetSpan(48);
                 dec.TryFormat(span, out var n, default, CultureInfo.InvariantCulture);
                 o.Advance(n);
                 o.Append('M');
-                return;
+                return true;
             }
             case char c:
                 WriteChar(o, c);
-                return;
+                return true;
             case DateTime dt:
                 WriteInstant(o, dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt);
-                return;
+                return true;
             case DateTimeOffset dto:
                 WriteInstant(o, dto.UtcDateTime);
-                return;
+                return true;
             case Guid g:
             {
                 o.Append("#uuid \"");
@@ -139,153 +249,159 @@ public static class EdnPrinter
                 g.TryFormat(span, out var n, "D");
                 o.Advance(n);
                 o.Append('"');
-                return;
+                return true;
             }
             case Uri uri:
                 o.Append("#uri ");
                 WriteString(o, uri.OriginalString);
-                return;
-            case TaggedValue tv:
-                RuntimeHelpers.EnsureSufficientExecutionStack();
-                o.Append('#');
-                o.Append(tv.Tag.FullName);
-                o.Append(' ');
-                Write(o, tv.Value);
-                return;
+                return true;
+            case TaggedValue:
+                return false;
             case int i:
                 WriteInteger(o, i);
-                return;
+                return true;
             case short sh:
                 WriteInteger(o, sh);
-                return;
+                return true;
             case byte by:
                 WriteInteger(o, by);
-                return;
+                return true;
             case sbyte sb:
                 WriteInteger(o, sb);
-                return;
+                return true;
             case ushort us:
                 WriteInteger(o, us);
-                return;
+                return true;
             case uint ui:
                 WriteInteger(o, ui);
-                return;
+                return true;
             case ulong ul:
                 o.Append(ul.ToString(CultureInfo.InvariantCulture));
-                return;
+                return true;
             case Int128 i128:
                 o.Append(i128.ToString(CultureInfo.InvariantCulture));
-                return;
+                return true;
             case UInt128 u128:
                 o.Append(u128.ToString(CultureInfo.InvariantCulture));
-                return;
+                return true;
             case float f:
                 WriteFloat(o, f);
-                return;
-            case IDictionary dict:
-                WriteDictionary(o, dict);
-                return;
-            case IEnumerable seq:
-                if (PairAccess.IsGenericDictionary(seq.GetType())) WritePairs(o, seq);
-                else WriteEnumerable(o, seq);
-                return;
+                return true;
+            case IEnumerable:
+                return false;
             default:
-                if (PairAccess.TryGetPair(value, out var key, out var val))
-                {
-                    o.Append('[');
-                    Write(o, key);
-                    o.Append(' ');
-                    Write(o, val);
-                    o.Append(']');
-                    return;
-                }
+                if (PairAccess.TryGetPair(value, out _, out _)) return false;
                 throw new ArgumentException($"cannot print a value of type {value.GetType()} as EDN", nameof(value));
         }
     }
 
-    private static void WriteSequence(EdnOutput o, char open, ReadOnlySpan<object?> items, char close)
+    /// <summary>The elements of one collection still to print; a map yields each key, then its value.</summary>
+    private struct Frame
     {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
-        o.Append(open);
-        for (var i = 0; i < items.Length; i++)
-        {
-            if (i > 0) o.Append(' ');
-            Write(o, items[i]);
-        }
-        o.Append(close);
-    }
+        private object?[]? _items;
+        private KeyValuePair<object?, object?>[]? _entries;
+        private IEnumerator? _enumerator;
+        private bool _pairs;      // the enumerator yields key-value pairs
+        private bool _hasPending; // the value of the last key is next
+        private object? _pending;
+        private int _index;
+        public char Close;
+        public int Written;
 
-    private static void WriteMap(EdnOutput o, EdnMap map)
-    {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
-        o.Append('{');
-        var entries = map.AsSpan();
-        for (var i = 0; i < entries.Length; i++)
-        {
-            if (i > 0) o.Append(' ');
-            Write(o, entries[i].Key);
-            o.Append(' ');
-            Write(o, entries[i].Value);
-        }
-        o.Append('}');
-    }
+        public static Frame OfItems(object?[] items, char close) => new() { _items = items, Close = close };
 
-    private static void WriteDictionary(EdnOutput o, IDictionary dict)
-    {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
-        o.Append('{');
-        var first = true;
-        var e = dict.GetEnumerator();
-        try
+        public static Frame OfEntries(KeyValuePair<object?, object?>[] entries) => new() { _entries = entries, Close = '}' };
+
+        public static Frame OfDictionary(IDictionaryEnumerator e) => new() { _enumerator = e, Close = '}' };
+
+        public static Frame OfEnumerator(IEnumerator e, bool pairs) => new() { _enumerator = e, _pairs = pairs, Close = pairs ? '}' : ']' };
+
+        /// <summary>Writes the elements of an array or map frame while they are scalars; returns the first collection
+        /// (already counted and separated), or null when the frame has no array elements left.</summary>
+        public object? RunOfScalars(EdnOutput o)
         {
-            while (e.MoveNext())
+            if (_items is { } items)
             {
-                if (!first) o.Append(' ');
-                first = false;
-                Write(o, e.Key);
-                o.Append(' ');
-                Write(o, e.Value);
+                while (_index < items.Length)
+                {
+                    if (o.Full) return null;
+                    var item = items[_index];
+                    if (_index++ > 0) o.Append(' ');
+                    if (!TryWriteScalar(o, item)) return item;
+                }
             }
-        }
-        finally
-        {
-            (e as IDisposable)?.Dispose();
-        }
-        o.Append('}');
-    }
-
-    private static void WritePairs(EdnOutput o, IEnumerable pairs)
-    {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
-        o.Append('{');
-        var first = true;
-        foreach (var item in pairs)
-        {
-            if (!first) o.Append(' ');
-            first = false;
-            if (item is null || !PairAccess.TryGetPair(item, out var key, out var value))
+            else if (_entries is { } entries)
             {
-                throw new ArgumentException($"unexpected dictionary element {item?.GetType().ToString() ?? "null"}");
+                while (_index < entries.Length * 2)
+                {
+                    if (o.Full) return null;
+                    var kv = entries[_index >> 1];
+                    var item = (_index & 1) == 0 ? kv.Key : kv.Value;
+                    if (_index++ > 0) o.Append(' ');
+                    if (!TryWriteScalar(o, item)) return item;
+                }
             }
-            Write(o, key);
-            o.Append(' ');
-            Write(o, value);
+            return null;
         }
-        o.Append('}');
-    }
 
-    private static void WriteEnumerable(EdnOutput o, IEnumerable seq)
-    {
-        RuntimeHelpers.EnsureSufficientExecutionStack();
-        o.Append('[');
-        var first = true;
-        foreach (var item in seq)
+        public bool TryNext(out object? item)
         {
-            if (!first) o.Append(' ');
-            first = false;
-            Write(o, item);
+            if (_items is not null)
+            {
+                if (_index < _items.Length)
+                {
+                    item = _items[_index++];
+                    return true;
+                }
+            }
+            else if (_entries is not null)
+            {
+                if (_index < _entries.Length * 2)
+                {
+                    var kv = _entries[_index >> 1];
+                    item = (_index & 1) == 0 ? kv.Key : kv.Value;
+                    _index++;
+                    return true;
+                }
+            }
+            else if (_hasPending)
+            {
+                item = _pending;
+                _hasPending = false;
+                _pending = null;
+                return true;
+            }
+            else if (_enumerator is not null && _enumerator.MoveNext())
+            {
+                if (_enumerator is IDictionaryEnumerator de)
+                {
+                    item = de.Key;
+                    _pending = de.Value;
+                    _hasPending = true;
+                    return true;
+                }
+                var current = _enumerator.Current;
+                if (!_pairs)
+                {
+                    item = current;
+                    return true;
+                }
+                if (current is null || !PairAccess.TryGetPair(current, out item, out _pending))
+                {
+                    throw new ArgumentException($"unexpected dictionary element {current?.GetType().ToString() ?? "null"}");
+                }
+                _hasPending = true;
+                return true;
+            }
+            item = null;
+            return false;
         }
-        o.Append(']');
+
+        public void Dispose()
+        {
+            (_enumerator as IDisposable)?.Dispose();
+            _enumerator = null;
+        }
     }
 
     private static void WriteInteger(EdnOutput o, long value)
@@ -345,6 +461,7 @@ public static class EdnPrinter
     {
         o.Append('"');
         var span = s.AsSpan();
+        if (span.Length > o.Remaining) span = span[..Math.Max(0, o.Remaining)]; // past an error's bound: the rest is cut anyway
         var run = 0;
         for (var i = 0; i < span.Length; i++)
         {
@@ -478,12 +595,16 @@ public static class EdnPrinter
 internal sealed class EdnOutput : IDisposable
 {
     private readonly TextWriter? _writer;
+    private readonly int _limit;
     private char[] _buffer;
     private int _length;
 
-    public EdnOutput(TextWriter? writer)
+    /// <param name="writer">Where to flush, or null to build a string.</param>
+    /// <param name="limit">For a string: the output stops growing past this many characters (error text).</param>
+    public EdnOutput(TextWriter? writer, int limit = int.MaxValue)
     {
         _writer = writer;
+        _limit = writer is null ? limit : int.MaxValue;
         _buffer = ArrayPool<char>.Shared.Rent(writer is null ? 256 : 4096);
     }
 
@@ -495,8 +616,18 @@ internal sealed class EdnOutput : IDisposable
 
     public void Append(string s) => Append(s.AsSpan());
 
+    /// <summary>Characters written so far (string output).</summary>
+    public int Length => _length;
+
+    /// <summary>True once the output reached its limit: the rest of the value is not printed.</summary>
+    public bool Full => _length >= _limit;
+
+    /// <summary>Characters the output still takes before its limit.</summary>
+    public int Remaining => _limit - _length;
+
     public void Append(ReadOnlySpan<char> s)
     {
+        if (s.Length > _limit - _length) s = s[..Math.Max(0, _limit - _length)];
         if (s.Length > _buffer.Length - _length)
         {
             if (_writer is not null && s.Length > _buffer.Length / 2)
@@ -541,6 +672,14 @@ internal sealed class EdnOutput : IDisposable
     }
 
     public override string ToString() => new(_buffer, 0, _length);
+
+    /// <summary>The first <paramref name="length"/> characters, one fewer when that would split a surrogate pair.</summary>
+    public string ToString(int length)
+    {
+        length = Math.Min(length, _length);
+        if (length > 0 && char.IsHighSurrogate(_buffer[length - 1])) length--;
+        return new(_buffer, 0, length);
+    }
 
     public void Dispose()
     {

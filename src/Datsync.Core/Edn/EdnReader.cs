@@ -57,12 +57,24 @@ public static class EdnReader
 /// <summary>The hand-written scanner/parser behind <see cref="EdnReader"/>. One instance per text.</summary>
 internal sealed class EdnParser
 {
-    private enum Kind
+    private enum Kind : byte
     {
         List,
         Vector,
         Map,
         Set,
+        Tag,     // #tag form: the form is next
+        Discard, // #_ form: the form is next, then dropped
+    }
+
+    /// <summary>An open collection, tag or discard. Nesting lives on an explicit stack of these, not on the thread's
+    /// stack, so the depth is bounded by <see cref="CoreLimits.MaxEdnNestingDepth"/> alone.</summary>
+    private struct Frame
+    {
+        public Kind Kind;
+        public int Start;     // offset of the opener or of '#'
+        public int BaseSp;    // collections: the first element's slot in _stack
+        public int TagLength; // tags: the name follows the '#'
     }
 
     private const int SmallLongMin = -128;
@@ -84,9 +96,14 @@ internal sealed class EdnParser
     private int _sp;
     private StringBuilder? _sb;
 
-    public EdnParser(string text)
+    private readonly int _maxDepth;
+    private Frame[] _frames = new Frame[16];
+    private int _fp;
+
+    public EdnParser(string text, CoreLimits? limits = null)
     {
         _s = text;
+        _maxDepth = (limits ?? CoreLimits.Current).MaxEdnNestingDepth;
         if (text.Length > 0 && text[0] == '\uFEFF') _pos = 1; // byte-order mark
     }
 
@@ -96,7 +113,7 @@ internal sealed class EdnParser
         if (_pos >= _s.Length) throw Error(_pos, "unexpected end of input: expected a form");
         var c = _s[_pos];
         if (c is ')' or ']' or '}') throw Error(_pos, $"unmatched '{c}'");
-        var value = ReadFormAt(c);
+        var value = ReadForm();
         SkipIgnorable();
         if (_pos < _s.Length) throw Error(_pos, "unexpected content after the form; expected end of input");
         return value;
@@ -111,7 +128,7 @@ internal sealed class EdnParser
             if (_pos >= _s.Length) return result;
             var c = _s[_pos];
             if (c is ')' or ']' or '}') throw Error(_pos, $"unmatched '{c}'");
-            result.Add(ReadFormAt(c));
+            result.Add(ReadForm());
         }
     }
 
@@ -149,7 +166,7 @@ internal sealed class EdnParser
         _pos = i;
     }
 
-    /// <summary>Skips whitespace, comments and <c>#_ form</c> discards.</summary>
+    /// <summary>Skips whitespace, comments and <c>#_ form</c> discards between top-level forms.</summary>
     private void SkipIgnorable()
     {
         while (true)
@@ -157,15 +174,9 @@ internal sealed class EdnParser
             SkipWhitespace();
             if (_pos + 1 < _s.Length && _s[_pos] == '#' && _s[_pos + 1] == '_')
             {
-                var start = _pos;
-                if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Error(start, "discards are nested too deeply");
+                Push(Kind.Discard, _pos, 0);
                 _pos += 2;
-                SkipIgnorable();
-                if (_pos >= _s.Length || _s[_pos] is ')' or ']' or '}')
-                {
-                    throw Error(start, "#_ must be followed by a form to discard");
-                }
-                ReadFormAt(_s[_pos]);
+                Read(discarding: true);
                 continue;
             }
             return;
@@ -174,25 +185,173 @@ internal sealed class EdnParser
 
     // ---------------------------------------------------------------- forms
 
-    /// <summary>Reads the form starting at <see cref="_pos"/>, whose first character is <paramref name="c"/>.</summary>
-    private object? ReadFormAt(char c)
+    /// <summary>Reads the form at <see cref="_pos"/> (not whitespace, a closer or the end).</summary>
+    private object? ReadForm() => Read(discarding: false);
+
+    /// <summary>
+    /// The reading loop. Each step either starts a form (a scalar is complete at once; an opener, a tag or a discard
+    /// pushes a frame) or takes the next element of the innermost frame; a complete value goes to the frame that
+    /// waits for it. Returns when the frame it started with (or, discarding, the one it was given) is complete.
+    /// </summary>
+    private object? Read(bool discarding)
+    {
+        var s = _s;
+        var floor = discarding ? _fp - 1 : _fp;
+        object? value;
+        int valueStart;
+        if (discarding) goto Operand;
+
+        Form:
+        {
+            var c = s[_pos];
+            valueStart = _pos;
+            switch (c)
+            {
+                case '(':
+                    Push(Kind.List, _pos, 1);
+                    goto Items;
+                case '[':
+                    Push(Kind.Vector, _pos, 1);
+                    goto Items;
+                case '{':
+                    Push(Kind.Map, _pos, 1);
+                    goto Items;
+                case '#':
+                    if (_pos + 1 < s.Length)
+                    {
+                        var d = s[_pos + 1];
+                        if (d == '{')
+                        {
+                            Push(Kind.Set, _pos, 2);
+                            goto Items;
+                        }
+                        if (char.IsLetter(d))
+                        {
+                            var end = ScanToken(_pos + 1);
+                            var tag = s.AsSpan(_pos + 1, end - _pos - 1);
+                            CheckWholeCharacters(tag, _pos + 1, "a tag");
+                            if (!IsValidSymbol(tag, keyword: false)) throw Error(_pos, $"invalid tag #{Truncate(tag)}");
+                            Push(Kind.Tag, _pos, 0);
+                            _frames[_fp - 1].TagLength = tag.Length;
+                            _pos = end;
+                            goto Operand;
+                        }
+                    }
+                    value = ReadDispatch();
+                    goto Deliver;
+                default:
+                    value = ReadScalar(c);
+                    goto Deliver;
+            }
+        }
+
+        Items: // the innermost frame is a collection: its next element, or its end
+        {
+            SkipWhitespace();
+            ref var f = ref _frames[_fp - 1];
+            if (_pos >= s.Length) throw Error(f.Start, $"unterminated {KindName(f.Kind)}");
+            var c = s[_pos];
+            if (c == '#' && _pos + 1 < s.Length && s[_pos + 1] == '_')
+            {
+                Push(Kind.Discard, _pos, 0);
+                _pos += 2;
+                goto Operand;
+            }
+            var close = f.Kind switch
+            {
+                Kind.List => ')',
+                Kind.Vector => ']',
+                _ => '}',
+            };
+            if (c == close)
+            {
+                _pos++;
+                valueStart = f.Start;
+                value = Close(ref f);
+                _fp--;
+                goto Deliver;
+            }
+            if (c is ')' or ']' or '}')
+            {
+                var (line, column) = LineColumn(f.Start);
+                throw Error(_pos, $"unexpected '{c}': expected '{close}' to close the {KindName(f.Kind)} opened at line {line}, column {column}");
+            }
+            goto Form;
+        }
+
+        Operand: // the innermost frame is a tag or a discard: the form it applies to
+        {
+            SkipWhitespace();
+            ref var f = ref _frames[_fp - 1];
+            if (_pos + 1 < s.Length && s[_pos] == '#' && s[_pos + 1] == '_')
+            {
+                Push(Kind.Discard, _pos, 0);
+                _pos += 2;
+                goto Operand;
+            }
+            if (_pos >= s.Length || s[_pos] is ')' or ']' or '}')
+            {
+                if (f.Kind == Kind.Discard) throw Error(f.Start, "#_ must be followed by a form to discard");
+                throw Error(f.Start, $"the tag #{Truncate(s.AsSpan(f.Start + 1, f.TagLength))} must be followed by a form");
+            }
+            goto Form;
+        }
+
+        Deliver: // a complete value: to the frame that waits for it
+        while (true)
+        {
+            if (_fp == floor) return value;
+            ref var f = ref _frames[_fp - 1];
+            switch (f.Kind)
+            {
+                case Kind.Tag:
+                    valueStart = f.Start;
+                    value = Tagged(f.Start, s.AsSpan(f.Start + 1, f.TagLength), value);
+                    _fp--;
+                    continue;
+                case Kind.Discard:
+                    _fp--;
+                    if (_fp == floor) return null;
+                    if (_frames[_fp - 1].Kind is Kind.Tag or Kind.Discard) goto Operand;
+                    goto Items;
+                default:
+                    if (_sp == _stack.Length) GrowStack();
+                    _stack[_sp] = value;
+                    _stackPos[_sp] = valueStart;
+                    _sp++;
+                    goto Items;
+            }
+        }
+    }
+
+    private void Push(Kind kind, int start, int openerLength)
+    {
+        if (_fp >= _maxDepth)
+        {
+            var what = kind switch
+            {
+                Kind.Tag => "tagged literals",
+                Kind.Discard => "discards",
+                _ => "collections",
+            };
+            throw Error(start, string.Create(CultureInfo.InvariantCulture, $"{what} are nested more than {_maxDepth:N0} deep (the limit is CoreLimits.MaxEdnNestingDepth)"));
+        }
+        if (_fp == _frames.Length) Array.Resize(ref _frames, _fp * 2);
+        _frames[_fp++] = new Frame { Kind = kind, Start = start, BaseSp = _sp };
+        _pos = start + openerLength;
+    }
+
+    /// <summary>Reads the scalar form starting at <see cref="_pos"/>, whose first character is <paramref name="c"/>.</summary>
+    private object? ReadScalar(char c)
     {
         switch (c)
         {
-            case '(':
-                return ReadCollection(Kind.List, _pos, 1);
-            case '[':
-                return ReadCollection(Kind.Vector, _pos, 1);
-            case '{':
-                return ReadCollection(Kind.Map, _pos, 1);
             case '"':
                 return ReadString();
             case ':':
                 return ReadKeyword();
             case '\\':
                 return ReadCharacter();
-            case '#':
-                return ReadDispatch();
             default:
                 if (IsDigit(c)) return ReadNumber();
                 if ((c == '+' || c == '-') && _pos + 1 < _s.Length && IsDigit(_s[_pos + 1])) return ReadNumber();
@@ -200,44 +359,12 @@ internal sealed class EdnParser
         }
     }
 
-    private object ReadCollection(Kind kind, int opener, int openerLength)
+    /// <summary>The value of a collection frame whose closer was just read.</summary>
+    private object Close(ref Frame f)
     {
-        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
-        {
-            throw Error(opener, "collections are nested too deeply");
-        }
-        _pos = opener + openerLength;
-        var close = kind switch
-        {
-            Kind.List => ')',
-            Kind.Vector => ']',
-            _ => '}',
-        };
-        var s = _s;
-        var baseSp = _sp;
-        while (true)
-        {
-            SkipIgnorable();
-            if (_pos >= s.Length) throw Error(opener, $"unterminated {KindName(kind)}");
-            var c = s[_pos];
-            if (c == close)
-            {
-                _pos++;
-                break;
-            }
-            if (c is ')' or ']' or '}')
-            {
-                var (line, column) = LineColumn(opener);
-                throw Error(_pos, $"unexpected '{c}': expected '{close}' to close the {KindName(kind)} opened at line {line}, column {column}");
-            }
-            var itemPos = _pos;
-            var item = ReadFormAt(c);
-            if (_sp == _stack.Length) GrowStack();
-            _stack[_sp] = item;
-            _stackPos[_sp] = itemPos;
-            _sp++;
-        }
-
+        var kind = f.Kind;
+        var opener = f.Start;
+        var baseSp = f.BaseSp;
         var count = _sp - baseSp;
         _sp = baseSp;
         switch (kind)
@@ -248,7 +375,16 @@ internal sealed class EdnParser
                 return EdnList.Wrap(TakeItems(baseSp, count));
             case Kind.Set:
             {
-                var set = EdnSet.TryCreateOwned(TakeItems(baseSp, count), out var dup);
+                EdnSet? set;
+                int dup;
+                try
+                {
+                    set = EdnSet.TryCreateOwned(TakeItems(baseSp, count), out dup);
+                }
+                catch (InsufficientExecutionStackException)
+                {
+                    throw TooDeepToCompare(opener);
+                }
                 if (set is null)
                 {
                     throw Error(_stackPos[baseSp + dup], $"duplicate set element {EdnPrinter.Describe(_stack[baseSp + dup])}");
@@ -266,7 +402,16 @@ internal sealed class EdnParser
                 {
                     entries[i] = new KeyValuePair<object?, object?>(_stack[baseSp + (2 * i)], _stack[baseSp + (2 * i) + 1]);
                 }
-                var map = EdnMap.TryCreateOwned(entries, out var dup);
+                EdnMap? map;
+                int dup;
+                try
+                {
+                    map = EdnMap.TryCreateOwned(entries, out dup);
+                }
+                catch (InsufficientExecutionStackException)
+                {
+                    throw TooDeepToCompare(opener);
+                }
                 if (map is null)
                 {
                     throw Error(_stackPos[baseSp + (2 * dup)], $"duplicate map key {EdnPrinter.Describe(entries[dup].Key)}");
@@ -275,6 +420,9 @@ internal sealed class EdnParser
             }
         }
     }
+
+    /// <summary>Elements of a set or map too deep to hash or compare on this thread's stack.</summary>
+    private EdnReadException TooDeepToCompare(int opener) => Error(opener, "collections are nested too deeply to compare their elements");
 
     private object?[] TakeItems(int from, int count)
     {
@@ -310,7 +458,9 @@ internal sealed class EdnParser
         if (s[i + rel] == '"')
         {
             _pos = i + rel + 1;
-            return rel == 0 ? string.Empty : s.Substring(i, rel);
+            if (rel == 0) return string.Empty;
+            CheckSurrogates(s.AsSpan(i, rel), i, exact: true);
+            return s.Substring(i, rel);
         }
 
         var sb = _sb ??= new StringBuilder();
@@ -322,7 +472,9 @@ internal sealed class EdnParser
             if (s[i] == '"')
             {
                 _pos = i + 1;
-                return sb.ToString();
+                var text = sb.ToString();
+                CheckSurrogates(text, start, exact: false);
+                return text;
             }
 
             var escape = i;
@@ -521,6 +673,7 @@ internal sealed class EdnParser
         if (end == start) throw Error(start, $"unexpected character {DescribeChar(_s[start])}");
         _pos = end;
         var tok = _s.AsSpan(start, end - start);
+        CheckWholeCharacters(tok, start, "a symbol");
         switch (tok)
         {
             case "nil": return null;
@@ -539,6 +692,7 @@ internal sealed class EdnParser
         _pos = end;
         var name = _s.AsSpan(start + 1, end - start - 1);
         if (name.IsEmpty) throw Error(start, "a keyword needs a name after ':'");
+        CheckWholeCharacters(name, start + 1, "a keyword");
         if (name[0] == ':') throw Error(start, $"auto-resolved keywords (::) are not valid EDN: {Truncate(_s.AsSpan(start, end - start))}");
         if (!IsValidSymbol(name, keyword: true)) throw Error(start, $"invalid keyword :{Truncate(name)}");
         return Keyword.InternChars(name);
@@ -587,13 +741,13 @@ internal sealed class EdnParser
 
     // ---------------------------------------------------------------- dispatch: sets, tags, ##specials
 
+    /// <summary>A <c>#</c> form that does not nest (sets and tags are frames): <c>##NaN</c> and friends, or an error.</summary>
     private object? ReadDispatch()
     {
         var s = _s;
         var start = _pos;
         if (start + 1 >= s.Length) throw Error(start, "'#' at end of input");
         var d = s[start + 1];
-        if (d == '{') return ReadCollection(Kind.Set, start, 2);
         if (d == '#')
         {
             var end = ScanToken(start + 2);
@@ -607,37 +761,31 @@ internal sealed class EdnParser
             }
             throw Error(start, $"unknown symbolic value ##{Truncate(name)}");
         }
-        if (char.IsLetter(d))
-        {
-            var end = ScanToken(start + 1);
-            var tag = s.AsSpan(start + 1, end - start - 1);
-            if (!IsValidSymbol(tag, keyword: false)) throw Error(start, $"invalid tag #{Truncate(tag)}");
-            if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw Error(start, "tagged literals are nested too deeply");
-            _pos = end;
-            SkipIgnorable();
-            if (_pos >= s.Length || s[_pos] is ')' or ']' or '}') throw Error(start, $"the tag #{Truncate(tag)} must be followed by a form");
-            var value = ReadFormAt(s[_pos]);
-            switch (tag)
-            {
-                case "inst":
-                    if (value is not string instText) throw Error(start, "#inst must be followed by a string");
-                    if (!TryParseInstant(instText, out var instant)) throw Error(start, $"invalid #inst timestamp \"{Truncate(instText)}\" (expected RFC 3339, e.g. 2024-01-31T12:00:00.000Z)");
-                    return instant;
-                case "uuid":
-                    if (value is not string uuidText) throw Error(start, "#uuid must be followed by a string");
-                    if (!Guid.TryParseExact(uuidText, "D", out var guid)) throw Error(start, $"invalid #uuid \"{Truncate(uuidText)}\" (expected 8-4-4-4-12 hexadecimal digits)");
-                    return guid;
-                case "uri":
-                    if (value is not string uriText) throw Error(start, "#uri must be followed by a string");
-                    if (!Uri.TryCreate(uriText, UriKind.RelativeOrAbsolute, out var uri)) throw Error(start, $"invalid #uri \"{Truncate(uriText)}\"");
-                    return uri;
-                default:
-                    return new TaggedValue(new Symbol(tag.ToString()), value);
-            }
-        }
         if (d == '"') throw Error(start, "regular expressions (#\"...\") are not valid EDN");
         if (d == ':') throw Error(start, "namespaced map literals (#:ns{...}) are not valid EDN");
         throw Error(start, $"unsupported dispatch #{DescribeChar(d)}");
+    }
+
+    /// <summary>The value of <c>#tag form</c>: <c>#inst</c>, <c>#uuid</c> and <c>#uri</c> are read, other tags kept.</summary>
+    private object Tagged(int start, ReadOnlySpan<char> tag, object? value)
+    {
+        switch (tag)
+        {
+            case "inst":
+                if (value is not string instText) throw Error(start, "#inst must be followed by a string");
+                if (!TryParseInstant(instText, out var instant)) throw Error(start, $"invalid #inst timestamp \"{Truncate(instText)}\" (expected RFC 3339, e.g. 2024-01-31T12:00:00.000Z)");
+                return instant;
+            case "uuid":
+                if (value is not string uuidText) throw Error(start, "#uuid must be followed by a string");
+                if (!Guid.TryParseExact(uuidText, "D", out var guid)) throw Error(start, $"invalid #uuid \"{Truncate(uuidText)}\" (expected 8-4-4-4-12 hexadecimal digits)");
+                return guid;
+            case "uri":
+                if (value is not string uriText) throw Error(start, "#uri must be followed by a string");
+                if (!Uri.TryCreate(uriText, UriKind.RelativeOrAbsolute, out var uri)) throw Error(start, $"invalid #uri \"{Truncate(uriText)}\"");
+                return uri;
+            default:
+                return new TaggedValue(new Symbol(tag.ToString()), value);
+        }
     }
 
     /// <summary>
@@ -766,8 +914,24 @@ internal sealed class EdnParser
     private static string DescribeChar(char c) =>
         c < ' ' || c == 0x7F || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
 
-    private static string Truncate(ReadOnlySpan<char> text) =>
-        text.Length <= 60 ? text.ToString() : string.Concat(text[..57], "...");
+    private static string Truncate(ReadOnlySpan<char> text) => EdnPrinter.DescribeText(text);
+
+
+    /// <summary>Keywords, symbols and tags hold whole characters too (see <see cref="CheckSurrogates"/>).</summary>
+    private void CheckWholeCharacters(ReadOnlySpan<char> token, int offset, string what)
+    {
+        var at = Utf8Strict.IndexOfUnpairedSurrogate(token);
+        if (at >= 0) throw Error(offset + at, $"{what} contains an unpaired surrogate U+{(int)token[at]:X4}");
+    }
+
+    /// <summary>Strings must hold whole characters: an unpaired surrogate has no UTF-8 form and would be stored as U+FFFD.</summary>
+    private void CheckSurrogates(ReadOnlySpan<char> text, int offset, bool exact)
+    {
+        var at = Utf8Strict.IndexOfUnpairedSurrogate(text);
+        if (at < 0) return;
+        var where = exact ? offset + at : offset;
+        throw Error(where, $"string contains an unpaired surrogate U+{(int)text[at]:X4} (at character {at} of the string)");
+    }
 
     private (int Line, int Column) LineColumn(int offset)
     {

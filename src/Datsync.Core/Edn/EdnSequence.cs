@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 
 namespace Datsync.Core;
 
@@ -34,6 +35,8 @@ public abstract class EdnSequence : IReadOnlyList<object?>
     /// <summary>The element at <paramref name="index"/>.</summary>
     public object? this[int index] => Items[index];
 
+    internal object?[] RawItems => Items;
+
     /// <summary>The elements as a read-only span (no copy).</summary>
     public ReadOnlySpan<object?> AsSpan() => Items;
 
@@ -47,6 +50,7 @@ public abstract class EdnSequence : IReadOnlyList<object?>
     internal bool EqualsCore(EdnSequence other)
     {
         if (other.GetType() != GetType()) return false;
+        RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception rather than a fatal overflow
         var a = Items;
         var b = other.Items;
         if (a.Length != b.Length) return false;
@@ -66,6 +70,7 @@ public abstract class EdnSequence : IReadOnlyList<object?>
     {
         var h = _hash;
         if (h != 0) return h;
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         h = _seed;
         foreach (var item in Items) h = EdnEquality.CombineOrdered(h, EdnEquality.Hash(item));
         if (h == 0) h = 1;

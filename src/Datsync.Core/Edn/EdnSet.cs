@@ -162,6 +162,8 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     /// <summary>The elements in insertion order as a span (no copy).</summary>
     public ReadOnlySpan<object?> AsSpan() => _items;
 
+    internal object?[] RawItems => _items;
+
     /// <summary>An allocation-free enumerator (insertion order).</summary>
     public EdnSequence.Enumerator GetEnumerator() => new(_items);
 
@@ -174,6 +176,7 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
         if (ReferenceEquals(this, other)) return true;
         if (_items.Length != other._items.Length) return false;
         if (_hash != 0 && other._hash != 0 && _hash != other._hash) return false;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception, not a fatal overflow
         foreach (var x in _items)
         {
             if (!other.Contains(x)) return false;
@@ -192,6 +195,7 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     {
         var h = _hash;
         if (h != 0) return h;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         h = 0x3B9ACA;
         foreach (var x in _items) h = unchecked(h + EdnEquality.Mix(EdnEquality.Hash(x)));
         if (h == 0) h = 1;

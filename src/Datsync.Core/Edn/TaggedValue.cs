@@ -12,11 +12,20 @@ public sealed record TaggedValue(Symbol Tag, object? Value)
     public Symbol Tag { get; init; } = Tag ?? throw new ArgumentNullException(nameof(Tag));
 
     /// <inheritdoc/>
-    public bool Equals(TaggedValue? other) =>
-        other is not null && (ReferenceEquals(this, other) || (Tag.Equals(other.Tag) && EdnEquality.AreEqual(Value, other.Value)));
+    public bool Equals(TaggedValue? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // deep values: an exception, not a fatal overflow
+        return Tag.Equals(other.Tag) && EdnEquality.AreEqual(Value, other.Value);
+    }
 
     /// <inheritdoc/>
-    public override int GetHashCode() => EdnEquality.CombineOrdered(Tag.GetHashCode(), EdnEquality.Hash(Value));
+    public override int GetHashCode()
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        return EdnEquality.CombineOrdered(Tag.GetHashCode(), EdnEquality.Hash(Value));
+    }
 
     /// <summary>The EDN text <c>#tag value</c>.</summary>
     public override string ToString() => EdnPrinter.Print(this);

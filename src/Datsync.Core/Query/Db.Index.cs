@@ -72,11 +72,11 @@ public sealed partial class Db
     /// <summary>AVET datoms of one attribute with start &lt;= value &lt; end (either bound may be null for open).</summary>
     public IEnumerable<Datom> IndexRange(object attr, object? start, object? end)
     {
-        var a = AttributeOf(attr) ?? throw new ArgumentException($"{EdnPrinter.Print(attr)} is not an installed attribute", nameof(attr));
+        var a = AttributeOf(attr) ?? throw new ArgumentException($"{EdnPrinter.Describe(attr)} is not an installed attribute", nameof(attr));
         long sn = 0, en = 0;
         object? so = ScalarTag.Min, eo = ScalarTag.Max;
-        if (start is not null && !TryEncodeValue(a, start, out sn, out so)) throw new ArgumentException($"{EdnPrinter.Print(start)} is not a value of {a.Ident}", nameof(start));
-        if (end is not null && !TryEncodeValue(a, end, out en, out eo)) throw new ArgumentException($"{EdnPrinter.Print(end)} is not a value of {a.Ident}", nameof(end));
+        if (start is not null && !TryEncodeValue(a, start, out sn, out so)) throw new ArgumentException($"{EdnPrinter.Describe(start)} is not a value of {a.Ident}", nameof(start));
+        if (end is not null && !TryEncodeValue(a, end, out en, out eo)) throw new ArgumentException($"{EdnPrinter.Describe(end)} is not a value of {a.Ident}", nameof(end));
         var from = Probe(long.MinValue, a.Id, sn, so);
         var to = Probe(long.MaxValue, a.Id, 0, ScalarTag.Max);
         var source = a.StoredInAvet ? Avet.Slice(from, to) : SortedByValue(a, from);

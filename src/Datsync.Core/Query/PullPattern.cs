@@ -110,7 +110,7 @@ public sealed class PullPattern
         {
             Keyword k => new AttrSpec(k),
             _ when AsList(key) is { } list => ParseAttrExpr(list, key!),
-            _ => throw Bad(key, $"a map-spec key must be an attribute name or [attr options...], in {EdnPrinter.Print(mapForm)}"),
+            _ => throw Bad(key, $"a map-spec key must be an attribute name or [attr options...], in {EdnPrinter.Describe(mapForm)}"),
         };
         if (spec.IsDbId) throw Bad(key, ":db/id takes no sub-pattern");
         if (IsSymbolic(value, "..."))
@@ -121,7 +121,7 @@ public sealed class PullPattern
         else if (value is long or int)
         {
             var depth = Convert.ToInt64(value);
-            if (depth <= 0 || depth > int.MaxValue) throw Bad(value, $"a recursion limit must be a positive number, in {EdnPrinter.Print(mapForm)}");
+            if (depth <= 0 || depth > int.MaxValue) throw Bad(value, $"a recursion limit must be a positive number, in {EdnPrinter.Describe(mapForm)}");
             spec.Recursion = (int)depth;
             spec.RecursionSlot = slots++;
         }
@@ -129,7 +129,7 @@ public sealed class PullPattern
         {
             spec.Sub = ParsePattern(sub, value, ref slots);
         }
-        else throw Bad(value, $"the value of {EdnPrinter.Print(key)} must be a pattern, a recursion limit or ..., in {EdnPrinter.Print(mapForm)}");
+        else throw Bad(value, $"the value of {EdnPrinter.Describe(key)} must be a pattern, a recursion limit or ..., in {EdnPrinter.Describe(mapForm)}");
         return spec;
     }
 
@@ -160,7 +160,7 @@ public sealed class PullPattern
             else if (ReferenceEquals(opt, DefaultKw))
                 SetDefault(spec, v);
             else
-                throw Bad(form, $"unknown attribute option {EdnPrinter.Print(opt)} (expected :as, :limit or :default)");
+                throw Bad(form, $"unknown attribute option {EdnPrinter.Describe(opt)} (expected :as, :limit or :default)");
         }
         return spec;
     }
@@ -173,7 +173,7 @@ public sealed class PullPattern
             var n = Convert.ToInt64(v);
             if (n > 0) return n > int.MaxValue ? AttrSpec.Unlimited : (int)n;
         }
-        throw Bad(form, $"a limit must be a positive number or nil, got {EdnPrinter.Print(v)}");
+        throw Bad(form, $"a limit must be a positive number or nil, got {EdnPrinter.Describe(v)}");
     }
 
     private static void SetDefault(AttrSpec spec, object? v)
@@ -186,7 +186,7 @@ public sealed class PullPattern
         x is Symbol { Namespace: null } s ? s.Name == name : x is string str && str == name;
 
     private static ArgumentException Bad(object? element, string why) =>
-        new($"invalid pull pattern element {EdnPrinter.Print(element)}: {why}", "pattern");
+        new($"invalid pull pattern element {EdnPrinter.Describe(element)}: {why}", "pattern");
 
     internal static IReadOnlyList<object?>? AsList(object? x)
     {

@@ -41,6 +41,11 @@ public static class BuiltIns
 
     internal static long TypeId(ValueType t) => FirstTypeId + (int)t;
 
+    /// <summary>True for an entity of the initial schema (everything installed at t = 0): read-only.</summary>
+    internal static bool IsBuiltIn(long e) =>
+        e is >= IdentId and <= TxInstantId or >= CardinalityOneId and <= UniqueValueId
+        || (e >= FirstTypeId && e < FirstTypeId + TypeIdents.Length);
+
     internal static ValueType? TypeOfId(long id) =>
         id >= FirstTypeId && id < FirstTypeId + TypeIdents.Length ? (ValueType)(id - FirstTypeId) : null;
 

@@ -29,7 +29,7 @@ internal static class SchemaRules
                 case BuiltIns.NoHistoryId: noHistory = d.N != 0; break;
             }
         }
-        var name = ident?.ToString() ?? e.ToString();
+        var name = ident is null ? e.ToString() : EdnPrinter.Describe(ident);
         if (type is null && card is null)
         {
             if (unique is not null || component) throw Fail($"{name} has :db/unique or :db/isComponent but is not an attribute (it needs :db/valueType and :db/cardinality)");
@@ -78,7 +78,7 @@ internal static class SchemaRules
             foreach (var d in dbAfter.AttributeDatoms(after.Id))
             {
                 var key = d.O is null || d.O is ScalarTag ? (d.N, d.O) : (0L, d.O);
-                if (!seen.Add(key)) throw Fail($"attribute {after.Ident} cannot become unique: value {EdnPrinter.Print(d.V)} is held by more than one entity");
+                if (!seen.Add(key)) throw Fail($"attribute {after.Ident} cannot become unique: value {EdnPrinter.Describe(d.V)} is held by more than one entity");
             }
         }
     }

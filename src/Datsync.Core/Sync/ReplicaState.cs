@@ -181,7 +181,7 @@ public sealed class ReplicaState
             if (unknown is { } u)
             {
                 failed.Add(new FailedTx(p.RequestId, new TxException(TxErrors.NotAnEntity,
-                    $"local entity {u} was never committed by the master (its transaction failed): {EdnPrinter.Print(p.TxData)}")));
+                    $"local entity {u} was never committed by the master (its transaction failed): {EdnPrinter.Describe(p.TxData)}")));
                 pending = pending.RemoveAt(i--);
                 continue;
             }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 
 namespace Datsync.Core;
 
@@ -61,17 +62,23 @@ internal sealed class Transaction
     private Dictionary<object, TempId>? _tempids;
     private List<TempId>? _implicit;
 
-    private Transaction(Db db)
+    private readonly CoreLimits _limits;
+
+    private Transaction(Db db, CoreLimits limits)
     {
         _db = db;
+        _limits = limits;
         _t = db.BasisT + 1;
         _txId = EntityIds.TxId(_t);
     }
 
-    public static TxReport Run(Db db, IEnumerable<object?> txData, DateTime? txInstant)
+    public static TxReport Run(Db db, IEnumerable<object?> txData, DateTime? txInstant) =>
+        Run(db, txData, txInstant, CoreLimits.Current);
+
+    internal static TxReport Run(Db db, IEnumerable<object?> txData, DateTime? txInstant, CoreLimits limits)
     {
         ArgumentNullException.ThrowIfNull(txData);
-        var tx = new Transaction(db);
+        var tx = new Transaction(db, limits);
         foreach (var form in txData) tx.Expand(form);
         tx.ResolveTempids();
         return tx.Commit(txInstant);
@@ -80,13 +87,13 @@ internal sealed class Transaction
     // ---------------------------------------------------------------- expansion
 
     private static TxException Invalid(string message) => new(TxErrors.InvalidTxData, message);
-    private static string Show(object? form) => EdnPrinter.Print(form);
+    private static string Show(object? form) => EdnPrinter.Describe(form);
 
     private void Expand(object? form)
     {
         if (form is IReadOnlyList<object?> list) { ExpandList(list, form); return; }
         if (form is IList ilist and not Array { Rank: > 1 }) { ExpandList(ToList(ilist), form); return; }
-        if (AsMap(form) is { } map) { ExpandMap(map, form!); return; }
+        if (AsMap(form) is { } map) { ExpandMap(map, form!, 1); return; }
         throw Invalid($"a tx form must be a list or a map, got {Show(form)}");
     }
 
@@ -144,54 +151,113 @@ internal sealed class Transaction
             Value(ref o, a, f[4], form);
             _ops.Add(o);
         }
-        else throw Invalid($"unknown operation {op} in {Show(form)}");
+        else throw Invalid($"unknown operation {Show(op)} in {Show(form)}");
     }
 
-    private Ent ExpandMap(IEnumerable<KeyValuePair<object?, object?>> map, object form)
+    /// <summary>A map being expanded: its entity, the entry and the values in progress. Nested maps are expanded on an
+    /// explicit stack of these, so hostile nesting meets <see cref="CoreLimits.MaxTxNestingDepth"/>, never the
+    /// thread's stack.</summary>
+    private sealed class MapFrame(Ent e, object form, IEnumerator<KeyValuePair<object?, object?>> entries, int depth)
     {
-        Ent? self = null;
-        foreach (var kv in map)
-            if (kv.Key is Keyword k && k == BuiltIns.DbId)
-                self = EntityRef(kv.Value, form);
-        var e = self ?? new Ent(0, NewImplicit());
-        foreach (var kv in map)
+        public readonly Ent E = e;
+        public readonly object Form = form;
+        public readonly IEnumerator<KeyValuePair<object?, object?>> Entries = entries;
+        public readonly int Depth = depth;
+        public Keyword? Key;            // the entry in progress
+        public Attribute? A;
+        public bool Reverse;
+        public IEnumerator<object?>? Values;
+    }
+
+    private Ent ExpandMap(IEnumerable<KeyValuePair<object?, object?>> map, object form, int depth)
+    {
+        var top = OpenMap(map, form, depth);
+        List<MapFrame>? outer = null;
+        while (true)
         {
-            if (kv.Key is not Keyword k) throw Invalid($"map keys must be attribute keywords, got {Show(kv.Key)} in {Show(form)}");
-            if (k == BuiltIns.DbId) continue;
-            if (k.IsReverse && _db.Schema[k] is null)
+            if (top.Values is not null && top.Values.MoveNext())
             {
-                var ra = Attr(k.Reversed, form);
-                if (!ra.IsRef) throw Invalid($"reverse attribute {k} needs a ref attribute: {Show(form)}");
-                foreach (var v in Values(ra, kv.Value, reverse: true))
+                var v = top.Values.Current;
+                if (top.Reverse)
                 {
-                    Ent owner;
                     if (AsMap(v) is { } nested)
                     {
-                        if (!HasIdentity(nested)) throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {k} needs a unique identity attribute: {Show(v)}");
-                        owner = ExpandMap(nested, v!);
+                        if (!HasIdentity(nested)) throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {top.Key} needs a unique identity attribute: {Show(v)}");
+                        (outer ??= new()).Add(top);
+                        top = OpenMap(nested, v!, top.Depth + 1);
+                        continue;
                     }
-                    else owner = EntityRef(v, form);
-                    var o = new Op { Kind = OpKind.Add, E = owner, A = ra, Form = form };
-                    SetRef(ref o, e);
+                    AddRef(EntityRef(v, top.Form), top.A!, top.E, top.Form);
+                }
+                else
+                {
+                    var a = top.A!;
+                    if (a.IsRef && AsMap(v) is { } nested)
+                    {
+                        if (!a.IsComponent && !HasIdentity(nested))
+                            throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under {a.Ident} needs a component attribute or a unique identity attribute: {Show(v)}");
+                        (outer ??= new()).Add(top);
+                        top = OpenMap(nested, v!, top.Depth + 1);
+                        continue;
+                    }
+                    var o = new Op { Kind = OpKind.Add, E = top.E, A = a, Form = top.Form };
+                    Value(ref o, a, v, top.Form);
                     _ops.Add(o);
                 }
                 continue;
             }
-            var a = Attr(k, form);
-            foreach (var v in Values(a, kv.Value, reverse: false))
+            top.Values = null;
+            if (top.Entries.MoveNext())
             {
-                var o = new Op { Kind = OpKind.Add, E = e, A = a, Form = form };
-                if (a.IsRef && AsMap(v) is { } nested)
-                {
-                    if (!a.IsComponent && !HasIdentity(nested))
-                        throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under {a.Ident} needs a component attribute or a unique identity attribute: {Show(v)}");
-                    SetRef(ref o, ExpandMap(nested, v!));
-                }
-                else Value(ref o, a, v, form);
-                _ops.Add(o);
+                StartEntry(top, top.Entries.Current);
+                continue;
             }
+            if (outer is null || outer.Count == 0) return top.E;
+            // the nested map is done: the ref from (or, reversed, to) the map that holds it comes after its own datoms
+            var done = top;
+            top = outer[^1];
+            outer.RemoveAt(outer.Count - 1);
+            if (top.Reverse) AddRef(done.E, top.A!, top.E, top.Form);
+            else AddRef(top.E, top.A!, done.E, top.Form);
         }
-        return e;
+    }
+
+    private MapFrame OpenMap(IEnumerable<KeyValuePair<object?, object?>> map, object form, int depth)
+    {
+        if (depth > _limits.MaxTxNestingDepth)
+            throw Invalid(string.Create(CultureInfo.InvariantCulture,
+                $"entity maps are nested more than {_limits.MaxTxNestingDepth:N0} deep (CoreLimits.MaxTxNestingDepth): {Show(form)}"));
+        Ent? self = null;
+        foreach (var kv in map)
+            if (kv.Key is Keyword k && k == BuiltIns.DbId)
+                self = EntityRef(kv.Value, form);
+        return new MapFrame(self ?? new Ent(0, NewImplicit()), form, map.GetEnumerator(), depth);
+    }
+
+    private void StartEntry(MapFrame f, KeyValuePair<object?, object?> kv)
+    {
+        if (kv.Key is not Keyword k) throw Invalid($"map keys must be attribute keywords, got {Show(kv.Key)} in {Show(f.Form)}");
+        if (k == BuiltIns.DbId) return;
+        f.Key = k;
+        if (k.IsReverse && _db.Schema[k] is null)
+        {
+            var ra = Attr(k.Reversed, f.Form);
+            if (!ra.IsRef) throw Invalid($"reverse attribute {k} needs a ref attribute: {Show(f.Form)}");
+            f.A = ra;
+            f.Reverse = true;
+            f.Values = Values(ra, kv.Value, reverse: true).GetEnumerator();
+            return;
+        }
+        f.A = Attr(k, f.Form);
+        f.Reverse = false;
+        f.Values = Values(f.A, kv.Value, reverse: false).GetEnumerator();
+    }
+
+    private void AddRef(Ent e, Attribute a, Ent target, object form)
+    {
+        var o = new Op { Kind = OpKind.Add, E = e, A = a, Form = form };
+        SetRef(ref o, target);
+        _ops.Add(o);
     }
 
     private static void SetRef(ref Op o, Ent target)
@@ -262,7 +328,7 @@ internal sealed class Transaction
                 if (!_db.EntityExists(id)) throw new TxException(TxErrors.NotAnEntity, $"entity id {id} does not exist: {Show(form)}");
                 return new Ent(id, null);
             case Keyword k:
-                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {k}: {Show(form)}");
+                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {Show(k)}: {Show(form)}");
                 return new Ent(ie, null);
             case IReadOnlyList<object?> { Count: 2 } lr:
                 return new Ent(LookupRef(lr, form), null);
@@ -279,6 +345,12 @@ internal sealed class Transaction
     /// why when it finds nothing.</summary>
     private long LookupRef(IReadOnlyList<object?> lr, object form)
     {
+        // a ref-valued unique attribute lets lookup refs nest, and each level resolves the next one
+        var depth = 1;
+        for (var v = lr[1]; v is IReadOnlyList<object?> { Count: 2 } inner && inner[0] is Keyword; v = inner[1])
+            if (++depth > _limits.MaxTxNestingDepth)
+                throw Invalid(string.Create(CultureInfo.InvariantCulture,
+                    $"lookup refs are nested more than {_limits.MaxTxNestingDepth:N0} deep (CoreLimits.MaxTxNestingDepth): {Show(form)}"));
         if (_db.EntId(lr) is { } id) return id;
         var a = _db.AttributeOf(lr[0]) ?? throw new TxException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
         if (a.Unique == Uniqueness.None) throw new TxException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");
@@ -301,7 +373,7 @@ internal sealed class Transaction
             throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a ref for {a.Ident}: {Show(form)}");
         }
         if (!ValueCoercion.TryEncode(a.ValueType, v, out o.N, out o.O))
-            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a {BuiltIns.TypeIdents[(int)a.ValueType]} for {a.Ident}: {Show(form)}");
+            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a {BuiltIns.TypeIdents[(int)a.ValueType]} for {a.Ident}{ValueCoercion.WhyNot(a.ValueType, v)}: {Show(form)}");
     }
 
     // ---------------------------------------------------------------- tempids
@@ -443,8 +515,9 @@ internal sealed class Transaction
         var txData = new List<Datom>(asserts.Count + (retracts?.Count ?? 0) + 2);
         var retracted = new FactSet(retracts?.Count ?? 0);
         if (retracts is not null)
-            foreach (var (f, _, _) in retracts)
+            foreach (var (f, form, _) in retracts)
             {
+                CheckNotBuiltIn(f.E, form);
                 if (!retracted.Add(f)) continue;
                 var held = IsNew(f.E) ? null : _db.Eavt.Find(Db.Probe(f.E, f.A, f.N, f.O));
                 if (held is not null) txData.Add(held.WithAdded(false, _t));
@@ -460,6 +533,7 @@ internal sealed class Transaction
         var ones = 0;
         foreach (var (f, form, at) in asserts)
         {
+            CheckNotBuiltIn(f.E, form);
             if (seen is not null && !seen.Add(f)) continue;
             var a = schema[f.A]!;
             if (retracted.Count > 0 && retracted.Contains(f))
@@ -528,6 +602,15 @@ internal sealed class Transaction
         }
     }
 
+    /// <summary>The schema every database starts with is read-only, as in Datomic: renaming <c>:db.cardinality/one</c>
+    /// or adding a fact to <c>:db.type/string</c> would break every later schema install.</summary>
+    private void CheckNotBuiltIn(long e, object? form)
+    {
+        if (e >= EntityIds.FirstUser || !BuiltIns.IsBuiltIn(e)) return;
+        throw new TxException(TxErrors.IncompatibleSchemaChange,
+            $"{_db.Ident(e)?.ToString() ?? e.ToString(CultureInfo.InvariantCulture)} (entity {e}) is a built-in schema entity and cannot be changed: {Show(form)}");
+    }
+
     /// <summary>True for an entity this transaction creates: it has no datoms in the database before.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsNew(long e) => e == _txId || (e > _db.MaxEntityId && e < EntityIds.TxBase);
@@ -584,7 +667,7 @@ internal sealed class Transaction
             foreach (var d in _db.Eavt.Slice(Db.Probe(e, int.MinValue, 0, ScalarTag.Min), Db.Probe(e, int.MaxValue, 0, ScalarTag.Max)))
             {
                 result.Add(d);
-                if (_db.Schema[d.A] is { IsComponent: true }) stack.Push(d.N);
+                if (_db.Schema[d.A] is { IsComponent: true } && !BuiltIns.IsBuiltIn(d.N)) stack.Push(d.N);
             }
             foreach (var d in _db.Vaet.Slice(Db.Probe(long.MinValue, int.MinValue, e, null), Db.Probe(long.MaxValue, int.MaxValue, e, null)))
                 result.Add(d);

@@ -15,10 +15,11 @@ internal static class ValueCoercion
                 if (!TryLong(v, out n)) return false;
                 return true;
             case ValueType.String:
-                if (v is not string) return false;
+                // an unpaired surrogate has no UTF-8 form: stored, it would come back as U+FFFD
+                if (v is not string str || Utf8Strict.IndexOfUnpairedSurrogate(str) >= 0) return false;
                 o = v; return true;
             case ValueType.Keyword:
-                if (v is not Keyword) return false;
+                if (v is not Keyword kw || Utf8Strict.IndexOfUnpairedSurrogate(kw.FullName) >= 0) return false;
                 o = v; return true;
             case ValueType.Boolean:
                 if (v is not bool b) return false;
@@ -27,15 +28,13 @@ internal static class ValueCoercion
                 double d;
                 if (v is double dd) d = dd;
                 else if (v is float ff) d = ff;
-                else if (TryLong(v, out var l)) d = l;
-                else return false;
+                else if (!TryLong(v, out var l) || !TryExactDouble(l, out d)) return false;
                 n = Encoded.FromDouble(d); o = ScalarTag.Double; return true;
             case ValueType.Float:
                 float f;
                 if (v is float f1) f = f1;
-                else if (v is double d1) f = (float)d1;
-                else if (TryLong(v, out var l1)) f = l1;
-                else return false;
+                else if (v is double d1) { if (!TryFloat(d1, out f)) return false; }
+                else if (!TryLong(v, out var l1) || !TryExactDouble(l1, out var dl) || !TryFloat(dl, out f) || f != dl) return false;
                 n = Encoded.FromDouble(f); o = ScalarTag.Float; return true;
             case ValueType.BigInt:
                 if (v is BigInteger) { o = v; return true; }
@@ -57,7 +56,7 @@ internal static class ValueCoercion
                 if (v is not Uri) return false;
                 o = v; return true;
             case ValueType.Symbol:
-                if (v is not Symbol) return false;
+                if (v is not Symbol sym || Utf8Strict.IndexOfUnpairedSurrogate(sym.FullName) >= 0) return false;
                 o = v; return true;
             case ValueType.Ref:
                 if (!TryLong(v, out n)) return false;
@@ -65,6 +64,34 @@ internal static class ValueCoercion
             default:
                 return false;
         }
+    }
+
+    /// <summary>Why a value of a convertible kind did not encode (after <see cref="TryEncode"/> said no), or "".</summary>
+    public static string WhyNot(ValueType t, object v) => t switch
+    {
+        ValueType.String when v is string => " (it holds an unpaired surrogate, which has no UTF-8 form)",
+        ValueType.Keyword when v is Keyword => " (it holds an unpaired surrogate, which has no UTF-8 form)",
+        ValueType.Symbol when v is Symbol => " (it holds an unpaired surrogate, which has no UTF-8 form)",
+        ValueType.Double or ValueType.Float when v is double or float || TryLong(v, out _) => " (converting it would change its value)",
+        _ => "",
+    };
+
+    /// <summary>The double of a long, when it holds that long exactly (beyond 2^53 most longs have no double).</summary>
+    private static bool TryExactDouble(long l, out double d)
+    {
+        d = l;
+        // 2^63 rounds up from long.MaxValue and is not a long; every other double in range converts back exactly
+        return d < 9223372036854775808.0 && (long)d == l;
+    }
+
+    /// <summary>The float of a double, when it keeps the double's value: exactly, or as the same shortest decimal text
+    /// (EDN has no float literal, so 0.1 is a double and becomes 0.1f, while 3.141592653589793 or 16777217.0 do not fit).</summary>
+    private static bool TryFloat(double d, out float f)
+    {
+        f = (float)d;
+        if (double.IsNaN(d) || f == d) return true;
+        if (float.IsInfinity(f) || (f == 0 && d != 0)) return false;
+        return double.Parse(f.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture) == d;
     }
 
     public static bool TryLong(object v, out long n)

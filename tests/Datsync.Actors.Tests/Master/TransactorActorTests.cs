@@ -219,4 +219,189 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         Assert.Equal(accepted.Tempids["x"], again.Tempids["x"]);
         Assert.Equal(accepted.T, DbOf(second).BasisT);
     }
+
+    private static Transact Poison(string kind)
+    {
+        object value = kind switch
+        {
+            "timespan" => TimeSpan.FromSeconds(3),
+            "type" => typeof(string),
+            _ => Deep(10_000),
+        };
+        return new Transact("poison", new List<object?>
+        {
+            new Dictionary<object, object?> { [Keyword.Intern(":item/key")] = "poison", [Keyword.Intern(":item/n")] = value },
+        });
+
+        static object Deep(int depth)
+        {
+            object v = 1L;
+            for (var i = 0; i < depth; i++) v = new List<object?> { v };
+            return v;
+        }
+    }
+
+    [Theory]
+    [InlineData("timespan")]
+    [InlineData("type")]
+    [InlineData("deep")]
+    public void A_transaction_that_breaks_the_engine_is_rejected_alone_and_every_other_one_is_answered_and_committed(string kind)
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-poison-" + kind));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        for (var i = 0; i < 200; i++)
+        {
+            if (i == 100) master.Transactor.Tell(Poison(kind));
+            master.Transactor.Tell(Item($"ok{i}", $"k{i}", i));
+        }
+        var replies = new Dictionary<string, object>();
+        for (var i = 0; i < 201; i++)
+        {
+            var m = ExpectMsg<object>(Long);
+            var id = m switch { TxAccepted a => a.RequestId, TxRejected r => r.RequestId, _ => throw new Xunit.Sdk.XunitException($"unexpected {m}") };
+            Assert.True(replies.TryAdd(id, m), $"{id} answered twice");
+        }
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        var rejected = Assert.IsType<TxRejected>(replies["poison"]);
+        Assert.Equal(TxErrors.InvalidTxData, rejected.Category);
+        Assert.True(rejected.Message.Length <= 400, rejected.Message);
+        Assert.Contains(kind == "deep" ? "InsufficientExecutionStack" : kind == "type" ? "RuntimeType" : "TimeSpan", rejected.Message);
+        var accepted = replies.Values.OfType<TxAccepted>().ToList();
+        Assert.Equal(200, accepted.Count);
+        Assert.Equal(Enumerable.Range(2, 200).Select(i => (long)i), accepted.Select(a => a.T).Order());
+        var db = DbOf(master.Transactor);
+        Assert.Equal(201, db.BasisT);
+        Assert.Equal(200, db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")).Count());
+    }
+
+    [Fact]
+    public async Task A_journal_failure_with_many_requests_queued_answers_every_sender_once_and_keeps_every_accepted_t()
+    {
+        var settings = Settings("tx-fail-queued");
+        var master = DatsyncMaster.Start(Sys, settings);
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+
+        var failed = 0; // the first write after this fails, the others pass
+        await Journal.OnWrite.FailIf(_ => Interlocked.Exchange(ref failed, 1) == 0);
+        var probes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToList();
+        const int perProbe = 50;
+        // half of them before the failure, the other half once the first answer (the failure's) is out: they reach
+        // the transactor while it stops and starts again
+        for (var i = 0; i < perProbe / 2; i++)
+            for (var p = 0; p < probes.Count; p++)
+                master.Transactor.Tell(Item($"{p}-{i}", $"k{p}-{i}", i), probes[p].Ref);
+        var firstAnswer = probes[0].ExpectMsg<object>(Long);
+        for (var i = perProbe / 2; i < perProbe; i++)
+            for (var p = 0; p < probes.Count; p++)
+                master.Transactor.Tell(Item($"{p}-{i}", $"k{p}-{i}", i), probes[p].Ref);
+
+        var accepted = new List<TxAccepted>();
+        var notCommitted = new List<string>();
+        var unknown = 0; // the write that failed: its outcome is not known to the transactor
+        for (var p = 0; p < probes.Count; p++)
+        {
+            var ids = new HashSet<string>();
+            for (var i = 0; i < perProbe; i++)
+            {
+                var m = p == 0 && i == 0 ? firstAnswer : probes[p].ExpectMsg<object>(Long);
+                switch (m)
+                {
+                    case TxAccepted a:
+                        Assert.True(ids.Add(a.RequestId), $"{a.RequestId} answered twice");
+                        accepted.Add(a);
+                        break;
+                    case TxRejected r:
+                        Assert.True(ids.Add(r.RequestId), $"{r.RequestId} answered twice");
+                        Assert.Equal(MasterErrors.Storage, r.Category);
+                        if (r.Message.Contains("may or may not")) unknown++;
+                        else notCommitted.Add(r.RequestId);
+                        break;
+                    default:
+                        throw new Xunit.Sdk.XunitException($"unexpected {m}");
+                }
+            }
+            probes[p].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        }
+        Assert.True(unknown > 0, "the requests of the write that failed are told it may or may not have been committed");
+        // the transactor takes requests again
+        var after = CreateTestProbe();
+        AwaitAssert(() =>
+        {
+            master.Transactor.Tell(Item($"after-{Guid.NewGuid():N}", "after", 1), after.Ref);
+            after.ExpectMsg<TxAccepted>(TimeSpan.FromSeconds(2));
+        }, Long, TimeSpan.FromMilliseconds(200));
+
+        // what the journal holds, read back by a transactor recovering from it
+        var recovered = DbOf(Sys.ActorOf(TransactorActor.Props(settings with { PersistenceId = settings.PersistenceId })));
+        var items = recovered.Datoms(IndexType.Aevt, Keyword.Intern(":item/key")).Select(d => (string)d.V).ToHashSet();
+        foreach (var a in accepted)
+        {
+            Assert.True(a.T <= recovered.BasisT, $"t={a.T} of {a.RequestId} is not in the journal");
+            Assert.Contains("k" + a.RequestId, items);
+        }
+        foreach (var id in notCommitted) Assert.DoesNotContain("k" + id, items);
+        Assert.Equal(accepted.Count, accepted.Select(a => a.T).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_request_committed_before_a_snapshot_is_not_committed_again_after_a_restart()
+    {
+        var settings = Settings("tx-resend-snapshot", snapshotEvery: 2);
+        var first = Sys.ActorOf(TransactorActor.Props(settings));
+        first.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        first.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
+        var accepted = ExpectMsg<TxAccepted>(Long); // t=2: a snapshot follows
+        first.Tell(Item("other", "o", 2));
+        ExpectMsg<TxAccepted>(Long);
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        await AwaitAssertAsync(async () =>
+        {
+            var loaded = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(settings.PersistenceId,
+                Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(5));
+            Assert.True(loaded.Snapshot?.Metadata.SequenceNr >= 2, "the snapshot after t=2 is saved");
+        }, Long, TimeSpan.FromMilliseconds(100));
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        ExpectTerminated(first, Long);
+
+        var second = Sys.ActorOf(TransactorActor.Props(settings));
+        second.Tell(Tx("r1", """[{:db/id "x" :item/n 1}]"""));
+        var again = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(accepted.T, again.T);
+        Assert.Equal(accepted.Tempids["x"], again.Tempids["x"]);
+        var db = DbOf(second);
+        Assert.Equal(3, db.BasisT);
+        Assert.Single(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/n")), d => (long)d.V == 1);
+    }
+
+    [Fact]
+    public async Task A_transaction_the_journal_refuses_is_rejected_alone_and_the_others_written_with_it_are_committed()
+    {
+        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-refuses-one"));
+        master.Transactor.Tell(Tx("schema", SchemaEdn));
+        ExpectMsg<TxAccepted>(Long);
+        // e.g. a value the engine takes and the journal's serializer refuses
+        await Journal.OnWrite.RejectIf(p => p.Payload is Datsync.Actors.Persistence.TxRecord { RequestId: "poison" });
+        for (var i = 0; i < 200; i++)
+        {
+            if (i == 100) master.Transactor.Tell(Item("poison", "poison", -1));
+            master.Transactor.Tell(Item($"ok{i}", $"k{i}", i));
+        }
+        var replies = new List<object>();
+        for (var i = 0; i < 201; i++) replies.Add(ExpectMsg<object>(Long));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // answers keep arrival order
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"ok{i}").Take(100).Append("poison").Concat(Enumerable.Range(100, 100).Select(i => $"ok{i}")),
+            replies.Select(m => m switch { TxAccepted a => a.RequestId, TxRejected r => r.RequestId, _ => "?" }));
+        var rejected = Assert.Single(replies.OfType<TxRejected>());
+        Assert.Equal("poison", rejected.RequestId);
+        Assert.Equal(MasterErrors.Storage, rejected.Category);
+        Assert.Equal(Enumerable.Range(2, 200).Select(i => (long)i), replies.OfType<TxAccepted>().Select(a => a.T));
+        var db = DbOf(master.Transactor);
+        Assert.Equal(201, db.BasisT);
+        Assert.DoesNotContain(db.Datoms(IndexType.Aevt, Keyword.Intern(":item/key")), d => Equals(d.V, "poison"));
+    }
 }

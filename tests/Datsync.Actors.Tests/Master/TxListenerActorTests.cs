@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Core;
@@ -8,9 +11,12 @@ namespace Datsync.Actors.Tests.Master;
 
 public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(output)
 {
-    private MasterHandle StartWith(string id, int transactions, int recent = 10_000, int buffer = 1024, int snapshotEvery = 0)
+    private MasterHandle StartWith(string id, int transactions, int recent = 10_000, int buffer = 1024, int snapshotEvery = 0,
+        TimeSpan? catchUpTimeout = null)
     {
-        var master = DatsyncMaster.Start(Sys, Settings(id, snapshotEvery, buffer, recent));
+        var settings = Settings(id, snapshotEvery, buffer, recent);
+        if (catchUpTimeout is { } timeout) settings = settings with { CatchUpTimeout = timeout, CatchUpRetry = TimeSpan.FromMilliseconds(100) };
+        var master = DatsyncMaster.Start(Sys, settings);
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         for (var i = 2; i <= transactions; i++)
@@ -125,5 +131,104 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
         Assert.Equal(5, sub.ExpectMsg<TxDelta>(Long).T);
         Assert.Equal(6, sub.ExpectMsg<TxDelta>(Long).T);
         sub.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    /// <summary>Records the sequence numbers of the events the journal replays.</summary>
+    private sealed class ReadRecorder : IJournalInterceptor
+    {
+        public readonly ConcurrentBag<long> Read = new();
+
+        public Task InterceptAsync(IPersistentRepresentation message)
+        {
+            Read.Add(message.SequenceNr);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task A_catch_up_whose_journal_read_fails_is_tried_again_and_the_subscriber_gets_every_delta()
+    {
+        var master = StartWith("log-read-fails", 20, recent: 5);
+        var failed = 0; // the first read fails, the next ones pass
+        await Journal.OnRecovery.FailIf(_ => Interlocked.Exchange(ref failed, 1) == 0);
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(3), sub.Ref);
+        for (var t = 4; t <= 20; t++)
+        {
+            Assert.Equal(t, sub.ExpectMsg<TxDelta>(Long).T);
+            sub.Reply(new LogAck(t));
+        }
+        Assert.Equal(1, Volatile.Read(ref failed));
+        sub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task A_range_from_the_journal_reads_only_the_events_it_needs()
+    {
+        var master = StartWith("log-range-bounded", 30, recent: 4);
+        var recorder = new ReadRecorder();
+        await Journal.OnRecovery.SetInterceptorAsync(recorder);
+        master.Listener.Tell(new TxRange(2, 4));
+        Assert.Equal(new long[] { 2, 3, 4 }, ExpectMsg<TxRangeResult>(Long).Deltas.Select(d => d.T));
+        Assert.NotEmpty(recorder.Read);
+        Assert.True(recorder.Read.Max() <= 4, $"read up to event {recorder.Read.Max()}");
+    }
+
+    [Fact]
+    public async Task Older_snapshots_are_kept_and_a_catch_up_replays_from_the_nearest_one()
+    {
+        // a snapshot every 2 transactions, the latest 3 kept (datsync.master.keep-snapshots)
+        var settings = Settings("log-snapshots", snapshotEvery: 2, recent: 2);
+        Assert.Equal(3, MasterSettings.Default.KeepSnapshots);
+        var master = StartWith("log-snapshots", 12, recent: 2, snapshotEvery: 2);
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        async Task<long?> Latest(long atMost) =>
+            (await store.Ask<LoadSnapshotResult>(new LoadSnapshot(settings.PersistenceId,
+                new SnapshotSelectionCriteria(atMost), long.MaxValue), TimeSpan.FromSeconds(5))).Snapshot?.Metadata.SequenceNr;
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal(12, await Latest(long.MaxValue));
+            Assert.Equal(10, await Latest(11));
+            Assert.Equal(8, await Latest(9));
+            Assert.Null(await Latest(7)); // older ones are deleted
+        }, Long, TimeSpan.FromMilliseconds(100));
+
+        var recorder = new ReadRecorder();
+        await Journal.OnRecovery.SetInterceptorAsync(recorder);
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(9), sub.Ref);
+        for (var t = 10; t <= 12; t++)
+        {
+            Assert.Equal(t, sub.ExpectMsg<TxDelta>(Long).T);
+            sub.Reply(new LogAck(t));
+        }
+        Assert.NotEmpty(recorder.Read);
+        Assert.True(recorder.Read.Min() >= 9, $"read from event {recorder.Read.Min()}");
+    }
+
+    /// <summary>Holds back the first replayed event for a long while; the others pass.</summary>
+    private sealed class FirstReadHangs : IJournalInterceptor
+    {
+        private int _first;
+
+        public async Task InterceptAsync(IPersistentRepresentation message)
+        {
+            if (Interlocked.Exchange(ref _first, 1) == 0) await Task.Delay(TimeSpan.FromMinutes(2));
+        }
+    }
+
+    [Fact]
+    public async Task A_catch_up_whose_journal_read_hangs_times_out_and_is_tried_again()
+    {
+        var master = StartWith("log-read-hangs", 20, recent: 5, catchUpTimeout: TimeSpan.FromMilliseconds(500));
+        await Journal.OnRecovery.SetInterceptorAsync(new FirstReadHangs());
+        var sub = CreateTestProbe();
+        master.Listener.Tell(new SubscribeLog(3), sub.Ref);
+        for (var t = 4; t <= 20; t++)
+        {
+            Assert.Equal(t, sub.ExpectMsg<TxDelta>(Long).T); // long before the hung read would end
+            sub.Reply(new LogAck(t));
+        }
+        sub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }

@@ -252,6 +252,48 @@ public sealed class PersistenceSerializerTests(SerializationFixture fixture)
             back.Datoms);
     }
 
+    [Fact]
+    public void A_snapshot_keeps_the_request_ids_it_remembers()
+    {
+        var db = AllTypesSchema();
+        var requests = new List<RecentRequest>
+        {
+            new("r-1", 5, new Dictionary<object, long> { ["x"] = 1000, [-2L] = 1001 }),
+            new("r-2", 6, new Dictionary<object, long>()),
+        };
+
+        var back = fixture.RoundTrip(new DbSnapshot(db, requests));
+
+        Assert.Equal(db.BasisT, back.Db.BasisT);
+        Assert.Equal(requests.Select(r => (r.RequestId, r.T)), back.Requests.Select(r => (r.RequestId, r.T)));
+        Assert.Equal(requests[0].Tempids.OrderBy(p => p.Value), back.Requests[0].Tempids.OrderBy(p => p.Value));
+        Assert.Empty(back.Requests[1].Tempids);
+    }
+
+    [Fact]
+    public void A_snapshot_written_before_request_ids_were_kept_loads_without_them()
+    {
+        var message = new Proto.DbSnapshot
+        {
+            FormatVersion = 1,
+            BasisT = 3,
+            MaxEntityId = 1000,
+            Datoms = new Proto.DatomBlock(), // the built-in datoms only
+        };
+        var serializer = fixture.SerializerFor(new DbSnapshot(Db.Empty));
+
+        var back = Assert.IsType<DbSnapshot>(serializer.FromBinary(message.ToByteArray(), DatsyncPersistenceSerializer.DbSnapshotManifest));
+
+        Assert.Equal(3, back.Db.BasisT);
+        Assert.Empty(back.Requests);
+        // and the generated code reads the new field
+        var parsed = Proto.DbSnapshot.Parser.ParseFrom(fixture.ToBinary(new DbSnapshot(back.Db,
+            [new RecentRequest("r", 3, new Dictionary<object, long> { ["t"] = 1000 })])));
+        Assert.Equal("r", parsed.RecentRequests.Single().RequestId);
+        Assert.Equal(3, parsed.RecentRequests.Single().T);
+        Assert.Equal(1000, parsed.RecentRequests.Single().Tempids.Single().Entity);
+    }
+
     private static void AssertSameRecord(TxRecord expected, TxRecord actual)
     {
         Assert.Equal(expected.T, actual.T);

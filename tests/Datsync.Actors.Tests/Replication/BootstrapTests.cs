@@ -104,4 +104,66 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         AwaitEqual(master, replicas.Select(r => r.Replica));
         Assert.True(replicas.Sum(r => StatsOf(r.Shim).Dropped) > 0, "the shims dropped nothing");
     }
+
+    private static Db LargeDb(int entities)
+    {
+        var db = Db.Empty.Transact(Forms(SchemaEdn)).DbAfter;
+        var forms = new object?[entities];
+        for (var i = 0; i < entities; i++)
+            forms[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"k{i}", [Keyword.Intern("item/n")] = (long)i };
+        return db.Transact(forms).DbAfter;
+    }
+
+    [Fact]
+    public async Task Simultaneous_handshakes_of_one_basis_share_one_encoding_of_the_image()
+    {
+        var db = LargeDb(40_000);
+        var images = new BootstrapImages(SessionSettings.Default);
+        const int callers = 4;
+        var start = new Barrier(callers);
+        var results = new Task<BootstrapImage>[callers];
+        var threads = Enumerable.Range(0, callers).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            results[i] = Task.Run(() => images.For(db));
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        var all = await Task.WhenAll(results).WaitAsync(Long);
+        Assert.All(all, image => Assert.Same(all[0], image));
+        Assert.Equal(db.BasisT, all[0].BasisT);
+        // a later value within bootstrap-reuse-within reuses it too
+        Assert.Same(all[0], await Task.Run(() => images.For(db)).WaitAsync(Long));
+    }
+
+    [Fact]
+    public async Task A_replicas_value_and_status_are_published_together()
+    {
+        var (master, server) = StartMaster("boot-publish");
+        Commit(master, SchemaEdn);
+        var replica = StartReplica(server, "reader");
+        await replica.Ready.WaitAsync(Long);
+        using var stop = new CancellationTokenSource();
+        var torn = 0;
+        var reads = 0L;
+        var reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var seen = replica.Snapshot;
+                if (seen.Status.BasisT >= 0 && seen.SyncedDb.BasisT != seen.Status.BasisT) Interlocked.Increment(ref torn);
+                Interlocked.Increment(ref reads);
+            }
+        });
+        TxAccepted last = null!;
+        for (var i = 0; i < 200; i++)
+            last = Commit(master, $$"""[{:item/key "p{{i}}" :item/n {{i}}}]""");
+        await replica.SyncTo(last.T).WaitAsync(Long);
+        stop.Cancel();
+        await reader.WaitAsync(Long);
+        Assert.True(Interlocked.Read(ref reads) > 0);
+        Assert.Equal(0, torn);
+        Assert.Equal(last.T, replica.Snapshot.Status.BasisT);
+        Assert.Equal(last.T, replica.Snapshot.SyncedDb.BasisT);
+    }
 }

@@ -256,9 +256,9 @@ public class EdnReaderStructureTests
         for (var i = 1; i < depth; i++) value = Assert.Single(Assert.IsType<EdnVector>(value));
         Assert.Empty(Assert.IsType<EdnVector>(value));
 
-        AssertRejectedOnASmallStack(new string('[', 1_000_000) + new string(']', 1_000_000), "collections are nested too deeply");
-        AssertRejectedOnASmallStack(string.Concat(Enumerable.Repeat("#t ", 1_000_000)) + "1", "tagged literals are nested too deeply");
-        AssertRejectedOnASmallStack(string.Concat(Enumerable.Repeat("#_ ", 1_000_000)) + "1", "discards are nested too deeply");
+        AssertRejectedOnASmallStack(new string('[', 1_000_000) + new string(']', 1_000_000), "collections are nested more than 10,000 deep");
+        AssertRejectedOnASmallStack(string.Concat(Enumerable.Repeat("#t ", 1_000_000)) + "1", "tagged literals are nested more than 10,000 deep");
+        AssertRejectedOnASmallStack(string.Concat(Enumerable.Repeat("#_ ", 1_000_000)) + "1", "discards are nested more than 10,000 deep");
     }
 
     private static void AssertRejectedOnASmallStack(string text, string reason)
@@ -279,6 +279,6 @@ public class EdnReaderStructureTests
             256 * 1024);
         thread.Start();
         thread.Join();
-        Assert.Equal(reason, Assert.IsType<EdnReadException>(caught).Reason);
+        Assert.StartsWith(reason, Assert.IsType<EdnReadException>(caught).Reason);
     }
 }

@@ -25,10 +25,18 @@ public class EdnRoundTripPropertyTests
     /// <summary>Any UTF-16 code unit, so control characters and lone surrogates are covered.</summary>
     private static readonly Gen<char> AnyChar = Gen.Char[char.MinValue, char.MaxValue];
 
+    /// <summary>Strings hold whole characters: the reader rejects an unpaired surrogate, so a lone half becomes '?'.</summary>
     private static readonly Gen<string> Text = Gen.OneOf(
         Gen.String,
         Gen.String[Gen.Char["abc \"\\\n\t\r\b\f;,#{}()[]\u00e9\uD83D\uDE00"], 0, 12],
-        AnyChar.Array[0, 8].Select(chars => new string(chars)));
+        AnyChar.Array[0, 8].Select(chars => new string(chars))).Select(WholeCharacters);
+
+    private static string WholeCharacters(string s)
+    {
+        var chars = s.ToCharArray();
+        for (var i = Utf8Strict.IndexOfUnpairedSurrogate(chars); i >= 0; i = Utf8Strict.IndexOfUnpairedSurrogate(chars)) chars[i] = '?';
+        return new string(chars);
+    }
 
     private static readonly Gen<object?> Scalar = Gen.OneOf<object?>(
         Gen.Const((object?)null),

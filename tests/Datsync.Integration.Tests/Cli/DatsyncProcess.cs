@@ -15,7 +15,7 @@ public static class DatsyncProcess
         public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    public static Process Start(string args, string? stdin = null)
+    public static Process Start(string args, string? stdin = null, bool keepInputOpen = false)
     {
         var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "datsync.dll")}\" {args}")
         {
@@ -28,7 +28,7 @@ public static class DatsyncProcess
         };
         var p = Process.Start(psi)!;
         if (stdin is not null) p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
+        if (!keepInputOpen) p.StandardInput.Close();
         return p;
     }
 
