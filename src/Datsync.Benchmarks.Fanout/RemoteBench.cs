@@ -312,7 +312,13 @@ public static class RemoteBench
     // ------------------------------------------------------------------ systems
 
     private static MasterSystem StartServer(Options o, string extra = "", BenchTls? tls = null) =>
-        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base, tls?.Server);
+        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base + "\n" + EchoDoors(o), tls?.Server);
+
+    /// <summary>The master's system lets clients select its server actor only; the ping-pong's echo actors are let in
+    /// too (selection only: what they are sent is what the server actor could be sent).</summary>
+    private static string EchoDoors(Options o) =>
+        "akka.remote.trusted-selection-paths = [\"/user/" + DatsyncMaster.ServerName + "\", " +
+        string.Join(", ", Enumerable.Range(0, o.Replicas.Max()).Select(i => $"\"/user/bench-echo-{i}\"")) + "]";
 
     private static ActorSystem[] StartClients(int n, Options o, string prefix, BenchTls? tls = null) =>
         Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting, tls: tls?.Client)).ToArray();
@@ -337,7 +343,8 @@ public static class RemoteBench
 
         public override object FromBinary(byte[] bytes, Type type)
         {
-            var o = _inner.FromBinary(bytes, type);
+            var read = _inner.FromBinary(bytes, type);
+            var o = read is FromSession f ? f.Message : read; // what a session sends comes in its envelope
             var deltas = o switch { TxDeltaBatch b => b.Deltas.Count, TxDelta => 1, TxRangeResult r => r.Deltas.Count, _ => 0 };
             if (deltas > 0)
             {
@@ -345,7 +352,7 @@ public static class RemoteBench
                 Interlocked.Add(ref Deltas, deltas);
                 Interlocked.Add(ref Bytes, bytes.Length);
             }
-            return o;
+            return read;
         }
 
         internal static (long Messages, long Deltas, long Bytes) Read() =>
