@@ -129,7 +129,10 @@ public sealed class PersistenceSerializerTests(SerializationFixture fixture)
     [Fact]
     public void User_datoms_on_built_in_entities_are_kept()
     {
-        var db = AllTypesSchema().Transact([Add(20L, ":db/doc", "entity ids, as values"), Add("u", ":all/ref", 41L)], Instant).DbAfter;
+        // transactions may no longer touch built-in entities, but a journal or snapshot written before may hold such datoms
+        var schema = AllTypesSchema().Transact([Add("u", ":all/ref", 41L)], Instant).DbAfter;
+        var db = Db.FromDatoms([.. schema.Datoms(IndexType.Eavt), Datom.Create(20, BuiltIns.DocId, "entity ids, as values", schema.BasisT)],
+            schema.BasisT, schema.MaxEntityId);
         Assert.Contains(db.Datoms(IndexType.Eavt), d => d.E == 20 && d.A == BuiltIns.DocId);
         var back = fixture.RoundTrip(new DbSnapshot(db)).Db;
         SameDb(db, back);

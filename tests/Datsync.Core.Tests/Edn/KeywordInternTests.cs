@@ -146,8 +146,6 @@ public class KeywordInternTests
         var baseline = Keyword.InternedCount;
 
         InternFreshAndDrop(FreshPrefix() + "/x", 1_000_000);
-        // the sweeps queued along the way keep the table from holding all million even before an explicit one
-        Assert.True(Keyword.InternedCount < 900_000, $"{Keyword.InternedCount} entries after a million dropped names");
 
         CollectAll();
         Keyword.Sweep();
