@@ -45,8 +45,7 @@ public sealed class OptionsTests
             .GetSection(DatsyncMasterOptions.SectionName).Get<DatsyncMasterOptions>()!;
 
         Assert.Equal(new MasterSettings("orders", 25, 64, 32, 77), options.ToMasterSettings(Config.Empty));
-        Assert.Equal(new SessionSettings(4096, 3, 9, TimeSpan.FromMilliseconds(2500), 11, false, ReplicaTimeoutOrDefault: TimeSpan.FromSeconds(30)),
-            options.ToSessionSettings(Config.Empty));
+        Assert.Equal(new SessionSettings(4096, 3, 9, TimeSpan.FromMilliseconds(2500), 11, false), options.ToSessionSettings(Config.Empty));
     }
 
     [Fact]
