@@ -34,6 +34,7 @@ public static class DatsyncHostingExtensions
         builder.AddHocon(WireSecurity.ForServer(options.ServerName), HoconAddMode.Append);
         builder.AddHocon(storage.ToConfig(), HoconAddMode.Append);
         AddDefaults(builder);
+        if (options.Tls is { IsEnabled: true } tls) AddTls(builder, tls.ForServer());
         return builder.WithActors((system, registry) =>
         {
             var (master, server) = DatsyncNode.StartMasterActors(system, options);
@@ -70,6 +71,7 @@ public static class DatsyncHostingExtensions
             builder.AddHocon(DatsyncRemote.RemoteConfig("127.0.0.1", 0), HoconAddMode.Append);
             builder.AddHocon(WireSecurity.Client, HoconAddMode.Append);
         }
+        if (!options.IsInProcess && options.Tls is { IsEnabled: true } tls) AddTls(builder, tls);
         return builder.WithActors(async (system, registry) =>
         {
             var replicas = DatsyncReplicas.For(system);
@@ -87,6 +89,16 @@ public static class DatsyncHostingExtensions
                 throw;
             }
         });
+    }
+
+    /// <summary>TLS for the hosted system's transport: <c>enable-ssl = on</c> over every other HOCON, and the DotNetty
+    /// setup with the certificates (loaded now, so a missing file or a wrong password fails here). An ActorSystem has
+    /// one transport and so one TLS setup: the last one added wins.</summary>
+    private static void AddTls(AkkaConfigurationBuilder builder, TlsOptions tls)
+    {
+        var setup = tls.ToSslSetup();
+        builder.AddHocon(tls.ToConfig(), HoconAddMode.Prepend);
+        builder.AddSetup(setup);
     }
 
     /// <summary>Akka.Hosting's ILoggerFactory logger as HOCON names it (type, assembly), without version.</summary>

@@ -332,7 +332,9 @@ public static class FanoutBench
     /// listener).</summary>
     internal sealed class StampingRef(ActorSystem system, StreamSink sink) : MinimalActorRef
     {
-        private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.DefaultAddress) / "temp" / ("fanout-stamper-" + Guid.NewGuid().ToString("N")[..8]);
+        // a local address (the root path's), also in a system with Akka.Remote: the master takes transactions from actors of
+        // this process only, and a sender with the remote address would look like another process
+        private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.RootPath.Address) / "temp" / ("fanout-stamper-" + Guid.NewGuid().ToString("N")[..8]);
 
         public override ActorPath Path => _path;
         public override IActorRefProvider Provider => ((ExtendedActorSystem)system).Provider;

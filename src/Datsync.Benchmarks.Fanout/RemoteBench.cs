@@ -25,7 +25,7 @@ public static class RemoteBench
 {
     public const string Usage =
         "usage: remote [--replicas 1,10] [--tx N] [--window N] [--submitters N] [--pings N] [--ping-window N]\n" +
-        "              [--bootstrap-datoms N] [--config HOCON] [--quick]\n" +
+        "              [--bootstrap-datoms N] [--config HOCON] [--tls] [--quick]\n" +
         "  --replicas          replica counts to run, one client ActorSystem per replica (default 1,10)\n" +
         "  --tx                transactions per stream (default 20000; --quick 5000)\n" +
         "  --window            at most this many transactions submitted and not yet applied by every replica (default 128)\n" +
@@ -34,9 +34,25 @@ public static class RemoteBench
         "  --ping-window       requests in flight per client in the windowed ping-pong (default 128; 1 outstanding always runs too)\n" +
         "  --bootstrap-datoms  size of the master a replica bootstraps from over the wire (default 1000000; 0 skips)\n" +
         "  --config            HOCON applied to every actor system of the run (server and clients), e.g. tuning\n" +
-        "                      \"datsync.session.bootstrap-window = 16\"";
+        "                      \"datsync.session.bootstrap-window = 16\"\n" +
+        "  --tls               run everything twice in the same run, without and with TLS (mutual: client certificates\n" +
+        "                      required, certificates made by DevCertificates in a temp directory), side by side, and\n" +
+        "                      measure the cost of a TLS connection setup";
 
-    private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int Pings, int PingWindow, int BootstrapDatoms, string Config);
+    private sealed record Options(int[] Replicas, int Tx, int Window, int Submitters, int Pings, int PingWindow, int BootstrapDatoms, string Config,
+        bool Tls = false);
+
+    /// <summary>TLS of a run: the server's options (mutual) and a client's.</summary>
+    private sealed record BenchTls(TlsOptions Server, TlsOptions Client, string Dir);
+
+    private static BenchTls MakeTls()
+    {
+        var dir = Directory.CreateTempSubdirectory("datsync-bench-tls-").FullName;
+        var files = DevCertificates.Write(dir);
+        return new BenchTls(
+            new TlsOptions { CertificatePath = files.ServerPfx, PasswordFile = files.PasswordFile, ClientCaPath = files.CaCertificate },
+            new TlsOptions { CertificatePath = files.ClientPfx, PasswordFile = files.PasswordFile, CaPath = files.CaCertificate }, dir);
+    }
 
     private const string Base = """
         akka.loglevel = WARNING
@@ -53,13 +69,45 @@ public static class RemoteBench
     {
         var rows = new List<Row>();
         var logRows = new List<LogRow>();
-        foreach (var n in o.Replicas)
+        var plainPairs = new List<(Row A, Row B)>();
+        var tlsPairs = new List<(Row A, Row B)>();
+        var plainLogPairs = new List<(LogRow A, LogRow B)>();
+        var tlsLogPairs = new List<(LogRow A, LogRow B)>();
+        var tls = o.Tls ? MakeTls() : null;
+        try
         {
-            rows.Add(RunLive(n, o, log));
-            logRows.Add(RunFromLog(n, o, log));
+            foreach (var n in o.Replicas)
+            {
+                if (tls is null)
+                {
+                    rows.Add(RunLive(n, o, log));
+                    logRows.Add(RunFromLog(n, o, log));
+                    continue;
+                }
+                // plain, TLS, TLS, plain (so neither gains from running first or second); both runs of each reported
+                var live = new[] { RunLive(n, o, log), RunLive(n, o, log, tls), RunLive(n, o, log, tls), RunLive(n, o, log) };
+                rows.Add(live[0]);
+                plainPairs.Add((live[0], live[3]));
+                tlsPairs.Add((live[1], live[2]));
+                var fromLog = new[] { RunFromLog(n, o, log), RunFromLog(n, o, log, tls), RunFromLog(n, o, log, tls), RunFromLog(n, o, log) };
+                logRows.Add(fromLog[0]);
+                plainLogPairs.Add((fromLog[0], fromLog[3]));
+                tlsLogPairs.Add((fromLog[1], fromLog[2]));
+            }
         }
+        catch { if (tls is not null) Directory.Delete(tls.Dir, true); throw; }
         var wire = WireCost(o, log);
         var boot = o.BootstrapDatoms > 0 ? Bootstrap(o, log) : null;
+        var tlsBoot = o.BootstrapDatoms > 0 && tls is not null ? Bootstrap(o, log, tls) : null;
+        if (tlsBoot is not null) // plain, TLS, TLS, plain: the mean of each
+        {
+            var tlsBoot2 = Bootstrap(o, log, tls);
+            var boot2 = Bootstrap(o, log);
+            tlsBoot = tlsBoot with { ColdMs = (tlsBoot.ColdMs + tlsBoot2.ColdMs) / 2, WarmMs = (tlsBoot.WarmMs + tlsBoot2.WarmMs) / 2 };
+            boot = boot! with { ColdMs = (boot.ColdMs + boot2.ColdMs) / 2, WarmMs = (boot.WarmMs + boot2.WarmMs) / 2 };
+        }
+        (Handshake Plain, Handshake Tls)? handshakes = tls is null ? null : (Handshakes(o, log, null), Handshakes(o, log, tls));
+        if (tls is not null) Directory.Delete(tls.Dir, true);
 
         output.WriteLine();
         output.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
@@ -122,6 +170,7 @@ public static class RemoteBench
             output.WriteLine($"| first replica, image encoded on demand | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.ColdMs:N0} | {boot.Datoms / (boot.ColdMs / 1000):N0} | {boot.ImageMb / (boot.ColdMs / 1000):F1} |");
             output.WriteLine($"| second replica, image reused | {boot.Datoms:N0} | {boot.ImageMb:F1} | {boot.Chunks:N0} | {boot.WarmMs:N0} | {boot.Datoms / (boot.WarmMs / 1000):N0} | {boot.ImageMb / (boot.WarmMs / 1000):F1} |");
         }
+        if (tls is not null) WriteTls(output, plainPairs, tlsPairs, plainLogPairs, tlsLogPairs, boot, tlsBoot, handshakes!.Value);
         output.WriteLine();
         output.WriteLine("> targets (issue): bootstrap of 1M datoms over loopback < 5 s; delta delivery >= 0.5 of the ping-pong message rate when batched.");
         foreach (var r in rows)
@@ -135,7 +184,97 @@ public static class RemoteBench
         if (o.Config.Length > 0)
             output.WriteLine($"> --config: {o.Config.ReplaceLineEndings(" ")}");
         output.Flush();
-        return rows.All(r => r.S.Complete) ? 0 : 1;
+        return rows.Concat(tlsPairs.SelectMany(p => new[] { p.A, p.B })).All(r => r.S.Complete) ? 0 : 1;
+    }
+
+    private static void WriteTls(TextWriter output, List<(Row A, Row B)> plain, List<(Row A, Row B)> tls,
+        List<(LogRow A, LogRow B)> plainLog, List<(LogRow A, LogRow B)> tlsLog, BootResult? boot, BootResult? tlsBoot, (Handshake Plain, Handshake Tls) hs)
+    {
+        output.WriteLine();
+        output.WriteLine("> TLS (--tls): the same runs, in the same process, in the clear and over TLS with mutual authentication (server and " +
+                         "client certificates of a development CA made by DevCertificates, ECDSA P-256, TLS as the runtime negotiates it, " +
+                         "peers checked against that CA only), in the order plain, TLS, TLS, plain for each measurement, so that neither " +
+                         "gains from its place (the plain tables above are the first plain run). Rates: the mean of the two runs (each run's " +
+                         "median over the replicas), the two runs in brackets; latency and CPU: the mean of the two runs. TLS / plain = " +
+                         "mean delivered deltas per second per replica over TLS / in the clear.");
+        output.WriteLine();
+        output.WriteLine("| replicas | tx | live tx/s per replica, plain (runs) | live, TLS (runs) | TLS / plain | p50 ms plain / TLS | p99 ms plain / TLS | CPU us per (tx, replica) plain / TLS | from the log streaming tx/s, plain (runs) | from the log, TLS (runs) | TLS / plain |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        static double M(double a, double b) => (a + b) / 2;
+        static string Rate(double a, double b) => $"{M(a, b):N0} ({a:N0}, {b:N0})";
+        for (var i = 0; i < plain.Count; i++)
+        {
+            var (p, t, pl, tl) = (plain[i], tls[i], plainLog[i], tlsLog[i]);
+            var live = M(t.A.S.MedianRate, t.B.S.MedianRate) / M(p.A.S.MedianRate, p.B.S.MedianRate);
+            var fromLog = M(tl.A.StreamRate, tl.B.StreamRate) / M(pl.A.StreamRate, pl.B.StreamRate);
+            output.WriteLine($"| {p.A.N} | {p.A.Tx:N0} | {Rate(p.A.S.MedianRate, p.B.S.MedianRate)} | {Rate(t.A.S.MedianRate, t.B.S.MedianRate)}" +
+                             $"{(t.A.S.Complete && t.B.S.Complete ? "" : " (incomplete)")} | {live:F2} | " +
+                             $"{M(p.A.S.P50Ms, p.B.S.P50Ms):F2} / {M(t.A.S.P50Ms, t.B.S.P50Ms):F2} | {M(p.A.S.P99Ms, p.B.S.P99Ms):F2} / {M(t.A.S.P99Ms, t.B.S.P99Ms):F2} | " +
+                             $"{M(p.A.S.CpuUsPerApply, p.B.S.CpuUsPerApply):F1} / {M(t.A.S.CpuUsPerApply, t.B.S.CpuUsPerApply):F1} | " +
+                             $"{Rate(pl.A.StreamRate, pl.B.StreamRate)} | {Rate(tl.A.StreamRate, tl.B.StreamRate)} | {fromLog:F2} |");
+        }
+        if (boot is not null && tlsBoot is not null)
+        {
+            output.WriteLine();
+            output.WriteLine("| bootstrap of " + $"{boot.Datoms:N0} datoms ({boot.ImageMb:F1} MB), mean of two runs each | plain ms | TLS ms | TLS / plain (time) |");
+            output.WriteLine("|---|---:|---:|---:|");
+            output.WriteLine($"| first replica, image encoded on demand | {boot.ColdMs:N0} | {tlsBoot.ColdMs:N0} | {tlsBoot.ColdMs / boot.ColdMs:F2} |");
+            output.WriteLine($"| second replica, image reused | {boot.WarmMs:N0} | {tlsBoot.WarmMs:N0} | {tlsBoot.WarmMs / boot.WarmMs:F2} |");
+        }
+        output.WriteLine();
+        output.WriteLine($"> connection setup: {hs.Plain.Trials} times, a fresh client ActorSystem (its certificates loaded from the files, with TLS) " +
+                         "resolves the server actor of a running server: create = ActorSystem.Create; create -> connected = from before the " +
+                         "create to the server's answer (TCP connect, TLS handshake, Akka.Remote's association handshake, the Identify round " +
+                         "trip); connected alone = that minus create. Median / min.");
+        output.WriteLine();
+        output.WriteLine("| transport | create ms | create -> connected ms | connected alone ms |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, h) in new[] { ("plain", hs.Plain), ("TLS, mutual", hs.Tls) })
+            output.WriteLine($"| {name} | {h.CreateMs:F1} / {h.CreateMinMs:F1} | {h.TotalMs:F1} / {h.TotalMinMs:F1} | {h.ConnectMs:F1} / {h.ConnectMinMs:F1} |");
+        output.WriteLine();
+        output.WriteLine("> target (TLS): delivery with TLS >= 0.7 of without.");
+        for (var i = 0; i < plain.Count; i++)
+        {
+            var live = M(tls[i].A.S.MedianRate, tls[i].B.S.MedianRate) / M(plain[i].A.S.MedianRate, plain[i].B.S.MedianRate);
+            var fromLog = M(tlsLog[i].A.StreamRate, tlsLog[i].B.StreamRate) / M(plainLog[i].A.StreamRate, plainLog[i].B.StreamRate);
+            output.WriteLine($">   {plain[i].A.N} replica(s): live {live:F2} ({(live >= 0.7 ? "met" : "missed")}), from the log {fromLog:F2} ({(fromLog >= 0.7 ? "met" : "missed")})");
+        }
+    }
+
+    // ------------------------------------------------------------------ connection setup
+
+    private sealed record Handshake(int Trials, double CreateMs, double CreateMinMs, double TotalMs, double TotalMinMs, double ConnectMs, double ConnectMinMs);
+
+    private static Handshake Handshakes(Options o, Progress log, BenchTls? tls, int trials = 15)
+    {
+        var what = tls is null ? "connection setup" : "connection setup tls";
+        var ms = StartServer(o, "", tls);
+        var clients = new List<ActorSystem>();
+        try
+        {
+            var server = DatsyncRemote.ListeningAt(ms.System);
+            var create = new List<double>();
+            var total = new List<double>();
+            var connect = new List<double>();
+            for (var i = 0; i < trials + 2; i++) // the first two warm the process (JIT, the server's first association)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var client = DatsyncRemote.ClientSystem($"hs-{i}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
+                clients.Add(client);
+                var created = Stopwatch.GetTimestamp();
+                Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
+                var done = Stopwatch.GetTimestamp();
+                if (i < 2) continue;
+                create.Add(Stopwatch.GetElapsedTime(start, created).TotalMilliseconds);
+                total.Add(Stopwatch.GetElapsedTime(start, done).TotalMilliseconds);
+                connect.Add(Stopwatch.GetElapsedTime(created, done).TotalMilliseconds);
+            }
+            static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+            var h = new Handshake(trials, Median(create), create.Min(), Median(total), total.Min(), Median(connect), connect.Min());
+            log.Say(what, $"create {h.CreateMs:F1} ms, create -> connected {h.TotalMs:F1} ms, connected alone {h.ConnectMs:F1} ms (medians of {trials})");
+            return h;
+        }
+        finally { Shutdown(ms, clients); }
     }
 
     private static Options Parse(IReadOnlyList<string> args)
@@ -145,6 +284,7 @@ public static class RemoteBench
         int window = 128, submitters = 4, pingWindow = 128, boot = 1_000_000;
         var config = "";
         var quick = false;
+        var tls = false;
         var r = new BenchArgs(args);
         while (r.Next(out var option))
         {
@@ -159,22 +299,29 @@ public static class RemoteBench
                 case "--bootstrap-datoms": boot = r.Int(); break;
                 case "--config": config = config.Length == 0 ? r.Value() : config + "\n" + r.Value(); break;
                 case "--quick": quick = true; break;
+                case "--tls": tls = true; break;
                 default: throw r.Unknown();
             }
         }
         if (replicas.Length == 0 || replicas.Any(n => n < 1)) throw new ArgumentException("--replicas must list counts >= 1");
         if (window < 1 || submitters < 1 || pingWindow < 1 || boot < 0 || tx < 2 || pings < 2)
             throw new ArgumentException("--window, --submitters and --ping-window must be >= 1, --tx and --pings >= 2, --bootstrap-datoms >= 0");
-        return new Options(replicas, tx ?? (quick ? 5_000 : 20_000), window, submitters, pings ?? (quick ? 5_000 : 20_000), pingWindow, boot, config);
+        return new Options(replicas, tx ?? (quick ? 5_000 : 20_000), window, submitters, pings ?? (quick ? 5_000 : 20_000), pingWindow, boot, config, tls);
     }
 
     // ------------------------------------------------------------------ systems
 
-    private static MasterSystem StartServer(Options o, string extra = "") =>
-        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base);
+    private static MasterSystem StartServer(Options o, string extra = "", BenchTls? tls = null) =>
+        DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base + "\n" + EchoDoors(o), tls?.Server);
 
-    private static ActorSystem[] StartClients(int n, Options o, string prefix) =>
-        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting)).ToArray();
+    /// <summary>The master's system lets clients select its server actor only; the ping-pong's echo actors are let in
+    /// too (selection only: what they are sent is what the server actor could be sent).</summary>
+    private static string EchoDoors(Options o) =>
+        "akka.remote.trusted-selection-paths = [\"/user/" + DatsyncMaster.ServerName + "\", " +
+        string.Join(", ", Enumerable.Range(0, o.Replicas.Max()).Select(i => $"\"/user/bench-echo-{i}\"")) + "]";
+
+    private static ActorSystem[] StartClients(int n, Options o, string prefix, BenchTls? tls = null) =>
+        Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting, tls: tls?.Client)).ToArray();
 
     /// <summary>Client systems read the protocol with <see cref="CountingWireSerializer"/>: the wire serializer, counting
     /// the delta messages it reads.</summary>
@@ -196,7 +343,8 @@ public static class RemoteBench
 
         public override object FromBinary(byte[] bytes, Type type)
         {
-            var o = _inner.FromBinary(bytes, type);
+            var read = _inner.FromBinary(bytes, type);
+            var o = read is FromSession f ? f.Message : read; // what a session sends comes in its envelope
             var deltas = o switch { TxDeltaBatch b => b.Deltas.Count, TxDelta => 1, TxRangeResult r => r.Deltas.Count, _ => 0 };
             if (deltas > 0)
             {
@@ -204,7 +352,7 @@ public static class RemoteBench
                 Interlocked.Add(ref Deltas, deltas);
                 Interlocked.Add(ref Bytes, bytes.Length);
             }
-            return o;
+            return read;
         }
 
         internal static (long Messages, long Deltas, long Bytes) Read() =>
@@ -214,7 +362,8 @@ public static class RemoteBench
     /// <summary>Resolves <paramref name="path"/> on the server from <paramref name="client"/>: this makes the association
     /// (TCP connection and handshake) before anything is timed.</summary>
     private static IActorRef Resolve(ActorSystem client, string server, string path) =>
-        client.ActorSelection($"akka.tcp://{DatsyncRemote.SystemName}@{server}{path}").ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
+        client.ActorSelection($"{(DatsyncRemote.UsesTls(client) ? "akka.ssl.tcp" : "akka.tcp")}://{DatsyncRemote.SystemName}@{server}{path}")
+            .ResolveOne(FanoutBench.Timeout).GetAwaiter().GetResult();
 
     /// <summary>Terminates the clients, then the server, without logging: every association that ends logs a warning and
     /// an error (Disassociated), which says nothing about the run.</summary>
@@ -246,17 +395,17 @@ public static class RemoteBench
 
     private sealed record Row(int N, int Tx, StreamResult S, double DatomsPerDelta, double Ping1, double PingW, double DeltasPerMessage, double BytesPerDelta);
 
-    private static Row RunLive(int n, Options o, Progress log)
+    private static Row RunLive(int n, Options o, Progress log, BenchTls? tls = null)
     {
-        var what = $"remote {n}";
+        var what = $"remote {n}{(tls is null ? "" : " tls")}";
         log.Say(what, $"starting a server and {n} client systems with a replica each");
-        var ms = StartServer(o);
+        var ms = StartServer(o, "", tls);
         var clients = Array.Empty<ActorSystem>();
         try
         {
             var server = DatsyncRemote.ListeningAt(ms.System);
             var schema = Commit(ms.Master.Transactor, "schema", (IReadOnlyList<object?>)EdnReader.Read(FanoutBench.Schema)!).GetAwaiter().GetResult();
-            clients = StartClients(n, o, $"remote{n}-client");
+            clients = StartClients(n, o, $"remote{n}-client", tls);
             var replicas = new DatsyncReplica[n];
             var sinks = new StreamSink?[1];
             for (var r = 0; r < n; r++)
@@ -378,10 +527,10 @@ public static class RemoteBench
         foreach (var m in writes) system.Serialization.FindSerializerFor(m).ToBinary(m);
     }
 
-    private static LogRow RunFromLog(int n, Options o, Progress log)
+    private static LogRow RunFromLog(int n, Options o, Progress log, BenchTls? tls = null)
     {
-        var what = $"remote from the log {n}";
-        var ms = StartServer(o, $"datsync.listener.recent-in-memory = {o.Tx + 16}");
+        var what = $"remote from the log {n}{(tls is null ? "" : " tls")}";
+        var ms = StartServer(o, $"datsync.listener.recent-in-memory = {o.Tx + 16}", tls);
         var clients = Array.Empty<ActorSystem>();
         try
         {
@@ -389,7 +538,7 @@ public static class RemoteBench
             var (before, deltas) = CommitLog(ms, o.Tx);
             var lastT = before.BasisT + o.Tx;
             var datomsPerDelta = deltas.Average(d => d.Datoms.Count);
-            clients = StartClients(n, o, $"remotelog{n}-client");
+            clients = StartClients(n, o, $"remotelog{n}-client", tls);
             foreach (var c in clients) Resolve(c, server, "/user/" + DatsyncMaster.ServerName);
             var warmWire = Stopwatch.StartNew();
             foreach (var c in clients) WarmWire(c, deltas);
@@ -482,9 +631,9 @@ public static class RemoteBench
 
     private sealed record BootResult(long Datoms, double ImageMb, int Chunks, int ChunkSize, int Window, double ColdMs, double WarmMs);
 
-    private static BootResult Bootstrap(Options o, Progress log)
+    private static BootResult Bootstrap(Options o, Progress log, BenchTls? tls = null)
     {
-        var ms = StartServer(o);
+        var ms = StartServer(o, "", tls);
         var clients = new List<ActorSystem>();
         try
         {
@@ -495,7 +644,7 @@ public static class RemoteBench
 
             double Boot(string id)
             {
-                var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base);
+                var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
                 clients.Add(client);
                 Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
                 var start = Stopwatch.GetTimestamp();
@@ -503,7 +652,7 @@ public static class RemoteBench
                 if (!replica.Ready.Wait(FanoutBench.Timeout)) throw new TimeoutException($"replica {id} did not bootstrap");
                 var ms_ = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 if (replica.SyncedDb.Count != db.Count) throw new InvalidOperationException($"replica {id} holds {replica.SyncedDb.Count} datoms, the master {db.Count}");
-                log.Say("bootstrap", $"{id}: {replica.SyncedDb.Count:N0} datoms over the wire, Connect -> Ready in {ms_:N0} ms");
+                log.Say(tls is null ? "bootstrap" : "bootstrap tls", $"{id}: {replica.SyncedDb.Count:N0} datoms over the wire, Connect -> Ready in {ms_:N0} ms");
                 client.Stop(replica.Actor);
                 return ms_;
             }

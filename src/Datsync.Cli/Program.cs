@@ -11,6 +11,7 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(CertsCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoReplicaProcess.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Chaos.ChaosCommand.Create());

@@ -45,17 +45,21 @@ public static class DatsyncMaster
     /// Creates an actor system on the storage (its tables or file prepared) with Datsync's defaults, and starts a master
     /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>;
     /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport). A system whose
-    /// actors fail to start is terminated.
+    /// actors fail to start is terminated. With <paramref name="tls"/> (enabled, <see cref="Remote.TlsOptions"/>) the
+    /// system's remote transport speaks TLS as a server.
     /// </summary>
+    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
-        string masterName = "datsync-master", string serverName = ServerName)
+        string masterName = "datsync-master", string serverName = ServerName, Remote.TlsOptions? tls = null)
     {
-        var config = ConfigurationFactory.ParseString(overrides)
+        var serverTls = tls is { IsEnabled: true } ? tls.ForServer() : null;
+        var config = (serverTls?.ToConfig() ?? Config.Empty)
+            .WithFallback(ConfigurationFactory.ParseString(overrides))
             .WithFallback(below ?? Config.Empty)
             .WithFallback(storage.ToConfig())
             .WithFallback(Remote.WireSecurity.ForServer(serverName))
             .WithFallback(DatsyncConfig.Default);
-        var system = ActorSystem.Create(name, config);
+        var system = Remote.DatsyncRemote.CreateSystem(name, config, serverTls);
         try
         {
             var master = Start(system, MasterSettings.From(config), masterName);

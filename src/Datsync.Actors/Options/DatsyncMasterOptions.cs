@@ -97,6 +97,11 @@ public sealed class DatsyncMasterOptions
     /// <summary>Any further HOCON; it wins over the properties above (e.g. SQL tuning under <c>datsync.storage</c>).</summary>
     public string? Hocon { get; set; }
 
+    /// <summary>TLS of the server's remote transport (<c>Datsync:Master:Tls</c>): its certificate, where the
+    /// certificate's password comes from, and the client CA that makes client certificates required. Null or with no
+    /// file set: no TLS. Not HOCON: the certificate is a setup of the actor system, and no password is ever in HOCON.</summary>
+    public Remote.TlsOptions? Tls { get; set; }
+
     /// <summary>Name of the transactor actor (its listener is <c>{MasterName}-log</c>).</summary>
     public string MasterName { get; set; } = "datsync-master";
 

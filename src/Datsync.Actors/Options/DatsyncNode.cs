@@ -15,15 +15,32 @@ public static class DatsyncNode
     /// <summary>
     /// Creates an ActorSystem named <paramref name="systemName"/> from <paramref name="options"/> (over
     /// <paramref name="config"/>, then the selected storage, prepared, then the library defaults) and starts a master
-    /// and its server in it. Dispose the result to terminate the system.
+    /// and its server in it, its remote transport on TLS when <see cref="DatsyncMasterOptions.Tls"/> is set. Dispose
+    /// the result to terminate the system.
     /// </summary>
+    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartMaster(DatsyncMasterOptions options, string systemName = DatsyncReplicaOptions.DefaultServerSystemName,
         Config? config = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var top = config is null ? options.ToConfig() : options.ToConfig().WithFallback(config);
         return DatsyncMaster.StartSystem(systemName, options.SelectStorage(config), below: top,
-            masterName: options.MasterName, serverName: options.ServerName);
+            masterName: options.MasterName, serverName: options.ServerName, tls: options.Tls);
+    }
+
+    /// <summary>
+    /// Creates an ActorSystem for replicas of the remote master <paramref name="options"/> name: Akka.Remote on
+    /// <paramref name="host"/> (a free port), on TLS when <see cref="DatsyncReplicaOptions.Tls"/> is set, over
+    /// <paramref name="config"/> and the library defaults.
+    /// </summary>
+    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    public static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
+        Config? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Remote.DatsyncRemote.CreateSystem(systemName, (config ?? Config.Empty)
+            .WithFallback(Remote.DatsyncRemote.RemoteConfig(host, 0))
+            .WithFallback(DatsyncConfig.Default), options.Tls);
     }
 
     /// <summary>
@@ -52,7 +69,9 @@ public static class DatsyncNode
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
-        var path = options.ServerPath();
+        var path = options.IsInProcess
+            ? options.ServerPath()
+            : Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName, Remote.DatsyncRemote.UsesTls(system));
         var selection = system.ActorSelection(path);
         var deadline = DateTime.UtcNow + options.ResolveTimeout;
         var retry = options.ToReplicaSettings(system.Settings.Config).RetryInterval;
@@ -92,7 +111,8 @@ public static class DatsyncNode
         if (!options.IsInProcess) Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {options.Server}");
         ICanTell server = options.IsInProcess
             ? await ResolveServerAsync(system, options, cancel).ConfigureAwait(false)
-            : system.ActorSelection(options.ServerPath());
+            : system.ActorSelection(Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName,
+                Remote.DatsyncRemote.UsesTls(system)));
         return StartReplica(system, server, options, system.Settings.Config);
     }
 

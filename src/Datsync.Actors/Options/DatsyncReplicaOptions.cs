@@ -34,6 +34,11 @@ public sealed class DatsyncReplicaOptions
     /// <summary>Credential presented to a remote server. Not used for an in-process master.</summary>
     public string? Token { get; set; }
 
+    /// <summary>TLS towards a remote server (<c>Datsync:Replica:Tls</c>): the CA that signed the server's certificate
+    /// and, for a server that requires one, the client's certificate and where its password comes from. Null or with
+    /// no file set: no TLS. Not used for an in-process master.</summary>
+    public TlsOptions? Tls { get; set; }
+
     /// <summary>Name of the master's ActorSystem (part of the remote address).</summary>
     public string ServerSystemName { get; set; } = DefaultServerSystemName;
 
@@ -87,12 +92,13 @@ public sealed class DatsyncReplicaOptions
 
     /// <summary>
     /// The actor path of the server: <c>/user/{ServerActorName}</c> in process, otherwise
-    /// <c>akka.tcp://{ServerSystemName}@{host}:{port}/user/{ServerActorName}</c>.
+    /// <c>akka.tcp://{ServerSystemName}@{host}:{port}/user/{ServerActorName}</c> (<c>akka.ssl.tcp</c> with
+    /// <see cref="Tls"/>).
     /// </summary>
     /// <exception cref="FormatException"><see cref="Server"/> is not <c>host:port</c>.</exception>
     public string ServerPath()
     {
         if (IsInProcess) return "/user/" + ServerActorName;
-        return DatsyncRemote.ServerPath(Server!, ServerSystemName, ServerActorName);
+        return DatsyncRemote.ServerPath(Server!, ServerSystemName, ServerActorName, Tls is { IsEnabled: true });
     }
 }

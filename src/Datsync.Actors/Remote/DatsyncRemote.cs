@@ -12,12 +12,23 @@ public static class DatsyncRemote
     /// <summary>The name of a server's actor system (part of the address replicas use).</summary>
     public const string SystemName = "datsync";
 
-    /// <summary>The path of the server actor of the master listening at <paramref name="hostPort"/> (<c>host:port</c>).</summary>
-    public static string ServerPath(string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName)
+    /// <summary>The path of the server actor of the master listening at <paramref name="hostPort"/> (<c>host:port</c>);
+    /// with <paramref name="tls"/> in the TLS scheme (<c>akka.ssl.tcp</c>).</summary>
+    public static string ServerPath(string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName,
+        bool tls = false)
     {
         var (host, port) = ParseHostPort(hostPort);
-        return $"akka.tcp://{systemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}/user/{actorName}";
+        return $"{(tls ? "akka.ssl.tcp" : "akka.tcp")}://{systemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}/user/{actorName}";
     }
+
+    /// <summary>The path of the server actor at <paramref name="hostPort"/> as <paramref name="system"/> reaches it:
+    /// in the TLS scheme when the system's transport speaks TLS.</summary>
+    public static string ServerPath(ActorSystem system, string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName) =>
+        ServerPath(hostPort, systemName, actorName, UsesTls(system));
+
+    /// <summary>True when <paramref name="system"/>'s remote transport speaks TLS.</summary>
+    public static bool UsesTls(ActorSystem system) =>
+        system.Settings.Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
 
     /// <summary>Splits <c>host:port</c> (an IPv6 host in brackets: <c>[::1]:4053</c>).</summary>
     /// <exception cref="FormatException">No host, or a port that is not in 1..65535.</exception>
@@ -45,16 +56,29 @@ public static class DatsyncRemote
         """);
 
     /// <summary>A master reachable from other processes at host:port, in a new actor system named
-    /// <see cref="SystemName"/>; <paramref name="overrides"/> (HOCON) wins over everything else.</summary>
-    public static MasterSystem StartServer(StorageOptions storage, string host, int port, string overrides = "") =>
-        DatsyncMaster.StartSystem(SystemName, storage, overrides, RemoteConfig(host, port));
+    /// <see cref="SystemName"/>; <paramref name="overrides"/> (HOCON) wins over everything else. With
+    /// <paramref name="tls"/> (enabled) the transport speaks TLS with the server's certificate, and requires client
+    /// certificates when <see cref="TlsOptions.ClientCaPath"/> is set.</summary>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
+    public static MasterSystem StartServer(StorageOptions storage, string host, int port, string overrides = "", TlsOptions? tls = null) =>
+        DatsyncMaster.StartSystem(SystemName, storage, overrides, RemoteConfig(host, port), tls: tls);
 
-    /// <summary>An actor system for replicas of a remote master, on host (port 0 unless given).</summary>
-    public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "") =>
-        ActorSystem.Create(name, ConfigurationFactory.ParseString(overrides)
+    /// <summary>An actor system for replicas of a remote master, on host (port 0 unless given). With
+    /// <paramref name="tls"/> (enabled) it speaks TLS: it checks the server's certificate against
+    /// <see cref="TlsOptions.CaPath"/> and presents <see cref="TlsOptions.CertificatePath"/> when set.</summary>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
+    public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "",
+        TlsOptions? tls = null) =>
+        CreateSystem(name, ConfigurationFactory.ParseString(overrides)
             .WithFallback(RemoteConfig(host, port))
             .WithFallback(WireSecurity.Client)
-            .WithFallback(DatsyncConfig.Default));
+            .WithFallback(DatsyncConfig.Default), tls);
+
+    /// <summary>Creates an actor system from <paramref name="config"/>; with <paramref name="tls"/> (enabled) its
+    /// remote transport speaks TLS (<see cref="TlsOptions.ToActorSystemSetup"/>).</summary>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
+    public static ActorSystem CreateSystem(string name, Config config, TlsOptions? tls = null) =>
+        tls is { IsEnabled: true } ? ActorSystem.Create(name, tls.ToActorSystemSetup(config)) : ActorSystem.Create(name, config);
 
     /// <summary>host:port the actor system listens on.</summary>
     public static string ListeningAt(ActorSystem system)

@@ -122,12 +122,12 @@ public sealed class DatsyncReplica
 
     /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote, e.g. from
     /// <see cref="Remote.DatsyncRemote.ClientSystem"/>) that connects to the server of the master at
-    /// <paramref name="server"/> (<c>host:port</c>).</summary>
+    /// <paramref name="server"/> (<c>host:port</c>), over TLS when the system's transport speaks TLS.</summary>
     public static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
         ReplicaSettings? settings = null, Db? resumeFrom = null)
     {
         Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
-        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(server)), clientId,
+        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server)), clientId,
             settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token);
     }
 

@@ -90,19 +90,54 @@ public static class CliSupport
         akka.remote.log-remote-lifecycle-events = {(verbose ? "on" : "off")}
         """);
 
+    /// <summary>True for an address of this machine only: 127.0.0.0/8, ::1, localhost.</summary>
+    public static bool IsLoopback(string host)
+    {
+        var h = host.Trim().Trim('[', ']');
+        return h.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(h, out var ip) && IPAddress.IsLoopback(ip));
+    }
+
     /// <summary>An actor system for a client of the server at <paramref name="serverHost"/>: Akka.Remote on a free
     /// port (on 127.0.0.1 for a server on this machine, 0.0.0.0 otherwise, unless the config says), the --config files,
-    /// and quiet logging unless --verbose.</summary>
-    public static ActorSystem ClientSystem(Config files, bool verbose, string serverHost)
+    /// quiet logging unless --verbose, and TLS with <paramref name="tls"/>.</summary>
+    public static ActorSystem ClientSystem(Config files, bool verbose, string serverHost, TlsOptions? tls = null)
     {
-        var loopback = serverHost is "localhost" || (IPAddress.TryParse(serverHost, out var ip) && IPAddress.IsLoopback(ip));
         var config = (verbose ? Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
             .WithFallback(files)
             .WithFallback(Logging(false, "OFF"))
-            .WithFallback(DatsyncRemote.RemoteConfig(loopback ? "127.0.0.1" : "0.0.0.0", 0))
+            .WithFallback(DatsyncRemote.RemoteConfig(IsLoopback(serverHost) ? "127.0.0.1" : "0.0.0.0", 0))
             .WithFallback(WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default);
-        return ActorSystem.Create("datsync-cli", config);
+        try { return DatsyncRemote.CreateSystem("datsync-cli", config, tls); }
+        catch (TlsSetupException e) { throw new CliException(e.Message); }
+    }
+
+    /// <summary>The line for a server that did not answer: over TLS says so; in the clear, says whether the server
+    /// wants TLS (one TLS handshake to find out).</summary>
+    public static async Task<string> NoAnswer(string server, string host, int port, TimeSpan timeout, TlsOptions? tls)
+    {
+        var line = $"no datsync server answered at {server} within {timeout.TotalSeconds}s";
+        if (tls is { IsEnabled: true }) return line + " (over TLS)";
+        return await TlsProbe.SpeaksTlsAsync(host, port, TimeSpan.FromSeconds(5))
+            ? line + ": it serves TLS (give --tls-ca, and --tls-cert if it requires client certificates)"
+            : line;
+    }
+
+    /// <summary>Why a client with <paramref name="tls"/> cannot speak TLS with host:port (<see cref="TlsProbe"/>), as a
+    /// task that completes only when there is a reason (never, when TLS is off or the handshake went through).</summary>
+    public static Task<string> TlsFailure(TlsOptions? tls, string host, int port, TimeSpan timeout)
+    {
+        if (tls is not { IsEnabled: true }) return new TaskCompletionSource<string>().Task;
+        return Run();
+
+        async Task<string> Run()
+        {
+            string? why;
+            try { why = await TlsProbe.ProbeAsync(tls, host, port, timeout); }
+            catch (TlsSetupException) { why = null; } // the client system reported it already
+            if (why is null) await Task.Delay(Timeout.Infinite);
+            return why!;
+        }
     }
 
     /// <summary>Terminates a CLI actor system, waiting a little at most.</summary>
@@ -144,6 +179,78 @@ public static class CliSupport
         var inner = e is AggregateException { InnerException: { } i } ? i : e;
         var m = inner.Message.ReplaceLineEndings(" ");
         return inner is ConfigurationException or FormatException or CliException ? m : $"{m} ({inner.GetType().Name})";
+    }
+}
+
+/// <summary>The TLS options of a networked verb: <c>--tls-cert</c> and where its password comes from
+/// (<c>--tls-password-env</c> or <c>--tls-password-file</c>, never the password itself), and on a server
+/// <c>--tls-client-ca</c> (require client certificates signed by it), on a client <c>--tls-ca</c> (the CA of the
+/// server's certificate).</summary>
+public sealed class TlsFlags
+{
+    private readonly bool _server;
+    private readonly Option<string?> _cert;
+    private readonly Option<string?> _passwordEnv = new("--tls-password-env")
+    {
+        Description = "Name of the environment variable holding the --tls-cert password",
+    };
+    private readonly Option<string?> _passwordFile = new("--tls-password-file")
+    {
+        Description = "File holding the --tls-cert password (its first line; keep it mode 0600)",
+    };
+    private readonly Option<string?> _ca;
+
+    private TlsFlags(bool server)
+    {
+        _server = server;
+        _cert = new Option<string?>("--tls-cert")
+        {
+            Description = server
+                ? "Serve over TLS with this certificate: a PKCS#12 (.pfx) file with its private key (see `datsync certs`)"
+                : "The client's certificate (.pfx with its key), for a server that requires one (--tls-client-ca)",
+        };
+        _ca = server
+            ? new Option<string?>("--tls-client-ca") { Description = "Require client certificates signed by this CA (PEM or DER): mutual TLS" }
+            : new Option<string?>("--tls-ca") { Description = "Connect over TLS, trusting server certificates signed by this CA (PEM or DER) only" };
+    }
+
+    public static TlsFlags Server() => new(true);
+
+    public static TlsFlags Client() => new(false);
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_cert);
+        command.Options.Add(_passwordEnv);
+        command.Options.Add(_passwordFile);
+        command.Options.Add(_ca);
+    }
+
+    /// <summary>The TLS options given, or null when no TLS option is; checked (files readable, password right,
+    /// key there) so that a mistake is one line before anything starts.</summary>
+    public TlsOptions? Read(ParseResult parse)
+    {
+        var cert = parse.GetValue(_cert);
+        var env = parse.GetValue(_passwordEnv);
+        var file = parse.GetValue(_passwordFile);
+        var ca = parse.GetValue(_ca);
+        if (cert is null && ca is null)
+        {
+            if (env is not null || file is not null) throw new CliException("--tls-password-env and --tls-password-file go with --tls-cert");
+            return null;
+        }
+        if (env is not null && file is not null) throw new CliException("give the --tls-cert password by --tls-password-env or --tls-password-file, not both");
+        if (_server && cert is null) throw new CliException("--tls-client-ca needs --tls-cert: the server's own certificate");
+        if (!_server && ca is null) throw new CliException("--tls-cert needs --tls-ca: the CA that signed the server's certificate, to check it");
+        var options = new TlsOptions
+        {
+            CertificatePath = cert, PasswordEnvironmentVariable = env, PasswordFile = file,
+            ClientCaPath = _server ? ca : null, CaPath = _server ? null : ca,
+        };
+        if (_server) options = options.ForServer();
+        try { options.ToSslSetup(); }
+        catch (TlsSetupException e) { throw new CliException(e.Message); }
+        return options;
     }
 }
 

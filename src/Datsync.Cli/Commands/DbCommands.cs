@@ -19,6 +19,7 @@ public static class DbCommands
         var token = CliSupport.TokenOption();
         var timeout = CliSupport.TimeoutOption();
         var config = CliSupport.ConfigOption("with --server: the client's remote transport, e.g. hocon/client.conf");
+        var tls = TlsFlags.Client();
         var file = new Argument<string?>("file") { Description = "EDN file with the tx data, or - for standard input", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("transact", "Transact EDN tx data against the master and print {:t T :tempids {...}} or {:error ...}");
         cmd.Options.Add(db);
@@ -27,6 +28,7 @@ public static class DbCommands
         cmd.Options.Add(token);
         cmd.Options.Add(timeout);
         cmd.Options.Add(config);
+        tls.AddTo(cmd);
         cmd.Arguments.Add(file);
         cmd.SetAction(async (parse, _) =>
         {
@@ -48,7 +50,7 @@ public static class DbCommands
             if (serverAt is not null)
                 return await CliSupport.Guarded("transact", verbose, () => RemoteTransact.Run(serverAt, CliSupport.LoadConfig(parse.GetValue(config)), text,
                     parse.GetValue(clientId) ?? CliSupport.DefaultClientId("cli"), parse.GetValue(token),
-                    TimeSpan.FromSeconds(parse.GetValue(timeout)), verbose));
+                    TimeSpan.FromSeconds(parse.GetValue(timeout)), verbose, tls.Read(parse)));
             return await CliSupport.Guarded("transact", verbose, async () =>
             {
                 var (local, _) = await LocalMaster.Open(dbPath!, verbose);

@@ -9,15 +9,33 @@ namespace Datsync.Cli.Commands;
 /// <see cref="TransactOnce"/>, from a short-lived client actor system (no replica, no bootstrap).</summary>
 public static class RemoteTransact
 {
-    public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout, bool verbose)
+    public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout,
+        bool verbose, TlsOptions? tls = null)
     {
-        var (host, _) = Parse(server);
-        var system = CliSupport.ClientSystem(files, verbose, host);
+        var (host, port) = Parse(server);
+        var system = CliSupport.ClientSystem(files, verbose, host, tls);
+        var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);
         try
         {
-            if (await Resolve(system, server, timeout) is not { } serverRef)
-                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: no datsync server answered at {server} within {timeout.TotalSeconds}s",
+            IActorRef serverRef;
+            try
+            {
+                var resolving = system.ActorSelection(DatsyncRemote.ServerPath(system, server)).ResolveOne(timeout); // not Resolve: a TLS failure ends the wait
+                if (await Task.WhenAny(resolving, tlsFailure) == tlsFailure) return Tls(tlsFailure.Result);
+                serverRef = await resolving;
+            }
+            catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException or TaskCanceledException)
+            {
+                if (tlsFailure.IsCompleted) return Tls(tlsFailure.Result);
+                if (system.WhenTerminated.IsCompleted)
+                {
+                    // Akka.Remote stops a client whose side of the TLS handshake failed (the server's certificate)
+                    await Task.WhenAny(tlsFailure, Task.Delay(timeout));
+                    return Tls(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped: the TLS handshake with {server} failed");
+                }
+                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: {await CliSupport.NoAnswer(server, host, port, timeout, tls)}",
                     CliSupport.Unreachable);
+            }
             var message = Message(clientId, token, txEdn);
             if (TooBig(system, message) is { } tooBig) return DbCommands.Fail(tooBig, 1);
             object reply;
@@ -39,7 +57,7 @@ public static class RemoteTransact
     /// <summary>The server actor at HOST:PORT, or null when none answered within <paramref name="timeout"/>.</summary>
     public static async Task<IActorRef?> Resolve(ActorSystem system, string server, TimeSpan timeout)
     {
-        try { return await system.ActorSelection(DatsyncRemote.ServerPath(server)).ResolveOne(timeout); }
+        try { return await system.ActorSelection(DatsyncRemote.ServerPath(system, server)).ResolveOne(timeout); }
         catch (ActorNotFoundException) { return null; }
     }
 
@@ -75,6 +93,8 @@ public static class RemoteTransact
 
     /// <summary>What Akka.Remote adds around a message (recipient, sender, manifest).</summary>
     private const int EnvelopeAllowance = 1_024;
+
+    private static int Tls(string why) => DbCommands.Fail($"{ReplicaErrors.Unavailable}: {why}", CliSupport.Unreachable);
 
     /// <summary>(host, port) of --server, or a one-line error.</summary>
     public static (string Host, int Port) Parse(string server)

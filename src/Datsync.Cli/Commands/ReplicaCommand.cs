@@ -22,6 +22,7 @@ public static class ReplicaCommand
         };
         var timeout = CliSupport.TimeoutOption();
         var config = CliSupport.ConfigOption("e.g. hocon/client.conf: the client's remote transport, datsync.replica retry and timeouts");
+        var tls = TlsFlags.Client();
         var cmd = new Command("replica",
             "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies");
         cmd.Options.Add(server);
@@ -31,24 +32,26 @@ public static class ReplicaCommand
         cmd.Options.Add(dump);
         cmd.Options.Add(timeout);
         cmd.Options.Add(config);
+        tls.AddTo(cmd);
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
             return CliSupport.Guarded("replica", verbose, () => Run(parse.GetValue(server)!,
                 parse.GetValue(clientId) ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
                 parse.GetValue(dump), TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)),
-                verbose, stop));
+                tls.Read(parse), verbose, stop));
         });
         return cmd;
     }
 
     private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump, TimeSpan timeout,
-        Akka.Configuration.Config files, bool verbose, CancellationToken stop)
+        Akka.Configuration.Config files, Datsync.Actors.Remote.TlsOptions? tls, bool verbose, CancellationToken stop)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
-        var (host, _) = RemoteTransact.Parse(server);
+        var (host, port) = RemoteTransact.Parse(server);
         var lines = dump ? Console.Error : Console.Out;
-        var system = CliSupport.ClientSystem(files, verbose, host);
+        var system = CliSupport.ClientSystem(files, verbose, host, tls);
+        var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);
         try
         {
             var replica = DatsyncReplica.Connect(system, server, clientId, token);
@@ -64,11 +67,19 @@ public static class ReplicaCommand
                 try { await Task.WhenAny(replica.Ready, Task.Delay(200, stop)); }
                 catch (OperationCanceledException) { }
                 if (stop.IsCancellationRequested) return untilT is null ? 0 : CliSupport.Error("replica", $"stopped before t={untilT}");
+                if (tlsFailure.IsCompleted) throw new CliException(tlsFailure.Result, CliSupport.Unreachable);
+                if (system.WhenTerminated.IsCompleted)
+                {
+                    // Akka.Remote stops a client whose side of the TLS handshake failed (the server's certificate)
+                    await Task.WhenAny(tlsFailure, Task.Delay(timeout, stop));
+                    throw new CliException(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped: the TLS handshake with {server} failed",
+                        CliSupport.Unreachable);
+                }
                 var boot = replica.BootstrapProgress;
                 progress.Show(boot, started.Elapsed);
                 if (boot is null && !replica.Ready.IsCompleted && replica.Status.Connection is ConnectionState.Connecting or ConnectionState.Disconnected
                     && started.Elapsed >= timeout)
-                    throw new CliException($"no datsync server answered at {server} within {timeout.TotalSeconds}s", CliSupport.Unreachable);
+                    throw new CliException(await CliSupport.NoAnswer(server, host, port, timeout, tls), CliSupport.Unreachable);
             }
             try { await replica.Ready; }
             catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }

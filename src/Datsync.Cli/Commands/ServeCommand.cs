@@ -23,12 +23,19 @@ public static class ServeCommand
         var host = new Option<string?>("--host") { Description = "Address to listen on (default: 127.0.0.1)" };
         var port = new Option<int?>("--port") { Description = $"TCP port to listen on; 0 picks a free one (default: {CliSupport.DefaultPort})" };
         var config = CliSupport.ConfigOption("e.g. hocon/server.conf: client tokens, frame size, storage");
+        var tls = TlsFlags.Server();
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Serve an address other than loopback without TLS (everything, client tokens too, travels in the clear)",
+        };
         var cmd = new Command("serve",
             "Run the master and serve replicas over the network; prints `listening on HOST:PORT` when ready, stops on Ctrl-C or SIGTERM");
         cmd.Options.Add(db);
         cmd.Options.Add(host);
         cmd.Options.Add(port);
         cmd.Options.Add(config);
+        tls.AddTo(cmd);
+        cmd.Options.Add(insecure);
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
@@ -39,6 +46,11 @@ public static class ServeCommand
                 var h = parse.GetValue(host) ?? files.GetString($"{RemoteTcp}.hostname", null) ?? "127.0.0.1";
                 var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
                 if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
+                var tlsOptions = tls.Read(parse);
+                if (tlsOptions is null && !parse.GetValue(insecure) && !CliSupport.IsLoopback(h))
+                    throw new CliException($"refusing to serve {h} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
+                                           "or --insecure to serve it in the clear", CliSupport.Unreachable);
+                if (tlsOptions is not null) WarnIfUnnamed(tlsOptions, files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : h);
                 var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
                 // flags over the files over the CLI's logging; the storage and Datsync's defaults below
                 var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
@@ -48,7 +60,7 @@ public static class ServeCommand
                 MasterSystem server;
                 try
                 {
-                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below);
+                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below, tls: tlsOptions);
                 }
                 catch (Exception e) when (LocalMaster.StorageFailure(e, storage) is { } failure) { throw failure; }
                 catch (Exception e) when (e is not CliException)
@@ -65,7 +77,8 @@ public static class ServeCommand
                     using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config)); // SIGHUP: the client list again
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
-                    Console.Error.WriteLine($"datsync serve: master at t={current.BasisT}, storage {Describe(storage)}; Ctrl-C to stop");
+                    var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";
+                    Console.Error.WriteLine($"datsync serve: master at t={current.BasisT}, storage {Describe(storage)}, {transport}; Ctrl-C to stop");
                     try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), server.System.WhenTerminated); }
                     catch (OperationCanceledException) { }
                     if (!stop.IsCancellationRequested && server.System.WhenTerminated.IsCompleted)
@@ -76,6 +89,18 @@ public static class ServeCommand
             });
         });
         return cmd;
+    }
+
+    /// <summary>A warning on standard error when the server's certificate does not name the host clients address
+    /// (they check it, and would refuse the server).</summary>
+    private static void WarnIfUnnamed(TlsOptions tls, string host)
+    {
+        var h = host.Trim().Trim('[', ']');
+        if (h is "0.0.0.0" or "::" or "") return; // every interface: the name clients use is not known here
+        using var cert = TlsOptions.LoadCertificate(tls.CertificatePath!, tls.ReadPassword());
+        if (!cert.MatchesHostname(h))
+            Console.Error.WriteLine($"datsync serve: warning: the certificate {tls.CertificatePath} does not name {h}; clients connecting to {h} will refuse it " +
+                                    "(`datsync certs DIR --host NAME` makes one that does)");
     }
 
     private static string Describe(StorageOptions storage) => storage switch
