@@ -26,7 +26,7 @@ public static class ChaosHostile
         utf8.AddRange(U(" bytes\"}]"));
         return
         [
-            new("nested-6000", "an entity map nested 6,000 deep through a ref", U(nested.ToString()), AlsoDirect: true),
+            new("nested-6000", "an entity map nested 6,000 deep through a component ref", U(nested.ToString()), AlsoDirect: true),
             new("vector-20000", "a vector nested 20,000 deep as a value", U(vector), AlsoDirect: true),
             new("string-5mb", "a 5 MB string for a string attribute", U("[{:chaos/text \"" + new string('x', 5_000_000) + "\"}]")),
             new("unknown-attribute", "a transaction naming an unknown attribute", U("[{:chaos/nope \"x\"}]")),

@@ -48,7 +48,7 @@ public static class ChaosWriter
     /// <summary>The marker attribute, and the attributes the hostile inputs aim at (a ref, a double, a string).</summary>
     public const string Schema = """
         [{:db/ident :chaos/op :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
-         {:db/ident :chaos/next :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}
+         {:db/ident :chaos/next :db/valueType :db.type/ref :db/cardinality :db.cardinality/one :db/isComponent true}
          {:db/ident :chaos/x :db/valueType :db.type/double :db/cardinality :db.cardinality/one}
          {:db/ident :chaos/text :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
         """;
