@@ -314,11 +314,16 @@ public static class RemoteBench
     private static MasterSystem StartServer(Options o, string extra = "", BenchTls? tls = null) =>
         DatsyncRemote.StartServer(new InMemoryStorage(), "127.0.0.1", 0, o.Config + "\n" + extra + "\n" + Base + "\n" + EchoDoors(o), tls?.Server);
 
-    /// <summary>The master's system lets clients select its server actor only; the ping-pong's echo actors are let in
-    /// too (selection only: what they are sent is what the server actor could be sent).</summary>
-    private static string EchoDoors(Options o) =>
-        "akka.remote.trusted-selection-paths = [\"/user/" + DatsyncMaster.ServerName + "\", " +
-        string.Join(", ", Enumerable.Range(0, o.Replicas.Max()).Select(i => $"\"/user/bench-echo-{i}\"")) + "]";
+    /// <summary>The master's system lets clients select its server actor only, its transport guard lets messages reach
+    /// it alone, and its wire reads only what clients send; for the ping-pong's ceiling the echo actors are let in too
+    /// and the wire reads deltas both ways (a benchmark's setting: a served master reads <c>to-server</c> only).</summary>
+    private static string EchoDoors(Options o)
+    {
+        var echoes = string.Join(", ", Enumerable.Range(0, o.Replicas.Max()).Select(i => $"\"/user/bench-echo-{i}\""));
+        return $"akka.remote.trusted-selection-paths = [\"/user/{DatsyncMaster.ServerName}\", {echoes}]\n" +
+               $"datsync.server.allowed-recipients = [\"/user/{DatsyncMaster.ServerName}\", \"/system/remote-watcher\", {echoes}]\n" +
+               "akka.actor.serialization-settings.datsync-wire.accept = both";
+    }
 
     private static ActorSystem[] StartClients(int n, Options o, string prefix, BenchTls? tls = null) =>
         Enumerable.Range(0, n).Select(i => DatsyncRemote.ClientSystem($"{prefix}-{i}", overrides: o.Config + "\n" + Base + "\n" + Counting, tls: tls?.Client)).ToArray();
