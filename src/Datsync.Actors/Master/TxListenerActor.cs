@@ -86,7 +86,32 @@ public sealed class TxListenerActor : ReceiveActor, IWithTimers
             if (_subscribers.TryGetValue(r.Subscriber, out var sub)) Pump(r.Subscriber, sub);
         });
         Receive<Terminated>(t => Remove(t.ActorRef));
+        Receive<FailForTest>(_ => throw new InvalidOperationException("a failure for a test"));
+        Receive<HeadAfterRestart>(h =>
+        {
+            if (h.T > _headT) _headT = h.T; // a commit that came first already moved it
+            foreach (var (who, what) in _waiting) Self.Tell(what, who);
+            _waiting.Clear();
+        });
     }
+
+    /// <summary>
+    /// Supervision: the listener is restarted on a failure (its parent's default). What it held in memory is gone, so
+    /// it tells every subscriber to resume from the last t it acknowledged (a session subscribes again once its replica
+    /// has caught up, and the deltas after come from memory or the journal), and hands the head it knew to the next
+    /// instance; requests waiting for the head are kept.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        Context.GetLogger().Error(reason, "the log listener failed on a {0}; restarting, its {1} subscriber(s) resume from what they acknowledged",
+            message?.GetType().Name ?? "message", _subscribers.Count);
+        foreach (var (who, sub) in _subscribers) who.Tell(new ResumeFrom(sub.AckedT));
+        if (_headT >= 0) Self.Tell(new HeadAfterRestart(_headT));
+        foreach (var (who, what) in _waiting) Self.Tell(what, who);
+        base.PreRestart(reason, message);
+    }
+
+    private sealed record HeadAfterRestart(long T);
 
     public static Props Props(MasterSettings settings) => Akka.Actor.Props.Create(() => new TxListenerActor(settings));
 
@@ -236,5 +261,11 @@ public sealed class TxListenerActor : ReceiveActor, IWithTimers
             for (var t = Math.Max(fromT, FirstT); t <= Math.Min(toT, LastT); t++) list.Add(this[t]);
             return list;
         }
+    }
+
+    /// <summary>Makes the actor throw (tests of its restart).</summary>
+    internal sealed record FailForTest
+    {
+        public static readonly FailForTest Instance = new();
     }
 }

@@ -17,6 +17,10 @@ namespace Datsync.Actors.Server;
 /// client (<see cref="Admitted"/>). From then on it acts only on <see cref="ToSession"/> requests that carry the
 /// channel key of that handshake and come from the replica that made it; anything else is dropped and logged
 /// (rate-limited). To a replica in another process everything goes under the same key (<see cref="FromSession"/>).</para>
+/// <para>Supervision: the server restarts a session that fails (its default). The new instance holds no handshake, so
+/// its replica hears no more heartbeats, connects again after its connection timeout and resumes from its t; the
+/// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a
+/// request id once.</para>
 /// </summary>
 public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 {
@@ -64,6 +68,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             else _drops.Drop(a, Sender, "a handshake reaches a session only through the server");
         });
         Receive<ToSession>(OnRequest);
+        Receive<FailForTest>(_ => { if (Sender.Path.Address.HasLocalScope) throw new InvalidOperationException("a failure for a test"); });
         // what the master's actors send: only from them (another process cannot write these types, and an answer the
         // server or anyone else sends in a session's name is not the master's)
         Receive<CurrentDb>(d => { if (FromMaster(d, _transactor)) OnCurrentDb(d); });
@@ -326,6 +331,12 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         public static readonly Heartbeat Instance = new();
     }
+}
+
+/// <summary>Makes a session throw (tests of its restart).</summary>
+internal sealed record FailForTest
+{
+    public static readonly FailForTest Instance = new();
 }
 
 /// <summary>Server to session: the server admitted <paramref name="Connect"/> (a listed client with its token) from

@@ -11,7 +11,9 @@ namespace Datsync.Actors.Server;
 /// <summary>The one door of a master: the only actor another process may reach (the master's system trusts actor
 /// selections of its path alone). It refuses a client its <see cref="ClientAccess"/> does not allow, and hands every
 /// other <see cref="Connect"/> to the session of its client id, starting one for a client it has not seen (or whose
-/// session ended), up to <see cref="SessionSettings.MaxSessions"/>. A refused peer learns only why it was refused.</summary>
+/// session ended), up to <see cref="SessionSettings.MaxSessions"/>. A refused peer learns only why it was refused.
+/// Supervision: restarted on a failure (its parent's default), which stops its sessions: their replicas connect
+/// again and resume from their t; the client list a <see cref="ReplaceClients"/> put in force stays.</summary>
 public sealed class DatsyncServerActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
