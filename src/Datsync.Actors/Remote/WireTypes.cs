@@ -48,12 +48,10 @@ public static class WireTypes
         if (accept is WireAccept.ToServer or WireAccept.Both)
         {
             set.UnionWith(Implementing(typeof(IToServer)));
-            set.UnionWith(Legacy(LegacyToServer));
         }
         if (accept is WireAccept.ToReplica or WireAccept.Both)
         {
             set.UnionWith(Implementing(typeof(IToReplica)));
-            set.UnionWith(Legacy(LegacyToReplica));
             set.Add(typeof(TxDelta));
         }
         return set.OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
@@ -86,29 +84,6 @@ public static class WireTypes
         catch (System.Reflection.ReflectionTypeLoadException e)
         {
             return e.Types.OfType<Type>();
-        }
-    }
-
-    // The protocol before its messages carry a direction: these travelled as plain IDatsyncMessage. Each counts only
-    // while it is an IDatsyncMessage of neither direction; once the protocol marks its messages (IToServer /
-    // IToReplica) the markers decide, and what became internal (no longer IDatsyncMessage) is no longer admitted.
-    private static readonly string[] LegacyToServer =
-        ["Connect", "BootstrapAck", "SubmitTx", "SubmitTxPart", "TransactOnce", "TxRange", "LogAck"];
-
-    private static readonly string[] LegacyToReplica =
-    [
-        "Connected", "ConnectRefused", "BootstrapChunk", "SessionHeartbeat", "TxDeltaBatch", "TxDeltaPart",
-        "TxRangeResult", "ResumeFrom", "TxAccepted", "TxRejected",
-    ];
-
-    private static IEnumerable<Type> Legacy(IEnumerable<string> names)
-    {
-        foreach (var name in names)
-        {
-            var t = typeof(IDatsyncMessage).Assembly.GetType("Datsync.Actors.Protocol." + name);
-            if (t is null || !typeof(IDatsyncMessage).IsAssignableFrom(t)) continue;
-            if (typeof(IToServer).IsAssignableFrom(t) || typeof(IToReplica).IsAssignableFrom(t)) continue;
-            yield return t;
         }
     }
 
