@@ -434,6 +434,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private void CompleteSyncWaiters()
     {
         if (_state is null) return;
+        // a waiter that reads the replica's Db once its wait completes sees the t it waited for
+        if (_syncWaiters.Count > 0 && _syncWaiters.First().Key <= _state.BasisT) Publish();
         while (_syncWaiters.Count > 0)
         {
             var first = _syncWaiters.First();
@@ -567,6 +569,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (!_local.TryGetValue(r.RequestId, out var l)) return;
         var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
         _local.Remove(r.RequestId);
+        Publish(); // a caller that reads the replica's Db once its transaction completes sees it applied
         l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, _state!.View));
     }
 
@@ -575,6 +578,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Heard();
         if (_state is null || !_local.Remove(r.RequestId, out var l)) return;
         _state = _state.Rejected(r.RequestId);
+        Publish(); // the rejected transaction has left the view the caller reads
         l.Done.TrySetException(new TxException(r.Category, r.Message));
         SendLocal(resend: false); // transactions that named its entities fail now
         Publish();
