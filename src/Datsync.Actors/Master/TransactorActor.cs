@@ -150,6 +150,11 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     private bool _revalidating;
 
+    /// <summary>The records of the write in flight, and of the last write the journal refused (by reference): the
+    /// journal answers a refused write with one rejection per record, and those of a write already handled must not be
+    /// taken for the next one's.</summary>
+    private HashSet<TxRecord>? _inFlightWrite, _refusedWrite;
+
     /// <summary>Writes what is queued as one atomic batch (a transaction marked <see cref="Pending.Alone"/> in a batch
     /// of its own), or replies at once when nothing in it needs writing.</summary>
     private void Flush()
@@ -190,6 +195,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in batch)
             if (p.Report is not null) write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
         var remaining = write.Count;
+        _inFlightWrite = new HashSet<TxRecord>(write, ReferenceEqualityComparer.Instance);
         PersistAllAsync(write, _ =>
         {
             if (--remaining == 0) Committed(batch);
@@ -267,8 +273,12 @@ public sealed class TransactorActor : ReceivePersistentActor
     /// durable value.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
+        // one callback per record of the refused write; the first one handles it, and the others (which may come after
+        // the next write started) are not about that one
+        if (_inFlight is not { } batch || (@event is TxRecord record && _refusedWrite?.Contains(record) == true)) return;
         _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
-        if (_inFlight is not { } batch) return; // one callback per event of the batch; the first one handles it
+        _refusedWrite = _inFlightWrite;
+        _inFlightWrite = null;
         _inFlight = null;
         List<Pending> again;
         if (batch.Count(p => p.Report is not null) <= 1)
