@@ -235,8 +235,7 @@ public sealed class HostTests
         var without = new Dictionary<string, string?>(source.Current);
         without.Remove("Datsync:Master:Clients:web-1");
         source.Replace(without);
-        var deadline = DateTime.UtcNow + Timeout;
-        while (one.Status.Connection != ConnectionState.Refused && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await one.WhenRefused.WaitAsync(Timeout);
         Assert.Equal(ConnectionState.Refused, one.Status.Connection);
         Assert.Contains("client \"web-1\" is not one this server knows", one.Refusal!.Message);
 

@@ -32,12 +32,18 @@ public sealed class ReplicaShared
     {
         _refusal = why;
         _ready.TrySetException(why);
+        _refused.TrySetResult(why);
     }
 
     private volatile Exception? _refusal;
+    private readonly TaskCompletionSource<Exception> _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Why the server refused this replica, or null.</summary>
     public Exception? Refusal => _refusal;
+
+    /// <summary>Completes with the reason once the server refuses this replica (at its first handshake, or later, when
+    /// its session was ended and its client taken off the server's list).</summary>
+    public Task<Exception> WhenRefused => _refused.Task;
 
     private volatile BootstrapProgress? _bootstrap;
 
@@ -133,6 +139,10 @@ public sealed class DatsyncReplica
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
     public Exception? Refusal => _shared.Refusal;
+
+    /// <summary>Completes with the reason once the server refuses this replica: at its first handshake, or after its
+    /// session was ended (its client taken off the server's list). Its status then says <c>Refused</c>.</summary>
+    public Task<Exception> WhenRefused => _shared.WhenRefused;
 
     /// <summary>Completes once the replica holds a value and is connected (bootstrapped, or resumed from the value it
     /// was started with): from then on it takes transactions.</summary>

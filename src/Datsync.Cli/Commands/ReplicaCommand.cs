@@ -88,11 +88,8 @@ public static class ReplicaCommand
             if (untilT is not { } t)
             {
                 // until Ctrl-C, or until the server ends this client's session and refuses it (taken off its list)
-                while (!stop.IsCancellationRequested && replica.Refusal is null)
-                {
-                    try { await Task.Delay(200, stop); }
-                    catch (OperationCanceledException) { }
-                }
+                try { await replica.WhenRefused.WaitAsync(stop); }
+                catch (OperationCanceledException) { }
                 if (replica.Refusal is TxException refused) throw new CliException($"{refused.Category}: {refused.Message}", CliSupport.Unreachable);
                 return 0;
             }

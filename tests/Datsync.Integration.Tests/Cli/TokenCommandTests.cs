@@ -99,15 +99,7 @@ public sealed class ServeReloadTests : IDisposable
         return (long)((EdnMap)EdnReader.Read(r.Stdout)!)[Keyword.Intern("t")]!;
     }
 
-    private static async Task Until(Func<bool> condition, Func<string> what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(what());
-            await Task.Delay(50);
-        }
-    }
+    private static Task Until(Func<bool> condition, Func<string> what) => Waits.Until(condition, Deadline, what);
 
     [Fact]
     public async Task A_client_removed_from_the_file_is_ended_on_SIGHUP_while_another_keeps_syncing()

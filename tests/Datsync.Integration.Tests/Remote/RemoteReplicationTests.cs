@@ -115,8 +115,7 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         var reply = await _server.Server.Ask<object>(new ReplaceClients(bobOnly), Long);
         Assert.Equal(["alice"], Assert.IsType<ClientsReplaced>(reply).Ended);
 
-        var deadline = DateTime.UtcNow + Long;
-        while (alice.Status.Connection != ConnectionState.Refused && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await alice.WhenRefused.WaitAsync(Long);
         Assert.Equal(ConnectionState.Refused, alice.Status.Connection);
         Assert.Contains("client \"alice\" is not one this server knows", alice.Refusal!.Message);
 

@@ -46,15 +46,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     private WireGuardStats Stats => WireGuard.StatsOf(_server.System) ?? throw new Xunit.Sdk.XunitException("the server's transport has no guard");
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > Long) throw new Xunit.Sdk.XunitException($"not within {Long}: {what}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what) => Waits.Until(condition, Long, () => what);
 
     private async Task<long> Commit(string edn)
     {
