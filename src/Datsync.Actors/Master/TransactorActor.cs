@@ -28,7 +28,6 @@ public sealed class TransactorActor : ReceivePersistentActor
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Remote.DroppedMessages _drops;
     private Db _durable = Db.Empty;
     private Db _speculative = Db.Empty;
     private List<Pending> _queued = new();
@@ -46,7 +45,6 @@ public sealed class TransactorActor : ReceivePersistentActor
         _settings = settings;
         _listener = listener;
         _health = health;
-        _drops = new Remote.DroppedMessages(_log);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -72,10 +70,10 @@ public sealed class TransactorActor : ReceivePersistentActor
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
         });
 
-        // only actors of this process (sessions, the server, an embedding application) write or read the master
-        Command<Transact>(t => { if (!_drops.FromAnotherProcess(t, Sender)) Handle(t); });
+        // its supervisor is its only door, and takes nothing from another process (TransactorSupervisor)
+        Command<Transact>(Handle);
         Command<FlushQueued>(_ => { if (_inFlight is null) Flush(); });
-        Command<GetDb>(g => { if (!_drops.FromAnotherProcess(g, Sender)) Sender.Tell(new CurrentDb(_durable)); });
+        Command<GetDb>(_ => Sender.Tell(new CurrentDb(_durable)));
         Command<SaveSnapshotSuccess>(s => KeepLatestSnapshots(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot at t={0} failed; recovery replays more events", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });

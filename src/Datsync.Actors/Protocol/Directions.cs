@@ -33,6 +33,8 @@ public static class ChannelKeys
     public static bool Same(string? a, string? b)
     {
         if (a is null || b is null || a.Length != b.Length) return false;
-        return CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(a), System.Text.Encoding.ASCII.GetBytes(b));
+        // compared as they are in memory: no copy per message
+        return CryptographicOperations.FixedTimeEquals(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
     }
 }

@@ -375,8 +375,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _local.Clear();
         foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(refused);
         _syncWaiters.Clear();
+        Publish(); // the status says Refused before anyone waiting for the refusal hears of it
         _shared.Refused(refused);
-        Publish();
     }
 
     // ------------------------------------------------------------------ deltas
@@ -398,6 +398,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         }
         foreach (var a in step.Applied)
             _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.Delta.TxData, a.Delta.RequestId, false), _log);
+        // a caller that reads the replica's Db once its transaction completes sees it applied: published first
+        if (step.Resolved.Count > 0) Publish();
         foreach (var r in step.Resolved) Resolve(r);
         if (_state.BasisT > _headT) _headT = _state.BasisT;
         if (_state.BasisT - _ackedT >= _settings.AckEvery) Ack();
@@ -558,7 +560,11 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         l.Accepted = a;
         var pending = _state.Pending.Find(p => p.RequestId == a.RequestId);
         _state = _state.Accepted(a.RequestId, a.T, a.Tempids);
-        if (pending is not null && a.T <= _state.BasisT) Resolve(ResolvedTx.Of(pending, a.T, a.Tempids)); // its delta came without its request
+        if (pending is not null && a.T <= _state.BasisT)
+        {
+            Publish(); // published before its caller hears
+            Resolve(ResolvedTx.Of(pending, a.T, a.Tempids)); // its delta came without its request
+        }
         SendLocal(resend: false); // transactions waiting for these entities can go
         Publish();
     }
@@ -569,7 +575,6 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (!_local.TryGetValue(r.RequestId, out var l)) return;
         var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
         _local.Remove(r.RequestId);
-        Publish(); // a caller that reads the replica's Db once its transaction completes sees it applied
         l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, _state!.View));
     }
 

@@ -83,7 +83,9 @@ public static class RemoteTransact
     {
         const string frame = "akka.remote.dot-netty.tcp.maximum-frame-size";
         var max = system.Settings.Config.GetByteSize(frame) ?? 128_000;
-        var bytes = system.Serialization.FindSerializerFor(message).ToBinary(message).LongLength + EnvelopeAllowance;
+        // the wire writes its strings as UTF-8 and little else: counted, not serialized a second time
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(message.TxEdn) + EnvelopeAllowance +
+                    System.Text.Encoding.UTF8.GetByteCount(message.ClientId) + (message.Token?.Length ?? 0) * 3L;
         return bytes <= max
             ? null
             : $"the transaction takes {bytes:N0} bytes on the wire, more than the largest message the transport carries " +
@@ -91,7 +93,7 @@ public static class RemoteTransact
               "server and on this client (--config)";
     }
 
-    /// <summary>What Akka.Remote adds around a message (recipient, sender, manifest).</summary>
+    /// <summary>What Akka.Remote and the wire serializer add around the text (recipient, sender, type names, ids).</summary>
     private const int EnvelopeAllowance = 1_024;
 
     private static int Tls(string why) => DbCommands.Fail($"{ReplicaErrors.Unavailable}: {why}", CliSupport.Unreachable);
