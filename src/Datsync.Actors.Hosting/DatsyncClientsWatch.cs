@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Server;
 using Microsoft.Extensions.Options;
 

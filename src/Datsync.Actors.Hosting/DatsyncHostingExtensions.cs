@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Hosting.Logging;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Remote;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -79,7 +79,7 @@ public static class DatsyncHostingExtensions
             {
                 var replica = options.IsInProcess && registry.TryGet<DatsyncServerKey>(out var local)
                     ? DatsyncNode.StartReplica(system, local, options, system.Settings.Config)
-                    : await DatsyncNode.StartReplicaAsync(system, options).ConfigureAwait(false);
+                    : DatsyncNode.StartRemoteReplica(system, options);
                 registry.TryRegister<DatsyncReplicaKey>(replica.Actor);
                 replicas.Add(replica);
             }

@@ -6,7 +6,7 @@ using Datsync.Actors.Remote;
 namespace Datsync.Actors;
 
 /// <summary>The defaults of Datsync.Actors (its <c>reference.conf</c>), including the persistence serializer binding.</summary>
-public static class DatsyncConfig
+internal static class DatsyncConfig
 {
     /// <summary>Name of the embedded resource holding the defaults.</summary>
     public const string ResourceName = "Datsync.Actors.reference.conf";

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
@@ -152,7 +153,7 @@ public static class FanoutBench
         double MasterRate, double CeilingRate, double CpuUs, double Cores, double Bytes);
 
     private static MasterSystem StartMaster(string name) =>
-        DatsyncMaster.StartSystem(name, new InMemoryStorage(), """
+        MasterRuntime.StartSystem(name, new InMemoryStorage(), """
             akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING
             datsync.master.snapshot-every = 0
@@ -392,7 +393,7 @@ public static class FanoutBench
 
     private static LogRow RunFromLog(int n, int tx, Progress log)
     {
-        var ms = DatsyncMaster.StartSystem($"fanlog-{n}", new InMemoryStorage(), $"""
+        var ms = MasterRuntime.StartSystem($"fanlog-{n}", new InMemoryStorage(), $"""
             akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING
             datsync.master.snapshot-every = 0

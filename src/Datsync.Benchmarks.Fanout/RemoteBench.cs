@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -262,7 +263,7 @@ public static class RemoteBench
                 var client = DatsyncRemote.ClientSystem($"hs-{i}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
                 clients.Add(client);
                 var created = Stopwatch.GetTimestamp();
-                Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
+                Resolve(client, server, "/user/" + MasterRuntime.ServerName);
                 var done = Stopwatch.GetTimestamp();
                 if (i < 2) continue;
                 create.Add(Stopwatch.GetElapsedTime(start, created).TotalMilliseconds);
@@ -320,8 +321,8 @@ public static class RemoteBench
     private static string EchoDoors(Options o)
     {
         var echoes = string.Join(", ", Enumerable.Range(0, o.Replicas.Max()).Select(i => $"\"/user/bench-echo-{i}\""));
-        return $"akka.remote.trusted-selection-paths = [\"/user/{DatsyncMaster.ServerName}\", {echoes}]\n" +
-               $"datsync.server.allowed-recipients = [\"/user/{DatsyncMaster.ServerName}\", \"/system/remote-watcher\", {echoes}]\n" +
+        return $"akka.remote.trusted-selection-paths = [\"/user/{MasterRuntime.ServerName}\", {echoes}]\n" +
+               $"datsync.server.allowed-recipients = [\"/user/{MasterRuntime.ServerName}\", \"/system/remote-watcher\", {echoes}]\n" +
                "akka.actor.serialization-settings.datsync-wire.accept = both";
     }
 
@@ -544,7 +545,7 @@ public static class RemoteBench
             var lastT = before.BasisT + o.Tx;
             var datomsPerDelta = deltas.Average(d => d.Datoms.Count);
             clients = StartClients(n, o, $"remotelog{n}-client", tls);
-            foreach (var c in clients) Resolve(c, server, "/user/" + DatsyncMaster.ServerName);
+            foreach (var c in clients) Resolve(c, server, "/user/" + MasterRuntime.ServerName);
             var warmWire = Stopwatch.StartNew();
             foreach (var c in clients) WarmWire(c, deltas);
             var warmWireMs = warmWire.Elapsed.TotalMilliseconds / n;
@@ -651,7 +652,7 @@ public static class RemoteBench
             {
                 var client = DatsyncRemote.ClientSystem($"boot-{id}", overrides: o.Config + "\n" + Base, tls: tls?.Client);
                 clients.Add(client);
-                Resolve(client, server, "/user/" + DatsyncMaster.ServerName);
+                Resolve(client, server, "/user/" + MasterRuntime.ServerName);
                 var start = Stopwatch.GetTimestamp();
                 var replica = DatsyncReplica.Connect(client, server, id);
                 if (!replica.Ready.Wait(FanoutBench.Timeout)) throw new TimeoutException($"replica {id} did not bootstrap");

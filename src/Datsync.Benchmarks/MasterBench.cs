@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -58,7 +59,7 @@ internal static class MasterBench
 
     private static (ActorSystem, MasterHandle) Start(string dir, int snapshotEvery)
     {
-        var m = DatsyncMaster.StartSystem("bench", new SqliteStorage(dir), $"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}");
+        var m = MasterRuntime.StartSystem("bench", new SqliteStorage(dir), $"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}");
         return (m.System, m.Master);
     }
 

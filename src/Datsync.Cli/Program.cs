@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Datsync.Actors;
 using Datsync.Cli.Commands;
 
 var root = new RootCommand("datsync: a Datomic-style master database and its DataScript-style replicas");

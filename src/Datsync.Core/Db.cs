@@ -44,7 +44,7 @@ public sealed partial class Db
 
     /// <summary>
     /// Runs a transaction against this value and returns the report with the new value. Throws
-    /// <see cref="TxException"/> (with a <c>:db.error/...</c> category) when the data is invalid; nothing changes then.
+    /// <see cref="TxRejectedException"/> (with a <c>:db.error/...</c> category) when the data is invalid; nothing changes then.
     /// </summary>
     public TxReport Transact(IEnumerable<object?> txData, DateTime? txInstant = null) => Transaction.Run(this, txData, txInstant);
 
@@ -67,9 +67,7 @@ public sealed partial class Db
     /// <summary>Applies a transaction written as EDN speculatively.</summary>
     public TxReport With(string txEdn, DateTime? txInstant = null) => Transact(ParseTx(txEdn), txInstant);
 
-    private static IReadOnlyList<object?> ParseTx(string txEdn) =>
-        EdnReader.Read(txEdn) as IReadOnlyList<object?>
-        ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
+    private static IReadOnlyList<object?> ParseTx(string txEdn) => Tx.Parse(txEdn);
 
     /// <summary>
     /// Builds a database from current datoms in any order without the transaction path (replica bootstrap, snapshot

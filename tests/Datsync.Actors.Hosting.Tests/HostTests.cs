@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Core;
@@ -65,8 +65,8 @@ public sealed class HostTests
             Assert.Equal(2, system.Settings.Config.GetInt("datsync.master.snapshot-every")); // the options reached the HOCON
             Assert.Equal(1024, system.Settings.Config.GetInt("datsync.listener.buffer-size")); // unset: library default
 
-            await replica.Transact(Schema).WaitAsync(Timeout);
-            var added = await replica.Transact("""[{:db/id "ivan" :person/email "ivan@example.org" :person/name "Ivan"}]""").WaitAsync(Timeout);
+            await replica.TransactAsync(Schema).WaitAsync(Timeout);
+            var added = await replica.TransactAsync("""[{:db/id "ivan" :person/email "ivan@example.org" :person/name "Ivan"}]""").WaitAsync(Timeout);
             ivan = added.Tempids["ivan"];
             Assert.Equal("Ivan", replica.Db.Entity(ivan)![":person/name"]);
 
@@ -93,9 +93,9 @@ public sealed class HostTests
             var transactor = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<DatsyncMasterKey>().WaitAsync(Timeout);
             var recovered = (await transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
             Assert.Equal(2, recovered.BasisT);
-            await replica.SyncTo(recovered.BasisT).WaitAsync(Timeout);
+            await replica.SyncAsync(recovered.BasisT).WaitAsync(Timeout);
             Assert.Equal("Ivan", replica.Db.Entity(ivan)![":person/name"]);
-            var more = await replica.Transact("""[{:person/email "ivan@example.org" :person/name "Ivan the Second"}]""").WaitAsync(Timeout);
+            var more = await replica.TransactAsync("""[{:person/email "ivan@example.org" :person/name "Ivan the Second"}]""").WaitAsync(Timeout);
             Assert.Equal(3, more.T);
             await host.StopAsync().WaitAsync(Timeout);
         }
@@ -154,18 +154,21 @@ public sealed class HostTests
     }
 
     [Fact]
-    public async Task Plain_ActorSystem_entry_points_start_a_master_and_an_in_process_replica_from_options()
+    public async Task Plain_entry_points_start_a_master_and_in_process_replicas_from_options()
     {
-        await using var node = DatsyncNode.StartMaster(new DatsyncMasterOptions { Storage = { Kind = "memory" } },
-            "plain-" + Guid.NewGuid().ToString("N")[..8]);
-        var replica = await DatsyncNode.StartReplicaAsync(node.System, new DatsyncReplicaOptions { ClientId = "plain" }).WaitAsync(Timeout);
-        await replica.Ready.WaitAsync(Timeout);
-        await replica.Transact(Schema).WaitAsync(Timeout);
-        var added = await replica.Transact("""[{:db/id "p" :person/email "p@example.org" :person/name "Petr"}]""").WaitAsync(Timeout);
+        var name = "plain-" + Guid.NewGuid().ToString("N")[..8];
+        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions { Name = name, Storage = { Kind = "memory" } })
+            .WaitAsync(Timeout);
+        await using var replica = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "plain", ServerSystemName = name })
+            .WaitAsync(Timeout);
+        await replica.TransactAsync(Schema).WaitAsync(Timeout);
+        var added = await replica.TransactAsync("""[{:db/id "p" :person/email "p@example.org" :person/name "Petr"}]""").WaitAsync(Timeout);
         Assert.Equal("Petr", replica.Db.Entity(added.Tempids["p"])![":person/name"]);
-        var other = node.ConnectReplica("other");
-        await other.SyncTo(added.T).WaitAsync(Timeout);
+        await using var other = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "other", ServerSystemName = name })
+            .WaitAsync(Timeout);
+        await other.SyncAsync(added.T).WaitAsync(Timeout);
         Assert.Equal("Petr", other.Db.Entity(added.Tempids["p"])![":person/name"]);
+        Assert.Equal("Petr", (await master.SyncAsync(added.T).WaitAsync(Timeout)).Entity(added.Tempids["p"])![":person/name"]);
     }
 
     [Fact]
@@ -187,7 +190,7 @@ public sealed class HostTests
         await host.StartAsync().WaitAsync(Timeout);
         var replica = await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
         Assert.Equal(1, replica.Status.BasisT);
-        var added = await replica.Transact("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
+        var added = await replica.TransactAsync("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
         var masterDb = (await master.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
         Assert.Equal(added.T, masterDb.BasisT);
         Assert.Equal("A", masterDb.Entity(added.Tempids["a"])![":person/name"]);
@@ -220,15 +223,15 @@ public sealed class HostTests
         var provider = host.Services.GetRequiredService<DatsyncReplicaProvider>();
         var one = await provider.GetReadyAsync("web-1").WaitAsync(Timeout);
         var two = await provider.GetReadyAsync("web-2").WaitAsync(Timeout);
-        await two.Transact(Schema).WaitAsync(Timeout);
+        await two.TransactAsync(Schema).WaitAsync(Timeout);
 
 
         // a plain token in the new configuration: the old list stays, and web-1 with it
         source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = "t1" });
         var kept = await logs.WaitFor("kept the old client list").WaitAsync(Timeout);
         Assert.Contains("\"web-1\" holds a plain token", kept);
-        var first = await two.Transact("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
-        await one.SyncTo(first.T).WaitAsync(Timeout);
+        var first = await two.TransactAsync("""[{:db/id "a" :person/email "a@x" :person/name "A"}]""").WaitAsync(Timeout);
+        await one.SyncAsync(first.T).WaitAsync(Timeout);
         Assert.Equal(ConnectionState.Connected, one.Status.Connection);
         source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Clients:web-1"] = web1 });
 
@@ -239,7 +242,7 @@ public sealed class HostTests
         Assert.Equal(ConnectionState.Refused, one.Status.Connection);
         Assert.Contains("client \"web-1\" is not one this server knows", one.Refusal!.Message);
 
-        var later = await two.Transact("""[{:db/id "b" :person/email "b@x" :person/name "B"}]""").WaitAsync(Timeout);
+        var later = await two.TransactAsync("""[{:db/id "b" :person/email "b@x" :person/name "B"}]""").WaitAsync(Timeout);
         Assert.Equal(ConnectionState.Connected, two.Status.Connection);
         Assert.True(one.Status.BasisT < later.T);
         await host.StopAsync().WaitAsync(Timeout);

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Core;
@@ -75,7 +75,7 @@ public sealed class HostTlsTests
         await replicaHost.StartAsync().WaitAsync(Timeout);
         var replica = await replicaHost.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
         Assert.Equal(1, replica.Status.BasisT);
-        var added = await replica.Transact("""[{:db/id "a" :person/name "A"}]""").WaitAsync(Timeout);
+        var added = await replica.TransactAsync("""[{:db/id "a" :person/name "A"}]""").WaitAsync(Timeout);
         Assert.Equal("A", replica.Db.Entity(added.Tempids["a"])![":person/name"]);
 
         await replicaHost.StopAsync().WaitAsync(Timeout);

@@ -1,7 +1,7 @@
 using Akka.Configuration;
 using Akka.Hosting;
 using Datsync.Actors.Master;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
 using Datsync.Actors.Storage;

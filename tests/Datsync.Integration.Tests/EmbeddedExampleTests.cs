@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
@@ -20,7 +21,7 @@ public class EmbeddedExampleTests
         using var dir = new SqliteFile();
         var dataDir = dir.Directory;
         // README: Embedded use (begin)
-        await using var node = DatsyncMaster.StartSystem("app", new SqliteStorage(dataDir)); // or new InMemoryStorage()
+        await using var node = MasterRuntime.StartSystem("app", new SqliteStorage(dataDir)); // or new InMemoryStorage()
         DatsyncReplica[] replicas = [node.ConnectReplica("replica-a"), node.ConnectReplica("replica-b")];
         await Task.WhenAll(replicas.Select(r => r.Ready));                // bootstrapped from the master's value
 
@@ -34,18 +35,18 @@ public class EmbeddedExampleTests
 
         // through a replica: it runs the transaction locally at once (new entities get local ids), sends it to the
         // master, and completes when the master committed it and this replica applied it
-        await replicas[0].SyncTo(reply.T);                                // the replica knows the schema now
-        var added = await replicas[0].Transact("""[{:db/id "ivan" :person/email "ivan@example.org" :person/name "Ivan"}]""");
+        await replicas[0].SyncAsync(reply.T);                                // the replica knows the schema now
+        var added = await replicas[0].Submit("""[{:db/id "ivan" :person/email "ivan@example.org" :person/name "Ivan"}]""");
         long ivan = added.Tempids["ivan"];                                // the master's id
         long? sameIvan = replicas[0].RemoteId(added.LocalTempids["ivan"]); // the id it had while pending, mapped
 
         // read any replica: wait until it applied a t (like Datomic's sync), then read its immutable value
         using var listening = replicas[1].Listen(report => Console.WriteLine($"t={report.T}: {report.TxData.Count} datoms"));
-        await replicas[1].SyncTo(added.T);
+        await replicas[1].SyncAsync(added.T);
         Db db = replicas[1].Db;
         var name = db.Entity(ivan)![":person/name"];                        // "Ivan"
         var byEmail = db.Datoms(IndexType.Avet, Keyword.Intern(":person/email"), "ivan@example.org").Single().E; // ivan
-        ReplicaStatus status = replicas[1].Status;                        // BasisT, MasterT, Lag, PendingLocal, Connection
+        ConnectionStatus status = replicas[1].Status;                        // BasisT, MasterT, Lag, PendingLocal, Connection
         // README: Embedded use (end)
 
         Assert.Equal(ivan, sameIvan);

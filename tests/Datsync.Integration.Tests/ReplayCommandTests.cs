@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Cli.Commands;
 using Datsync.Core;
 

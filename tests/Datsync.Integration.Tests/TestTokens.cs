@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Actors.Server;
 
 namespace Datsync.Integration.Tests;

@@ -10,14 +10,14 @@ namespace Datsync.Actors.Master;
 
 /// <summary>The master's actors: the transactor (behind its <see cref="TransactorSupervisor"/>, which answers every request
 /// and starts it again with backoff after a journal failure) and its log listener.</summary>
-public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
+internal sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
 {
     /// <summary>What the transactor last made of its journal (see <see cref="MasterHealth"/>).</summary>
     public MasterHealth Health { get; init; } = new();
 
     /// <summary>The master's value once the transactor has recovered its journal; faults at once with a
     /// <see cref="DatsyncStorageException"/> naming the cause when the recovery fails, or with a timeout.</summary>
-    public async Task<Db> Recovered(TimeSpan timeout, CancellationToken cancel = default)
+    public async Task<Db> Recovered(TimeSpan? timeout, CancellationToken cancel = default)
     {
         using var waiting = Health.Waiting();
         var failed = Health.Failed;
@@ -29,7 +29,7 @@ public sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
 
 /// <summary>A master with the actor system it runs in and the server replicas connect to; disposing terminates the
 /// system.</summary>
-public sealed record MasterSystem(ActorSystem System, MasterHandle Master, IActorRef Server, Config Config) : IAsyncDisposable
+internal sealed record MasterSystem(ActorSystem System, MasterHandle Master, IActorRef Server, Config Config) : IAsyncDisposable
 {
     /// <summary>Starts a replica in this actor system, connected to this master as <paramref name="clientId"/>.</summary>
     public DatsyncReplica ConnectReplica(string clientId) =>
@@ -38,19 +38,20 @@ public sealed record MasterSystem(ActorSystem System, MasterHandle Master, IActo
     public async ValueTask DisposeAsync() => await System.Terminate();
 }
 
-/// <summary>Starts a master in an actor system (plain ActorSystem entry points).</summary>
-public static class DatsyncMaster
+/// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync"/> and the hosting extensions build
+/// on).</summary>
+internal static class MasterRuntime
 {
     /// <summary>
     /// Creates an actor system on the storage (its tables or file prepared) with Datsync's defaults, and starts a master
     /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>;
     /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport). A system whose
-    /// actors fail to start is terminated. With <paramref name="tls"/> (enabled, <see cref="Remote.TlsOptions"/>) the
+    /// actors fail to start is terminated. With <paramref name="tls"/> (enabled, <see cref="TlsOptions"/>) the
     /// system's remote transport speaks TLS as a server.
     /// </summary>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
-        string masterName = "datsync-master", string serverName = ServerName, Remote.TlsOptions? tls = null)
+        string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null)
     {
         var serverTls = tls is { IsEnabled: true } ? tls.ForServer() : null;
         var config = (serverTls?.ToConfig() ?? Config.Empty)
@@ -99,7 +100,7 @@ public static class DatsyncMaster
         Remote.WireSecurity.Require(actorSystem, "to-server", $"the master {name}");
         if (MasterLock.Acquire(actorSystem.Settings.Config, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
-        var health = new MasterHealth();
+        var health = new MasterHealth(ReplicaSettings.ReportBufferOf(actorSystem.Settings.Config));
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
         var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener, health)), name);
         return new MasterHandle(transactor, listener) { Health = health };

@@ -1,4 +1,5 @@
 using Datsync.Actors.Storage;
+using Datsync.Core;
 
 namespace Datsync.Actors.Master;
 
@@ -8,7 +9,7 @@ namespace Datsync.Actors.Master;
 /// starting it again with backoff (up to 5 s apart) after a failure, so storage that comes back is picked up; whoever
 /// waits for the master (<see cref="MasterHandle.Recovered"/>) hears of the failure at once instead of timing out.
 /// </summary>
-public sealed class MasterHealth
+internal sealed class MasterHealth(int reportBuffer = 1024)
 {
     private readonly object _gate = new();
     private TaskCompletionSource<DatsyncStorageException> _failed = NewSignal();
@@ -53,14 +54,50 @@ public sealed class MasterHealth
         }
     }
 
-    internal void Recovered()
+    internal void Recovered(Db db)
     {
         lock (_gate)
         {
             RecoveryFailure = null;
             if (_failed.Task.IsCompleted) _failed = NewSignal();
         }
+        _db = db;
+        _recovered.TrySetResult();
+        _waiters.Reached(db);
     }
+
+    // ------------------------------------------------------------------ the master's value, for its connection
+
+    private volatile Db _db = Db.Empty;
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SyncWaiters _waiters = new();
+
+    /// <summary>The master's durable value: the last one the transactor recovered or committed.</summary>
+    internal Db Db => _db;
+
+    /// <summary>Completes when the transactor first recovered its journal.</summary>
+    internal Task FirstRecovery => _recovered.Task;
+
+    /// <summary>Changes of the master's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
+    internal ReportFeed Reports { get; } = new(reportBuffer);
+
+    /// <summary>The transactor made <paramref name="report"/> durable (called on its thread, before it answers).</summary>
+    internal void Committed(TxReport report)
+    {
+        _db = report.DbAfter;
+        if (Reports.HasReaders) Reports.Publish(new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, false));
+        _waiters.Reached(report.DbAfter);
+    }
+
+    /// <summary>The master stopped: its readers' enumerations end, whoever waits for a t hears so.</summary>
+    internal void Stopped()
+    {
+        Reports.Complete();
+        _waiters.Fail(new ObjectDisposedException(nameof(DatsyncMaster), "the master was stopped"));
+    }
+
+    /// <summary>The master's value once it holds <paramref name="t"/>.</summary>
+    internal Task<Db> SyncAsync(long t, CancellationToken cancellationToken) => _waiters.WaitFor(t, () => _db, cancellationToken);
 
     private static TaskCompletionSource<DatsyncStorageException> NewSignal() =>
         new(TaskCreationOptions.RunContinuationsAsynchronously);

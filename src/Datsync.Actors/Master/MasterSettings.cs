@@ -8,7 +8,7 @@ namespace Datsync.Actors.Master;
 /// is answered with its commit rather than committed twice.</param>
 /// <param name="KeepSnapshots">Snapshots kept, the latest ones (older ones are deleted); 0 keeps them all. A catch-up
 /// from the journal starts from the latest snapshot before the t it needs.</param>
-public sealed record MasterSettings(string PersistenceId, int SnapshotEvery, int SubscriberBuffer, int RecentInMemory,
+internal sealed record MasterSettings(string PersistenceId, int SnapshotEvery, int SubscriberBuffer, int RecentInMemory,
     int RememberRequests = 10_000, int KeepSnapshots = 3)
 {
     /// <summary>A read of the journal for a catch-up or a range that has not finished by then fails.</summary>

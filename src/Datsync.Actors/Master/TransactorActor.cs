@@ -19,7 +19,7 @@ namespace Datsync.Actors.Master;
 /// being run again: a replica that lost its session resends its transactions to a new session, which does not know
 /// their outcomes.
 /// </summary>
-public sealed class TransactorActor : ReceivePersistentActor
+internal sealed class TransactorActor : ReceivePersistentActor
 {
     /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
     private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false,
@@ -64,7 +64,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         Recover<RecoveryCompleted>(_ =>
         {
             _waitingForRecovery.Clear();
-            _health?.Recovered();
+            _health?.Recovered(_durable);
             _speculative = _durable;
             _listener?.Tell(new LogHead(_durable.BasisT));
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
@@ -96,17 +96,17 @@ public sealed class TransactorActor : ReceivePersistentActor
 
     /// <summary>The journal could not be read (it fails the same way on every try when it holds what this master cannot
     /// decode, or events of two writers): the failure goes to <see cref="MasterHealth"/> and to everyone waiting — a
-    /// <see cref="Transact"/> gets <see cref="MasterErrors.Storage"/>, a <see cref="GetDb"/> a failure — then the actor
+    /// <see cref="Transact"/> gets <see cref="DatsyncErrors.Storage"/>, a <see cref="GetDb"/> a failure — then the actor
     /// stops and its supervisor tries again later.</summary>
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         var cause = reason;
         while (cause.InnerException is not null && cause is AggregateException or ApplicationException) cause = cause.InnerException;
-        var failure = new Storage.DatsyncStorageException(
+        var failure = new DatsyncStorageException(
             $"the journal of {PersistenceId} cannot be read: {cause.Message.ReplaceLineEndings(" ")} ({cause.GetType().Name})", reason);
         var unheard = _health?.RecoveryFailed(failure) ?? true;
         foreach (var (replyTo, request) in _waitingForRecovery)
-            replyTo.Tell(request is Transact t ? new TxRejected(t.RequestId, MasterErrors.Storage, failure.Message) : new Status.Failure(failure));
+            replyTo.Tell(request is Transact t ? new TxRejected(t.RequestId, DatsyncErrors.Storage, failure.Message) : new Status.Failure(failure));
         _waitingForRecovery.Clear();
         if (unheard) _log.Error("{0}; the transactor tries again later", failure.Message); // one line; the stack trace at DEBUG
         _log.Debug("recovery failure of {0}: {1}", PersistenceId, reason);
@@ -131,7 +131,7 @@ public sealed class TransactorActor : ReceivePersistentActor
             p = new Pending(replyTo, request, report, null, Alone: alone);
             _uncommitted.Add(request.RequestId);
         }
-        catch (TxException e)
+        catch (TxRejectedException e)
         {
             p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message));
         }
@@ -211,7 +211,8 @@ public sealed class TransactorActor : ReceivePersistentActor
                 _durable = r.DbAfter;
                 _uncommitted.Remove(p.Request.RequestId);
                 Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
-                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
+                _health?.Committed(r); // the master's Db holds it before its caller hears
+                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData) { DbBefore = r.DbBefore, DbAfter = r.DbAfter });
                 committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
             }
             else p.ReplyTo.Tell(Reply(p));
@@ -242,7 +243,7 @@ public sealed class TransactorActor : ReceivePersistentActor
     {
         if (!p.Duplicate) return p.Rejection!;
         return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-            : new TxRejected(p.Request.RequestId, MasterErrors.Storage, "the first submission of this request was not stored");
+            : new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, "the first submission of this request was not stored");
     }
 
     /// <summary>The request ids remembered, oldest first, for a snapshot.</summary>
@@ -340,8 +341,8 @@ public sealed class TransactorActor : ReceivePersistentActor
             if (p.Rejection is { } r) return r;
             if (p.Duplicate)
                 return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-                    : new TxRejected(p.Request.RequestId, MasterErrors.Storage, duplicate);
-            return new TxRejected(p.Request.RequestId, MasterErrors.Storage, notStored);
+                    : new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, duplicate);
+            return new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, notStored);
         }
     }
 
@@ -358,7 +359,7 @@ public sealed class TransactorActor : ReceivePersistentActor
         {
             if (p.Report is not null) _uncommitted.Remove(p.Request.RequestId);
             p.ReplyTo.Tell(p.Duplicate && _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-                : p.Rejection ?? new TxRejected(p.Request.RequestId, MasterErrors.Storage, why));
+                : p.Rejection ?? new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, why));
         }
     }
 }

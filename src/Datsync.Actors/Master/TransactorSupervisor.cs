@@ -81,7 +81,7 @@ internal sealed class TransactorSupervisor : ReceiveActor, IWithTimers
     {
         if (_child is null)
         {
-            Sender.Tell(new TxRejected(t.RequestId, MasterErrors.Storage,
+            Sender.Tell(new TxRejected(t.RequestId, DatsyncErrors.Storage,
                 "the transactor is restarting after a journal failure; the transaction was not committed (send it again)"));
             return;
         }
@@ -102,7 +102,7 @@ internal sealed class TransactorSupervisor : ReceiveActor, IWithTimers
         // the transactor answered everything it took before it stopped: these never reached it
         foreach (var (id, senders) in _waiting)
             foreach (var s in senders)
-                s.Tell(new TxRejected(id, MasterErrors.Storage,
+                s.Tell(new TxRejected(id, DatsyncErrors.Storage,
                     "the transactor stopped after a journal failure before it took this transaction; it was not committed (send it again)"), Self);
         _waiting.Clear();
         var delay = Backoff(_restarts++);

@@ -12,7 +12,7 @@ namespace Datsync.Actors.Master;
 /// it never holds memory or slows the others. A catch-up whose journal read fails or times out is tried again after
 /// <see cref="MasterSettings.CatchUpRetry"/>: no subscriber is left catching up for ever.
 /// </summary>
-public sealed class TxListenerActor : ReceiveActor, IWithTimers
+internal sealed class TxListenerActor : ReceiveActor, IWithTimers
 {
     private sealed class Subscriber(long sentT, bool batched)
     {

@@ -5,7 +5,7 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Server;
 using Datsync.Actors.Storage;
 
-namespace Datsync.Actors.Options;
+namespace Datsync.Actors;
 
 /// <summary>
 /// Where the master keeps its journal (<c>datsync.storage</c>), as plain properties that bind from an
@@ -100,7 +100,16 @@ public sealed class DatsyncMasterOptions
     /// <summary>TLS of the server's remote transport (<c>Datsync:Master:Tls</c>): its certificate, where the
     /// certificate's password comes from, and the client CA that makes client certificates required. Null or with no
     /// file set: no TLS. Not HOCON: the certificate is a setup of the actor system, and no password is ever in HOCON.</summary>
-    public Remote.TlsOptions? Tls { get; set; }
+    public TlsOptions? Tls { get; set; }
+
+    /// <summary>The master's name: the name of its actor system, by which replicas in this process find it and remote
+    /// ones address it (<see cref="DatsyncReplicaOptions.ServerSystemName"/>). Default <c>datsync</c>.</summary>
+    public string Name { get; set; } = DatsyncReplicaOptions.DefaultServerSystemName;
+
+    /// <summary><c>host:port</c> the master listens on for replicas in other processes (Akka.Remote; port 0: any free
+    /// port, see <see cref="DatsyncMaster.ListeningAt"/>), e.g. <c>0.0.0.0:4053</c>. Null: replicas in this process
+    /// only.</summary>
+    public string? Listen { get; set; }
 
     /// <summary>Name of the transactor actor (its listener is <c>{MasterName}-log</c>).</summary>
     public string MasterName { get; set; } = "datsync-master";
@@ -109,7 +118,7 @@ public sealed class DatsyncMasterOptions
     public string ServerName { get; set; } = DatsyncReplicaOptions.DefaultServerActorName;
 
     /// <summary>The HOCON of the properties that are set (only those), with <see cref="Hocon"/> not included.</summary>
-    public string ToHocon()
+    internal string ToHocon()
     {
         var hocon = new StringBuilder();
         (Storage ?? new DatsyncStorageOptions()).AppendHocon(hocon);
@@ -131,13 +140,13 @@ public sealed class DatsyncMasterOptions
 
     /// <summary><see cref="Hocon"/> over <see cref="ToHocon"/>, parsed; no storage plugin and no defaults behind it.
     /// Pure: touches neither disk nor network.</summary>
-    public Config ToConfig() =>
+    internal Config ToConfig() =>
         ConfigurationFactory.ParseString(Hocon ?? "").WithFallback(ConfigurationFactory.ParseString(ToHocon()));
 
     /// <summary>The storage these options select over <paramref name="beneath"/> (e.g. an application's HOCON):
     /// <see cref="StorageOptions.FromConfig"/> of the combined configuration. Pure.</summary>
     /// <exception cref="ConfigurationException">Unknown kind, or PostgreSQL without a connection string.</exception>
-    public StorageOptions SelectStorage(Config? beneath = null) =>
+    internal StorageOptions SelectStorage(Config? beneath = null) =>
         StorageOptions.FromConfig(beneath is null ? ToConfig() : ToConfig().WithFallback(beneath));
 
     /// <summary>
@@ -145,7 +154,7 @@ public sealed class DatsyncMasterOptions
     /// selected storage's plugin HOCON (the storage is prepared: for SQLite the directory and file are created), then
     /// the library's defaults.
     /// </summary>
-    public Config BuildSystemConfig(Config? beneath = null)
+    internal Config BuildSystemConfig(Config? beneath = null)
     {
         var top = beneath is null ? ToConfig() : ToConfig().WithFallback(beneath);
         return top.WithFallback(Remote.WireSecurity.ForServer(ServerName)).WithFallback(SelectStorage(beneath).ToConfig())
@@ -153,10 +162,10 @@ public sealed class DatsyncMasterOptions
     }
 
     /// <summary>The master's settings these options give over <paramref name="systemConfig"/>.</summary>
-    public MasterSettings ToMasterSettings(Config systemConfig) => MasterSettings.From(ToConfig().WithFallback(systemConfig));
+    internal MasterSettings ToMasterSettings(Config systemConfig) => MasterSettings.From(ToConfig().WithFallback(systemConfig));
 
     /// <summary>The session settings these options give over <paramref name="systemConfig"/>.</summary>
-    public SessionSettings ToSessionSettings(Config systemConfig) => SessionSettings.From(ToConfig().WithFallback(systemConfig));
+    internal SessionSettings ToSessionSettings(Config systemConfig) => SessionSettings.From(ToConfig().WithFallback(systemConfig));
 }
 
 /// <summary>Writes HOCON assignments for the options that are set.</summary>

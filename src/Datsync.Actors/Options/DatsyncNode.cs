@@ -4,27 +4,108 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
 
-namespace Datsync.Actors.Options;
+namespace Datsync.Actors;
 
 /// <summary>
-/// Plain-ActorSystem entry points that take the same options as the Akka.Hosting extensions (for applications that do
-/// not use Microsoft.Extensions.Hosting).
+/// Where a master or a replica starts: <see cref="StartMasterAsync"/> and <see cref="ConnectReplicaAsync"/>, each from
+/// its options class (the same classes <c>services.AddDatsync</c> binds from <c>IConfiguration</c>). Both give an
+/// <see cref="IDatsyncConnection"/>; dispose it to stop what was started.
 /// </summary>
 public static class DatsyncNode
 {
     /// <summary>
-    /// Creates an ActorSystem named <paramref name="systemName"/> from <paramref name="options"/> (over
-    /// <paramref name="config"/>, then the selected storage, prepared, then the library defaults) and starts a master
-    /// and its server in it, its remote transport on TLS when <see cref="DatsyncMasterOptions.Tls"/> is set. Dispose
-    /// the result to terminate the system.
+    /// Starts a master from <paramref name="options"/>: its journal on the storage they select (SQLite by default;
+    /// PostgreSQL, or in memory), its transactor, log listener and server, in an actor system of its own named
+    /// <see cref="DatsyncMasterOptions.Name"/> (on Akka.Remote at <see cref="DatsyncMasterOptions.Listen"/> when set, with
+    /// TLS when <see cref="DatsyncMasterOptions.Tls"/> is). Completes once the transactor has recovered its journal.
     /// </summary>
+    /// <exception cref="Storage.DatsyncStorageException">The journal cannot be read (the message says why), or another
+    /// master holds it (<see cref="Storage.StorageLockedException"/>).</exception>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
-    public static MasterSystem StartMaster(DatsyncMasterOptions options, string systemName = DatsyncReplicaOptions.DefaultServerSystemName,
-        Config? config = null)
+    /// <exception cref="ConfigurationException">The options do not make a valid configuration.</exception>
+    public static async Task<DatsyncMaster> StartMasterAsync(DatsyncMasterOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var node = StartMasterSystem(options);
+        try
+        {
+            await node.Master.Recovered(null, cancellationToken).ConfigureAwait(false);
+            return new DatsyncMaster(node, options.Name);
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts a replica from <paramref name="options"/> and completes once it holds the master's value and is connected
+    /// (bootstrapped): with <see cref="DatsyncReplicaOptions.Server"/> set (<c>host:port</c>), a replica of that remote
+    /// master in an actor system of its own (TLS with <see cref="DatsyncReplicaOptions.Tls"/>); without it, a replica
+    /// of the master of this process named <see cref="DatsyncReplicaOptions.ServerSystemName"/>, sharing its
+    /// immutable values. A remote master that is not up yet is waited for (the handshake is sent again with backoff)
+    /// until <paramref name="cancellationToken"/> says stop.
+    /// </summary>
+    /// <exception cref="TxRejectedException"><c>:datsync.error/refused</c>: the server refused the client id or
+    /// token.</exception>
+    /// <exception cref="InvalidOperationException">No client id, or no master of that name runs in this process.</exception>
+    public static async Task<DatsyncReplica> ConnectReplicaAsync(DatsyncReplicaOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.RequireClientId();
+        DatsyncReplica replica;
+        if (options.IsInProcess)
+        {
+            var masters = DatsyncMaster.Named(options.ServerSystemName);
+            var master = masters.Count switch
+            {
+                1 => masters[0],
+                0 => throw new InvalidOperationException(
+                    $"no master named '{options.ServerSystemName}' runs in this process: start one with DatsyncNode.StartMasterAsync, " +
+                    "or set DatsyncReplicaOptions.Server to the host:port of a remote one"),
+                _ => throw new InvalidOperationException(
+                    $"{masters.Count} masters named '{options.ServerSystemName}' run in this process: give them different names " +
+                    "(DatsyncMasterOptions.Name) and set DatsyncReplicaOptions.ServerSystemName"),
+            };
+            replica = StartReplica(master.System, master.Server, options, master.System.Settings.Config);
+        }
+        else
+        {
+            var system = StartClientSystem(options, config: options.ToConfig());
+            try
+            {
+                replica = StartRemoteReplica(system, options, ownSystem: system);
+            }
+            catch
+            {
+                await system.Terminate().ConfigureAwait(false);
+                throw;
+            }
+        }
+        try
+        {
+            await replica.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return replica;
+        }
+        catch
+        {
+            await replica.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The master's actor system from <paramref name="options"/> (over <paramref name="config"/>), with its
+    /// actors started; not waited for.</summary>
+    internal static MasterSystem StartMasterSystem(DatsyncMasterOptions options, Config? config = null)
+    {
         var top = config is null ? options.ToConfig() : options.ToConfig().WithFallback(config);
-        return DatsyncMaster.StartSystem(systemName, options.SelectStorage(config), below: top,
+        if (options.Listen is { } listen)
+        {
+            var (host, port) = Remote.DatsyncRemote.ParseHostPort(listen, anyPort: true);
+            top = top.WithFallback(Remote.DatsyncRemote.RemoteConfig(host, port));
+        }
+        return MasterRuntime.StartSystem(options.Name, options.SelectStorage(config), below: top,
             masterName: options.MasterName, serverName: options.ServerName, tls: options.Tls);
     }
 
@@ -34,12 +115,13 @@ public static class DatsyncNode
     /// <paramref name="config"/> and the library defaults.
     /// </summary>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
-    public static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
+    internal static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
         Config? config = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return Remote.DatsyncRemote.CreateSystem(systemName, (config ?? Config.Empty)
             .WithFallback(Remote.DatsyncRemote.RemoteConfig(host, 0))
+            .WithFallback(Remote.WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default), options.Tls);
     }
 
@@ -48,77 +130,31 @@ public static class DatsyncNode
     /// <paramref name="options"/> over the system's configuration. The system must already be configured with the
     /// storage (see <see cref="DatsyncMasterOptions.BuildSystemConfig"/>).
     /// </summary>
-    public static (MasterHandle Master, IActorRef Server) StartMasterActors(ActorSystem system, DatsyncMasterOptions options)
+    internal static (MasterHandle Master, IActorRef Server) StartMasterActors(ActorSystem system, DatsyncMasterOptions options)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         var config = system.Settings.Config;
-        var master = DatsyncMaster.Start(system, options.ToMasterSettings(config), options.MasterName);
-        var server = DatsyncMaster.StartServer(system, master, options.ToSessionSettings(config), ClientAccess.From(config), options.ServerName);
+        var master = MasterRuntime.Start(system, options.ToMasterSettings(config), options.MasterName);
+        var server = MasterRuntime.StartServer(system, master, options.ToSessionSettings(config), ClientAccess.From(config), options.ServerName);
         return (master, server);
     }
 
-    /// <summary>
-    /// Finds the server <paramref name="options"/> name (<see cref="DatsyncReplicaOptions.ServerPath"/>): in this
-    /// system, or over Akka.Remote for <c>host:port</c> (the system must then have remoting enabled). Tries again until
-    /// <see cref="DatsyncReplicaOptions.ResolveTimeout"/> has passed.
-    /// </summary>
-    /// <exception cref="ActorNotFoundException">No server answered in time.</exception>
-    public static async Task<IActorRef> ResolveServerAsync(ActorSystem system, DatsyncReplicaOptions options,
-        CancellationToken cancel = default)
+    /// <summary>A replica of the remote master <paramref name="options"/> name, in <paramref name="system"/> (which has
+    /// Akka.Remote): its handshake goes to the server's address and is sent again, with backoff, until the server
+    /// answers.</summary>
+    internal static DatsyncReplica StartRemoteReplica(ActorSystem system, DatsyncReplicaOptions options, ActorSystem? ownSystem = null)
     {
-        ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(options);
-        var path = options.IsInProcess
-            ? options.ServerPath()
-            : Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName, Remote.DatsyncRemote.UsesTls(system));
-        var selection = system.ActorSelection(path);
-        var deadline = DateTime.UtcNow + options.ResolveTimeout;
-        var retry = options.ToReplicaSettings(system.Settings.Config).RetryInterval;
-        while (true)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var remaining = deadline - DateTime.UtcNow;
-            try
-            {
-                var attempt = remaining < TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5);
-                return await selection.ResolveOne(attempt > TimeSpan.Zero ? attempt : TimeSpan.FromMilliseconds(100), cancel)
-                    .ConfigureAwait(false);
-            }
-            catch (ActorNotFoundException) when (DateTime.UtcNow + retry < deadline)
-            {
-                await Task.Delay(retry, cancel).ConfigureAwait(false);
-            }
-            catch (ActorNotFoundException e)
-            {
-                throw new ActorNotFoundException(
-                    $"no Datsync server at {path} within {options.ResolveTimeout} " +
-                    (options.IsInProcess
-                        ? "(no master in this ActorSystem: start one first, or set Server to host:port)"
-                        : "(is the master running, with Akka.Remote reachable at that address?)"), e);
-            }
-        }
-    }
-
-    /// <summary>Finds the server (<see cref="ResolveServerAsync"/>) and starts a replica connected to it.</summary>
-    public static async Task<DatsyncReplica> StartReplicaAsync(ActorSystem system, DatsyncReplicaOptions options,
-        CancellationToken cancel = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.RequireClientId();
-        // a remote server is not looked up first: the replica's handshake goes to its address and is sent again, with
-        // backoff, until the server answers
-        if (!options.IsInProcess) Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {options.Server}");
-        ICanTell server = options.IsInProcess
-            ? await ResolveServerAsync(system, options, cancel).ConfigureAwait(false)
-            : system.ActorSelection(Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName,
-                Remote.DatsyncRemote.UsesTls(system)));
-        return StartReplica(system, server, options, system.Settings.Config);
+        Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {options.Server}");
+        var server = system.ActorSelection(Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName,
+            Remote.DatsyncRemote.UsesTls(system)));
+        return DatsyncReplica.Start(system, server, options.RequireClientId(), options.ToReplicaSettings(system.Settings.Config),
+            options.ActorName, token: options.Token, ownSystem: ownSystem);
     }
 
     /// <summary>Starts a replica connected to <paramref name="server"/>, with settings from <paramref name="options"/>
     /// over <paramref name="systemConfig"/>.</summary>
-    public static DatsyncReplica StartReplica(IActorRefFactory system, ICanTell server, DatsyncReplicaOptions options,
+    internal static DatsyncReplica StartReplica(IActorRefFactory system, ICanTell server, DatsyncReplicaOptions options,
         Config systemConfig)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -4,7 +4,7 @@ using System.Text;
 using Akka.Configuration;
 using Datsync.Actors.Replica;
 
-namespace Datsync.Actors.Options;
+namespace Datsync.Actors;
 
 /// <summary>
 /// A replica as plain properties that bind from an <c>IConfiguration</c> section such as <c>Datsync:Replica</c>. The
@@ -64,10 +64,10 @@ public sealed class DatsyncReplicaOptions
     public string? Hocon { get; set; }
 
     /// <summary>True when <see cref="Server"/> is empty: the master is in the same ActorSystem.</summary>
-    public bool IsInProcess => string.IsNullOrWhiteSpace(Server);
+    internal bool IsInProcess => string.IsNullOrWhiteSpace(Server);
 
     /// <summary>The HOCON of the replica properties that are set (only those), with <see cref="Hocon"/> not included.</summary>
-    public string ToHocon()
+    internal string ToHocon()
     {
         var hocon = new StringBuilder();
         HoconWriter.Set(hocon, "datsync.replica.retry-interval", RetryInterval);
@@ -77,15 +77,15 @@ public sealed class DatsyncReplicaOptions
     }
 
     /// <summary><see cref="Hocon"/> over <see cref="ToHocon"/>, parsed, with nothing behind it.</summary>
-    public Config ToConfig() =>
+    internal Config ToConfig() =>
         ConfigurationFactory.ParseString(Hocon ?? "").WithFallback(ConfigurationFactory.ParseString(ToHocon()));
 
     /// <summary>This replica's settings: these options over <paramref name="systemConfig"/> over the library defaults.</summary>
-    public ReplicaSettings ToReplicaSettings(Config systemConfig) => ReplicaSettings.From(ToConfig().WithFallback(systemConfig));
+    internal ReplicaSettings ToReplicaSettings(Config systemConfig) => ReplicaSettings.From(ToConfig().WithFallback(systemConfig));
 
     /// <summary>The client id, checked.</summary>
     /// <exception cref="InvalidOperationException">No client id is set.</exception>
-    public string RequireClientId() =>
+    internal string RequireClientId() =>
         string.IsNullOrWhiteSpace(ClientId)
             ? throw new InvalidOperationException("DatsyncReplicaOptions.ClientId is required (e.g. Datsync:Replica:ClientId).")
             : ClientId;
@@ -96,7 +96,7 @@ public sealed class DatsyncReplicaOptions
     /// <see cref="Tls"/>).
     /// </summary>
     /// <exception cref="FormatException"><see cref="Server"/> is not <c>host:port</c>.</exception>
-    public string ServerPath()
+    internal string ServerPath()
     {
         if (IsInProcess) return "/user/" + ServerActorName;
         return DatsyncRemote.ServerPath(Server!, ServerSystemName, ServerActorName, Tls is { IsEnabled: true });

@@ -9,7 +9,7 @@ namespace Datsync.Actors.Persistence;
 /// (<see cref="DbSnapshot"/>), in the protobuf format of <c>Persistence/Protos/persistence_v1.proto</c>.
 /// Bound in Datsync.Actors' reference.conf (<see cref="DatsyncConfig.Default"/>).
 /// </summary>
-public sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>The serializer identifier stored next to every journal event and snapshot; never change it.</summary>
     public const int SerializerId = 4731;

@@ -6,10 +6,10 @@ namespace Datsync.Actors.Persistence;
 /// ids of the latest commits (so a request sent again after a restart is answered, not committed twice).</summary>
 /// <param name="Db">The database value.</param>
 /// <param name="Requests">The latest committed requests, oldest first; empty in snapshots written before they were kept.</param>
-public sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests)
+internal sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests)
 {
     public DbSnapshot(Db db) : this(db, []) { }
 }
 
 /// <summary>A committed request: its id, the t it was committed as, and how its tempids resolved.</summary>
-public sealed record RecentRequest(string RequestId, long T, IReadOnlyDictionary<object, long> Tempids);
+internal sealed record RecentRequest(string RequestId, long T, IReadOnlyDictionary<object, long> Tempids);

@@ -15,7 +15,7 @@ namespace Datsync.Actors.Persistence;
 /// <param name="RequestId">Id of the request that carried the transaction.</param>
 /// <param name="Meta">Request metadata as an EDN string, or null.</param>
 /// <param name="MaxEntityId"><see cref="Db.MaxEntityId"/> after the transaction.</param>
-public sealed record TxRecord(
+internal sealed record TxRecord(
     long T,
     long TxId,
     DateTime TxInstant,

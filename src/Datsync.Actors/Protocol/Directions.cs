@@ -8,25 +8,25 @@ namespace Datsync.Actors.Protocol;
 // exchange (Transact, GetDb, SubscribeLog, LogAck, TxRange, ...) is internal: no peer can put it on the wire.
 
 /// <summary>A message a client (a replica, <c>datsync transact --server</c>) sends to a server in another process.</summary>
-public interface IToServer : IDatsyncMessage;
+internal interface IToServer : IDatsyncMessage;
 
 /// <summary>What a replica asks of its session; it travels inside a <see cref="ToSession"/> that carries the
 /// replica's channel key.</summary>
-public interface ISessionRequest : IToServer;
+internal interface ISessionRequest : IToServer;
 
 /// <summary>A message a server sends to a client in another process.</summary>
-public interface IToReplica : IDatsyncMessage;
+internal interface IToReplica : IDatsyncMessage;
 
 /// <summary>A replica's request to its session, under the channel key the replica gave in its handshake. A session
 /// acts on it only when the key and the sender are those of the replica whose handshake it took.</summary>
-public sealed record ToSession(string ChannelKey, ISessionRequest Request) : IToServer;
+internal sealed record ToSession(string ChannelKey, ISessionRequest Request) : IToServer;
 
 /// <summary>A session's message to a replica in another process, under the replica's channel key: the replica acts
 /// only on messages that carry its key (a peer that never saw its handshake cannot forge one).</summary>
-public sealed record FromSession(string ChannelKey, object Message) : IToReplica;
+internal sealed record FromSession(string ChannelKey, object Message) : IToReplica;
 
 /// <summary>Channel keys: 128 random bits, compared in fixed time.</summary>
-public static class ChannelKeys
+internal static class ChannelKeys
 {
     public static string New() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
 

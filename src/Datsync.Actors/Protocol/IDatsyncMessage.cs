@@ -1,4 +1,4 @@
 namespace Datsync.Actors.Protocol;
 
 /// <summary>Marks a message of the Datsync protocol (it may cross the wire between actor systems).</summary>
-public interface IDatsyncMessage;
+internal interface IDatsyncMessage;

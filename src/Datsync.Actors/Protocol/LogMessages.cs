@@ -6,40 +6,41 @@ namespace Datsync.Actors.Protocol;
 /// order, without gaps or duplicates. The subscriber acknowledges with <see cref="LogAck"/>. A
 /// <paramref name="Batched"/> subscriber gets consecutive deltas that are ready together as one
 /// <see cref="TxDeltaBatch"/>.</summary>
-public sealed record SubscribeLog(long AfterT, bool Batched = false);
+internal sealed record SubscribeLog(long AfterT, bool Batched = false);
 
 /// <summary>Consecutive deltas in t order, as one message.</summary>
-public sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IToReplica
+internal sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IToReplica
 {
     public long LastT => Deltas[^1].T;
 }
 
-/// <summary>What a message of the protocol becomes when it leaves the process: deltas lose the in-process master
-/// value they carry (<see cref="TxDelta.MasterValue"/>).</summary>
-public static class WireForm
+/// <summary>What a message of the protocol becomes when it leaves the process: deltas and outcomes lose the in-process
+/// master values they carry (<see cref="TxDelta.MasterValue"/>, <see cref="TxAccepted.DbAfter"/>).</summary>
+internal static class WireForm
 {
     public static object Of(object message) => message switch
     {
         TxDelta d => d.ForWire(),
         TxDeltaBatch b => new TxDeltaBatch(b.Deltas.Select(d => d.ForWire()).ToList()),
         TxRangeResult r => r with { Deltas = r.Deltas.Select(d => d.ForWire()).ToList() },
+        TxAccepted a when a.DbBefore is not null || a.DbAfter is not null => a with { DbBefore = null, DbAfter = null },
         _ => message,
     };
 }
 
 /// <summary>Ends the sender's subscription.</summary>
-public sealed record UnsubscribeLog
+internal sealed record UnsubscribeLog
 {
     public static readonly UnsubscribeLog Instance = new();
 }
 
 /// <summary>The subscriber has applied every delta up to <paramref name="T"/>.</summary>
-public sealed record LogAck(long T);
+internal sealed record LogAck(long T);
 
 /// <summary>The subscriber fell too far behind and was dropped; subscribe again after the last t it applied.</summary>
-public sealed record ResumeFrom(long LastT);
+internal sealed record ResumeFrom(long LastT);
 
 /// <summary>Asks for the deltas of transactions fromT..toT (inclusive); replied with <see cref="TxRangeResult"/>.</summary>
-public sealed record TxRange(long FromT, long ToT);
+internal sealed record TxRange(long FromT, long ToT);
 
-public sealed record TxRangeResult(long FromT, long ToT, IReadOnlyList<TxDelta> Deltas) : IToReplica;
+internal sealed record TxRangeResult(long FromT, long ToT, IReadOnlyList<TxDelta> Deltas) : IToReplica;

@@ -6,4 +6,4 @@ namespace Datsync.Actors.Protocol;
 /// Replied with <see cref="TxAccepted"/> (without its datoms) or <see cref="TxRejected"/>; a refused client gets
 /// <see cref="TxRejected"/> with category <c>:datsync.error/refused</c>. The answer to a client in another process
 /// comes as a <see cref="FromSession"/> under <paramref name="ReplyKey"/>.</summary>
-public sealed record TransactOnce(string ClientId, string? Token, string RequestId, string TxEdn, string? ReplyKey = null) : IToServer;
+internal sealed record TransactOnce(string ClientId, string? Token, string RequestId, string TxEdn, string? ReplyKey = null) : IToServer;

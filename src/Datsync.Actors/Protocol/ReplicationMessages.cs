@@ -10,57 +10,57 @@ namespace Datsync.Actors.Protocol;
 /// the client is one the server knows. <paramref name="ChannelKey"/> (<see cref="ChannelKeys.New"/>) is the secret the
 /// session and the replica put on every message between them from then on (<see cref="ToSession"/>,
 /// <see cref="FromSession"/>).</summary>
-public sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null, string? ChannelKey = null) : IToServer;
+internal sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null, string? ChannelKey = null) : IToServer;
 
 /// <summary>The replica holds bootstrap chunks 0..NextSeq-1 of <paramref name="BasisT"/>; sent again unchanged when
 /// nothing arrived for a while, which asks for the chunks from <paramref name="NextSeq"/> again.</summary>
-public sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
+internal sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
 
 /// <summary>A replica's transaction for the master, as EDN text (the forms cross the wire as EDN, the language they are
 /// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.</summary>
-public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : ISessionRequest;
+internal sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : ISessionRequest;
 
 /// <summary>The replica has applied every delta up to <paramref name="T"/> (the session tells the log).</summary>
-public sealed record DeltasApplied(long T) : ISessionRequest;
+internal sealed record DeltasApplied(long T) : ISessionRequest;
 
 /// <summary>The replica asks again for the deltas of transactions fromT..toT (inclusive); answered with
 /// <see cref="TxRangeResult"/> (or its frames).</summary>
-public sealed record DeltasWanted(long FromT, long ToT) : ISessionRequest;
+internal sealed record DeltasWanted(long FromT, long ToT) : ISessionRequest;
 
 // ---------------------------------------------------------------- server -> replica
 
 /// <summary>The session took handshake <paramref name="Attempt"/>. With <paramref name="BootstrapChunks"/> &gt; 0 a
 /// bootstrap of the master's value at <paramref name="BasisT"/> follows (<paramref name="BootstrapDatoms"/> datoms in
 /// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.</summary>
-public sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
+internal sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
     long BootstrapBytes = 0) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
 /// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>
-public sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payload) : IToReplica
+internal sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Payload) : IToReplica
 {
     public bool IsLast => Seq == Count - 1;
 }
 
 /// <summary>The server refused handshake <paramref name="Attempt"/>: <paramref name="Reason"/> says why (an unknown
 /// client, a wrong token). The replica does not try again.</summary>
-public sealed record ConnectRefused(long Attempt, string Reason) : IToReplica;
+internal sealed record ConnectRefused(long Attempt, string Reason) : IToReplica;
 
 /// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
-public sealed record SessionHeartbeat(long HeadT) : IToReplica;
+internal sealed record SessionHeartbeat(long HeadT) : IToReplica;
 
 // ---------------------------------------------------------------- frames (between processes)
 
 /// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of one delta too big for a frame: a slice of the
 /// delta as the wire serializer writes it. The slices in order read back as the delta.</summary>
-public sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IToReplica;
+internal sealed record TxDeltaPart(long T, int Seq, int Count, byte[] Slice) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of <paramref name="Count"/> of a <see cref="SubmitTx"/> too big for a frame: a
 /// slice of its EDN text as UTF-8.</summary>
-public sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : ISessionRequest;
+internal sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, int Count, byte[] Slice) : ISessionRequest;
 
 /// <summary>A client's transaction as EDN text, turned into the transactor's request.</summary>
-public static class ClientTx
+internal static class ClientTx
 {
     /// <summary>The <see cref="Transact"/> for <paramref name="txEdn"/> from <paramref name="clientId"/> (its metadata names
     /// the client), or the rejection of text that is not a vector of tx forms.</summary>
@@ -68,13 +68,11 @@ public static class ClientTx
     {
         try
         {
-            var txData = EdnReader.Read(txEdn) as IReadOnlyList<object?>
-                         ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
-            return new Transact(requestId, txData, $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
+            return new Transact(requestId, Tx.Parse(txEdn), $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
         }
-        catch (Exception e) when (e is EdnReadException or TxException)
+        catch (TxRejectedException e)
         {
-            return new TxRejected(requestId, e is TxException tx ? tx.Category : TxErrors.InvalidTxData, e.Message);
+            return new TxRejected(requestId, e.Category, e.Message);
         }
     }
 }

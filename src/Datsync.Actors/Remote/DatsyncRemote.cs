@@ -7,14 +7,14 @@ using Datsync.Actors.Storage;
 namespace Datsync.Actors.Remote;
 
 /// <summary>Plain-ActorSystem entry points for a master and replicas in different processes (Akka.Remote over TCP).</summary>
-public static class DatsyncRemote
+internal static class DatsyncRemote
 {
     /// <summary>The name of a server's actor system (part of the address replicas use).</summary>
     public const string SystemName = "datsync";
 
     /// <summary>The path of the server actor of the master listening at <paramref name="hostPort"/> (<c>host:port</c>);
     /// with <paramref name="tls"/> in the TLS scheme (<c>akka.ssl.tcp</c>).</summary>
-    public static string ServerPath(string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName,
+    public static string ServerPath(string hostPort, string systemName = SystemName, string actorName = MasterRuntime.ServerName,
         bool tls = false)
     {
         var (host, port) = ParseHostPort(hostPort);
@@ -23,7 +23,7 @@ public static class DatsyncRemote
 
     /// <summary>The path of the server actor at <paramref name="hostPort"/> as <paramref name="system"/> reaches it:
     /// in the TLS scheme when the system's transport speaks TLS.</summary>
-    public static string ServerPath(ActorSystem system, string hostPort, string systemName = SystemName, string actorName = DatsyncMaster.ServerName) =>
+    public static string ServerPath(ActorSystem system, string hostPort, string systemName = SystemName, string actorName = MasterRuntime.ServerName) =>
         ServerPath(hostPort, systemName, actorName, UsesTls(system));
 
     /// <summary>True when <paramref name="system"/>'s remote transport speaks TLS.</summary>
@@ -32,7 +32,7 @@ public static class DatsyncRemote
 
     /// <summary>Splits <c>host:port</c> (an IPv6 host in brackets: <c>[::1]:4053</c>).</summary>
     /// <exception cref="FormatException">No host, or a port that is not in 1..65535.</exception>
-    public static (string Host, int Port) ParseHostPort(string server)
+    public static (string Host, int Port) ParseHostPort(string server, bool anyPort = false)
     {
         ArgumentNullException.ThrowIfNull(server);
         var s = server.Trim();
@@ -42,7 +42,7 @@ public static class DatsyncRemote
         var host = s[..colon];
         if (host.StartsWith('[') != host.EndsWith(']') || (host.Contains(':') && !host.StartsWith('[')))
             throw new FormatException($"an IPv6 server host goes in brackets ([::1]:4053), got '{server}'");
-        if (!int.TryParse(s[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (!int.TryParse(s[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port < (anyPort ? 0 : 1) || port > 65535)
             throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
         return (host, port);
     }
@@ -61,7 +61,7 @@ public static class DatsyncRemote
     /// certificates when <see cref="TlsOptions.ClientCaPath"/> is set.</summary>
     /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartServer(StorageOptions storage, string host, int port, string overrides = "", TlsOptions? tls = null) =>
-        DatsyncMaster.StartSystem(SystemName, storage, overrides, RemoteConfig(host, port), tls: tls);
+        MasterRuntime.StartSystem(SystemName, storage, overrides, RemoteConfig(host, port), tls: tls);
 
     /// <summary>An actor system for replicas of a remote master, on host (port 0 unless given). With
     /// <paramref name="tls"/> (enabled) it speaks TLS: it checks the server's certificate against

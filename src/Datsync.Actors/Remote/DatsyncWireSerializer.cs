@@ -19,7 +19,7 @@ namespace Datsync.Actors.Remote;
 /// <see cref="WireTypes"/>): any other type name a peer writes is refused with a <see cref="SerializationException"/>
 /// that names it, before the type is loaded. Unsafe types are refused whatever the settings say.</para>
 /// </summary>
-public sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
+internal sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
 {
     /// <summary>The serializer's identifier (in <c>akka.actor.serialization-identifiers</c>).</summary>
     public const int Id = 4732;

@@ -5,14 +5,14 @@ using System.Security.Cryptography.X509Certificates;
 namespace Datsync.Actors.Remote;
 
 /// <summary>The files <see cref="DevCertificates.Write"/> made.</summary>
-public sealed record DevCertificateFiles(string CaCertificate, string ServerPfx, string ClientPfx, string PasswordFile, IReadOnlyList<string> ServerNames);
+internal sealed record DevCertificateFiles(string CaCertificate, string ServerPfx, string ClientPfx, string PasswordFile, IReadOnlyList<string> ServerNames);
 
 /// <summary>
 /// A development CA with a server and a client certificate signed by it, made with System.Security.Cryptography
 /// alone (ECDSA P-256): enough to run a master over TLS with mutual authentication. The CA's private key is not kept,
 /// so nothing else can be signed by it later; make a new set instead.
 /// </summary>
-public static class DevCertificates
+internal static class DevCertificates
 {
     public const string CaFile = "ca.crt";
     public const string ServerFile = "server.pfx";

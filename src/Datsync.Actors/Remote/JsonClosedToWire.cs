@@ -12,7 +12,7 @@ namespace Datsync.Actors.Remote;
 /// names; Datsync sends nothing as JSON (protocol messages go with <see cref="DatsyncWireSerializer"/>, journal events and
 /// snapshots with the persistence serializer), so no JSON is read from anywhere.
 /// </summary>
-public sealed class JsonClosedToWire : Serializer
+internal sealed class JsonClosedToWire : Serializer
 {
     private readonly NewtonSoftJsonSerializer _json;
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace Datsync.Actors.Remote;
 
 /// <summary>What the transport guard does with one inbound PDU.</summary>
-public enum PduAction
+internal enum PduAction
 {
     /// <summary>The peer's Akka handshake (Associate): it passes, and the connection counts as associated.</summary>
     Associate,
@@ -20,7 +20,7 @@ public enum PduAction
 
 /// <summary>The decision on one PDU and why.</summary>
 /// <param name="Origin">For a handshake: the address the peer says it has (<c>system@host:port</c>), if it says one.</param>
-public readonly record struct PduVerdict(PduAction Action, string Reason, string? Origin = null)
+internal readonly record struct PduVerdict(PduAction Action, string Reason, string? Origin = null)
 {
     public static readonly PduVerdict Passes = new(PduAction.Pass, "");
 }
@@ -36,7 +36,7 @@ public readonly record struct PduVerdict(PduAction Action, string Reason, string
 /// peer can resolve the server, not learn the paths of its sessions). Everything else (other serializers, such as JSON or remote deployment, and
 /// Terminate, Create, Supervise, Failed, Recreate, Suspend, Resume, PoisonPill, Kill) is dropped.
 /// </summary>
-public sealed class PduFilter
+internal sealed class PduFilter
 {
     /// <summary>Akka's serializer identifiers the guard knows (Akka.Remote 1.5's reference.conf).</summary>
     public const int JsonSerializerId = 1, ProtobufSerializerId = 2, DaemonCreateSerializerId = 3, BytesSerializerId = 4,

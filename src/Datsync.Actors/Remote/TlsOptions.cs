@@ -7,7 +7,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 
-namespace Datsync.Actors.Remote;
+namespace Datsync.Actors;
 
 /// <summary>
 /// TLS for Akka.Remote (DotNetty), with optional mutual TLS, as plain properties that bind from an

@@ -12,7 +12,7 @@ namespace Datsync.Actors.Remote;
 /// the server to refuse the client's certificate (with TLS 1.3 the server decides after the client's handshake is
 /// done), and closes.
 /// </summary>
-public static class TlsProbe
+internal static class TlsProbe
 {
     /// <summary>Why a client with <paramref name="options"/> cannot speak TLS with the server at host:port, or null
     /// when the handshake went through (or no server answered at all: that is for the caller's timeout to report).</summary>

@@ -15,7 +15,7 @@ namespace Datsync.Actors.Remote;
 /// <param name="MaxBootstrapChunks">Chunks a bootstrap may announce (<c>datsync.wire.max-bootstrap-chunks</c>).</param>
 /// <param name="MaxBootstrapBytes">Bytes of a bootstrap's encoded value (<c>datsync.wire.max-bootstrap-bytes</c>; at
 /// most <see cref="Array.MaxLength"/>, the value is decoded from one array).</param>
-public sealed record WireBounds(int MaxParts, long MaxMessageBytes, int MaxBootstrapChunks, long MaxBootstrapBytes)
+internal sealed record WireBounds(int MaxParts, long MaxMessageBytes, int MaxBootstrapChunks, long MaxBootstrapBytes)
 {
     /// <summary>The defaults of <c>reference.conf</c>.</summary>
     public static WireBounds Default { get; } = From(DatsyncConfig.Default);

@@ -13,7 +13,7 @@ namespace Datsync.Actors.Remote;
 /// about 60 bytes per datom with a small value, a string at most 3 bytes per character); a delta estimated past half
 /// the budget is serialized to be sliced.
 /// </summary>
-public static class WireFrames
+internal static class WireFrames
 {
     private const int MessageOverhead = 2_048;
     private const int DatomOverhead = 48; // measured: about 60 bytes a datom with its ident and a small value
@@ -94,7 +94,7 @@ public static class WireFrames
 /// Nothing is sized by a peer's count: a count over <see cref="WireBounds.MaxParts"/> is refused, slots are taken as
 /// parts arrive, and the bytes held (of one key, and of all keys together) stay under
 /// <see cref="WireBounds.MaxMessageBytes"/>: a key that would pass it is dropped, older keys make room first.</summary>
-public sealed class PartAssembler<TKey> where TKey : notnull
+internal sealed class PartAssembler<TKey> where TKey : notnull
 {
     private readonly int _keep;
     private readonly WireBounds _bounds;

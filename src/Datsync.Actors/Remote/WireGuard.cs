@@ -16,7 +16,7 @@ namespace Datsync.Actors.Remote;
 /// <param name="LogInterval">The guard logs what it refuses at most once per this interval (with counts).</param>
 /// <param name="InboundOnlyFromPeers">An inbound connection's handshake must come from a system this one connected
 /// to before (a client's server connecting back); others are closed.</param>
-public sealed record WireGuardSettings(int MaxConnections, int MaxHandshakes, TimeSpan HandshakeTimeout,
+internal sealed record WireGuardSettings(int MaxConnections, int MaxHandshakes, TimeSpan HandshakeTimeout,
     IReadOnlyList<string> AllowedRecipients, TimeSpan LogInterval, bool InboundOnlyFromPeers = false)
 {
     /// <summary>Reads the bounds of <paramref name="section"/> (<c>datsync.server</c> or <c>datsync.client</c>).</summary>
@@ -37,7 +37,7 @@ public sealed record WireGuardSettings(int MaxConnections, int MaxHandshakes, Ti
 }
 
 /// <summary>What the transport guard of an actor system did (counts since it started).</summary>
-public sealed class WireGuardStats
+internal sealed class WireGuardStats
 {
     internal long OpenNow, PendingNow, AcceptedTotal, RefusedTotal, TimedOutTotal, DroppedTotal, ClosedTotal;
 
@@ -67,7 +67,7 @@ public sealed class WireGuardStats
 }
 
 /// <summary>The transport guard of the actor systems Datsync creates (see <see cref="WireSecurity"/>).</summary>
-public static class WireGuard
+internal static class WireGuard
 {
     private static readonly ConditionalWeakTable<ActorSystem, WireGuardStats> Stats = new();
 
@@ -79,7 +79,7 @@ public static class WireGuard
 
 /// <summary>The guard of a server's transport (<c>akka.remote.adapters.datsync-guard</c>): bounds of
 /// <c>datsync.server</c>.</summary>
-public sealed class WireGuardProvider : ITransportAdapterProvider
+internal sealed class WireGuardProvider : ITransportAdapterProvider
 {
     public Transport Create(Transport wrappedTransport, ExtendedActorSystem system) =>
         new WireGuardTransport(wrappedTransport, system, WireGuardSettings.From(system.Settings.Config, "datsync.server"));
@@ -87,7 +87,7 @@ public sealed class WireGuardProvider : ITransportAdapterProvider
 
 /// <summary>The guard of a client's transport (<c>akka.remote.adapters.datsync-client-guard</c>): bounds of
 /// <c>datsync.client</c>.</summary>
-public sealed class ClientWireGuardProvider : ITransportAdapterProvider
+internal sealed class ClientWireGuardProvider : ITransportAdapterProvider
 {
     public Transport Create(Transport wrappedTransport, ExtendedActorSystem system) =>
         new WireGuardTransport(wrappedTransport, system, WireGuardSettings.From(system.Settings.Config, "datsync.client"));

@@ -12,7 +12,7 @@ namespace Datsync.Actors.Remote;
 /// (<see cref="WireGuardProvider"/>: bounded connections and handshakes, only Datsync's messages and remote death
 /// watch let through). The guard applies only to a system with Akka.Remote; the rest does no harm without it.
 /// </summary>
-public static class WireSecurity
+internal static class WireSecurity
 {
     private const string Common = """
         akka.actor {
@@ -49,7 +49,7 @@ public static class WireSecurity
     /// <summary><see cref="Server"/> for a server actor named <paramref name="serverName"/> (messages from the network
     /// may reach <c>/user/{serverName}</c>, its sessions and Akka's remote watcher).</summary>
     public static Config ForServer(string serverName) =>
-        serverName == Master.DatsyncMaster.ServerName
+        serverName == Master.MasterRuntime.ServerName
             ? Server
             : ConfigurationFactory.ParseString($$"""
                 datsync.server.allowed-recipients = ["/user/{{serverName}}", "/system/remote-watcher"]

@@ -9,7 +9,7 @@ namespace Datsync.Actors.Remote;
 /// short assembly-qualified name). A name is never resolved to decide: a peer's name that is not in the set is refused
 /// before any type is loaded.
 /// </summary>
-public sealed partial class WireTypeFilter : ITypeFilter
+internal sealed partial class WireTypeFilter : ITypeFilter
 {
     private readonly FrozenSet<string> _names;
 

@@ -7,7 +7,7 @@ namespace Datsync.Actors.Remote;
 
 /// <summary>Which direction of the protocol an actor system reads from the wire
 /// (<c>akka.actor.serialization-settings.datsync-wire.accept</c>).</summary>
-public enum WireAccept
+internal enum WireAccept
 {
     /// <summary>What servers send clients (<see cref="IToReplica"/>, deltas): a client's system.</summary>
     ToReplica,
@@ -24,7 +24,7 @@ public enum WireAccept
 /// direction's marker interface), the serializer's own surrogates, and the values those messages hold. Nothing else
 /// is read from the wire, whatever type names a peer writes.
 /// </summary>
-public static class WireTypes
+internal static class WireTypes
 {
     /// <summary>Reads <c>accept</c> (<c>to-replica</c>, <c>to-server</c> or <c>both</c>) of the serializer's settings.</summary>
     /// <exception cref="ConfigurationException">Any other value.</exception>

@@ -1,28 +1,29 @@
+using Datsync.Actors.Replica;
 using Akka.Actor;
 using Akka.Event;
 using Datsync.Core;
 
-namespace Datsync.Actors.Replica;
+namespace Datsync.Actors;
 
-/// <summary>What a replica actor publishes for its handle: the latest state and status (read from any thread) and the
-/// listeners it calls.</summary>
-public sealed class ReplicaShared
+/// <summary>What a replica actor publishes for its handle: the latest state and status (read from any thread), the
+/// listeners it calls and the changes its connection's <see cref="IDatsyncConnection.Reports"/> give.</summary>
+internal sealed class ReplicaShared(int reportBuffer = 1024)
 {
     // the state and the status, swapped together: a reader never sees the status of one t with the value of another
-    private volatile ReplicaSnapshot _current = new(null, new ReplicaStatus(-1, -1, 0, ConnectionState.Connecting, false));
+    private volatile ReplicaSnapshot _current = new(null, new ConnectionStatus(-1, -1, 0, ConnectionState.Connecting, false));
     private volatile Action<ReplicaReport>[] _listeners = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopped;
 
     public ReplicaState? State => _current.State;
-    public ReplicaStatus Status => _current.Status;
+    public ConnectionStatus Status => _current.Status;
 
     /// <summary>The state and the status published together.</summary>
     public ReplicaSnapshot Current => _current;
     public Task Ready => _ready.Task;
     public bool IsStopped => _stopped;
 
-    internal void Publish(ReplicaState? state, ReplicaStatus status)
+    internal void Publish(ReplicaState? state, ConnectionStatus status)
     {
         _current = new ReplicaSnapshot(state, status);
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
@@ -62,6 +63,7 @@ public sealed class ReplicaShared
     internal void Stopped()
     {
         _stopped = true;
+        Reports.Complete();
         _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
     }
 
@@ -79,8 +81,12 @@ public sealed class ReplicaShared
         }
     }
 
+    /// <summary>Changes of the replica's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
+    internal ReportFeed Reports { get; } = new(reportBuffer);
+
     internal void Notify(ReplicaReport report, ILoggingAdapter log)
     {
+        if (Reports.HasReaders) Reports.Publish(new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, report.Pending));
         foreach (var l in _listeners)
         {
             try { l(report); }
@@ -90,24 +96,33 @@ public sealed class ReplicaShared
 }
 
 /// <summary>
-/// A replica: a local, indexed, immutable copy of the master's database owned by a <see cref="ReplicaActor"/>, kept in
-/// step through a server's client session. Reads (<see cref="Db"/>, ids, status) are safe from any thread; writes go
-/// to the master through the replica and complete when the replica has applied them.
+/// A replica: a local, indexed, immutable copy of the master's database (DataScript's conn, kept in step with a Datomic
+/// master), started with <see cref="DatsyncNode.ConnectReplicaAsync"/>. Reads (<see cref="Db"/>, ids, status) are safe
+/// from any thread and ask nobody; writes run here at once (their new entities get local ids) and go to the master,
+/// and complete when the master committed them and this replica applied the master's transaction. Dispose it to stop
+/// it (and the actor system it was started in, for a replica of a remote master).
 /// </summary>
-public sealed class DatsyncReplica
+public sealed class DatsyncReplica : IDatsyncConnection
 {
     private readonly ReplicaShared _shared;
+    private readonly ActorSystem? _ownSystem;
+    private int _disposed;
 
+    /// <summary>The replica's client id at the master.</summary>
     public string ClientId { get; }
 
-    /// <summary>The replica actor (stop it to stop the replica).</summary>
-    public IActorRef Actor { get; }
+    /// <summary>The replica actor.</summary>
+    internal IActorRef Actor { get; }
 
-    private DatsyncReplica(string clientId, IActorRef actor, ReplicaShared shared)
+    internal ActorSystem System { get; }
+
+    private DatsyncReplica(string clientId, IActorRef actor, ReplicaShared shared, ActorSystem system, ActorSystem? ownSystem)
     {
         ClientId = clientId;
         Actor = actor;
         _shared = shared;
+        System = system;
+        _ownSystem = ownSystem;
     }
 
     /// <summary>Starts a replica that connects to the server at <paramref name="server"/> (a
@@ -116,25 +131,29 @@ public sealed class DatsyncReplica
     /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
     /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
     /// <param name="token">The client's token, when the server lists its clients (<c>datsync.server.clients</c>).</param>
-    public static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
-        string? name = null, Db? resumeFrom = null, string? token = null)
+    /// <param name="ownSystem">An actor system made for this replica alone, terminated when it is disposed.</param>
+    internal static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
+        string? name = null, Db? resumeFrom = null, string? token = null, ActorSystem? ownSystem = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
-        var shared = new ReplicaShared();
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom, token),
+        settings ??= ReplicaSettings.Default;
+        var shared = new ReplicaShared(settings.ReportBuffer);
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
-        return new DatsyncReplica(clientId, actor, shared);
+        var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
+            ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
+        return new DatsyncReplica(clientId, actor, shared, actorSystem, ownSystem);
     }
 
-    /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote, e.g. from
-    /// <see cref="Remote.DatsyncRemote.ClientSystem"/>) that connects to the server of the master at
-    /// <paramref name="server"/> (<c>host:port</c>), over TLS when the system's transport speaks TLS.</summary>
-    public static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
-        ReplicaSettings? settings = null, Db? resumeFrom = null)
+    /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote) that connects to the
+    /// server of the master at <paramref name="server"/> (<c>host:port</c>), over TLS when the system's transport
+    /// speaks TLS.</summary>
+    internal static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
+        ReplicaSettings? settings = null, Db? resumeFrom = null, ActorSystem? ownSystem = null)
     {
         Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
         return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server)), clientId,
-            settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token);
+            settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token, ownSystem: ownSystem);
     }
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
@@ -142,20 +161,22 @@ public sealed class DatsyncReplica
 
     /// <summary>Completes with the reason once the server refuses this replica: at its first handshake, or after its
     /// session was ended (its client taken off the server's list). Its status then says <c>Refused</c>.</summary>
-    public Task<Exception> WhenRefused => _shared.WhenRefused;
+    internal Task<Exception> WhenRefused => _shared.WhenRefused;
 
     /// <summary>Completes once the replica holds a value and is connected (bootstrapped, or resumed from the value it
     /// was started with): from then on it takes transactions.</summary>
-    public Task Ready => _shared.Ready;
+    internal Task Ready => _shared.Ready;
 
-    /// <summary>The current value: the master's value at <see cref="ReplicaStatus.BasisT"/> with this replica's pending
-    /// transactions applied on top. Its entity and pull answer <c>:datsync.remote.db/id</c>. Empty before bootstrap.</summary>
+    /// <summary>The current value: the master's value at <see cref="ConnectionStatus.BasisT"/> with this replica's
+    /// pending transactions applied on top. Its entity and pull answer <c>:datsync.remote.db/id</c>. Empty before
+    /// bootstrap.</summary>
     public Db Db => _shared.State?.View ?? Db.Empty;
 
     /// <summary>Exactly the master's value at the replica's basis t (no pending local transactions).</summary>
     public Db SyncedDb => _shared.State?.Synced ?? Db.Empty;
 
-    public ReplicaStatus Status => _shared.Status;
+    /// <inheritdoc />
+    public ConnectionStatus Status => _shared.Status;
 
     /// <summary>The value and the status of one moment, published together (reading <see cref="Db"/> and
     /// <see cref="Status"/> one after the other may see two moments).</summary>
@@ -171,46 +192,78 @@ public sealed class DatsyncReplica
     /// <summary>The local id of a master entity (null when the replica does not hold it yet).</summary>
     public long? LocalId(long remoteId) => _shared.State?.LocalId(remoteId);
 
-    /// <summary>Runs <paramref name="txData"/> locally (its new entities get local ids at once) and sends it to the
-    /// master. Completes when the master committed it and the replica applied it; faults with a
-    /// <see cref="TxException"/> (category and message) when it is invalid here, rejected by the master, or cannot be
-    /// sent.</summary>
-    public Task<ReplicaTxResult> Transact(IReadOnlyList<object?> txData)
+    /// <inheritdoc />
+    public IAsyncEnumerable<DbChange> Reports => _shared.Reports;
+
+    /// <summary>
+    /// Runs <paramref name="txData"/> here at once (its new entities get local ids, and <see cref="Db"/> shows it) and
+    /// sends it to the master. Completes when the master committed it and this replica applied the master's
+    /// transaction: <see cref="TxResult.Tempids"/> are master ids, <see cref="TxResult.DbAfter"/> this replica's value
+    /// then.
+    /// </summary>
+    /// <exception cref="TxRejectedException">Invalid here, rejected by the master (its category and message), or not
+    /// sent (<c>:datsync.error/unavailable</c>, <c>:datsync.error/refused</c>); it left this replica's value.</exception>
+    public async Task<TxResult> TransactAsync(IReadOnlyList<object?> txData, CancellationToken cancellationToken = default)
+    {
+        var done = Submit(txData);
+        var r = await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new TxResult(r.T, r.Tempids, r.DbBefore ?? r.DbAfter, r.DbAfter, r.TxData ?? []);
+    }
+
+    /// <inheritdoc />
+    public Task<TxResult> TransactAsync(string txEdn, CancellationToken cancellationToken = default) =>
+        TransactAsync(Tx.Parse(txEdn), cancellationToken);
+
+    /// <summary>The replica's own outcome of a write written as EDN.</summary>
+    internal Task<ReplicaTxResult> Submit(string txEdn) => Submit(Tx.Parse(txEdn));
+
+    /// <summary>The replica's own outcome of a write (with the local ids its entities had while pending).</summary>
+    internal Task<ReplicaTxResult> Submit(IReadOnlyList<object?> txData)
     {
         ArgumentNullException.ThrowIfNull(txData);
         var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_shared.IsStopped) done.SetException(new TxException(ReplicaErrors.Unavailable, $"replica {ClientId} stopped"));
+        if (_shared.IsStopped) done.SetException(new TxRejectedException(DatsyncErrors.Unavailable, $"replica {ClientId} stopped"));
         else Actor.Tell(new LocalTransact(txData, done));
         return done.Task;
     }
 
-    /// <summary>Runs a transaction written as EDN, e.g. <c>[{:db/id "p" :person/name "Ivan"}]</c>.</summary>
-    public Task<ReplicaTxResult> Transact(string txEdn) =>
-        Transact(EdnReader.Read(txEdn) as IReadOnlyList<object?>
-                 ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms"));
-
     /// <summary>Calls <paramref name="callback"/> (on the replica's thread) for every transaction the replica applies;
-    /// dispose the result to stop.</summary>
-    public IDisposable Listen(Action<ReplicaReport> callback) => _shared.AddListener(callback);
+    /// dispose the result to stop. For the project's own tools that must see every report; applications read
+    /// <see cref="Reports"/>.</summary>
+    internal IDisposable Listen(Action<ReplicaReport> callback) => _shared.AddListener(callback);
 
-    /// <summary>Completes when the replica has applied the master's transaction t (like Datomic's <c>sync</c>).</summary>
-    public Task SyncTo(long t, CancellationToken cancel = default)
+    /// <inheritdoc />
+    public async Task<Db> SyncAsync(long t, CancellationToken cancellationToken = default)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_shared.State is { } s && s.BasisT >= t) return Task.CompletedTask;
-        cancel.Register(() => done.TrySetCanceled(cancel));
-        Actor.Tell(new SyncTo(t, done));
-        return done.Task;
+        if (_shared.State is not { } s || s.BasisT < t)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var registration = cancellationToken.Register(() => done.TrySetCanceled(cancellationToken)).ConfigureAwait(false);
+            Actor.Tell(new SyncTo(t, done));
+            await done.Task.ConfigureAwait(false);
+        }
+        return Db;
     }
 
-    /// <summary>Same as <see cref="SyncTo"/>.</summary>
-    public Task WaitForT(long t, CancellationToken cancel = default) => SyncTo(t, cancel);
+    /// <summary>Stops the replica (its pending writes fail with <c>:datsync.error/unavailable</c>) and, for a replica
+    /// of a remote master, the actor system it ran in.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_ownSystem is not null)
+        {
+            await _ownSystem.Terminate().ConfigureAwait(false);
+            return;
+        }
+        try { await Actor.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
+        catch (Exception e) when (e is TaskCanceledException or AskTimeoutException) { System.Stop(Actor); }
+    }
 }
 
 /// <summary>A replica's value and status as published at one moment.</summary>
 public sealed class ReplicaSnapshot
 {
-    internal ReplicaSnapshot(ReplicaState? state, ReplicaStatus status)
+    internal ReplicaSnapshot(ReplicaState? state, ConnectionStatus status)
     {
         State = state;
         Status = status;
@@ -218,12 +271,12 @@ public sealed class ReplicaSnapshot
 
     internal ReplicaState? State { get; }
 
-    public ReplicaStatus Status { get; }
+    public ConnectionStatus Status { get; }
 
     /// <summary>The value with this replica's pending transactions (see <see cref="DatsyncReplica.Db"/>).</summary>
     public Db Db => State?.View ?? Db.Empty;
 
-    /// <summary>Exactly the master's value at <see cref="ReplicaStatus.BasisT"/>.</summary>
+    /// <summary>Exactly the master's value at <see cref="ConnectionStatus.BasisT"/>.</summary>
     public Db SyncedDb => State?.Synced ?? Db.Empty;
 }
 

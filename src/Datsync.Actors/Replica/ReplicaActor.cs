@@ -16,7 +16,7 @@ namespace Datsync.Actors.Replica;
 /// messages that carry that key (<see cref="FromSession"/>): a peer that never saw the handshake cannot feed it a
 /// state the master never had. Everything it sends its session goes under the same key (<see cref="ToSession"/>).</para>
 /// </summary>
-public sealed class ReplicaActor : ReceiveActor, IWithTimers
+internal sealed class ReplicaActor : ReceiveActor, IWithTimers
 {
     private enum Phase { Connecting, Bootstrapping, Live, Refused }
 
@@ -211,7 +211,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     {
         _log.Error(reason, "replica {0} failed on a {1}; it goes on from t={2} with {3} pending transaction(s)", _clientId,
             message?.GetType().Name ?? "message", _state?.BasisT, _local.Count);
-        var failed = new TxException(TxErrors.InvalidTxData, $"replica {_clientId} could not handle this request ({reason.GetType().Name}: {Shorten(reason.Message)}); nothing was sent");
+        var failed = new TxRejectedException(TxErrors.InvalidTxData, $"replica {_clientId} could not handle this request ({reason.GetType().Name}: {Shorten(reason.Message)}); nothing was sent");
         switch (message)
         {
             case LocalTransact lt:
@@ -234,7 +234,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        var stopped = new TxException(ReplicaErrors.Unavailable, $"replica {_clientId} stopped");
+        var stopped = new TxRejectedException(DatsyncErrors.Unavailable, $"replica {_clientId} stopped");
         foreach (var l in _local.Values) l.Done.TrySetException(stopped);
         foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(stopped);
         _shared.Stopped();
@@ -370,7 +370,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _log.Error("replica {0}: the server refused it: {1}", _clientId, r.Reason);
         _phase = Phase.Refused;
         Timers.Cancel("tick");
-        var refused = new TxException(ReplicaErrors.Refused, $"the server refused replica {_clientId}: {r.Reason}");
+        var refused = new TxRejectedException(DatsyncErrors.Refused, $"the server refused replica {_clientId}: {r.Reason}");
         foreach (var l in _local.Values) l.Done.TrySetException(refused);
         _local.Clear();
         foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(refused);
@@ -463,7 +463,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         public string? SentEdn; // Sent as EDN text, printed once
         public DateTime SentAt;
         public TxAccepted? Accepted;
-        public TxException? Unsendable;
+        public TxRejectedException? Unsendable;
     }
 
     /// <summary>Fails a transaction whose data could not be printed for the master.</summary>
@@ -476,7 +476,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     {
         if (_state is null || _phase != Phase.Live)
         {
-            m.Done.TrySetException(new TxException(ReplicaErrors.Unavailable,
+            m.Done.TrySetException(new TxRejectedException(DatsyncErrors.Unavailable,
                 $"replica {_clientId} is {(_state is null ? "not bootstrapped yet" : "not connected")}; nothing was sent"));
             return;
         }
@@ -486,7 +486,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         {
             (_state, report) = _state.Local(requestId, m.TxData);
         }
-        catch (TxException e)
+        catch (TxRejectedException e)
         {
             m.Done.TrySetException(e); // invalid here already: nothing changes, nothing is sent
             return;
@@ -494,7 +494,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         catch (Exception e)
         {
             // a value the engine cannot take: this transaction fails alone
-            m.Done.TrySetException(new TxException(TxErrors.InvalidTxData,
+            m.Done.TrySetException(new TxRejectedException(TxErrors.InvalidTxData,
                 $"the transaction cannot be run ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent"));
             return;
         }
@@ -536,7 +536,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // a value that has no EDN form cannot go to the master: failed once the loop over the callers is done
-                l.Unsendable = new TxException(TxErrors.InvalidTxData,
+                l.Unsendable = new TxRejectedException(TxErrors.InvalidTxData,
                     $"the transaction holds a value that cannot be sent ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent");
                 Self.Tell(new DropUnsendable(requestId));
                 return;
@@ -584,7 +584,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         if (_state is null || !_local.Remove(r.RequestId, out var l)) return;
         _state = _state.Rejected(r.RequestId);
         Publish(); // the rejected transaction has left the view the caller reads
-        l.Done.TrySetException(new TxException(r.Category, r.Message));
+        l.Done.TrySetException(new TxRejectedException(r.Category, r.Message));
         SendLocal(resend: false); // transactions that named its entities fail now
         Publish();
     }
@@ -601,7 +601,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             _ => _silent ? ConnectionState.Disconnected : ConnectionState.Connecting,
         };
         var basis = _state?.BasisT ?? -1;
-        _shared.Publish(_state, new ReplicaStatus(basis, Math.Max(_headT, basis), _state?.Pending.Count ?? 0, connection, _state is not null));
+        _shared.Publish(_state, new ConnectionStatus(basis, Math.Max(_headT, basis), _state?.Pending.Count ?? 0, connection, _state is not null));
     }
 
     private sealed record BootstrapDecoded(long BasisT, long Attempt, Db? Db, Exception? Failure);

@@ -3,13 +3,25 @@ using Akka.Configuration;
 namespace Datsync.Actors.Replica;
 
 /// <summary>Settings of a replica (<c>datsync.replica</c>); defaults in the embedded reference.conf.</summary>
-public sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, TimeSpan ConnectionTimeout, int FrameBudget = 64_000)
+internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, TimeSpan ConnectionTimeout, int FrameBudget = 64_000,
+    int ReportBuffer = 1024)
 {
     public static ReplicaSettings From(Config config)
     {
-        var c = config.WithFallback(DatsyncConfig.Default).GetConfig("datsync.replica");
+        var all = config.WithFallback(DatsyncConfig.Default);
+        var c = all.GetConfig("datsync.replica");
         return new(c.GetTimeSpan("retry-interval"), c.GetInt("ack-every"), c.GetTimeSpan("connection-timeout"),
-            config.WithFallback(DatsyncConfig.Default).GetInt("datsync.wire.frame-budget"));
+            all.GetInt("datsync.wire.frame-budget"), ReportBufferOf(config));
+    }
+
+    /// <summary>The size of each <see cref="IDatsyncConnection.Reports"/> reader's buffer
+    /// (<c>datsync.connection.report-buffer</c>).</summary>
+    public static int ReportBufferOf(Config config)
+    {
+        const string path = "datsync.connection.report-buffer";
+        var n = config.HasPath(path) ? config.GetInt(path) : DatsyncConfig.Default.GetInt(path);
+        return n > 0 ? n : throw new Akka.Configuration.ConfigurationException(
+            $"datsync.connection.report-buffer must be at least 1, got {n}");
     }
 
     public static ReplicaSettings Default { get; } = From(Config.Empty);

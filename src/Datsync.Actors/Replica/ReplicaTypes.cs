@@ -1,6 +1,6 @@
 using Datsync.Core;
 
-namespace Datsync.Actors.Replica;
+namespace Datsync.Actors;
 
 /// <summary>Where a replica stands with its session.</summary>
 public enum ConnectionState
@@ -19,7 +19,7 @@ public enum ConnectionState
 
 /// <summary>A replica's position: its basis t, the master's t as last heard, how far behind that is, how many local
 /// transactions wait for the master, and the connection.</summary>
-public sealed record ReplicaStatus(long BasisT, long MasterT, int PendingLocal, ConnectionState Connection, bool Bootstrapped)
+public sealed record ConnectionStatus(long BasisT, long MasterT, int PendingLocal, ConnectionState Connection, bool Bootstrapped)
 {
     public long Lag => Math.Max(0, MasterT - BasisT);
 }
@@ -27,17 +27,28 @@ public sealed record ReplicaStatus(long BasisT, long MasterT, int PendingLocal, 
 /// <summary>A change of a replica's value, as <c>Listen</c> callbacks receive it: a master transaction the replica
 /// applied (<paramref name="T"/> is the master's t), or one of its own local transactions applied ahead of the master
 /// (<paramref name="Pending"/>).</summary>
-public sealed record ReplicaReport(long T, Db DbBefore, Db DbAfter, IReadOnlyList<Datom> TxData, string? RequestId, bool Pending);
+internal sealed record ReplicaReport(long T, Db DbBefore, Db DbAfter, IReadOnlyList<Datom> TxData, string? RequestId, bool Pending);
 
 /// <summary>The outcome of a replica's transaction: committed by the master as <paramref name="T"/> and applied by the
 /// replica. <paramref name="Tempids"/> gives the master ids, <paramref name="LocalTempids"/> the local ids the new
 /// entities had while pending (they now map to the master ids, see <see cref="LocalToRemote"/>).</summary>
-public sealed record ReplicaTxResult(long T, IReadOnlyDictionary<object, long> Tempids,
-    IReadOnlyDictionary<object, long> LocalTempids, IReadOnlyDictionary<long, long> LocalToRemote, Db DbAfter);
-
-/// <summary>Categories of a replica's own errors.</summary>
-public static class ReplicaErrors
+internal sealed record ReplicaTxResult(long T, IReadOnlyDictionary<object, long> Tempids,
+    IReadOnlyDictionary<object, long> LocalTempids, IReadOnlyDictionary<long, long> LocalToRemote, Db DbAfter)
 {
+    /// <summary>The replica's synced value before the master's transaction T, when known.</summary>
+    public Db? DbBefore { get; init; }
+
+    /// <summary>The datoms of the master's transaction T, when known.</summary>
+    public IReadOnlyList<Datom>? TxData { get; init; }
+}
+
+/// <summary>The <c>:datsync.error/...</c> categories of a <see cref="TxRejectedException"/> beyond the transaction
+/// engine's <c>:db.error/...</c> (<see cref="TxErrors"/>).</summary>
+public static class DatsyncErrors
+{
+    /// <summary>The master's journal failed or refused to store the transaction; nothing was committed.</summary>
+    public static readonly Keyword Storage = Keyword.Intern("datsync.error/storage");
+
     /// <summary>The replica cannot reach the master right now (not yet bootstrapped, or disconnected).</summary>
     public static readonly Keyword Unavailable = Keyword.Intern("datsync.error/unavailable");
 

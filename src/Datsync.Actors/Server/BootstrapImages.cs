@@ -4,7 +4,7 @@ using Datsync.Core;
 namespace Datsync.Actors.Server;
 
 /// <summary>A database value encoded for bootstrap (schema datoms first) and cut into chunks of at most the chunk size.</summary>
-public sealed record BootstrapImage(long BasisT, IReadOnlyList<byte[]> Chunks, long Datoms, long Bytes)
+internal sealed record BootstrapImage(long BasisT, IReadOnlyList<byte[]> Chunks, long Datoms, long Bytes)
 {
     public static BootstrapImage Of(Db db, int chunkSize)
     {
@@ -34,7 +34,7 @@ public sealed record BootstrapImage(long BasisT, IReadOnlyList<byte[]> Chunks, l
 /// <summary>The latest bootstrap image, shared by the sessions of one server so that replicas connecting close together
 /// reuse one encoding; sessions that ask for one at the same time share the one encoding under way. Encoding runs on
 /// the thread pool, off the sessions' threads. Thread-safe.</summary>
-public sealed class BootstrapImages(SessionSettings settings)
+internal sealed class BootstrapImages(SessionSettings settings)
 {
     private sealed class Entry(long basisT, Db db, int chunkSize)
     {

@@ -12,7 +12,7 @@ namespace Datsync.Actors.Server;
 /// </summary>
 /// <remarks>A token that verified once is remembered per client (its SHA-256, compared in fixed time), so a replica
 /// that connects again does not pay PBKDF2 again; a different token is verified in full.</remarks>
-public sealed class ClientAccess
+internal sealed class ClientAccess
 {
     /// <summary>The HOCON path of the list.</summary>
     public const string ConfigPath = "datsync.server.clients";

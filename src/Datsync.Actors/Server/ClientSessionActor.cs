@@ -22,7 +22,7 @@ namespace Datsync.Actors.Server;
 /// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a
 /// request id once.</para>
 /// </summary>
-public sealed class ClientSessionActor : ReceiveActor, IWithTimers
+internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
 {
     private readonly string _clientId;
     private readonly IActorRef _transactor;
@@ -94,6 +94,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<TxAccepted>(a => FromMaster(a, _transactor), a => Outcome(a.RequestId, a with
         {
             TxData = [],
+            DbBefore = null,
+            DbAfter = null,
             Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
         }));
         Receive<TxRejected>(r => FromMaster(r, _transactor), r => Outcome(r.RequestId, r));
@@ -300,7 +302,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         if (_inFlight.Count >= _settings.MaxPendingSubmits)
         {
             // refused, not remembered: sent again later, it is taken then
-            ToReplica(new TxRejected(s.RequestId, Replica.ReplicaErrors.Busy,
+            ToReplica(new TxRejected(s.RequestId, DatsyncErrors.Busy,
                 $"client \"{_clientId}\" has {_inFlight.Count} transactions in flight, the most a session takes (datsync.session.max-pending-submits); nothing was committed"));
             return;
         }

@@ -14,7 +14,7 @@ namespace Datsync.Actors.Server;
 /// session ended), up to <see cref="SessionSettings.MaxSessions"/>. A refused peer learns only why it was refused.
 /// Supervision: restarted on a failure (its parent's default), which stops its sessions: their replicas connect
 /// again and resume from their t; the client list a <see cref="ReplaceClients"/> put in force stays.</summary>
-public sealed class DatsyncServerActor : ReceiveActor
+internal sealed class DatsyncServerActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DroppedMessages _drops;
@@ -76,7 +76,7 @@ public sealed class DatsyncServerActor : ReceiveActor
             if (_access.Refusal(new Connect(t.ClientId, null, 0, t.Token)) is { } why)
             {
                 _refusals.Drop(t, Sender, $"refused a transaction of client \"{Shorten(t.ClientId)}\": {why}");
-                Reply(new TxRejected(t.RequestId, ReplicaErrors.Refused, why), key);
+                Reply(new TxRejected(t.RequestId, DatsyncErrors.Refused, why), key);
                 return;
             }
             var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId);
@@ -88,7 +88,7 @@ public sealed class DatsyncServerActor : ReceiveActor
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
             master.Transactor.Ask<object>(request, OneShotTimeout)
                 .PipeTo(replyTo, success: r => Wrap(r is TxAccepted a ? a with { TxData = [] } : r, replyTo, key),
-                    failure: e => Wrap(new TxRejected(t.RequestId, ReplicaErrors.Unavailable, $"the transactor did not answer: {e.Message}"), replyTo, key));
+                    failure: e => Wrap(new TxRejected(t.RequestId, DatsyncErrors.Unavailable, $"the transactor did not answer: {e.Message}"), replyTo, key));
         });
         ReceiveAny(m => _drops.Drop(m, Sender, "the server takes handshakes and one-shot transactions only"));
     }

@@ -8,10 +8,10 @@ namespace Datsync.Actors.Server;
 /// own system (ask it, so there is a sender). Answered with <see cref="ClientsReplaced"/> or
 /// <see cref="ClientsNotReplaced"/>.
 /// </summary>
-public sealed record ReplaceClients(ClientAccess Access);
+internal sealed record ReplaceClients(ClientAccess Access);
 
 /// <summary>The new access is in force; <paramref name="Ended"/> are the client ids whose sessions were stopped.</summary>
-public sealed record ClientsReplaced(IReadOnlyList<string> Ended);
+internal sealed record ClientsReplaced(IReadOnlyList<string> Ended);
 
 /// <summary>The access was left as it was, and why (e.g. the new list is empty, which would admit any client).</summary>
-public sealed record ClientsNotReplaced(string Reason);
+internal sealed record ClientsNotReplaced(string Reason);

@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace Datsync.Actors.Server;
 
 /// <summary>Settings of the client sessions (<c>datsync.session</c>); defaults in the embedded reference.conf.</summary>
-public sealed record SessionSettings(int ChunkSize, int BootstrapWindow, int BootstrapReuseWithin,
+internal sealed record SessionSettings(int ChunkSize, int BootstrapWindow, int BootstrapReuseWithin,
     TimeSpan HeartbeatInterval, int OutcomeCache, bool ShareMasterValues = true, int FrameBudget = 64_000,
     int MaxPendingSubmits = 1000, int MaxSessions = 10_000)
 {

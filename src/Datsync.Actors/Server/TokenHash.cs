@@ -9,7 +9,7 @@ namespace Datsync.Actors.Server;
 /// the self-describing <c>pbkdf2-sha256$ITERATIONS$SALT$HASH</c> (salt and hash in base64). Pure: no actor, no I/O
 /// beyond the random salt.
 /// </summary>
-public sealed class TokenHash
+internal sealed class TokenHash
 {
     /// <summary>The scheme that starts the stored form.</summary>
     public const string Scheme = "pbkdf2-sha256";

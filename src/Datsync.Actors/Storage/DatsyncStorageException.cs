@@ -1,4 +1,4 @@
-namespace Datsync.Actors.Storage;
+namespace Datsync.Actors;
 
 /// <summary>The master cannot use its storage: the journal cannot be read, or the database is not one. The message is
 /// one line naming the storage and the cause.</summary>

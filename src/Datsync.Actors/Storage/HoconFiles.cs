@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace Datsync.Actors.Storage;
 
 /// <summary>Loads deployment HOCON files such as <c>hocon/datsync.conf</c> and <c>hocon/sqlite.conf</c>.</summary>
-public static class HoconFiles
+internal static class HoconFiles
 {
     /// <summary>
     /// Parses the files with Akka's <see cref="ConfigurationFactory"/> and layers them: a later file overrides an

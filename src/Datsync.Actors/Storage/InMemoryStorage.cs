@@ -6,7 +6,7 @@ namespace Datsync.Actors.Storage;
 /// For unit tests only: Akka's in-memory journal and snapshot store. Everything is lost when the ActorSystem stops,
 /// and there is no read journal (Akka.Persistence.Query.InMemory is not referenced).
 /// </summary>
-public sealed record InMemoryStorage : StorageOptions
+internal sealed record InMemoryStorage : StorageOptions
 {
     /// <summary><c>datsync.storage.kind</c> for this storage.</summary>
     public const string KindName = "memory";

@@ -13,7 +13,7 @@ namespace Datsync.Actors.Storage;
 /// PostgreSQL: a session-level advisory lock (<c>pg_try_advisory_lock</c>) keyed by schema and persistence id, held on
 /// a connection of its own. Other journals (in memory, test journals) take no lock.
 /// </summary>
-public static class MasterLock
+internal static class MasterLock
 {
     /// <summary>Takes the lock for <paramref name="persistenceId"/> on the journal <paramref name="config"/> selects
     /// (<c>akka.persistence.journal.plugin</c>); null when that journal takes none. Dispose to release it.</summary>

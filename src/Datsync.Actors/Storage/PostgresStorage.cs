@@ -9,7 +9,7 @@ namespace Datsync.Actors.Storage;
 /// </summary>
 /// <param name="ConnectionString">An Npgsql connection string.</param>
 /// <param name="Schema">The schema holding the journal, tag and snapshot tables.</param>
-public sealed record PostgresStorage(string ConnectionString, string Schema = PostgresStorage.DefaultSchema)
+internal sealed record PostgresStorage(string ConnectionString, string Schema = PostgresStorage.DefaultSchema)
     : SqlStorage(SqlTuning.Postgres)
 {
     /// <summary><c>datsync.storage.kind</c> for this storage.</summary>

@@ -5,7 +5,7 @@ namespace Datsync.Actors.Storage;
 /// <c>akka.persistence.snapshot-store.sql</c> and read journal <c>akka.persistence.query.journal.sql</c>, all on one
 /// database, tables created on first start (<c>auto-initialize</c>).
 /// </summary>
-public abstract record SqlStorage : StorageOptions
+internal abstract record SqlStorage : StorageOptions
 {
     /// <param name="defaultTuning">The tuning this kind starts from.</param>
     protected SqlStorage(SqlTuning defaultTuning) => Tuning = defaultTuning;

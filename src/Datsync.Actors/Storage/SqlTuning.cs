@@ -10,7 +10,7 @@ namespace Datsync.Actors.Storage;
 /// HOCON: <c>datsync.storage.journal { parallelism, batch-size, db-round-trip-max-batch-size, buffer-size,
 /// replay-batch-size }</c> and <c>datsync.storage.query { refresh-interval, max-buffer-size }</c>.
 /// </remarks>
-public sealed record SqlTuning
+internal sealed record SqlTuning
 {
     /// <summary>Concurrent writers (<c>parallelism</c>). SQLite has one writer at a time even in WAL mode: use 1.</summary>
     public int Parallelism { get; init; } = 3;

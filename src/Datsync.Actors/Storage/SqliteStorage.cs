@@ -8,7 +8,7 @@ namespace Datsync.Actors.Storage;
 /// </summary>
 /// <param name="DataDirectory">Directory of the database file; relative paths resolve against the current directory.</param>
 /// <param name="FileName">The database file name.</param>
-public sealed record SqliteStorage(string DataDirectory, string FileName = SqliteStorage.DefaultFileName)
+internal sealed record SqliteStorage(string DataDirectory, string FileName = SqliteStorage.DefaultFileName)
     : SqlStorage(SqlTuning.Sqlite)
 {
     /// <summary><c>datsync.storage.kind</c> for this storage.</summary>

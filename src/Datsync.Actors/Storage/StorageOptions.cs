@@ -12,7 +12,7 @@ namespace Datsync.Actors.Storage;
 /// Pick a kind in code (<c>new SqliteStorage("./data")</c>) or by configuration alone
 /// (<c>datsync.storage.kind = sqlite | postgres | memory</c>, read by <see cref="FromConfig"/>).
 /// </remarks>
-public abstract record StorageOptions
+internal abstract record StorageOptions
 {
     /// <summary>The HOCON section <see cref="FromConfig"/> reads.</summary>
     public const string ConfigPath = "datsync.storage";

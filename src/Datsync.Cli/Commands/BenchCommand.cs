@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Datsync.Actors;
 using Datsync.Benchmarks.Fanout;
 
 namespace Datsync.Cli.Commands;
@@ -6,7 +7,7 @@ namespace Datsync.Cli.Commands;
 /// <summary><c>datsync bench fanout</c> and <c>datsync bench remote</c>: the replication benchmarks (the same code as
 /// <c>Datsync.Benchmarks -- fanout</c> and <c>-- remote</c>). Their options are the benchmarks' own (<c>--help</c>
 /// lists them), passed through as given.</summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     public static Command Create()
     {

@@ -1,11 +1,12 @@
 using System.CommandLine;
+using Datsync.Actors;
 using Datsync.Actors.Remote;
 
 namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync certs DIR [--host NAME ...]</c>: a development CA, a server and a client certificate signed by
 /// it (<see cref="DevCertificates"/>), the password of both in <c>DIR/password</c>, and the lines that use them.</summary>
-public static class CertsCommand
+internal static class CertsCommand
 {
     public static Command Create()
     {

@@ -11,7 +11,7 @@ namespace Datsync.Cli.Commands;
 
 /// <summary>What the networked verbs (<c>serve</c>, <c>replica</c>, <c>transact --server</c>) share: the global
 /// <c>--verbose</c> option, <c>--config</c> files, the client's actor system, and one-line errors.</summary>
-public static class CliSupport
+internal static class CliSupport
 {
     /// <summary>The port <c>datsync serve</c> listens on unless told otherwise.</summary>
     public const int DefaultPort = 4710;
@@ -186,7 +186,7 @@ public static class CliSupport
 /// (<c>--tls-password-env</c> or <c>--tls-password-file</c>, never the password itself), and on a server
 /// <c>--tls-client-ca</c> (require client certificates signed by it), on a client <c>--tls-ca</c> (the CA of the
 /// server's certificate).</summary>
-public sealed class TlsFlags
+internal sealed class TlsFlags
 {
     private readonly bool _server;
     private readonly Option<string?> _cert;
@@ -255,7 +255,7 @@ public sealed class TlsFlags
 }
 
 /// <summary>An error the CLI reports as one line, with its exit code.</summary>
-public sealed class CliException(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
+internal sealed class CliException(string message, int exitCode = 1, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Configuration;
+using Datsync.Actors;
 using Datsync.Actors.Server;
 
 namespace Datsync.Cli.Commands;
@@ -11,7 +12,7 @@ namespace Datsync.Cli.Commands;
 /// that cannot be read, is not valid HOCON or holds a plain token leaves the old list in force; either way one line on
 /// standard error says what happened.
 /// </summary>
-public sealed class ClientsReload : IDisposable
+internal sealed class ClientsReload : IDisposable
 {
     private readonly IActorRef _server;
     private readonly string[] _files;

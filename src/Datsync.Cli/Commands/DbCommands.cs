@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Cli.Output;
 using Datsync.Core;
@@ -7,7 +8,7 @@ using Datsync.Core;
 namespace Datsync.Cli.Commands;
 
 /// <summary><c>transact</c>, <c>dump</c> and <c>log</c> on a SQLite master file opened in this process.</summary>
-public static class DbCommands
+internal static class DbCommands
 {
     private static Option<string> DbOption() => new("--db") { Description = "Path of the master's SQLite file (created when missing)", Required = true };
 

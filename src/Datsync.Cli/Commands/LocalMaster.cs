@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Storage;
 using Datsync.Core;
@@ -6,7 +7,7 @@ using Datsync.Core;
 namespace Datsync.Cli.Commands;
 
 /// <summary>A master running in this process on a SQLite file, for the <c>--db PATH</c> verbs.</summary>
-public static class LocalMaster
+internal static class LocalMaster
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -16,7 +17,7 @@ public static class LocalMaster
     {
         var storage = Storage(dbPath);
         MasterSystem node;
-        try { node = DatsyncMaster.StartSystem("datsync-local", storage, "", CliSupport.Logging(verbose, "OFF")); }
+        try { node = MasterRuntime.StartSystem("datsync-local", storage, "", CliSupport.Logging(verbose, "OFF")); }
         catch (Exception e) when (StorageFailure(e, storage) is { } failure) { throw failure; }
         try
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
@@ -7,7 +8,7 @@ namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync transact --server HOST:PORT</c>: one transaction sent to a served master's server as
 /// <see cref="TransactOnce"/>, from a short-lived client actor system (no replica, no bootstrap).</summary>
-public static class RemoteTransact
+internal static class RemoteTransact
 {
     public static async Task<int> Run(string server, Akka.Configuration.Config files, string txEdn, string clientId, string? token, TimeSpan timeout,
         bool verbose, TlsOptions? tls = null)
@@ -33,7 +34,7 @@ public static class RemoteTransact
                     await Task.WhenAny(tlsFailure, Task.Delay(timeout));
                     return Tls(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped: the TLS handshake with {server} failed");
                 }
-                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: {await CliSupport.NoAnswer(server, host, port, timeout, tls)}",
+                return DbCommands.Fail($"{DatsyncErrors.Unavailable}: {await CliSupport.NoAnswer(server, host, port, timeout, tls)}",
                     CliSupport.Unreachable);
             }
             var message = Message(clientId, token, txEdn);
@@ -42,10 +43,10 @@ public static class RemoteTransact
             try { reply = await Send(serverRef, message, LocalMaster.Timeout); }
             catch (AskTimeoutException)
             {
-                return DbCommands.Fail($"{ReplicaErrors.Unavailable}: the server at {server} did not answer the transaction within " +
+                return DbCommands.Fail($"{DatsyncErrors.Unavailable}: the server at {server} did not answer the transaction within " +
                                        $"{LocalMaster.Timeout.TotalSeconds}s; it may or may not have been committed", CliSupport.Unreachable);
             }
-            var refused = reply is TxRejected r && (r.Category == ReplicaErrors.Refused || r.Category == ReplicaErrors.Unavailable);
+            var refused = reply is TxRejected r && (r.Category == DatsyncErrors.Refused || r.Category == DatsyncErrors.Unavailable);
             return DbCommands.Outcome(reply, refused ? CliSupport.Unreachable : 1);
         }
         finally
@@ -74,7 +75,7 @@ public static class RemoteTransact
         var reply = await serverRef.Ask(message, timeout);
         return reply is FromSession f && ChannelKeys.Same(f.ChannelKey, message.ReplyKey)
             ? f.Message
-            : new TxRejected("", ReplicaErrors.Unavailable, "the answer did not come from the server asked");
+            : new TxRejected("", DatsyncErrors.Unavailable, "the answer did not come from the server asked");
     }
 
     /// <summary>Why <paramref name="message"/> cannot go as one message (bigger than the transport's largest frame, so
@@ -96,7 +97,7 @@ public static class RemoteTransact
     /// <summary>What Akka.Remote and the wire serializer add around the text (recipient, sender, type names, ids).</summary>
     private const int EnvelopeAllowance = 1_024;
 
-    private static int Tls(string why) => DbCommands.Fail($"{ReplicaErrors.Unavailable}: {why}", CliSupport.Unreachable);
+    private static int Tls(string why) => DbCommands.Fail($"{DatsyncErrors.Unavailable}: {why}", CliSupport.Unreachable);
 
     /// <summary>(host, port) of --server, or a one-line error.</summary>
     public static (string Host, int Port) Parse(string server)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
@@ -14,7 +15,7 @@ namespace Datsync.Cli.Commands;
 /// journal) and prints each outcome, then the master's final datoms, then those of a replica that bootstrapped after
 /// the first transaction and followed the rest through the replication protocol.
 /// </summary>
-public static class ReplayCommand
+internal static class ReplayCommand
 {
     /// <summary>How long one step (a transaction, the replica's bootstrap or catching up) may take.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
@@ -58,7 +59,7 @@ public static class ReplayCommand
 
         // the replica applies every delta's datoms itself, as one in another process does, rather than adopting the
         // master's value: its listing is then a real check of replication
-        var node = DatsyncMaster.StartSystem("datsync-replay", new InMemoryStorage(),
+        var node = MasterRuntime.StartSystem("datsync-replay", new InMemoryStorage(),
             StderrLogger.Hocon + "\ndatsync.session.share-master-values = off");
         try
         {
@@ -77,7 +78,7 @@ public static class ReplayCommand
             replica ??= await Connect(node);
 
             var master = (await transactor.Ask<CurrentDb>(GetDb.Instance, StepTimeout)).Db;
-            await replica.SyncTo(master.BasisT).WaitAsync(StepTimeout);
+            await replica.SyncAsync(master.BasisT).WaitAsync(StepTimeout);
             DatomListing.Write(output, "master", master);
             DatomListing.Write(output, "replica", replica.SyncedDb);
             output.Flush();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Datsync.Actors;
 using Datsync.Actors.Replica;
 using Datsync.Core;
 using Datsync.Cli.Output;
@@ -8,7 +9,7 @@ namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync replica --server HOST:PORT</c>: a replica in this process that bootstraps from a served master
 /// (progress on standard error) and prints <c>t=T datoms=N</c> for every transaction it applies.</summary>
-public static class ReplicaCommand
+internal static class ReplicaCommand
 {
     public static Command Create()
     {
@@ -45,7 +46,7 @@ public static class ReplicaCommand
     }
 
     private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump, TimeSpan timeout,
-        Akka.Configuration.Config files, Datsync.Actors.Remote.TlsOptions? tls, bool verbose, CancellationToken stop)
+        Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls, bool verbose, CancellationToken stop)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
         var (host, port) = RemoteTransact.Parse(server);
@@ -82,7 +83,7 @@ public static class ReplicaCommand
                     throw new CliException(await CliSupport.NoAnswer(server, host, port, timeout, tls), CliSupport.Unreachable);
             }
             try { await replica.Ready; }
-            catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+            catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
             progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
 
             if (untilT is not { } t)
@@ -90,12 +91,12 @@ public static class ReplicaCommand
                 // until Ctrl-C, or until the server ends this client's session and refuses it (taken off its list)
                 try { await replica.WhenRefused.WaitAsync(stop); }
                 catch (OperationCanceledException) { }
-                if (replica.Refusal is TxException refused) throw new CliException($"{refused.Category}: {refused.Message}", CliSupport.Unreachable);
+                if (replica.Refusal is TxRejectedException refused) throw new CliException($"{refused.Category}: {refused.Message}", CliSupport.Unreachable);
                 return 0;
             }
-            try { await replica.SyncTo(t, stop); }
+            try { await replica.SyncAsync(t, stop); }
             catch (OperationCanceledException) { return CliSupport.Error("replica", $"stopped before t={t}"); }
-            catch (TxException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+            catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
             listening.Dispose();
             if (dump)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -10,7 +11,7 @@ namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync serve</c>: the durable master, reachable by replicas and <c>transact --server</c> over
 /// Akka.Remote, until Ctrl-C or SIGTERM.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     private const string RemoteTcp = "akka.remote.dot-netty.tcp";
 
@@ -60,7 +61,7 @@ public static class ServeCommand
                 MasterSystem server;
                 try
                 {
-                    server = DatsyncMaster.StartSystem(DatsyncRemote.SystemName, storage, "", below, tls: tlsOptions);
+                    server = MasterRuntime.StartSystem(DatsyncRemote.SystemName, storage, "", below, tls: tlsOptions);
                 }
                 catch (Exception e) when (LocalMaster.StorageFailure(e, storage) is { } failure) { throw failure; }
                 catch (Exception e) when (e is not CliException)

@@ -1,11 +1,12 @@
 using System.CommandLine;
+using Datsync.Actors;
 using Datsync.Actors.Server;
 
 namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync token new</c> and <c>datsync token hash</c>: client tokens and the lines of
 /// <c>datsync.server.clients</c> that admit them (the server keeps only the hash).</summary>
-public static class TokenCommand
+internal static class TokenCommand
 {
     /// <summary>The client id a line names when no --client-id is given.</summary>
     public const string PlaceholderId = "CLIENT-ID";

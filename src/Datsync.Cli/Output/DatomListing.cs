@@ -1,9 +1,10 @@
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Cli.Output;
 
 /// <summary>The <c>[[e :attr v] ...]</c> listing of a database's user datoms, as <c>replay</c> and <c>dump</c> print it.</summary>
-public static class DatomListing
+internal static class DatomListing
 {
     /// <summary>Current datoms whose attribute is outside the <c>db</c> namespace and whose entity is not a
     /// transaction, sorted by entity, attribute ident and value.</summary>

@@ -5,7 +5,7 @@ using Akka.Event;
 namespace Datsync.Cli.Output;
 
 /// <summary>Akka's log, written to standard error: standard output holds only the command's EDN forms.</summary>
-public sealed class StderrLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+internal sealed class StderrLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     /// <summary>HOCON for an ActorSystem started by the CLI: warnings and errors to standard error, nothing to
     /// standard output (<c>stdout-loglevel</c> covers the start and the end of the system, before and after its

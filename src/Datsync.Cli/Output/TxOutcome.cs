@@ -1,10 +1,11 @@
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Cli.Output;
 
 /// <summary>How the CLI prints a transaction's outcome: <c>{:t T :tempids {...}}</c> or <c>{:error "category: message"}</c>,
 /// each optionally led by <c>:tx N</c> (the input transaction's number, as <c>replay</c> prints it).</summary>
-public static class TxOutcome
+internal static class TxOutcome
 {
     private static readonly Keyword Tx = Keyword.Intern("tx"), T = Keyword.Intern("t"),
         Tempids = Keyword.Intern("tempids"), Error = Keyword.Intern("error");

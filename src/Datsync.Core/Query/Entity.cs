@@ -58,6 +58,54 @@ public sealed class Entity : IEquatable<Entity>
     /// <summary>The value of an attribute named like <c>":ns/name"</c> (the colon is optional).</summary>
     public object? this[string attr] => this[Keyword.Intern(attr)];
 
+    /// <summary>
+    /// The value of <paramref name="attr"/> as <typeparamref name="T"/>, or <c>default</c> when the entity has none.
+    /// A ref value reads as <see cref="Entity"/> or as its id (<see cref="long"/>); integers read as any integral type
+    /// they fit. For a cardinality-many attribute use <see cref="GetAll{T}"/>.
+    /// </summary>
+    /// <exception cref="InvalidCastException">The value is not a <typeparamref name="T"/> (the message names the
+    /// attribute and both types), or the attribute is cardinality-many.</exception>
+    public T? Get<T>(string attr)
+    {
+        var value = this[attr];
+        if (value is null) return default;
+        if (value is IReadOnlySet<object> && typeof(T) != typeof(object))
+            throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} has many values: read it with GetAll<{typeof(T).Name}>");
+        return As<T>(attr, value);
+    }
+
+    /// <summary>Every value of <paramref name="attr"/> as <typeparamref name="T"/> (cardinality-many: all of them,
+    /// cardinality-one: the one), empty when the entity has none.</summary>
+    /// <exception cref="InvalidCastException">A value is not a <typeparamref name="T"/>.</exception>
+    public IReadOnlyList<T> GetAll<T>(string attr) => this[attr] switch
+    {
+        null => [],
+        IReadOnlySet<object> many => many.Select(v => As<T>(attr, v)).ToArray(),
+        var one => [As<T>(attr, one)],
+    };
+
+    private T As<T>(string attr, object value)
+    {
+        if (value is T t) return t;
+        if (value is Entity e && typeof(T) == typeof(long)) return (T)(object)e.Id;
+        if (value is long l && Nullable.GetUnderlyingType(typeof(T)) is null)
+        {
+            try
+            {
+                if (typeof(T) == typeof(int)) return (T)(object)checked((int)l);
+                if (typeof(T) == typeof(short)) return (T)(object)checked((short)l);
+                if (typeof(T) == typeof(byte)) return (T)(object)checked((byte)l);
+                if (typeof(T) == typeof(ulong)) return (T)(object)checked((ulong)l);
+                if (typeof(T) == typeof(uint)) return (T)(object)checked((uint)l);
+            }
+            catch (OverflowException)
+            {
+                throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds {l}, which a {typeof(T).Name} cannot hold");
+            }
+        }
+        throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds a {value.GetType().Name}, not a {typeof(T).Name}");
+    }
+
     /// <summary>The attributes this entity has a value for, in attribute id order.</summary>
     public IReadOnlyList<Keyword> Keys
     {

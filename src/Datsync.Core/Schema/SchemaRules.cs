@@ -83,5 +83,5 @@ internal static class SchemaRules
         }
     }
 
-    private static TxException Fail(string message) => new(TxErrors.IncompatibleSchemaChange, message);
+    private static TxRejectedException Fail(string message) => new(TxErrors.IncompatibleSchemaChange, message);
 }

@@ -44,7 +44,7 @@ public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<lo
 public sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
 
 /// <summary>A local transaction that cannot go to the master (it names a local entity whose transaction failed).</summary>
-public sealed record FailedTx(string RequestId, TxException Error);
+public sealed record FailedTx(string RequestId, TxRejectedException Error);
 
 public sealed record DeltaStep(ReplicaState Next, IReadOnlyList<AppliedDelta> Applied, IReadOnlyList<ResolvedTx> Resolved,
     (long FromT, long ToT)? Missing);
@@ -134,7 +134,7 @@ public sealed class ReplicaState
     // ------------------------------------------------------------------ local transactions
 
     /// <summary>Runs a local transaction against the view: its new entities get local ids, and it waits in the pending
-    /// list for the master. Throws <see cref="TxException"/> when the data is invalid; the state does not change then.</summary>
+    /// list for the master. Throws <see cref="TxRejectedException"/> when the data is invalid; the state does not change then.</summary>
     public (ReplicaState Next, TxReport Report) Local(string requestId, IReadOnlyList<object?> txData)
     {
         if (Pending.Exists(p => p.RequestId == requestId)) throw new ArgumentException($"request {requestId} is already pending", nameof(requestId));
@@ -143,7 +143,7 @@ public sealed class ReplicaState
         {
             report = View.WithIdFloor(NextLocalId - 1).Transact(txData);
         }
-        catch (TxException) when (InstallsAttributes(txData) is { } checkedReport)
+        catch (TxRejectedException) when (InstallsAttributes(txData) is { } checkedReport)
         {
             // new attributes need master ids: validated here, shown when the master's delta arrives
             var waiting = new PendingTx(requestId, txData, NextLocalId, NextLocalId - 1, new Dictionary<object, long>(), InView: false);
@@ -180,7 +180,7 @@ public sealed class ReplicaState
             }
             if (unknown is { } u)
             {
-                failed.Add(new FailedTx(p.RequestId, new TxException(TxErrors.NotAnEntity,
+                failed.Add(new FailedTx(p.RequestId, new TxRejectedException(TxErrors.NotAnEntity,
                     $"local entity {u} was never committed by the master (its transaction failed): {EdnPrinter.Describe(p.TxData)}")));
                 pending = pending.RemoveAt(i--);
                 continue;
@@ -259,7 +259,7 @@ public sealed class ReplicaState
             var report = View.Transact(txData);
             return report.DbAfter.Schema.Attributes.Count() != View.Schema.Attributes.Count() ? report : null;
         }
-        catch (TxException)
+        catch (TxRejectedException)
         {
             return null;
         }
@@ -310,7 +310,7 @@ public sealed class ReplicaState
                     if (!report.Tempids.TryGetValue(k, out var now) || now != v) same = false;
                 if (same) view = report.DbAfter;
             }
-            catch (TxException)
+            catch (TxRejectedException)
             {
                 // no longer applies on the new synced value; it stays pending, out of the view
             }

@@ -6,7 +6,7 @@ namespace Datsync.Core;
 /// <summary>
 /// One run of the transaction engine against a database value: expands tx forms, resolves entity identifiers and
 /// tempids (with upsert), checks types, conflicts and uniqueness, and builds the new value. Pure: the input value
-/// is never changed and a rejected transaction throws <see cref="TxException"/>.
+/// is never changed and a rejected transaction throws <see cref="TxRejectedException"/>.
 /// </summary>
 internal sealed class Transaction
 {
@@ -86,7 +86,7 @@ internal sealed class Transaction
 
     // ---------------------------------------------------------------- expansion
 
-    private static TxException Invalid(string message) => new(TxErrors.InvalidTxData, message);
+    private static TxRejectedException Invalid(string message) => new(TxErrors.InvalidTxData, message);
     private static string Show(object? form) => EdnPrinter.Describe(form);
 
     private void Expand(object? form)
@@ -145,7 +145,7 @@ internal sealed class Transaction
             {
                 var old = new Op();
                 Value(ref old, a, f[3], form);
-                if (old.VTemp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"a tempid cannot be the old value of {op}: {Show(form)}");
+                if (old.VTemp is not null) throw new TxRejectedException(TxErrors.TempidNotAnEntity, $"a tempid cannot be the old value of {op}: {Show(form)}");
                 o.HasOld = true; o.OldN = old.N; o.OldO = old.O;
             }
             Value(ref o, a, f[4], form);
@@ -182,7 +182,7 @@ internal sealed class Transaction
                 {
                     if (AsMap(v) is { } nested)
                     {
-                        if (!HasIdentity(nested)) throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {top.Key} needs a unique identity attribute: {Show(v)}");
+                        if (!HasIdentity(nested)) throw new TxRejectedException(TxErrors.InvalidNestedEntity, $"a nested map under reverse attribute {top.Key} needs a unique identity attribute: {Show(v)}");
                         (outer ??= new()).Add(top);
                         top = OpenMap(nested, v!, top.Depth + 1);
                         continue;
@@ -195,7 +195,7 @@ internal sealed class Transaction
                     if (a.IsRef && AsMap(v) is { } nested)
                     {
                         if (!a.IsComponent && !HasIdentity(nested))
-                            throw new TxException(TxErrors.InvalidNestedEntity, $"a nested map under {a.Ident} needs a component attribute or a unique identity attribute: {Show(v)}");
+                            throw new TxRejectedException(TxErrors.InvalidNestedEntity, $"a nested map under {a.Ident} needs a component attribute or a unique identity attribute: {Show(v)}");
                         (outer ??= new()).Add(top);
                         top = OpenMap(nested, v!, top.Depth + 1);
                         continue;
@@ -291,7 +291,7 @@ internal sealed class Transaction
     {
         var attr = _db.AttributeOf(a);
         if (attr is not null) return attr;
-        if (a is Keyword or long or int) throw new TxException(TxErrors.NotAnAttribute, $"{Show(a)} is not an installed attribute: {Show(form)}");
+        if (a is Keyword or long or int) throw new TxRejectedException(TxErrors.NotAnAttribute, $"{Show(a)} is not an installed attribute: {Show(form)}");
         throw Invalid($"attribute must be a keyword, got {Show(a)} in {Show(form)}");
     }
 
@@ -325,10 +325,10 @@ internal sealed class Transaction
                 {
                     return new Ent(0, Temp(id, id.ToString()));
                 }
-                if (!_db.EntityExists(id)) throw new TxException(TxErrors.NotAnEntity, $"entity id {id} does not exist: {Show(form)}");
+                if (!_db.EntityExists(id)) throw new TxRejectedException(TxErrors.NotAnEntity, $"entity id {id} does not exist: {Show(form)}");
                 return new Ent(id, null);
             case Keyword k:
-                var ie = _db.Schema.EntityOf(k) ?? throw new TxException(TxErrors.NotAnEntity, $"no entity has ident {Show(k)}: {Show(form)}");
+                var ie = _db.Schema.EntityOf(k) ?? throw new TxRejectedException(TxErrors.NotAnEntity, $"no entity has ident {Show(k)}: {Show(form)}");
                 return new Ent(ie, null);
             case IReadOnlyList<object?> { Count: 2 } lr:
                 return new Ent(LookupRef(lr, form), null);
@@ -352,16 +352,16 @@ internal sealed class Transaction
                 throw Invalid(string.Create(CultureInfo.InvariantCulture,
                     $"lookup refs are nested more than {_limits.MaxTxNestingDepth:N0} deep (CoreLimits.MaxTxNestingDepth): {Show(form)}"));
         if (_db.EntId(lr) is { } id) return id;
-        var a = _db.AttributeOf(lr[0]) ?? throw new TxException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
-        if (a.Unique == Uniqueness.None) throw new TxException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");
-        if (lr[1] is null) throw new TxException(TxErrors.NilValue, $"lookup ref {Show(lr)} has a nil value: {Show(form)}");
-        throw new TxException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
+        var a = _db.AttributeOf(lr[0]) ?? throw new TxRejectedException(TxErrors.NotAnAttribute, $"lookup ref {Show(lr)} names no installed attribute: {Show(form)}");
+        if (a.Unique == Uniqueness.None) throw new TxRejectedException(TxErrors.NotAnEntity, $"lookup ref {Show(lr)} needs a unique attribute, {a.Ident} is not: {Show(form)}");
+        if (lr[1] is null) throw new TxRejectedException(TxErrors.NilValue, $"lookup ref {Show(lr)} has a nil value: {Show(form)}");
+        throw new TxRejectedException(TxErrors.NotAnEntity, $"nothing found for lookup ref {Show(lr)}: {Show(form)}");
     }
 
     /// <summary>Sets the op's value from a raw value: type-checked and encoded, refs resolved.</summary>
     private void Value(ref Op o, Attribute a, object? v, object form)
     {
-        if (v is null) throw new TxException(TxErrors.NilValue, $"nil is not a value of {a.Ident}: {Show(form)}");
+        if (v is null) throw new TxRejectedException(TxErrors.NilValue, $"nil is not a value of {a.Ident}: {Show(form)}");
         if (a.IsRef)
         {
             if (v is string or long or int or Keyword or IReadOnlyList<object?> or IList)
@@ -370,10 +370,10 @@ internal sealed class Transaction
                 SetRef(ref o, r);
                 return;
             }
-            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a ref for {a.Ident}: {Show(form)}");
+            throw new TxRejectedException(TxErrors.WrongType, $"{Show(v)} is not a ref for {a.Ident}: {Show(form)}");
         }
         if (!ValueCoercion.TryEncode(a.ValueType, v, out o.N, out o.O))
-            throw new TxException(TxErrors.WrongType, $"{Show(v)} is not a {BuiltIns.TypeIdents[(int)a.ValueType]} for {a.Ident}{ValueCoercion.WhyNot(a.ValueType, v)}: {Show(form)}");
+            throw new TxRejectedException(TxErrors.WrongType, $"{Show(v)} is not a {BuiltIns.TypeIdents[(int)a.ValueType]} for {a.Ident}{ValueCoercion.WhyNot(a.ValueType, v)}: {Show(form)}");
     }
 
     // ---------------------------------------------------------------- tempids
@@ -403,7 +403,7 @@ internal sealed class Transaction
                 {
                     if (root.Resolved == 0) { root.Resolved = ex; changed = true; }
                     else if (root.Resolved != ex)
-                        throw new TxException(TxErrors.UniqueConflict, $"tempid {root.Display} resolves to both {root.Resolved} and {ex} (by {a.Ident} {Show(Encoded.Decode(n, op.O))}): {Show(op.Form)}");
+                        throw new TxRejectedException(TxErrors.UniqueConflict, $"tempid {root.Display} resolves to both {root.Resolved} and {ex} (by {a.Ident} {Show(Encoded.Decode(n, op.O))}): {Show(op.Form)}");
                     continue;
                 }
                 fresh ??= new();
@@ -414,7 +414,7 @@ internal sealed class Transaction
                     if (!ReferenceEquals(or, root))
                     {
                         if (or.Resolved != 0 && root.Resolved != 0 && or.Resolved != root.Resolved)
-                            throw new TxException(TxErrors.UniqueConflict, $"tempids {root.Display} and {or.Display} share {a.Ident} {Show(Encoded.Decode(n, op.O))} but resolve to {root.Resolved} and {or.Resolved}: {Show(op.Form)}");
+                            throw new TxRejectedException(TxErrors.UniqueConflict, $"tempids {root.Display} and {or.Display} share {a.Ident} {Show(Encoded.Decode(n, op.O))} but resolve to {root.Resolved} and {or.Resolved}: {Show(op.Form)}");
                         if (root.Resolved == 0) root.Resolved = or.Resolved;
                         or.Parent = root;
                         changed = true;
@@ -435,7 +435,7 @@ internal sealed class Transaction
         {
             var unresolved = op.E.Temp is { } et && et.Root().Resolved == 0 ? et : op.VTemp is { } vt && vt.Root().Resolved == 0 ? vt : null;
             if (unresolved is not null)
-                throw new TxException(TxErrors.TempidNotAnEntity, $"tempid {unresolved.Display} is used only as a value; it must also be the entity of an assertion: {Show(op.Form)}");
+                throw new TxRejectedException(TxErrors.TempidNotAnEntity, $"tempid {unresolved.Display} is used only as a value; it must also be the entity of an assertion: {Show(op.Form)}");
         }
     }
 
@@ -485,24 +485,24 @@ internal sealed class Transaction
                 case OpKind.Retract:
                 {
                     if (op.E.Temp is not null || op.VTemp is not null)
-                        throw new TxException(TxErrors.TempidNotAnEntity, $"a retraction cannot name a tempid: {Show(op.Form)}");
+                        throw new TxRejectedException(TxErrors.TempidNotAnEntity, $"a retraction cannot name a tempid: {Show(op.Form)}");
                     (retracts ??= new()).Add((new Fact(e, op.A!.Id, op.N, op.O), op.Form, at));
                     break;
                 }
                 case OpKind.Cas:
                 {
-                    if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{Cas} cannot name a tempid: {Show(op.Form)}");
+                    if (op.E.Temp is not null) throw new TxRejectedException(TxErrors.TempidNotAnEntity, $"{Cas} cannot name a tempid: {Show(op.Form)}");
                     var a = op.A!;
                     var cur = Current(e, a.Id);
                     var ok = op.HasOld ? cur is not null && Encoded.ValueEquals(cur.N, cur.O, op.OldN, op.OldO) : cur is null;
                     if (!ok)
-                        throw new TxException(TxErrors.CasFailed, $"compare failed: {a.Ident} of {e} is {(cur is not null ? Show(cur.V) : "nil")}, expected {(op.HasOld ? Show(Encoded.Decode(op.OldN, op.OldO)) : "nil")}: {Show(op.Form)}");
+                        throw new TxRejectedException(TxErrors.CasFailed, $"compare failed: {a.Ident} of {e} is {(cur is not null ? Show(cur.V) : "nil")}, expected {(op.HasOld ? Show(Encoded.Decode(op.OldN, op.OldO)) : "nil")}: {Show(op.Form)}");
                     var n = op.VTemp is null ? op.N : op.VTemp.Root().Resolved;
                     asserts.Add((new Fact(e, a.Id, n, op.O), op.Form, at));
                     break;
                 }
                 case OpKind.RetractEntity:
-                    if (op.E.Temp is not null) throw new TxException(TxErrors.TempidNotAnEntity, $"{RetractEntity} cannot name a tempid: {Show(op.Form)}");
+                    if (op.E.Temp is not null) throw new TxRejectedException(TxErrors.TempidNotAnEntity, $"{RetractEntity} cannot name a tempid: {Show(op.Form)}");
                     retracts ??= new();
                     foreach (var d in EntityClosure(e)) retracts.Add((new Fact(d.E, d.A, d.N, d.O), op.Form, at));
                     break;
@@ -537,7 +537,7 @@ internal sealed class Transaction
             if (seen is not null && !seen.Add(f)) continue;
             var a = schema[f.A]!;
             if (retracted.Count > 0 && retracted.Contains(f))
-                throw new TxException(TxErrors.DatomsConflict, $"{FactText(f)} is both asserted and retracted: {Show(form)}");
+                throw new TxRejectedException(TxErrors.DatomsConflict, $"{FactText(f)} is both asserted and retracted: {Show(form)}");
             if (!a.IsMany)
             {
                 // two values for one cardinality-one attribute of one entity conflict
@@ -545,7 +545,7 @@ internal sealed class Transaction
                 if (ones == 1 && lastOne.e == f.E && lastOne.a == f.A) prev = lastOne;
                 else if (cardOne is not null && cardOne.TryGetValue((f.E, f.A), out var p)) prev = (f.E, f.A, p.f, p.form);
                 if (prev is { } pv)
-                    throw new TxException(TxErrors.DatomsConflict, $"two values for cardinality-one {a.Ident} of {f.E} in one transaction: {Show(Encoded.Decode(pv.Item3.N, pv.Item3.O))} and {Show(Encoded.Decode(f.N, f.O))} ({Show(pv.Item4)} and {Show(form)})");
+                    throw new TxRejectedException(TxErrors.DatomsConflict, $"two values for cardinality-one {a.Ident} of {f.E} in one transaction: {Show(Encoded.Decode(pv.Item3.N, pv.Item3.O))} and {Show(Encoded.Decode(f.N, f.O))} ({Show(pv.Item4)} and {Show(form)})");
                 if (ones == 0) lastOne = (f.E, f.A, f, form);
                 else
                 {
@@ -588,7 +588,7 @@ internal sealed class Transaction
             {
                 var key = (f.A, f.O is null || f.O is ScalarTag ? f.N : 0, f.O);
                 if (inTx.TryGetValue(key, out var other) && other != f.E)
-                    throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} asserted for both {other} and {f.E}: {Show(form)}");
+                    throw new TxRejectedException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} asserted for both {other} and {f.E}: {Show(form)}");
                 inTx[key] = f.E;
             }
             var holder = _db.LookupUnique(a, f.N, f.O);
@@ -598,7 +598,7 @@ internal sealed class Transaction
             if (retracts is not null) foreach (var r in retracts) if (r.at < at && r.f.Equals(held)) { freed = true; break; }
             if (!freed && replaced is not null) foreach (var r in replaced) if (r.at < at && r.f.Equals(held)) { freed = true; break; }
             if (!freed)
-                throw new TxException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} is already held by entity {h}: {Show(form)}");
+                throw new TxRejectedException(TxErrors.UniqueConflict, $"{a.Ident} {Show(Encoded.Decode(f.N, f.O))} is already held by entity {h}: {Show(form)}");
         }
     }
 
@@ -607,7 +607,7 @@ internal sealed class Transaction
     private void CheckNotBuiltIn(long e, object? form)
     {
         if (e >= EntityIds.FirstUser || !BuiltIns.IsBuiltIn(e)) return;
-        throw new TxException(TxErrors.IncompatibleSchemaChange,
+        throw new TxRejectedException(TxErrors.IncompatibleSchemaChange,
             $"{_db.Ident(e)?.ToString() ?? e.ToString(CultureInfo.InvariantCulture)} (entity {e}) is a built-in schema entity and cannot be changed: {Show(form)}");
     }
 

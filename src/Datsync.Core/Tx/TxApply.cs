@@ -14,7 +14,7 @@ internal static class TxApply
         for (var i = 0; i < txData.Count; i++)
         {
             var d = txData[i];
-            var a = schema[d.A] ?? throw new TxException(TxErrors.NotAnAttribute, $"datom {d} names no installed attribute");
+            var a = schema[d.A] ?? throw new TxRejectedException(TxErrors.NotAnAttribute, $"datom {d} names no installed attribute");
             if (SchemaRules.IsSchemaAttr(d.A)) schemaTouched = true;
             if (d.Added)
             {
@@ -54,7 +54,7 @@ internal static class TxApply
             var now = SchemaRules.Read(e, datoms);
             if (previous is not null)
             {
-                if (e <= BuiltIns.TxInstantId) throw new TxException(TxErrors.IncompatibleSchemaChange, $"built-in attribute {previous.Ident} cannot be altered");
+                if (e <= BuiltIns.TxInstantId) throw new TxRejectedException(TxErrors.IncompatibleSchemaChange, $"built-in attribute {previous.Ident} cannot be altered");
                 SchemaRules.CheckAlteration(previous, now, after);
             }
             if (now is null || now == previous) continue;

@@ -29,19 +29,19 @@ public sealed class AcknowledgedReplayTests(ITestOutputHelper output) : MasterTe
     public async Task Every_acknowledged_transaction_replays_after_rejected_and_failed_writes()
     {
         const string id = "ack-replay";
-        var master = DatsyncMaster.Start(Sys, Settings(id));
+        var master = MasterRuntime.Start(Sys, Settings(id));
         var acknowledged = new List<(long T, string Key)> { (Commit(master.Transactor, Tx("schema", SchemaEdn)), "") };
         acknowledged.Add((Commit(master.Transactor, Item("a", "a", 1)), "a"));
 
         await Journal.OnWrite.Reject();
         master.Transactor.Tell(Item("rejected", "rejected", 2), TestActor);
-        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        Assert.Equal(DatsyncErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
         await Journal.OnWrite.Pass();
         acknowledged.Add((Commit(master.Transactor, Item("b", "b", 3)), "b"));
 
         await Journal.OnWrite.Fail(); // the transactor stops; its supervisor starts it again from the journal
         master.Transactor.Tell(Item("failed", "failed", 4), TestActor);
-        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        Assert.Equal(DatsyncErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
         await Journal.OnWrite.Pass();
         AwaitAnswering(master.Transactor);
         acknowledged.Add((Commit(master.Transactor, Item("c", "c", 5)), "c"));
@@ -49,7 +49,7 @@ public sealed class AcknowledgedReplayTests(ITestOutputHelper output) : MasterTe
         Assert.Equal(Enumerable.Range(1, acknowledged.Count).Select(t => (long)t), acknowledged.Select(a => a.T));
 
         // a new transactor on the same journal: recovery replays every acknowledged event
-        var again = DatsyncMaster.Start(Sys, Settings(id), "ack-replay-again");
+        var again = MasterRuntime.Start(Sys, Settings(id), "ack-replay-again");
         var db = DbOf(again.Transactor);
         Assert.Equal(acknowledged[^1].T, db.BasisT);
         var keys = Facts(db).Where(f => f.Item2 == ":item/key").Select(f => (string)f.Item3).ToHashSet();

@@ -30,7 +30,7 @@ public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xun
 
     protected ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
 
-    protected static MasterSettings Settings(string id, int snapshotEvery = 0, int buffer = 1024, int recent = 10_000) =>
+    private protected static MasterSettings Settings(string id, int snapshotEvery = 0, int buffer = 1024, int recent = 10_000) =>
         new(id, snapshotEvery, buffer, recent);
 
     protected const string SchemaEdn = """
@@ -38,9 +38,9 @@ public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xun
          {:db/ident :item/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]
         """;
 
-    protected static Transact Tx(string id, string edn) => new(id, (IReadOnlyList<object?>)EdnReader.Read(edn)!);
+    private protected static Transact Tx(string id, string edn) => new(id, (IReadOnlyList<object?>)EdnReader.Read(edn)!);
 
-    protected static Transact Item(string id, string key, long n) => Tx(id, $$"""[{:item/key "{{key}}" :item/n {{n}}}]""");
+    private protected static Transact Item(string id, string key, long n) => Tx(id, $$"""[{:item/key "{{key}}" :item/n {{n}}}]""");
 
     protected Db DbOf(IActorRef transactor)
     {

@@ -11,7 +11,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public void Accepted_transactions_get_contiguous_t_and_their_tempids()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-accept"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-accept"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         Assert.Equal(1, ExpectMsg<TxAccepted>(Long).T);
         master.Transactor.Tell(Tx("a", """[{:db/id "x" :item/key "a" :item/n 1}]"""));
@@ -26,7 +26,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public void Invalid_input_is_rejected_with_its_category_and_never_stored()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-reject"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-reject"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         master.Transactor.Tell(Tx("bad", """[{:item/key "a" :item/n "not a number"}]"""));
@@ -40,7 +40,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public void Concurrent_submitters_see_contiguous_t_and_replies_in_the_order_they_sent()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-concurrent"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-concurrent"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         var probes = Enumerable.Range(0, 8).Select(_ => CreateTestProbe()).ToList();
@@ -63,7 +63,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public async Task A_rejected_journal_write_leaves_no_trace_and_later_transactions_succeed()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-reject"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-journal-reject"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         master.Transactor.Tell(Item("a", "a", 1));
@@ -75,7 +75,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         await Journal.OnWrite.Reject();
         master.Transactor.Tell(Item("b", "b", 2));
         var r = ExpectMsg<TxRejected>(Long);
-        Assert.Equal(MasterErrors.Storage, r.Category);
+        Assert.Equal(DatsyncErrors.Storage, r.Category);
         Assert.Equal(before, Facts(DbOf(master.Transactor)));
         log.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the listener saw nothing of it
 
@@ -90,7 +90,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public async Task A_rejected_batch_rejects_every_transaction_in_it_and_the_queue_is_validated_again()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-batch-reject"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-batch-reject"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         var before = Facts(DbOf(master.Transactor));
@@ -102,7 +102,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         {
             var r = ExpectMsg<TxRejected>(Long);
             Assert.Equal($"r{i}", r.RequestId);
-            Assert.Equal(MasterErrors.Storage, r.Category);
+            Assert.Equal(DatsyncErrors.Storage, r.Category);
         }
         Assert.Equal(before, Facts(DbOf(master.Transactor)));
 
@@ -114,7 +114,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public async Task A_failed_journal_write_is_reported_and_the_restarted_transactor_goes_on_from_the_journal()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-fail"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-journal-fail"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         master.Transactor.Tell(Item("a", "a", 1));
@@ -123,7 +123,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
 
         await Journal.OnWrite.Fail();
         master.Transactor.Tell(Item("b", "b", 2));
-        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        Assert.Equal(DatsyncErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
 
         await Journal.OnWrite.Pass();
         var probe = CreateTestProbe(); // late answers of earlier attempts land here, not in TestActor
@@ -166,7 +166,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public void A_request_sent_again_is_answered_with_its_first_commit_and_committed_once()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-resend"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-resend"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         var create = """[{:db/id "x" :item/n 1}]""";
@@ -190,7 +190,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public void A_rejected_request_sent_again_is_run_again()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-resend-rejected"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-resend-rejected"));
         master.Transactor.Tell(Tx("r1", """[{:item/key "a"}]"""));
         ExpectMsg<TxRejected>(Long); // no schema yet
         master.Transactor.Tell(Tx("schema", SchemaEdn));
@@ -247,7 +247,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [InlineData("deep")]
     public void A_transaction_that_breaks_the_engine_is_rejected_alone_and_every_other_one_is_answered_and_committed(string kind)
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-poison-" + kind));
+        var master = MasterRuntime.Start(Sys, Settings("tx-poison-" + kind));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         for (var i = 0; i < 200; i++)
@@ -279,7 +279,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     public async Task A_journal_failure_with_many_requests_queued_answers_every_sender_once_and_keeps_every_accepted_t()
     {
         var settings = Settings("tx-fail-queued");
-        var master = DatsyncMaster.Start(Sys, settings);
+        var master = MasterRuntime.Start(Sys, settings);
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
 
@@ -314,7 +314,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
                         break;
                     case TxRejected r:
                         Assert.True(ids.Add(r.RequestId), $"{r.RequestId} answered twice");
-                        Assert.Equal(MasterErrors.Storage, r.Category);
+                        Assert.Equal(DatsyncErrors.Storage, r.Category);
                         if (r.Message.Contains("may or may not")) unknown++;
                         else notCommitted.Add(r.RequestId);
                         break;
@@ -380,7 +380,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
     [Fact]
     public async Task A_transaction_the_journal_refuses_is_rejected_alone_and_the_others_written_with_it_are_committed()
     {
-        var master = DatsyncMaster.Start(Sys, Settings("tx-journal-refuses-one"));
+        var master = MasterRuntime.Start(Sys, Settings("tx-journal-refuses-one"));
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         // e.g. a value the engine takes and the journal's serializer refuses
@@ -398,7 +398,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
             replies.Select(m => m switch { TxAccepted a => a.RequestId, TxRejected r => r.RequestId, _ => "?" }));
         var rejected = Assert.Single(replies.OfType<TxRejected>());
         Assert.Equal("poison", rejected.RequestId);
-        Assert.Equal(MasterErrors.Storage, rejected.Category);
+        Assert.Equal(DatsyncErrors.Storage, rejected.Category);
         Assert.Equal(Enumerable.Range(2, 200).Select(i => (long)i), replies.OfType<TxAccepted>().Select(a => a.T));
         var db = DbOf(master.Transactor);
         Assert.Equal(201, db.BasisT);

@@ -16,7 +16,7 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
     {
         var settings = Settings(id, snapshotEvery, buffer, recent);
         if (catchUpTimeout is { } timeout) settings = settings with { CatchUpTimeout = timeout, CatchUpRetry = TimeSpan.FromMilliseconds(100) };
-        var master = DatsyncMaster.Start(Sys, settings);
+        var master = MasterRuntime.Start(Sys, settings);
         master.Transactor.Tell(Tx("schema", SchemaEdn));
         ExpectMsg<TxAccepted>(Long);
         for (var i = 2; i <= transactions; i++)
@@ -114,7 +114,7 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
 
         await Journal.OnWrite.Fail(); // the transactor stops and its supervisor starts it again from the journal
         master.Transactor.Tell(Item("lost", "lost", 2));
-        Assert.Equal(MasterErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        Assert.Equal(DatsyncErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
         await Journal.OnWrite.Pass();
 
         // asking for the value is harmless to repeat: wait until the restarted transactor answers

@@ -10,7 +10,7 @@ public sealed class SerializationFixture : IDisposable
     public ActorSystem System { get; } = ActorSystem.Create("datsync-serialization-tests", DatsyncConfig.Default);
 
     /// <summary>The serializer the system picks for a value, checked to be ours.</summary>
-    public DatsyncPersistenceSerializer SerializerFor(object value)
+    internal DatsyncPersistenceSerializer SerializerFor(object value)
     {
         var serializer = System.Serialization.FindSerializerFor(value);
         return Assert.IsType<DatsyncPersistenceSerializer>(serializer);

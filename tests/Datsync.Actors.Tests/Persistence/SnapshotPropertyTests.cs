@@ -101,7 +101,7 @@ public sealed class SnapshotPropertyTests(SerializationFixture fixture, ITestOut
                 db = report.DbAfter;
                 foreach (var id in report.Tempids.Values) if (!entities.Contains(id) && !EntityIds.IsTx(id)) entities.Add(id);
             }
-            catch (TxException)
+            catch (TxRejectedException)
             {
                 // e.g. two entities claiming one :p/id: the transactor refuses, the database stays as it was
                 rejected++;

@@ -117,7 +117,7 @@ public class PduFilterTests
     [InlineData("Akka.Dispatch.SysMsg.Recreate, Akka", PduAction.Drop)]
     [InlineData("Akka.Dispatch.SysMsg.Suspend, Akka", PduAction.Drop)]
     [InlineData("Akka.Dispatch.SysMsg.Resume, Akka", PduAction.Drop)]
-    public void Only_the_system_messages_of_remote_death_watch_pass(string manifest, PduAction expected)
+    internal void Only_the_system_messages_of_remote_death_watch_pass(string manifest, PduAction expected)
     {
         Assert.Equal(expected, Verdict(Envelope(Server + "/user/datsync-server/session-1", Payload(PduFilter.SystemMessageSerializerId, manifest))));
     }
@@ -136,7 +136,7 @@ public class PduFilterTests
     [InlineData(PduFilter.PrimitiveSerializerId, "System.String, System.Private.CoreLib", PduAction.Drop)]
     [InlineData(4731, "TxRecord", PduAction.Drop)]
     [InlineData(-5, "", PduAction.Drop)]
-    public void Of_other_serializers_only_identification_and_heartbeats_pass(int serializer, string manifest, PduAction expected)
+    internal void Of_other_serializers_only_identification_and_heartbeats_pass(int serializer, string manifest, PduAction expected)
     {
         var to = manifest.StartsWith("RW", StringComparison.Ordinal) ? "/system/remote-watcher" : "/user/datsync-server";
         Assert.Equal(expected, Verdict(Envelope(Server + to, Payload(serializer, manifest))));

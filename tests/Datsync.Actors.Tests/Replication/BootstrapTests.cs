@@ -158,7 +158,7 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         TxAccepted last = null!;
         for (var i = 0; i < 200; i++)
             last = Commit(master, $$"""[{:item/key "p{{i}}" :item/n {{i}}}]""");
-        await replica.SyncTo(last.T).WaitAsync(Long);
+        await replica.SyncAsync(last.T).WaitAsync(Long);
         stop.Cancel();
         await reader.WaitAsync(Long);
         Assert.True(Interlocked.Read(ref reads) > 0);

@@ -39,7 +39,7 @@ public class ConvergencePropertyTests(ITestOutputHelper output) : ReplicationTes
             for (var i = 0; i < c.Stream.Length; i++)
             {
                 var forms = RandomWorkload.Forms(c.Stream[i]);
-                if (c.ThroughReplica[i]) writes.Add(replicas[i % replicas.Count].Replica.Transact(forms)); // may be rejected
+                if (c.ThroughReplica[i]) writes.Add(replicas[i % replicas.Count].Replica.TransactAsync(forms)); // may be rejected
                 else TryCommit(master, forms);
             }
             // every write ends, committed or rejected (a rejection changes nothing)

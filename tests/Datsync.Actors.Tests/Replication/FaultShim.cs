@@ -45,7 +45,7 @@ public sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
 
     /// <summary>What went through: the handshakes answered and bootstrap chunks the replica was sent (faults aside),
     /// and how many messages were dropped, duplicated, delayed and are held now.</summary>
-    public sealed record Stats(IReadOnlyList<Connected> Connected, int Chunks, int MaxChunkCount, int Deltas,
+    internal sealed record Stats(IReadOnlyList<Connected> Connected, int Chunks, int MaxChunkCount, int Deltas,
         int Dropped, int Duplicated, int Delayed, int Held, int DeltasDuringBootstrap);
 
     private sealed record Delayed(object Message, IActorRef Target);

@@ -33,10 +33,10 @@ public class FaultToleranceTests(ITestOutputHelper output) : ReplicationTestKit(
         Commit(master, RichSchemaEdn);
         var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "w" + i, 31 + i, FaultRates.Default)).ToList();
         foreach (var (r, _) in replicas) await r.Ready.WaitAsync(Long);
-        var writes = new List<Task<Replica.ReplicaTxResult>>();
+        var writes = new List<Task<ReplicaTxResult>>();
         for (var i = 0; i < 15; i++)
             for (var j = 0; j < replicas.Count; j++)
-                writes.Add(replicas[j].Replica.Transact($$"""[{:db/id "x" :item/key "w{{j}}-{{i}}" :item/n 1} [:db/add "x" :item/refs "y"] {:db/id "y" :item/key "y{{j}}-{{i}}"}]"""));
+                writes.Add(replicas[j].Replica.Submit($$"""[{:db/id "x" :item/key "w{{j}}-{{i}}" :item/n 1} [:db/add "x" :item/refs "y"] {:db/id "y" :item/key "y{{j}}-{{i}}"}]"""));
         var results = await Task.WhenAll(writes).WaitAsync(Long);
 
         Assert.Equal(results.Length, results.Select(r => r.T).Distinct().Count()); // one commit per write

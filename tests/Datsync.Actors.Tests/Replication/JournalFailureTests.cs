@@ -17,14 +17,14 @@ public class JournalFailureTests(ITestOutputHelper output) : ReplicationTestKit(
         var t = MasterT(master);
 
         await Journal.OnWrite.Reject();
-        var ex = await Assert.ThrowsAsync<TxException>(() => replicas[0].Transact("""[{:item/key "refused"}]""").WaitAsync(Long));
-        Assert.Equal(MasterErrors.Storage, ex.Category);
+        var ex = await Assert.ThrowsAsync<TxRejectedException>(() => replicas[0].TransactAsync("""[{:item/key "refused"}]""").WaitAsync(Long));
+        Assert.Equal(DatsyncErrors.Storage, ex.Category);
         await Journal.OnWrite.Pass();
         Assert.Equal(t, MasterT(master));
         AwaitAssert(() => Assert.Equal(0, replicas[0].Status.PendingLocal), Long);
         Assert.Null(Lookup(replicas[0].Db, "item/key", "refused"));
 
-        var ok = await replicas[0].Transact("""[{:item/key "stored"}]""").WaitAsync(Long);
+        var ok = await replicas[0].TransactAsync("""[{:item/key "stored"}]""").WaitAsync(Long);
         Assert.Equal(t + 1, ok.T);
         AwaitEqual(master, replicas);
     }
@@ -39,8 +39,8 @@ public class JournalFailureTests(ITestOutputHelper output) : ReplicationTestKit(
         Commit(master, """[{:item/key "before"}]""");
 
         await Journal.OnWrite.Fail(); // the transactor stops and its supervisor starts it again from the journal
-        var failed = replicas[0].Transact("""[{:item/key "lost"}]""");
-        Assert.Equal(MasterErrors.Storage, (await Assert.ThrowsAsync<TxException>(() => failed.WaitAsync(Long))).Category);
+        var failed = replicas[0].TransactAsync("""[{:item/key "lost"}]""");
+        Assert.Equal(DatsyncErrors.Storage, (await Assert.ThrowsAsync<TxRejectedException>(() => failed.WaitAsync(Long))).Category);
         await Journal.OnWrite.Pass();
 
         var probe = CreateTestProbe();
@@ -50,7 +50,7 @@ public class JournalFailureTests(ITestOutputHelper output) : ReplicationTestKit(
             probe.ExpectMsg<CurrentDb>(TimeSpan.FromSeconds(1));
         }, Long, TimeSpan.FromMilliseconds(300));
         Commit(master, """[{:item/key "after"}]""");
-        await replicas[1].Transact("""[{:item/key "from-replica"}]""").WaitAsync(Long);
+        await replicas[1].TransactAsync("""[{:item/key "from-replica"}]""").WaitAsync(Long);
         AwaitEqual(master, replicas);
         Assert.Null(Lookup(replicas[1].Db, "item/key", "lost"));
     }

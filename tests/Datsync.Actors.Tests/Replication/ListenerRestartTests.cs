@@ -39,7 +39,7 @@ public class SessionRestartTests(ITestOutputHelper output) : ReplicationTestKit(
         session.Tell(Datsync.Actors.Server.FailForTest.Instance); // it throws: the server restarts it
         for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "k-{{i}}" :item/n {{i}}}]""");
         AwaitEqual(master, replica);
-        var written = await replica.Transact("""[{:db/id "a" :item/key "mine" :item/n 1}]""").WaitAsync(Long);
+        var written = await replica.TransactAsync("""[{:db/id "a" :item/key "mine" :item/n 1}]""").WaitAsync(Long);
         AwaitEqual(master, replica);
         Assert.Equal(written.T, replica.Status.BasisT);
     }

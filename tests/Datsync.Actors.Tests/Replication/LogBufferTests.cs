@@ -36,7 +36,7 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         for (var i = 0; i < 40; i++)
         {
             Commit(master, $$"""[{:item/key "k{{i % 13}}" :item/n {{i}}} {:item/key "new{{i}}"}]""");
-            if (i % 8 == 0) writes.Add(replicas[i % 3].Replica.Transact($$"""[{:item/key "w{{i}}" :item/n {{i}}}]"""));
+            if (i % 8 == 0) writes.Add(replicas[i % 3].Replica.TransactAsync($$"""[{:item/key "w{{i}}" :item/n {{i}}}]"""));
         }
         try { await Task.WhenAll(writes).WaitAsync(Long); }
         catch (TimeoutException)

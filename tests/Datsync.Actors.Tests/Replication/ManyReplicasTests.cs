@@ -18,7 +18,7 @@ public class ManyReplicasTests(ITestOutputHelper output) : ReplicationTestKit(ou
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
 
         var writes = replicas.Where((_, i) => i % 10 == 0)
-            .Select((r, j) => r.Transact($$"""[{:db/id "n" :item/key "from{{j}}" :item/ref [:item/key "before{{j}}"]}]""")).ToList();
+            .Select((r, j) => r.TransactAsync($$"""[{:db/id "n" :item/key "from{{j}}" :item/ref [:item/key "before{{j}}"]}]""")).ToList();
         await Task.WhenAll(writes).WaitAsync(Long);
         Commit(master, """[[:db/retractEntity [:item/key "during3"]]]""");
 

@@ -89,7 +89,7 @@ public class OneDoorTests(ITestOutputHelper output) : ReplicationTestKit(output)
         Assert.Equal("r-1", transactor.FishForMessage<Transact>(m => m is Transact, Long).RequestId);
         Assert.Equal("r-2", transactor.FishForMessage<Transact>(m => m is Transact, Long).RequestId);
         var busy = replica.FishForMessage<TxRejected>(m => m is TxRejected, Long);
-        Assert.Equal(("r-3", ReplicaErrors.Busy), (busy.RequestId, busy.Category));
+        Assert.Equal(("r-3", DatsyncErrors.Busy), (busy.RequestId, busy.Category));
         Assert.Contains("max-pending-submits", busy.Message);
 
         // once one has an outcome, the same request is taken

@@ -17,12 +17,12 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var reports = new List<ReplicaReport>();
         using var listening = replica.Listen(r => { lock (reports) reports.Add(r); });
         await replica.Ready.WaitAsync(Long);
-        await replica.SyncTo(MasterT(master)).WaitAsync(Long);
+        await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
         var from = replica.Status.BasisT;
 
         var ts = new List<long>();
         for (var i = 0; i < 40; i++) ts.Add(Commit(master, $$"""[{:item/key "k{{i % 5}}" :item/n {{i}}}]""").T);
-        await replica.SyncTo(ts[^1]).WaitAsync(Long);
+        await replica.SyncAsync(ts[^1]).WaitAsync(Long);
 
         List<ReplicaReport> applied;
         lock (reports) applied = reports.Where(r => !r.Pending && r.T > from).ToList();
@@ -46,7 +46,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         await replica.Ready.WaitAsync(Long);
         var reports = new List<ReplicaReport>();
         using var listening = replica.Listen(r => { lock (reports) reports.Add(r); });
-        var result = await replica.Transact("""[{:item/key "mine" :item/n 1}]""").WaitAsync(Long);
+        var result = await replica.TransactAsync("""[{:item/key "mine" :item/n 1}]""").WaitAsync(Long);
         AwaitAssert(() =>
         {
             lock (reports)
@@ -67,12 +67,12 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         Commit(master, SchemaEdn);
         var (replica, shim) = StartShimmedReplica(server, "c1", 3, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
-        await replica.SyncTo(MasterT(master)).WaitAsync(Long);
+        await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
 
         shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         var t = Commit(master, """[{:item/key "late" :item/n 1}]""").T;
-        var sync = replica.SyncTo(t);
-        var alias = replica.WaitForT(t);
+        var sync = replica.SyncAsync(t);
+        var alias = replica.SyncAsync(t);
         // the replica actor has taken both requests once it answers a message sent after them
         await replica.Actor.Ask<ActorIdentity>(new Identify(1), Long);
         Assert.False(sync.IsCompleted);
@@ -84,7 +84,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         await alias.WaitAsync(Long);
         Assert.True(replica.Status.BasisT >= t);
         Assert.NotNull(Lookup(replica.SyncedDb, "item/key", "late"));
-        await replica.SyncTo(t - 1).WaitAsync(Long); // already there: at once
+        await replica.SyncAsync(t - 1).WaitAsync(Long); // already there: at once
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var (replica, shim) = StartShimmedReplica(server, "c1", 4, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
         var t0 = MasterT(master);
-        await replica.SyncTo(t0).WaitAsync(Long);
+        await replica.SyncAsync(t0).WaitAsync(Long);
         AwaitAssert(() =>
         {
             Assert.Equal(t0, replica.Status.BasisT);
@@ -109,7 +109,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         // deltas held back: heartbeats still tell the replica where the master is
         shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx));
         for (var i = 0; i < 3; i++) Commit(master, $$"""[{:item/key "k{{i}}"}]""");
-        var local = replica.Transact("""[{:item/key "mine"}]""");
+        var local = replica.TransactAsync("""[{:item/key "mine"}]""");
         AwaitAssert(() =>
         {
             Assert.Equal(t0, replica.Status.BasisT);
@@ -138,14 +138,14 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var (replica, shim) = StartShimmedReplica(server, "c1", 5, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.Hold(_ => true));
-        var waiting = replica.SyncTo(MasterT(master) + 100);
-        var pending = replica.Transact("""[{:item/key "never"}]""");
+        var waiting = replica.SyncAsync(MasterT(master) + 100);
+        var pending = replica.TransactAsync("""[{:item/key "never"}]""");
         AwaitAssert(() => Assert.Equal(1, replica.Status.PendingLocal), Long);
         Watch(replica.Actor);
         Sys.Stop(replica.Actor);
         ExpectTerminated(replica.Actor, Long);
-        Assert.Equal(ReplicaErrors.Unavailable, (await Assert.ThrowsAsync<TxException>(() => waiting.WaitAsync(Long))).Category);
-        Assert.Equal(ReplicaErrors.Unavailable, (await Assert.ThrowsAsync<TxException>(() => pending.WaitAsync(Long))).Category);
-        Assert.Equal(ReplicaErrors.Unavailable, (await Assert.ThrowsAsync<TxException>(() => replica.Transact("[]").WaitAsync(Long))).Category);
+        Assert.Equal(DatsyncErrors.Unavailable, (await Assert.ThrowsAsync<TxRejectedException>(() => waiting.WaitAsync(Long))).Category);
+        Assert.Equal(DatsyncErrors.Unavailable, (await Assert.ThrowsAsync<TxRejectedException>(() => pending.WaitAsync(Long))).Category);
+        Assert.Equal(DatsyncErrors.Unavailable, (await Assert.ThrowsAsync<TxRejectedException>(() => replica.TransactAsync("[]").WaitAsync(Long))).Category);
     }
 }

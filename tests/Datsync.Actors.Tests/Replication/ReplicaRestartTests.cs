@@ -19,10 +19,10 @@ public class ReplicaRestartTests(ITestOutputHelper output) : ReplicationTestKit(
         await replica.Ready.WaitAsync(Long);
 
         IReadOnlyList<object?> poison = [new List<object?> { Keyword.Intern("db/add"), "x", Keyword.Intern("item/key"), TimeSpan.FromSeconds(3) }];
-        var e = await Assert.ThrowsAsync<TxException>(() => replica.Transact(poison).WaitAsync(Long));
+        var e = await Assert.ThrowsAsync<TxRejectedException>(() => replica.TransactAsync(poison).WaitAsync(Long));
         Assert.Contains("TimeSpan", e.Message);
 
-        var ok = await replica.Transact("""[{:db/id "a" :item/key "after" :item/n 1}]""").WaitAsync(Long);
+        var ok = await replica.TransactAsync("""[{:db/id "a" :item/key "after" :item/n 1}]""").WaitAsync(Long);
         Assert.True(ok.T > 0);
         AwaitEqual(master, replica);
     }
@@ -36,9 +36,9 @@ public class ReplicaRestartTests(ITestOutputHelper output) : ReplicationTestKit(
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
 
-        var pending = replica.Transact("""[{:db/id "a" :item/key "pending" :item/n 1}]""");
+        var pending = replica.TransactAsync("""[{:db/id "a" :item/key "pending" :item/n 1}]""");
         AwaitAssert(() => Assert.Equal(1, replica.Status.PendingLocal), Long);
-        var waiter = replica.SyncTo(MasterT(master) + 1);
+        var waiter = replica.SyncAsync(MasterT(master) + 1);
 
         replica.Actor.Tell(ReplicaActor.FailForTest.Instance); // the actor throws: its supervisor restarts it
         AwaitAssert(() => Assert.Equal(ConnectionState.Connected, replica.Status.Connection), Long);
@@ -48,7 +48,7 @@ public class ReplicaRestartTests(ITestOutputHelper output) : ReplicationTestKit(
         await waiter.WaitAsync(Long);
         Assert.Equal(result.T, MasterT(master));
         AwaitEqual(master, replica);
-        var later = await replica.Transact("""[{:db/id "b" :item/key "later" :item/n 2}]""").WaitAsync(Long);
+        var later = await replica.TransactAsync("""[{:db/id "b" :item/key "later" :item/n 2}]""").WaitAsync(Long);
         Assert.Equal(later.T, MasterT(master));
     }
 }

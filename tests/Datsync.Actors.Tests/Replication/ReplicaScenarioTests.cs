@@ -27,7 +27,7 @@ public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit
         Commit(master, SchemaEdn);
         var replica = StartReplica(server, "c1");
         await replica.Ready.WaitAsync(Long);
-        var result = await replica.Transact("""[{:db/id "x" :item/key "x" :item/n 5}]""").WaitAsync(Long);
+        var result = await replica.Submit("""[{:db/id "x" :item/key "x" :item/n 5}]""").WaitAsync(Long);
         var local = result.LocalTempids["x"];
         var remote = result.Tempids["x"];
         Assert.True(local >= ReplicaState.LocalIdBase);
@@ -44,14 +44,14 @@ public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit
         var (master, server) = StartMaster("scn-schema-write");
         var replica = StartReplica(server, "c1");
         await replica.Ready.WaitAsync(Long);
-        var schema = await replica.Transact("""
+        var schema = await replica.TransactAsync("""
             [{:db/id "attr" :db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}]
             """).WaitAsync(Long);
         Assert.Equal(1, schema.T);
         var attr = schema.Tempids["attr"];
         Assert.True(attr < int.MaxValue);
         Assert.NotNull(replica.Db.Schema[Keyword.Intern("person/email")]);
-        var person = await replica.Transact("""[{:db/id "p" :person/email "a@b.c"}]""").WaitAsync(Long);
+        var person = await replica.TransactAsync("""[{:db/id "p" :person/email "a@b.c"}]""").WaitAsync(Long);
         Assert.Equal(person.Tempids["p"], replica.Db.Entity(new EdnVector(Keyword.Intern("person/email"), "a@b.c"))!.Id);
         AwaitEqual(master, replica);
     }
@@ -66,7 +66,7 @@ public class ReplicaScenarioTests(ITestOutputHelper output) : ReplicationTestKit
         var replica = StartReplica(server, "c1");
         await replica.Ready.WaitAsync(Long);
         var t = Commit(master, """[{:item/key "a" :item/n 1}]""").T;
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         var masterDb = DbOf(master.Transactor);
         Assert.Equal(t, masterDb.BasisT);
         Assert.Equal(share, ReferenceEquals(masterDb, replica.SyncedDb));

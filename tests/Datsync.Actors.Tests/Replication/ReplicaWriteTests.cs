@@ -20,7 +20,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var replicas = Enumerable.Range(0, 4).Select(i => StartReplica(server, "w" + i)).ToList();
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
 
-        var writes = replicas.SelectMany((r, j) => Enumerable.Range(0, 5).Select(i => r.Transact($$"""
+        var writes = replicas.SelectMany((r, j) => Enumerable.Range(0, 5).Select(i => r.Submit($$"""
             [{:db/id "parent" :item/key "p{{j}}-{{i}}"}
              {:db/id "child" :item/key "c{{j}}-{{i}}" :item/ref "parent" :item/refs ["parent" "other"]}
              [:db/add "other" :item/n {{i}}]]
@@ -54,12 +54,12 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var t0 = MasterT(master);
         shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
 
-        var first = replica.Transact("""[{:db/id "parent" :item/key "parent" :item/n 1}]""");
+        var first = replica.Submit("""[{:db/id "parent" :item/key "parent" :item/n 1}]""");
         long localParent = 0;
         AwaitAssert(() => localParent = Lookup(replica.Db, "item/key", "parent") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
         Assert.True(localParent >= ReplicaState.LocalIdBase);
         Assert.Null(replica.RemoteId(localParent));
-        var second = replica.Transact($$"""[{:db/id "child" :item/key "child" :item/ref {{localParent}}} [:db/add {{localParent}} :item/n 2]]""");
+        var second = replica.Submit($$"""[{:db/id "child" :item/key "child" :item/ref {{localParent}}} [:db/add {{localParent}} :item/n 2]]""");
         AwaitAssert(() => Assert.Equal(2, replica.Status.PendingLocal), Long);
         var localChild = Lookup(replica.Db, "item/key", "child")!.Value;
         Assert.Equal(localParent, RefOf(replica.Db, localChild));
@@ -95,20 +95,20 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         foreach (var r in new[] { a, b, c }) await r.Ready.WaitAsync(Long);
 
         shimA.Tell(new FaultShim.Hold(m => m is SubmitTx));
-        var losing = a.Transact("""[{:db/id "x" :item/key "from-a" :item/email "dup@x"}]""");
+        var losing = a.Submit("""[{:db/id "x" :item/key "from-a" :item/email "dup@x"}]""");
         long localX = 0;
         AwaitAssert(() => localX = Lookup(a.Db, "item/key", "from-a") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
-        var dependent = a.Transact($$"""[[:db/add {{localX}} :item/n 7]]""");
+        var dependent = a.Submit($$"""[[:db/add {{localX}} :item/n 7]]""");
         AwaitAssert(() => Assert.Equal(2, a.Status.PendingLocal), Long);
 
-        await b.Transact("""[{:item/key "from-b" :item/email "dup@x"}]""").WaitAsync(Long);
+        await b.Submit("""[{:item/key "from-b" :item/email "dup@x"}]""").WaitAsync(Long);
         var before = DbOf(master.Transactor);
-        await a.SyncTo(before.BasisT).WaitAsync(Long);
+        await a.SyncAsync(before.BasisT).WaitAsync(Long);
         shimA.Tell(new FaultShim.Hold(null));
 
-        var ex = await Assert.ThrowsAsync<TxException>(() => losing.WaitAsync(Long));
+        var ex = await Assert.ThrowsAsync<TxRejectedException>(() => losing.WaitAsync(Long));
         Assert.Equal(TxErrors.UniqueConflict, ex.Category);
-        var ex2 = await Assert.ThrowsAsync<TxException>(() => dependent.WaitAsync(Long));
+        var ex2 = await Assert.ThrowsAsync<TxRejectedException>(() => dependent.WaitAsync(Long));
         Assert.Equal(TxErrors.NotAnEntity, ex2.Category);
 
         var after = DbOf(master.Transactor);
@@ -132,12 +132,12 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         Commit(master, """[{:item/key "k" :item/email "taken@x"}]""");
         var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
-        await replica.SyncTo(MasterT(master)).WaitAsync(Long);
+        await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
         var t = MasterT(master);
 
-        var ex = await Assert.ThrowsAsync<TxException>(() => replica.Transact("""[{:item/key "other" :item/email "taken@x"}]""").WaitAsync(Long));
+        var ex = await Assert.ThrowsAsync<TxRejectedException>(() => replica.Submit("""[{:item/key "other" :item/email "taken@x"}]""").WaitAsync(Long));
         Assert.Equal(TxErrors.UniqueConflict, ex.Category);
-        ex = await Assert.ThrowsAsync<TxException>(() => replica.Transact("""[[:db/add "x" :item/nope 1]]""").WaitAsync(Long));
+        ex = await Assert.ThrowsAsync<TxRejectedException>(() => replica.Submit("""[[:db/add "x" :item/nope 1]]""").WaitAsync(Long));
         Assert.Equal(TxErrors.NotAnAttribute, ex.Category);
         Assert.Equal(0, replica.Status.PendingLocal);
         Assert.Equal(t, MasterT(master));
@@ -158,10 +158,10 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var children = new List<Task<ReplicaTxResult>>();
         for (var i = 0; i < 12; i++)
         {
-            parents.Add(replica.Transact($$"""[{:db/id "p" :item/key "p{{i}}" :item/n {{i}}}]"""));
+            parents.Add(replica.Submit($$"""[{:db/id "p" :item/key "p{{i}}" :item/n {{i}}}]"""));
             long local = 0;
             AwaitAssert(() => local = Lookup(replica.Db, "item/key", $"p{i}") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
-            children.Add(replica.Transact($$"""[{:db/id "c" :item/key "c{{i}}" :item/ref {{local}}} [:db/add {{local}} :item/refs "c"]]"""));
+            children.Add(replica.Submit($$"""[{:db/id "c" :item/key "c{{i}}" :item/ref {{local}}} [:db/add {{local}} :item/refs "c"]]"""));
         }
         var ps = await Task.WhenAll(parents).WaitAsync(Long);
         var cs = await Task.WhenAll(children).WaitAsync(Long);
@@ -190,7 +190,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];
 
-        var write = replica.Transact("""[{:db/id "x" :item/key "k" :item/n 2} {:db/id "y" :item/key "y" :item/ref "x"}]""");
+        var write = replica.Submit("""[{:db/id "x" :item/key "k" :item/n 2} {:db/id "y" :item/key "y" :item/ref "x"}]""");
         long local = 0;
         AwaitAssert(() => local = Lookup(replica.Db, "item/key", "k") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
         Assert.True(local >= ReplicaState.LocalIdBase); // new here: the replica had not seen "k"
@@ -215,8 +215,8 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];
         var replica = StartReplica(server, "c1");
         await replica.Ready.WaitAsync(Long);
-        await replica.SyncTo(MasterT(master)).WaitAsync(Long);
-        var result = await replica.Transact("""[{:db/id "x" :item/key "k" :item/n 3}]""").WaitAsync(Long);
+        await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
+        var result = await replica.Submit("""[{:db/id "x" :item/key "k" :item/n 3}]""").WaitAsync(Long);
         Assert.Equal(existing, result.Tempids["x"]);
         Assert.False(result.LocalTempids.ContainsKey("x"));
         AwaitEqual(master, replica);

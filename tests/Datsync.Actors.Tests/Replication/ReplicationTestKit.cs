@@ -12,22 +12,22 @@ namespace Datsync.Actors.Tests.Replication;
 /// <summary>A master, its server and replicas in the test's actor system, with quick retry settings.</summary>
 public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestKit(output)
 {
-    protected static readonly ReplicaSettings QuickReplica = new(TimeSpan.FromMilliseconds(100), 16, TimeSpan.FromSeconds(3));
-    protected static readonly SessionSettings QuickSession = SessionSettings.Default with { HeartbeatInterval = TimeSpan.FromMilliseconds(100) };
+    private protected static readonly ReplicaSettings QuickReplica = new(TimeSpan.FromMilliseconds(100), 16, TimeSpan.FromSeconds(3));
+    private protected static readonly SessionSettings QuickSession = SessionSettings.Default with { HeartbeatInterval = TimeSpan.FromMilliseconds(100) };
 
-    protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024,
+    private protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024,
         ClientAccess? access = null)
     {
-        var master = DatsyncMaster.Start(Sys, Settings(id, buffer: buffer, recent: recent), id);
-        var server = DatsyncMaster.StartServer(Sys, master, session ?? QuickSession, access, id + "-server");
+        var master = MasterRuntime.Start(Sys, Settings(id, buffer: buffer, recent: recent), id);
+        var server = MasterRuntime.StartServer(Sys, master, session ?? QuickSession, access, id + "-server");
         return (master, server);
     }
 
-    protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null) =>
+    private protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null) =>
         DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom);
 
     /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and rates.</summary>
-    protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
+    private protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
         ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
     {
         var shim = Sys.ActorOf(FaultShim.Props(server, seed, rates), "shim-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
@@ -39,9 +39,9 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         return (replica, shim);
     }
 
-    protected FaultShim.Stats StatsOf(IActorRef shim) => shim.Ask<FaultShim.Stats>(FaultShim.GetStats.Instance, Long).Result;
+    private protected FaultShim.Stats StatsOf(IActorRef shim) => shim.Ask<FaultShim.Stats>(FaultShim.GetStats.Instance, Long).Result;
 
-    protected TxAccepted Commit(MasterHandle master, IReadOnlyList<object?> forms)
+    private protected TxAccepted Commit(MasterHandle master, IReadOnlyList<object?> forms)
     {
         var probe = CreateTestProbe();
         master.Transactor.Tell(new Transact(Guid.NewGuid().ToString("N"), forms), probe.Ref);
@@ -50,7 +50,7 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     }
 
     /// <summary>Commits and returns the outcome, accepted or rejected.</summary>
-    protected object TryCommit(MasterHandle master, IReadOnlyList<object?> forms)
+    private protected object TryCommit(MasterHandle master, IReadOnlyList<object?> forms)
     {
         var probe = CreateTestProbe();
         master.Transactor.Tell(new Transact(Guid.NewGuid().ToString("N"), forms), probe.Ref);
@@ -58,12 +58,12 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     }
 
     /// <summary>Waits until every replica's synced value holds exactly the master's datoms at the master's t.</summary>
-    protected void AwaitEqual(MasterHandle master, IEnumerable<DatsyncReplica> replicas)
+    private protected void AwaitEqual(MasterHandle master, IEnumerable<DatsyncReplica> replicas)
     {
         foreach (var r in replicas) AwaitEqual(master, r);
     }
 
-    protected TxAccepted Commit(MasterHandle master, string edn)
+    private protected TxAccepted Commit(MasterHandle master, string edn)
     {
         var probe = CreateTestProbe();
         master.Transactor.Tell(Tx(Guid.NewGuid().ToString("N"), edn), probe.Ref);
@@ -71,7 +71,7 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     }
 
     /// <summary>Waits until the replica's synced value holds exactly the master's datoms at the master's t.</summary>
-    protected void AwaitEqual(MasterHandle master, DatsyncReplica replica)
+    private protected void AwaitEqual(MasterHandle master, DatsyncReplica replica)
     {
         var db = DbOf(master.Transactor);
         AwaitAssert(() =>
@@ -98,7 +98,7 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     protected static IReadOnlyList<object?> Forms(string edn) => (IReadOnlyList<object?>)EdnReader.Read(edn)!;
 
     /// <summary>The master's current t.</summary>
-    protected long MasterT(MasterHandle master) => DbOf(master.Transactor).BasisT;
+    private protected long MasterT(MasterHandle master) => DbOf(master.Transactor).BasisT;
 
     /// <summary>The entity id of [attr value] in a value, or null.</summary>
     protected static long? Lookup(Db db, string attr, object value) => db.EntId(new object?[] { Keyword.Intern(attr), value });

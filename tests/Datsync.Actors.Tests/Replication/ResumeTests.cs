@@ -53,8 +53,8 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         for (var i = 10; i < 20; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");
         var (again, shim) = StartShimmedReplica(server, "c1", 12, FaultRates.Default, resumeFrom: first.SyncedDb);
         await again.Ready.WaitAsync(Long);
-        await again.SyncTo(MasterT(master)).WaitAsync(Long);
-        var result = await again.Transact("""[{:db/id "n" :item/key "new" :item/ref [:item/key "k15"]}]""").WaitAsync(Long);
+        await again.SyncAsync(MasterT(master)).WaitAsync(Long);
+        var result = await again.TransactAsync("""[{:db/id "n" :item/key "new" :item/ref [:item/key "k15"]}]""").WaitAsync(Long);
         AwaitEqual(master, again);
         Assert.Equal(Lookup(again.Db, "item/key", "k15"), again.Db.Datoms(IndexType.Eavt, result.Tempids["n"], Keyword.Intern("item/ref")).Single().V);
         Assert.All(StatsOf(shim).Connected, c => Assert.Equal(0, c.BootstrapChunks));
@@ -78,7 +78,7 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         AwaitEqual(master, replica);
         Assert.Contains(StatsOf(shim).Connected, c => c.BootstrapChunks > 0);
         Assert.Null(Lookup(replica.Db, "item/key", "other3"));
-        await replica.Transact("""[{:item/key "after"}]""").WaitAsync(Long);
+        await replica.TransactAsync("""[{:item/key "after"}]""").WaitAsync(Long);
         AwaitEqual(master, replica);
     }
 }

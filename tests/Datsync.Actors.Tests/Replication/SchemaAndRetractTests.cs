@@ -43,10 +43,10 @@ public class SchemaAndRetractTests(ITestOutputHelper output) : ReplicationTestKi
         }
 
         // a replica's write that breaks the new unique is refused before it leaves the replica
-        var ex = await Assert.ThrowsAsync<TxException>(() => replicas[0].Transact("""[{:item/key "c" :item/tag "red"}]""").WaitAsync(Long));
+        var ex = await Assert.ThrowsAsync<TxRejectedException>(() => replicas[0].TransactAsync("""[{:item/key "c" :item/tag "red"}]""").WaitAsync(Long));
         Assert.Equal(TxErrors.UniqueConflict, ex.Category);
         // and one that keeps it is committed and reaches the other replica
-        await replicas[1].Transact("""[{:item/key "c" :item/tag "green" :item/n 5}]""").WaitAsync(Long);
+        await replicas[1].TransactAsync("""[{:item/key "c" :item/tag "green" :item/n 5}]""").WaitAsync(Long);
         AwaitEqual(master, replicas);
         Assert.NotNull(Lookup(replicas[0].Db, "item/tag", "green"));
     }
@@ -84,7 +84,7 @@ public class SchemaAndRetractTests(ITestOutputHelper output) : ReplicationTestKi
         }
 
         // a replica retracts o2 (with its components) itself
-        await replicas[1].Transact("""[[:db/retractEntity [:order/id "o2"]]]""").WaitAsync(Long);
+        await replicas[1].TransactAsync("""[[:db/retractEntity [:order/id "o2"]]]""").WaitAsync(Long);
         AwaitEqual(master, replicas);
         Assert.All(replicas, r => Assert.Empty(r.Db.Datoms(IndexType.Aevt, Keyword.Intern("detail/note"))));
     }

@@ -17,7 +17,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
         Commit(master, SchemaEdn);
         var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, QuickTimeout);
         await replica.Ready.WaitAsync(Long);
-        var write = replica.Transact("""[{:item/key "mine" :item/n 1}]""");
+        var write = replica.TransactAsync("""[{:item/key "mine" :item/n 1}]""");
         shim.Tell(new FaultShim.DropWhere(_ => true));
         for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");
         AwaitAssert(() => Assert.Equal(ConnectionState.Disconnected, replica.Status.Connection), Long);
@@ -41,7 +41,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
 
         // the master commits, but the replica hears neither the outcome nor the delta
         shim.Tell(new FaultShim.DropWhere(m => m is TxAccepted or TxDelta or TxDeltaBatch or TxRangeResult));
-        var write = replica.Transact("""[{:db/id "x" :item/n 42}]""");
+        var write = replica.TransactAsync("""[{:db/id "x" :item/n 42}]""");
         AwaitAssert(() => Assert.Equal(t0 + 1, MasterT(master)), Long);
 
         // the session (and the outcome it remembered) is gone; the replica connects again to a new one

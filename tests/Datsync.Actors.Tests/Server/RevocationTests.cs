@@ -40,7 +40,7 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
         AwaitAssert(() => Assert.Equal(ConnectionState.Refused, alice.Status.Connection), Long);
         Assert.Contains("client \"alice\" is not one this server knows", alice.Refusal!.Message);
         var t = Commit(master, """[{:item/key "after" :item/n 1}]""").T;
-        await bob.SyncTo(t).WaitAsync(Long);
+        await bob.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(ConnectionState.Connected, bob.Status.Connection);
         Assert.True(alice.Status.BasisT < t);
     }
@@ -77,7 +77,7 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
         var reloaded = ClientAccess.OfHashes([new("alice", access.CredentialOf("alice")!.ToString()), new("carol", TokenHash.Create("c").ToString())]);
         Assert.Empty(Assert.IsType<ClientsReplaced>(Replace(server, reloaded)).Ended);
         var t = Commit(master, """[{:item/key "k" :item/n 2}]""").T;
-        await alice.SyncTo(t).WaitAsync(Long);
+        await alice.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(session, await Sys.ActorSelection(server.Path / "session-alice").ResolveOne(Long));
     }
 
@@ -102,7 +102,7 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
 
         server.Tell(new ReplaceClients(ClientAccess.Of([new("mallory", "m")])), ActorRefs.NoSender);
         var open = StartReplica(server, "mallory"); // no token: refused, whether by the old list or a forged one
-        var e = await Assert.ThrowsAsync<Datsync.Core.TxException>(() => open.Ready.WaitAsync(Long));
+        var e = await Assert.ThrowsAsync<Datsync.Core.TxRejectedException>(() => open.Ready.WaitAsync(Long));
         Assert.Contains("not one this server knows", e.Message);
         var alice = Replica(server, "alice", "a");
         await alice.Ready.WaitAsync(Long); // the old list is in force
@@ -119,7 +119,7 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
 
         ((IInternalActorRef)server).Restart(new InvalidOperationException("a test restarts the server"));
         var alice = Replica(server, "alice", "a-token");
-        var e = await Assert.ThrowsAsync<Datsync.Core.TxException>(() => alice.Ready.WaitAsync(Long));
+        var e = await Assert.ThrowsAsync<Datsync.Core.TxRejectedException>(() => alice.Ready.WaitAsync(Long));
         Assert.Contains("client \"alice\" is not one this server knows", e.Message);
         var bob = Replica(server, "bob", "b-token");
         await bob.Ready.WaitAsync(Long);

@@ -43,7 +43,7 @@ public class DifferentialTests
             var dsOk = expected.GetProperty("ok").GetBoolean();
             string? error = null;
             try { db = db.Transact(forms).DbAfter; }
-            catch (TxException e) { error = e.Describe(); }
+            catch (TxRejectedException e) { error = e.Describe(); }
             if ((error is null) == dsOk) continue;
             // Datomic rejects a lookup ref that finds nothing; DataScript ignores such a retraction
             if (error is not null && dsOk && expected.GetProperty("n").GetInt32() <= 1 && forms.All(IsRetraction)) continue;

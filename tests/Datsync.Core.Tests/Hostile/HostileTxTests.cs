@@ -31,7 +31,7 @@ public class HostileTxTests
     {
         var data = Tx(Nested(6_000, attr, identity));
         var e = SmallStack.Run(() => { _db.Transact(data); });
-        var ex = Assert.IsType<TxException>(e);
+        var ex = Assert.IsType<TxRejectedException>(e);
         Assert.Equal(TxErrors.InvalidTxData, ex.Category);
         Assert.Contains(CoreLimits.Default.MaxTxNestingDepth.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), ex.Message);
         Assert.True(ex.Message.Length < 1_000, ex.Message);
@@ -51,14 +51,14 @@ public class HostileTxTests
     {
         var limits = new CoreLimits { MaxTxNestingDepth = 3 };
         Transaction.Run(_db, Tx(Nested(3, ":person/address", false)), null, limits);
-        var ex = Assert.Throws<TxException>(() => Transaction.Run(_db, Tx(Nested(4, ":person/address", false)), null, limits));
+        var ex = Assert.Throws<TxRejectedException>(() => Transaction.Run(_db, Tx(Nested(4, ":person/address", false)), null, limits));
         Assert.Equal(TxErrors.InvalidTxData, ex.Category);
         Assert.Contains("3", ex.Message);
         // reverse refs nest too
         var reverse = EdnMap.Of(K(":person/name"), "a", K(":person/_spouse"),
             EdnMap.Of(K(":person/email"), "b", K(":person/_spouse"),
                 EdnMap.Of(K(":person/email"), "c", K(":person/_spouse"), EdnMap.Of(K(":person/email"), "d"))));
-        Assert.Throws<TxException>(() => Transaction.Run(_db, Tx(reverse), null, limits));
+        Assert.Throws<TxRejectedException>(() => Transaction.Run(_db, Tx(reverse), null, limits));
     }
 
     [Fact]
@@ -67,12 +67,12 @@ public class HostileTxTests
         object? deep = EdnVector.Empty;
         for (var i = 0; i < 100_000; i++) deep = new EdnVector(new object?[] { deep });
         var e = SmallStack.Run(() => { _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/age"), deep))); });
-        var ex = Assert.IsType<TxException>(e);
+        var ex = Assert.IsType<TxRejectedException>(e);
         Assert.Equal(TxErrors.WrongType, ex.Category);
         Assert.True(ex.Message.Length < 1_000, ex.Message);
 
         var asForm = SmallStack.Run(() => { _db.Transact(Tx(deep)); });
-        Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxException>(asForm).Category);
+        Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxRejectedException>(asForm).Category);
     }
 
     private static object? NestedLookupRef(int depth)
@@ -92,11 +92,11 @@ public class HostileTxTests
             """);
         var deep = NestedLookupRef(100_000);
         var e = SmallStack.Run(() => { db.Transact(Tx(new EdnVector(K("db/add"), deep, K(":node/name"), "x"))); });
-        var ex = Assert.IsType<TxException>(e);
+        var ex = Assert.IsType<TxRejectedException>(e);
         Assert.Equal(TxErrors.InvalidTxData, ex.Category);
         Assert.Contains("1,000", ex.Message);
         var asValue = SmallStack.Run(() => { db.Transact(Tx(new EdnVector(K("db/add"), "n", K(":node/parent"), deep))); });
-        Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxException>(asValue).Category);
+        Assert.Equal(TxErrors.InvalidTxData, Assert.IsType<TxRejectedException>(asValue).Category);
         Assert.IsType<InsufficientExecutionStackException>(SmallStack.Run(() => { db.EntId(deep); }));
         // shallow nesting still resolves (or finds nothing) as before
         db.Rejects("""[[:db/add [:node/parent [:node/parent 5]] :node/name "x"]]""", ":db.error/not-an-entity");
@@ -106,7 +106,7 @@ public class HostileTxTests
     public void A_huge_value_of_the_wrong_type_gives_a_short_error_with_its_size()
     {
         var huge = new string('x', 20_000_000);
-        var ex = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/age"), huge))));
+        var ex = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/age"), huge))));
         Assert.Equal(TxErrors.WrongType, ex.Category);
         Assert.Contains("(20,000,000 characters)", ex.Message);
         Assert.Contains(":person/age", ex.Message);
@@ -117,9 +117,9 @@ public class HostileTxTests
     public void A_huge_unknown_keyword_gives_a_short_error()
     {
         var huge = Keyword.Intern("x/" + new string('y', 1_000_000));
-        var op = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(huge, "e", K(":person/name"), "n"))));
+        var op = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(huge, "e", K(":person/name"), "n"))));
         Assert.True(op.Message.Length < 1_000, "the error text is too long");
-        var ident = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), huge, K(":person/name"), "n"))));
+        var ident = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), huge, K(":person/name"), "n"))));
         Assert.Equal(TxErrors.NotAnEntity, ident.Category);
         Assert.True(ident.Message.Length < 1_000, "the error text is too long");
     }
@@ -128,7 +128,7 @@ public class HostileTxTests
     public void A_huge_ident_in_a_schema_error_is_shown_bounded()
     {
         var huge = Keyword.Intern("x/" + new string('y', 1_000_000));
-        var ex = Assert.Throws<TxException>(() => Db.Empty.Transact(Tx(EdnMap.Of(K(":db/ident"), huge, K(":db/valueType"), K(":db.type/long")))));
+        var ex = Assert.Throws<TxRejectedException>(() => Db.Empty.Transact(Tx(EdnMap.Of(K(":db/ident"), huge, K(":db/valueType"), K(":db.type/long")))));
         Assert.Equal(TxErrors.IncompatibleSchemaChange, ex.Category);
         Assert.Contains("(1,000,003 characters)", ex.Message);
         Assert.True(ex.Message.Length < 1_000, "the error text is too long");
@@ -155,7 +155,7 @@ public class HostileTxTests
     [Fact]
     public void After_a_rejected_rename_of_a_built_in_schema_still_installs()
     {
-        Assert.Throws<TxException>(() => _db.Transact(Forms("[[:db/add :db.cardinality/one :db/ident :db.cardinality/uno]]")));
+        Assert.Throws<TxRejectedException>(() => _db.Transact(Forms("[[:db/add :db.cardinality/one :db/ident :db.cardinality/uno]]")));
         var db = _db.After("""[{:db/ident :x/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]""");
         Assert.NotNull(db.Schema[K(":x/n")]);
         Assert.Equal(BuiltIns.CardinalityOne, db.Ident(BuiltIns.CardinalityOneId));
@@ -219,7 +219,7 @@ public class HostileTxTests
     [Fact]
     public void A_string_with_an_unpaired_surrogate_is_not_a_string_value()
     {
-        var ex = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/name"), "a\uD800b"))));
+        var ex = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/name"), "a\uD800b"))));
         Assert.Equal(TxErrors.WrongType, ex.Category);
         Assert.Contains("surrogate", ex.Message);
         _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":person/name"), "a😀b")));
@@ -228,10 +228,10 @@ public class HostileTxTests
     [Fact]
     public void A_keyword_or_symbol_with_an_unpaired_surrogate_is_not_a_value()
     {
-        var kw = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/keyword"), K("a/b\uDC00")))));
+        var kw = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/keyword"), K("a/b\uDC00")))));
         Assert.Equal(TxErrors.WrongType, kw.Category);
         Assert.Contains("surrogate", kw.Message);
-        var sym = Assert.Throws<TxException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/symbol"), new Symbol("a\uD800")))));
+        var sym = Assert.Throws<TxRejectedException>(() => _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/symbol"), new Symbol("a\uD800")))));
         Assert.Equal(TxErrors.WrongType, sym.Category);
         _db.Transact(Tx(new EdnVector(K("db/add"), "e", K(":v/keyword"), K("a/😀"))));
     }

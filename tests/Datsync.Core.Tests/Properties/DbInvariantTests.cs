@@ -23,7 +23,7 @@ public class DbInvariantTests
             var before = Snapshot(db);
             TxReport? report = null;
             try { report = db.Transact(RandomWorkload.Forms(tx)); }
-            catch (TxException) { }
+            catch (TxRejectedException) { }
             check(db, before, report);
             if (report is not null) db = report.DbAfter;
         }
@@ -102,7 +102,7 @@ public class DbInvariantTests
         {
             var db = RandomWorkload.Installed();
             foreach (var tx in stream)
-                try { db = db.Transact(RandomWorkload.Forms(tx)).DbAfter; } catch (TxException) { }
+                try { db = db.Transact(RandomWorkload.Forms(tx)).DbAfter; } catch (TxRejectedException) { }
             var loaded = Db.FromDatoms(db.Datoms(IndexType.Eavt).ToList(), db.BasisT, db.MaxEntityId);
             Assert.Equal(Snapshot(db).Select(Fact), Snapshot(loaded).Select(Fact));
             Assert.Equal(db.Aevt.Select(Fact), loaded.Aevt.Select(Fact));
@@ -125,7 +125,7 @@ public class DbInvariantTests
             foreach (var tx in stream)
             {
                 TxReport r;
-                try { r = db.Transact(RandomWorkload.Forms(tx)); } catch (TxException) { continue; }
+                try { r = db.Transact(RandomWorkload.Forms(tx)); } catch (TxRejectedException) { continue; }
                 db = r.DbAfter;
                 replica = replica.ApplyTx(r.T, r.TxData, db.MaxEntityId);
             }
@@ -148,7 +148,7 @@ public class DbInvariantTests
             foreach (var tx in txs)
             {
                 TxReport r;
-                try { r = master.Transact(tx); } catch (TxException) { continue; }
+                try { r = master.Transact(tx); } catch (TxRejectedException) { continue; }
                 master = r.DbAfter;
                 replica = TxDelta.From(r.DbAfter, r.T, r.TxData).ApplyTo(replica);
                 Assert.Equal(master.BasisT, replica.BasisT);

@@ -102,7 +102,7 @@ public class EffectTests
         for (var i = 0; i < 5; i++)
         {
             var t = db.BasisT;
-            try { db.After("""[[:db/add [:person/email "zz@x"] :person/age 1]]"""); } catch (TxException) { }
+            try { db.After("""[[:db/add [:person/email "zz@x"] :person/age 1]]"""); } catch (TxRejectedException) { }
             db = db.After($$"""[{:person/name "n{{i}}"}]""");
             Assert.Equal(t + 1, db.BasisT);
         }

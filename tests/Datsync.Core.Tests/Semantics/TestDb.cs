@@ -42,9 +42,9 @@ public static class TestDb
     public static Db After(this Db db, string edn) => db.Transact(Forms(edn)).DbAfter;
 
     /// <summary>Asserts the transaction is rejected with the category, and returns the exception.</summary>
-    public static TxException Rejects(this Db db, string edn, string category)
+    public static TxRejectedException Rejects(this Db db, string edn, string category)
     {
-        var ex = Assert.Throws<TxException>(() => db.Transact(Forms(edn)));
+        var ex = Assert.Throws<TxRejectedException>(() => db.Transact(Forms(edn)));
         Assert.Equal(Keyword.Intern(category), ex.Category);
         return ex;
     }

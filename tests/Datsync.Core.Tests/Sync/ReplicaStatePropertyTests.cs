@@ -60,7 +60,7 @@ public class ReplicaStatePropertyTests
                         inbox.Add((o.RequestId, r.T, r.Tempids));
                         Interlocked.Increment(ref committedLocal);
                     }
-                    catch (TxException)
+                    catch (TxRejectedException)
                     {
                         inbox.Add(o.RequestId);
                         Interlocked.Increment(ref rejectedLocal);
@@ -100,7 +100,7 @@ public class ReplicaStatePropertyTests
                         (replica, report) = replica.Local("r" + ++local, forms);
                         localIds.AddRange(report.Tempids.Values.Where(id => id >= ReplicaState.LocalIdBase && !EntityIds.IsTx(id)));
                     }
-                    catch (TxException) { }
+                    catch (TxRejectedException) { }
                     Send();
                 }
                 else
@@ -111,7 +111,7 @@ public class ReplicaStatePropertyTests
                         master = r.DbAfter;
                         inbox.Add(TxDelta.From(r.DbAfter, r.T, r.TxData));
                     }
-                    catch (TxException) { }
+                    catch (TxRejectedException) { }
                 }
                 Deliver(random.Next(3));
             }

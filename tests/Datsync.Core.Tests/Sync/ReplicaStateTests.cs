@@ -144,7 +144,7 @@ public class ReplicaStateTests
     {
         var (m, s) = Start();
         s = s.Offer([m.Commit("""[{:person/email "a@x" :person/ssn "1"}]""")]).Next;
-        var ex = Assert.Throws<TxException>(() => s.Local("r1", Forms("""[{:person/email "b@x" :person/ssn "1"}]""")));
+        var ex = Assert.Throws<TxRejectedException>(() => s.Local("r1", Forms("""[{:person/email "b@x" :person/ssn "1"}]""")));
         Assert.Equal(TxErrors.UniqueConflict, ex.Category);
         Assert.Empty(s.Pending);
     }

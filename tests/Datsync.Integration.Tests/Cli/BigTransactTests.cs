@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Integration.Tests.Cli;

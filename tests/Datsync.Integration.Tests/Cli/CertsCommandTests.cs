@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Datsync.Actors;
 using Datsync.Actors.Remote;
 
 namespace Datsync.Integration.Tests.Cli;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Chaos;
 using Datsync.Cli.Commands.Demo;
 using Datsync.Core;

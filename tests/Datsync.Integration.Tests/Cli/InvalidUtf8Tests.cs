@@ -1,4 +1,5 @@
 using System.Text;
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Integration.Tests.Cli;

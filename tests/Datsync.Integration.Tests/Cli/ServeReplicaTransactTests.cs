@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Core;
 using Datsync.Integration.Tests.Fixtures;
 

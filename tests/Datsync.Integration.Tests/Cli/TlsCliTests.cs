@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Integration.Tests.Remote;
 
 namespace Datsync.Integration.Tests.Cli;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Akka.Configuration;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Server;
 using Datsync.Core;

@@ -1,3 +1,4 @@
+using Datsync.Actors;
 using Datsync.Actors.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -15,7 +16,7 @@ public sealed class SqliteFile : IDisposable
     public string Directory { get; }
 
     /// <summary>Storage options for a database in <see cref="Directory"/>.</summary>
-    public SqliteStorage Storage(string fileName = SqliteStorage.DefaultFileName) => new(Directory, fileName);
+    internal SqliteStorage Storage(string fileName = SqliteStorage.DefaultFileName) => new(Directory, fileName);
 
     /// <summary>Opens a plain connection to a database file in <see cref="Directory"/> (caller disposes).</summary>
     public SqliteConnection Open(string fileName = SqliteStorage.DefaultFileName)

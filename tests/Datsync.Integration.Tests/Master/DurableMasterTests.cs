@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -15,7 +16,7 @@ public sealed class DurableMasterTests(PostgresFixture postgres)
 
     private static async Task<(ActorSystem, MasterHandle)> Start(StorageOptions storage, int snapshotEvery)
     {
-        var m = DatsyncMaster.StartSystem("durable-" + Guid.NewGuid().ToString("N")[..8], storage,
+        var m = MasterRuntime.StartSystem("durable-" + Guid.NewGuid().ToString("N")[..8], storage,
             $"akka.loglevel = WARNING\ndatsync.master.snapshot-every = {snapshotEvery}");
         await m.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout); // recovered
         return (m.System, m.Master);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -25,7 +26,7 @@ public sealed class ForeignSystemMasterTests
         long t;
         using (var system = PlainSystem(file.Storage()))
         {
-            var master = DatsyncMaster.Start(system, MasterSettings.Default);
+            var master = MasterRuntime.Start(system, MasterSettings.Default);
             // the bindings of reference.conf, added to a system that read its own at start
             Assert.IsType<Datsync.Actors.Persistence.DatsyncPersistenceSerializer>(system.Serialization.FindSerializerForType(typeof(Datsync.Actors.Persistence.TxRecord)));
             Assert.IsType<Datsync.Actors.Persistence.DatsyncPersistenceSerializer>(system.Serialization.FindSerializerForType(typeof(Datsync.Actors.Persistence.DbSnapshot)));
@@ -44,7 +45,7 @@ public sealed class ForeignSystemMasterTests
 
         using (var system = PlainSystem(file.Storage()))
         {
-            var master = DatsyncMaster.Start(system, MasterSettings.Default);
+            var master = MasterRuntime.Start(system, MasterSettings.Default);
             var db = (await master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout)).Db;
             Assert.Equal(t, db.BasisT);
             Assert.Contains(db.Datoms(IndexType.Eavt), d => Equals(d.V, Keyword.Intern(":kind/big")));
@@ -56,11 +57,11 @@ public sealed class ForeignSystemMasterTests
     public async Task A_journal_the_master_cannot_read_fails_its_start_at_once_with_the_cause()
     {
         using var file = new SqliteFile();
-        await using (var m = DatsyncMaster.StartSystem("w", file.Storage(), "akka.loglevel = WARNING"))
+        await using (var m = MasterRuntime.StartSystem("w", file.Storage(), "akka.loglevel = WARNING"))
             await m.Master.Transactor.Ask<TxAccepted>(Tx("empty", "[]"), Timeout);
         file.Scalar("UPDATE journal SET message = x'0a0bff00ff'");
 
-        await using var again = DatsyncMaster.StartSystem("r", file.Storage(), "akka.loglevel = OFF");
+        await using var again = MasterRuntime.StartSystem("r", file.Storage(), "akka.loglevel = OFF");
         // the request waiting for the recovery is answered with the failure, not left to time out
         var failure = await Assert.ThrowsAsync<DatsyncStorageException>(
             () => again.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Integration.Tests.Master;

@@ -172,7 +172,7 @@ public sealed class ForeignSystemTests : IAsyncLifetime
                 var allowed = inner switch
                 {
                     ConnectRefused => true,
-                    TxRejected r => r.Category == ReplicaErrors.Refused,
+                    TxRejected r => r.Category == DatsyncErrors.Refused,
                     ActorIdentity { Subject: null } => true,
                     ActorIdentity { Subject: Nobody } => true, // its own dead letters, once a guard closed its connection
                     ActorIdentity { Subject: { } s } => s.Path.ToStringWithoutAddress() == "/user/datsync-server",
@@ -189,14 +189,14 @@ public sealed class ForeignSystemTests : IAsyncLifetime
             Assert.Equal(before.BasisT + (internalOverWire ? 1 : 2), after.BasisT);
 
             // the legitimate replica follows, equal to the master and free of anything the foreign system sent it
-            await replica.SyncTo(barrier.T).WaitAsync(Long);
+            await replica.SyncAsync(barrier.T).WaitAsync(Long);
             Assert.Equal(RemoteTesting.All(after), RemoteTesting.All(replica.SyncedDb));
             Assert.Equal(ConnectionState.Connected, replica.Status.Connection);
         }
 
         // and it still writes
-        var written = await replica.Transact("""[{:db/id "a" :person/email "anna@x" :person/name "Anna"}]""").WaitAsync(Long);
-        await replica.SyncTo(written.T).WaitAsync(Long);
+        var written = await replica.TransactAsync("""[{:db/id "a" :person/email "anna@x" :person/name "Anna"}]""").WaitAsync(Long);
+        await replica.SyncAsync(written.T).WaitAsync(Long);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -67,10 +68,10 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         Assert.Equal(ConnectionState.Connected, replica.Status.Connection);
 
         var t = (await Commit("""[{:person/email "petr@x" :person/name "Petr"}]""")).T;
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
 
-        var written = await replica.Transact("""
+        var written = await replica.TransactAsync("""
             [{:db/id "a" :person/email "anna@x" :person/name "Anna" :person/friend "b"}
              {:db/id "b" :person/email "boris@x" :person/friend [:person/email "ivan@x"]}]
             """).WaitAsync(Long);
@@ -79,10 +80,10 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         Assert.Equal("Anna", replica.Db.Entity(anna)![":person/name"]);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
 
-        var rejected = await Assert.ThrowsAsync<TxException>(() => replica.Transact("""[[:db/add "x" :person/nope 1]]""").WaitAsync(Long));
+        var rejected = await Assert.ThrowsAsync<TxRejectedException>(() => replica.TransactAsync("""[[:db/add "x" :person/nope 1]]""").WaitAsync(Long));
         Assert.Equal(TxErrors.NotAnAttribute, rejected.Category);
-        var conflict = await Assert.ThrowsAsync<TxException>(() =>
-            replica.Transact($$"""[{:db/id {{anna}} :person/email "ivan@x"}]""").WaitAsync(Long));
+        var conflict = await Assert.ThrowsAsync<TxRejectedException>(() =>
+            replica.TransactAsync($$"""[{:db/id {{anna}} :person/email "ivan@x"}]""").WaitAsync(Long));
         Assert.Equal(TxErrors.UniqueConflict, conflict.Category);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
     }
@@ -92,13 +93,13 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
     {
         var system = Client("intruders");
         var unknown = DatsyncReplica.Connect(system, _address, "mallory", "whatever");
-        var e = await Assert.ThrowsAsync<TxException>(() => unknown.Ready.WaitAsync(Long));
-        Assert.Equal(ReplicaErrors.Refused, e.Category);
+        var e = await Assert.ThrowsAsync<TxRejectedException>(() => unknown.Ready.WaitAsync(Long));
+        Assert.Equal(DatsyncErrors.Refused, e.Category);
         Assert.Contains("mallory", e.Message);
         Assert.Equal(ConnectionState.Refused, unknown.Status.Connection);
 
         var wrong = DatsyncReplica.Connect(system, _address, "bob", "not-bob's");
-        var w = await Assert.ThrowsAsync<TxException>(() => wrong.Ready.WaitAsync(Long));
+        var w = await Assert.ThrowsAsync<TxRejectedException>(() => wrong.Ready.WaitAsync(Long));
         Assert.Contains("wrong token", w.Message);
         Assert.DoesNotContain("b-token", w.Message);
     }
@@ -120,7 +121,7 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         Assert.Contains("client \"alice\" is not one this server knows", alice.Refusal!.Message);
 
         var t = (await Commit("""[{:person/email "later@x" :person/name "Later"}]""")).T;
-        await bob.SyncTo(t).WaitAsync(Long);
+        await bob.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(ConnectionState.Connected, bob.Status.Connection);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(bob.SyncedDb));
         Assert.True(alice.Status.BasisT < t);
@@ -141,13 +142,13 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
         await Commit($"[{big}]");
         var huge = new string('h', 300_000);
         var t = (await Commit($$"""[{:person/email "huge@x" :person/name "{{huge}}"}]""")).T;
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));
         Assert.Equal(huge, replica.Db.Entity(EdnReader.Read("""[:person/email "huge@x"]""")!)![":person/name"]);
 
         // and a transaction of ~500 KB of EDN through the replica, with tempids
         var mine = string.Join(" ", Enumerable.Range(0, 3000).Select(i => $$"""{:db/id "r{{i}}" :person/email "r{{i}}@x" :person/name "{{new string('r', 120)}}"}"""));
-        var written = await replica.Transact($"[{mine}]").WaitAsync(Long);
+        var written = await replica.TransactAsync($"[{mine}]").WaitAsync(Long);
         Assert.Equal(3000, written.Tempids.Count(kv => kv.Key is string k && k.StartsWith('r')));
         Assert.Equal(written.Tempids["r7"], replica.Db.Entity(EdnReader.Read("""[:person/email "r7@x"]""")!)!.Id);
         Assert.Equal(RemoteTesting.All(await MasterDb()), RemoteTesting.All(replica.SyncedDb));

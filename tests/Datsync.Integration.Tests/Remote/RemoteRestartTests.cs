@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -67,7 +68,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         var replicas = new[] { "a", "b" }.Select(id => DatsyncReplica.Connect(Client("client-" + id), address, id)).ToArray();
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
         var before = (await DbOf(first)).BasisT;
-        foreach (var r in replicas) await r.SyncTo(before).WaitAsync(Long);
+        foreach (var r in replicas) await r.SyncAsync(before).WaitAsync(Long);
 
         await first.System.Terminate();
         // the replicas notice, keep serving reads, and refuse writes at once
@@ -76,8 +77,8 @@ public sealed class RemoteRestartTests : IAsyncLifetime
             await WaitUntil(() => r.Status.Connection is ConnectionState.Disconnected or ConnectionState.Connecting);
             Assert.Equal(before, r.Status.BasisT);
             Assert.Equal(10L, r.Db.Entity(EdnReader.Read("""[:item/key "k10"]""")!)![":item/n"]);
-            var e = await Assert.ThrowsAsync<TxException>(() => r.Transact("""[{:item/key "while-down"}]""").WaitAsync(Long));
-            Assert.Equal(ReplicaErrors.Unavailable, e.Category);
+            var e = await Assert.ThrowsAsync<TxRejectedException>(() => r.TransactAsync("""[{:item/key "while-down"}]""").WaitAsync(Long));
+            Assert.Equal(DatsyncErrors.Unavailable, e.Category);
         }
 
         var second = Server(port);
@@ -86,13 +87,13 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         var now = (await DbOf(second)).BasisT;
         foreach (var r in replicas)
         {
-            await r.SyncTo(now).WaitAsync(Long);
+            await r.SyncAsync(now).WaitAsync(Long);
             Assert.Equal(RemoteTesting.All(await DbOf(second)), RemoteTesting.All(r.SyncedDb));
             Assert.Equal(ConnectionState.Connected, r.Status.Connection);
         }
         // and writes through them work again
-        var w = await replicas[0].Transact("""[{:db/id "x" :item/key "again" :item/n 1}]""").WaitAsync(Long);
-        await replicas[1].SyncTo(w.T).WaitAsync(Long);
+        var w = await replicas[0].TransactAsync("""[{:db/id "x" :item/key "again" :item/n 1}]""").WaitAsync(Long);
+        await replicas[1].SyncAsync(w.T).WaitAsync(Long);
         Assert.Equal(w.Tempids["x"], replicas[1].Db.Entity(EdnReader.Read("""[:item/key "again"]""")!)!.Id);
     }
 
@@ -107,7 +108,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         var old = DatsyncReplica.Connect(oldSystem, address, "r1");
         await old.Ready.WaitAsync(Long);
         var t = (await DbOf(server)).BasisT;
-        await old.SyncTo(t).WaitAsync(Long);
+        await old.SyncAsync(t).WaitAsync(Long);
         var kept = old.SyncedDb;
         await oldSystem.Terminate();
 
@@ -117,7 +118,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
         fresh.Listen(r => { lock (reports) reports.Add(r.T); });
         await fresh.Ready.WaitAsync(Long);
         var now = (await DbOf(server)).BasisT;
-        await fresh.SyncTo(now).WaitAsync(Long);
+        await fresh.SyncAsync(now).WaitAsync(Long);
         Assert.Equal(RemoteTesting.All(await DbOf(server)), RemoteTesting.All(fresh.SyncedDb));
         lock (reports) Assert.Equal(Enumerable.Range((int)t + 1, (int)(now - t)).Select(x => (long)x), reports); // only the missing ones
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Core;

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Remote;
 using Datsync.Actors.Master;
-using Datsync.Actors.Options;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
@@ -17,8 +17,8 @@ namespace Datsync.Integration.Tests.Remote;
 public sealed class TlsCertificates : IDisposable
 {
     public string Dir { get; } = Directory.CreateTempSubdirectory("datsync-tls-").FullName;
-    public DevCertificateFiles Files { get; }
-    public DevCertificateFiles Other { get; }
+    internal DevCertificateFiles Files { get; }
+    internal DevCertificateFiles Other { get; }
     public string SelfSignedPfx { get; }
 
     public TlsCertificates()
@@ -132,30 +132,30 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
         Assert.Equal(2, replica.SyncedDb.BasisT);
 
         var t = (await Commit(server, """[{:person/email "petr@x" :person/name "Petr"}]""")).T;
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         var petr = replica.SyncedDb.Datoms(IndexType.Avet, Keyword.Intern(":person/email"), "petr@x").Single().E;
         Assert.Equal("Petr", replica.SyncedDb.Entity(petr)![":person/name"]);
         Assert.Null(await TlsProbe.ProbeAsync(certs.Client(null), "127.0.0.1", Port(server), Long, TimeSpan.FromMilliseconds(500)));
     }
 
     [Fact]
-    public async Task Datsync_node_options_with_tls_start_a_master_and_a_remote_replica()
+    public async Task The_entry_points_with_tls_start_a_master_and_a_remote_replica_that_follows_it()
     {
-        await using var master = DatsyncNode.StartMaster(
-            new DatsyncMasterOptions { Storage = new DatsyncStorageOptions { Kind = "memory" }, Tls = certs.Server(mutual: true) },
-            config: DatsyncRemote.RemoteConfig("127.0.0.1", 0).WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(Quick)));
+        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+        {
+            Storage = new DatsyncStorageOptions { Kind = "memory" }, Listen = "127.0.0.1:0", Tls = certs.Server(mutual: true), Hocon = Quick,
+        }).WaitAsync(Long);
         Assert.True(DatsyncRemote.UsesTls(master.System));
-        await Commit(master, Schema);
+        var schema = await master.TransactAsync(Schema).WaitAsync(Long);
         var options = new DatsyncReplicaOptions
         {
-            ClientId = "node-1", Server = DatsyncRemote.ListeningAt(master.System), Tls = certs.Client(certs.Files.ClientPfx),
+            ClientId = "node-1", Server = master.ListeningAt, Tls = certs.Client(certs.Files.ClientPfx), Hocon = Quick,
         };
         Assert.StartsWith("akka.ssl.tcp://datsync@127.0.0.1:", options.ServerPath());
-        var client = DatsyncNode.StartClientSystem(options, "node-client", config: Akka.Configuration.ConfigurationFactory.ParseString(Quick));
-        _systems.Add(client);
-        var replica = await DatsyncNode.StartReplicaAsync(client, options).WaitAsync(Long);
-        await replica.Ready.WaitAsync(Long);
-        Assert.Equal(1, replica.SyncedDb.BasisT);
+        await using var replica = await DatsyncNode.ConnectReplicaAsync(options).WaitAsync(Long);
+        Assert.True(replica.SyncedDb.BasisT >= schema.T);
+        var anna = await replica.TransactAsync("""[{:db/id "a" :person/email "anna@x" :person/name "Anna"}]""").WaitAsync(Long);
+        Assert.Equal("Anna", (await master.SyncAsync(anna.T).WaitAsync(Long)).Entity(anna.Tempids["a"])![":person/name"]);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
         var replica = DatsyncReplica.Connect(Client("mtls-client", certs.Client(certs.Files.ClientPfx)), DatsyncRemote.ListeningAt(server.System), "c2");
         await replica.Ready.WaitAsync(Long);
         var t = (await Commit(server, """[{:person/email "anna@x" :person/name "Anna"}]""")).T;
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         Assert.Equal(ConnectionState.Connected, replica.Status.Connection);
         Assert.Null(await TlsProbe.ProbeAsync(certs.Client(certs.Files.ClientPfx), "127.0.0.1", Port(server), Long, TimeSpan.FromMilliseconds(500)));
     }

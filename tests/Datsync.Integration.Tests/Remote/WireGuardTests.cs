@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch.SysMsg;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -62,7 +63,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
         var replica = DatsyncReplica.Connect(client, _address, "alice");
         await replica.Ready.WaitAsync(Long);
         t = await Commit("""[{:person/name "Ivan"}]""");
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
         Assert.Equal("Ivan", replica.SyncedDb.Datoms(IndexType.Aevt, Keyword.Intern("person/name")).Single().V);
     }
 
@@ -148,7 +149,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
         Assert.Equal(0, stats.Dropped);
         // the replica still follows its server
         var t = await Commit("""[{:db/ident :thing/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]""");
-        await replica.SyncTo(t).WaitAsync(Long);
+        await replica.SyncAsync(t).WaitAsync(Long);
     }
 
     public sealed record Gadget(string Name);

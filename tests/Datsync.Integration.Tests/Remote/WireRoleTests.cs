@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
@@ -18,7 +19,7 @@ public sealed class WireRoleTests
         try
         {
             var e = Assert.Throws<InvalidOperationException>(() =>
-                DatsyncMaster.Start(client, MasterSettings.From(client.Settings.Config), "wrong-master"));
+                MasterRuntime.Start(client, MasterSettings.From(client.Settings.Config), "wrong-master"));
             Assert.Contains("to-server", e.Message);
 
             var r = Assert.Throws<InvalidOperationException>(() =>

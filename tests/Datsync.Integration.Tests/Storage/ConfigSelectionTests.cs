@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using Datsync.Actors;
 using Datsync.Actors.Storage;
 using Datsync.Integration.Tests.Fixtures;
 using Npgsql;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
@@ -15,7 +16,7 @@ public sealed class MasterLockTests(PostgresFixture postgres)
 
     private static async Task<MasterSystem> Start(StorageOptions storage)
     {
-        var m = DatsyncMaster.StartSystem("lock-" + Guid.NewGuid().ToString("N")[..8], storage, "akka.loglevel = WARNING");
+        var m = MasterRuntime.StartSystem("lock-" + Guid.NewGuid().ToString("N")[..8], storage, "akka.loglevel = WARNING");
         await m.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout);
         return m;
     }
@@ -25,7 +26,7 @@ public sealed class MasterLockTests(PostgresFixture postgres)
         var first = await Start(storage());
         try
         {
-            var refused = Assert.Throws<StorageLockedException>(() => DatsyncMaster.StartSystem("second", storage(), "akka.loglevel = WARNING"));
+            var refused = Assert.Throws<StorageLockedException>(() => MasterRuntime.StartSystem("second", storage(), "akka.loglevel = WARNING"));
             Assert.Contains("another master holds", refused.Message);
             Assert.Contains(names, refused.Message);
             Assert.DoesNotContain('\n', refused.Message);
@@ -62,7 +63,7 @@ public sealed class MasterLockTests(PostgresFixture postgres)
         // "old" writer), and the master would give t=3 to another transaction
         file.Scalar("UPDATE journal SET writer_uuid = 'another-master' WHERE sequence_number = 2");
 
-        await using var again = DatsyncMaster.StartSystem("again", file.Storage(), "akka.loglevel = OFF");
+        await using var again = MasterRuntime.StartSystem("again", file.Storage(), "akka.loglevel = OFF");
         var refused = await Assert.ThrowsAsync<DatsyncStorageException>(() => again.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout));
         Assert.Contains("Invalid replayed event", refused.Message);
     }
@@ -72,7 +73,7 @@ public sealed class MasterLockTests(PostgresFixture postgres)
     {
         using var file = new SqliteFile();
         await using var first = await Start(file.Storage());
-        await using var other = DatsyncMaster.StartSystem("other", file.Storage(), "datsync.master.persistence-id = other-master");
+        await using var other = MasterRuntime.StartSystem("other", file.Storage(), "datsync.master.persistence-id = other-master");
         await other.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Timeout);
     }
 }

@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using Datsync.Actors;
 using Datsync.Actors.Storage;
 using Datsync.Integration.Tests.Fixtures;
 using Npgsql;

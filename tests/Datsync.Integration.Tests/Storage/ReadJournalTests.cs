@@ -3,6 +3,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
+using Datsync.Actors;
 using Datsync.Actors.Storage;
 using Datsync.Integration.Tests.Fixtures;
 using Xunit.Abstractions;

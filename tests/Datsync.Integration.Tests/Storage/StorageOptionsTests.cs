@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Datsync.Actors;
 using Datsync.Actors.Storage;
 using Datsync.Integration.Tests.Fixtures;
 

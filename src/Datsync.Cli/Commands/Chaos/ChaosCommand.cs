@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
@@ -12,7 +13,7 @@ using Datsync.Core;
 namespace Datsync.Cli.Commands.Chaos;
 
 /// <summary>Options of <c>datsync chaos</c>.</summary>
-public sealed record ChaosOptions
+internal sealed record ChaosOptions
 {
     public double Seconds { get; init; } = 60;
     public int Replicas { get; init; } = 3;
@@ -32,7 +33,7 @@ public sealed record ChaosOptions
 /// replicas, SIGSTOP/SIGCONT of replicas past the failure detectors, and hostile inputs to the live server. At the end
 /// everything comes back, the replicas catch up, and <see cref="ChaosVerdict"/> checks the master and the replicas.
 /// </summary>
-public static class ChaosCommand
+internal static class ChaosCommand
 {
     /// <summary>How long a writer waits for one transaction's answer before it counts it in doubt.</summary>
     public static readonly TimeSpan TxTimeout = TimeSpan.FromSeconds(10);
@@ -150,7 +151,7 @@ public static class ChaosCommand
             async Task<DemoTxOutcome> ThroughServer(string clientId, string edn, TimeSpan timeout)
             {
                 if (await RemoteTransact.Resolve(system, server.HostPort, TimeSpan.FromSeconds(3)) is not { } srv)
-                    return DemoTxOutcome.Rejected(ReplicaErrors.Unavailable, "no server answered (nothing was sent)");
+                    return DemoTxOutcome.Rejected(DatsyncErrors.Unavailable, "no server answered (nothing was sent)");
                 return await RemoteTransact.Send(srv, RemoteTransact.Message(clientId, tokens[clientId], edn), timeout) switch
                 {
                     TxAccepted a => DemoTxOutcome.Committed(a.T),
@@ -167,7 +168,7 @@ public static class ChaosCommand
                     {
                         var r = await ThroughServer(MasterClient, edn, TxTimeout);
                         if (r.T is { } t) return t;
-                        if (r.Category != ReplicaErrors.Unavailable && r.Category != ReplicaErrors.Busy)
+                        if (r.Category != DatsyncErrors.Unavailable && r.Category != DatsyncErrors.Busy)
                         {
                             Log($"rejected: {r.Category}: {r.Message}");
                             return null;
@@ -364,7 +365,7 @@ public static class ChaosCommand
                     try
                     {
                         var r = await ThroughServer(MasterClient, "[{:db/id \"probe\" :chaos/text \"probe\"}]", TimeSpan.FromSeconds(10));
-                        if (r.T is not null || r.Category != ReplicaErrors.Unavailable) return server.Up;
+                        if (r.T is not null || r.Category != DatsyncErrors.Unavailable) return server.Up;
                     }
                     catch (AskTimeoutException) { }
                     await Task.Delay(250);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Demo;
 
 namespace Datsync.Cli.Commands.Chaos;
@@ -7,12 +8,12 @@ namespace Datsync.Cli.Commands.Chaos;
 /// <summary>One hostile input: the bytes given to <c>datsync transact --server HOST:PORT -</c> on its standard input
 /// (with a wrong token for one of them), and, for those the command would refuse before sending, the text sent to
 /// the server anyway as a <c>TransactOnce</c> from <c>datsync chaos</c> itself.</summary>
-public sealed record HostileInput(string Name, string What, byte[] Stdin, bool WrongToken = false, bool AlsoDirect = false)
+internal sealed record HostileInput(string Name, string What, byte[] Stdin, bool WrongToken = false, bool AlsoDirect = false)
 {
     public string Text => Encoding.UTF8.GetString(Stdin);
 }
 
-public static class ChaosHostile
+internal static class ChaosHostile
 {
     public static IReadOnlyList<HostileInput> All()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Demo;
 
 namespace Datsync.Cli.Commands.Chaos;

@@ -1,18 +1,18 @@
 namespace Datsync.Cli.Commands.Chaos;
 
-public enum ChaosFault { KillServer, KillReplica, StopReplica }
+internal enum ChaosFault { KillServer, KillReplica, StopReplica }
 
 /// <summary>One fault at <see cref="At"/> seconds into the run: the server or replica <see cref="Replica"/> killed
 /// (down for <see cref="Seconds"/>, then started again), or a replica stopped (SIGSTOP) for <see cref="Seconds"/>.</summary>
-public sealed record ChaosEvent(double At, ChaosFault Fault, int Replica, double Seconds);
+internal sealed record ChaosEvent(double At, ChaosFault Fault, int Replica, double Seconds);
 
 /// <summary>Hostile input number <see cref="Input"/> sent at <see cref="At"/> seconds into the run.</summary>
-public sealed record ChaosHostileEvent(double At, int Input);
+internal sealed record ChaosHostileEvent(double At, int Input);
 
-public sealed record ChaosPlan(IReadOnlyList<ChaosEvent> Faults, IReadOnlyList<ChaosHostileEvent> Hostile);
+internal sealed record ChaosPlan(IReadOnlyList<ChaosEvent> Faults, IReadOnlyList<ChaosHostileEvent> Hostile);
 
 /// <summary>The run's schedule, from its seed alone (the same seed, the same plan).</summary>
-public static class ChaosSchedule
+internal static class ChaosSchedule
 {
     public static ChaosPlan Plan(int seed, double seconds, int replicas, int hostileInputs)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Demo;
 
 namespace Datsync.Cli.Commands.Chaos;

@@ -1,19 +1,20 @@
 using System.Globalization;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Demo;
 using Datsync.Core;
 
 namespace Datsync.Cli.Commands.Chaos;
 
 /// <summary>A replica's digest at the end of a chaos run, or why it has none.</summary>
-public sealed record ChaosReplicaDigest(string Name, DbDigest? Digest, string? Problem = null);
+internal sealed record ChaosReplicaDigest(string Name, DbDigest? Digest, string? Problem = null);
 
 /// <summary>What one hostile input did: whether it was rejected as it should (exit code ≠ 0, one line on standard
 /// error), and whether the server was still up and answering afterwards.</summary>
-public sealed record ChaosHostileResult(string Name, bool Rejected, bool ServerSurvived, string What);
+internal sealed record ChaosHostileResult(string Name, bool Rejected, bool ServerSurvived, string What);
 
 /// <summary>The checks at the end of <c>datsync chaos</c>, as pure functions of what was recorded and what the master
 /// and the replicas hold.</summary>
-public static class ChaosVerdict
+internal static class ChaosVerdict
 {
     /// <summary>Every <c>:chaos/op</c> marker of this run (those starting with <paramref name="prefix"/>) in
     /// <paramref name="db"/>, with the t of each entity that holds it.</summary>

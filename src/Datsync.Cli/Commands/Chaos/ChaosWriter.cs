@@ -1,15 +1,16 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Cli.Commands.Demo;
 using Datsync.Core;
 
 namespace Datsync.Cli.Commands.Chaos;
 
-public enum ChaosOutcomeKind { Acknowledged, Rejected, InDoubt }
+internal enum ChaosOutcomeKind { Acknowledged, Rejected, InDoubt }
 
 /// <summary>What became of one marker transaction: acknowledged at <see cref="T"/>, rejected with a category, or in
 /// doubt (no answer: it may or may not have been committed).</summary>
-public sealed record ChaosOutcome(string Marker, string Writer, ChaosOutcomeKind Kind, long? T = null, string? Category = null, string? Detail = null)
+internal sealed record ChaosOutcome(string Marker, string Writer, ChaosOutcomeKind Kind, long? T = null, string? Category = null, string? Detail = null)
 {
     /// <summary>The line a replica process prints for it: <c>ack M T</c>, <c>rejected M CATEGORY TEXT</c>,
     /// <c>doubt M TEXT</c>.</summary>
@@ -41,7 +42,7 @@ public sealed record ChaosOutcome(string Marker, string Writer, ChaosOutcomeKind
 /// unique) holds a marker no other transaction uses, so one committed twice shows as two entities with one marker.
 /// The same writer runs in <c>datsync chaos</c> (through the master) and in its replica processes.
 /// </summary>
-public static class ChaosWriter
+internal static class ChaosWriter
 {
     public static readonly Keyword Op = Keyword.Intern(":chaos/op");
 
@@ -92,7 +93,7 @@ public static class ChaosWriter
 }
 
 /// <summary>Every marker submitted in a chaos run and its outcome (from any thread).</summary>
-public sealed class ChaosLedger
+internal sealed class ChaosLedger
 {
     private readonly ConcurrentDictionary<string, (string Writer, ChaosOutcome? Outcome)> _markers = new();
     private long _acked, _rejected, _doubt;

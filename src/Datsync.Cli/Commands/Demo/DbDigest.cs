@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using Datsync.Actors;
 using Datsync.Core;
 
 namespace Datsync.Cli.Commands.Demo;
 
 /// <summary>A database value summed up to compare it with another one in a different process: its basis t, its
 /// number of current datoms and a SHA-256 of every datom's entity, attribute and value in EAVT order.</summary>
-public sealed record DbDigest(long T, int Datoms, string Sha256)
+internal sealed record DbDigest(long T, int Datoms, string Sha256)
 {
     public static DbDigest Of(Db db)
     {

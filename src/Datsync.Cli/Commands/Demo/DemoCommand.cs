@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
@@ -12,7 +13,7 @@ using Datsync.Core;
 namespace Datsync.Cli.Commands.Demo;
 
 /// <summary>Options of <c>datsync demo</c>.</summary>
-public sealed record DemoOptions
+internal sealed record DemoOptions
 {
     public int Replicas { get; init; } = 4;
     /// <summary>How long the writers run; null: until <see cref="Transactions"/> (10 s when neither is given).</summary>
@@ -32,7 +33,7 @@ public sealed record DemoOptions
 /// writers committing a realistic workload through the master and through the replicas, live progress on standard
 /// error, then a check that every replica holds exactly the master's datoms, and a verdict on standard output.
 /// </summary>
-public static class DemoCommand
+internal static class DemoCommand
 {
     /// <summary>Settings that make a demo replica notice things sooner than the defaults (both modes).</summary>
     public const string QuickHocon = """
@@ -110,7 +111,7 @@ public static class DemoCommand
         {
             master = o.Processes
                 ? DatsyncRemote.StartServer(storage, "127.0.0.1", 0, hocon)
-                : DatsyncMaster.StartSystem("datsync-demo", storage, hocon);
+                : MasterRuntime.StartSystem("datsync-demo", storage, hocon);
             var transactor = master.Master.Transactor;
 
             // the schema and the organisations, through the master (both are idempotent: --db can be run again)

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Datsync.Actors;
 using Datsync.Actors.Replica;
 using Datsync.Core;
 
 namespace Datsync.Cli.Commands.Demo;
 
 /// <summary>How one replica compared with the master: its digest (null when it gave none), and what is wrong.</summary>
-public sealed record DemoCheck(DbDigest? Digest, bool Equal, string? Problem);
+internal sealed record DemoCheck(DbDigest? Digest, bool Equal, string? Problem);
 
 /// <summary>A demo replica with its writer, in this process or in a child process.</summary>
 internal interface IDemoNode : IAsyncDisposable
@@ -36,7 +37,7 @@ internal sealed class InProcessNode(string name, DatsyncReplica replica, string 
     public void StartWriter(long fromT, long quota, int seed) =>
         _writer = Task.Run(async () =>
         {
-            await replica.SyncTo(fromT);
+            await replica.SyncAsync(fromT);
             await DemoWorkload.RunWriter(name, run, seed, DemoWorkload.ThroughReplica(replica, TimeSpan.FromSeconds(60)), Stats, quota, _stop.Token, verbose);
         });
 
@@ -48,7 +49,7 @@ internal sealed class InProcessNode(string name, DatsyncReplica replica, string 
 
     public async Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout)
     {
-        try { await replica.SyncTo(master.BasisT).WaitAsync(timeout); }
+        try { await replica.SyncAsync(master.BasisT).WaitAsync(timeout); }
         catch (TimeoutException)
         {
             return new DemoCheck(null, false, $"did not reach t={master.BasisT} within {timeout.TotalSeconds:0}s (at t={replica.Status.BasisT})");

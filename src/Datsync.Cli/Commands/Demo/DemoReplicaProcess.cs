@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Datsync.Actors;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
 using Datsync.Cli.Output;
@@ -19,7 +20,7 @@ namespace Datsync.Cli.Commands.Demo;
 /// <see cref="Chaos.ChaosOutcome"/>), <c>stop</c>, <c>dump FILE</c> (the synced value's digest lines, then <c>dumped FILE</c>), <c>sync T</c> (wait for t, then print the digest of the replica's value), <c>exit</c> (or end of input).</item>
 /// </list>
 /// </summary>
-public static class DemoReplicaProcess
+internal static class DemoReplicaProcess
 {
     public const string CommandName = "demo-replica";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
@@ -102,7 +103,7 @@ public static class DemoReplicaProcess
                         var token = stopWriter.Token;
                         writer = Task.Run(async () =>
                         {
-                            await replica.SyncTo(from).WaitAsync(StepTimeout);
+                            await replica.SyncAsync(from).WaitAsync(StepTimeout);
                             await DemoWorkload.RunWriter(clientId, run, seed, DemoWorkload.ThroughReplica(replica, StepTimeout), stats, quota, token);
                         });
                         break;
@@ -113,7 +114,7 @@ public static class DemoReplicaProcess
                         var stopMarkers = stopWriter.Token;
                         writer = Task.Run(async () =>
                         {
-                            await replica.SyncTo(fromT).WaitAsync(StepTimeout);
+                            await replica.SyncAsync(fromT).WaitAsync(StepTimeout);
                             var submit = DemoWorkload.ThroughReplica(replica, Chaos.ChaosCommand.TxTimeout);
                             await Chaos.ChaosWriter.Run(clientId, n => Chaos.ChaosWriter.Marker(run, clientId, generation, n),
                                 edn => submit(DemoWorkload.Parse(edn)), m => Say("submit " + m), o => Say(o.ToLine()), stopMarkers);
@@ -133,7 +134,7 @@ public static class DemoReplicaProcess
                         var t = long.Parse(words[1], CultureInfo.InvariantCulture);
                         try
                         {
-                            await replica.SyncTo(t).WaitAsync(StepTimeout);
+                            await replica.SyncAsync(t).WaitAsync(StepTimeout);
                             Say(DbDigest.Of(replica.SyncedDb).ToLine());
                         }
                         catch (TimeoutException)

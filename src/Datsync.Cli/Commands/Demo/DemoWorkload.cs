@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Datsync.Actors;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Core;
@@ -7,14 +8,14 @@ using Datsync.Core;
 namespace Datsync.Cli.Commands.Demo;
 
 /// <summary>What became of one submitted transaction: committed at <see cref="T"/>, or rejected with a category.</summary>
-public readonly record struct DemoTxOutcome(long? T, Keyword? Category, string? Message)
+internal readonly record struct DemoTxOutcome(long? T, Keyword? Category, string? Message)
 {
     public static DemoTxOutcome Committed(long t) => new(t, null, null);
     public static DemoTxOutcome Rejected(Keyword category, string message) => new(null, category, message);
 }
 
 /// <summary>Counters shared by the writers of one process (updated from any thread).</summary>
-public sealed class DemoStats
+internal sealed class DemoStats
 {
     private long _committed, _expected, _unexpected;
     public long Committed => Interlocked.Read(ref _committed);
@@ -52,7 +53,7 @@ public sealed class DemoStats
 /// identity key). Writers insert, update (compare-and-swap), upsert, retract values and entities, and now and then
 /// submit a transaction that must be rejected (a unique conflict, a failing compare-and-swap).
 /// </summary>
-public static class DemoWorkload
+internal static class DemoWorkload
 {
     public const string Schema = """
         [{:db/ident :org/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
@@ -101,10 +102,10 @@ public static class DemoWorkload
         {
             try
             {
-                var r = await replica.Transact(tx).WaitAsync(timeout);
+                var r = await replica.TransactAsync(tx).WaitAsync(timeout);
                 return DemoTxOutcome.Committed(r.T);
             }
-            catch (TxException e) { return DemoTxOutcome.Rejected(e.Category, e.Message); }
+            catch (TxRejectedException e) { return DemoTxOutcome.Rejected(e.Category, e.Message); }
         };
 
     /// <summary>Runs one writer until <paramref name="stop"/> or after <paramref name="quota"/> transactions (negative:

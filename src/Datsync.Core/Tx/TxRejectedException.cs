@@ -18,11 +18,11 @@ public static class TxErrors
 
 /// <summary>A rejected transaction: the category says what kind of problem, the message names the offending form.
 /// The database is unchanged.</summary>
-public sealed class TxException : Exception
+public sealed class TxRejectedException : Exception
 {
     public Keyword Category { get; }
 
-    public TxException(Keyword category, string message) : base(message) => Category = category;
+    public TxRejectedException(Keyword category, string message) : base(message) => Category = category;
 
     /// <summary><c>category: message</c>, the one-line form used by the CLI and the protocol.</summary>
     public string Describe() => $"{Category}: {Message}";

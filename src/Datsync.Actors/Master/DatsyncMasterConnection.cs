@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Datsync.Actors.Master;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors;
+
+/// <summary>
+/// A running master (a single transactor on its journal, its log listener, and the server replicas connect to) and its
+/// own connection: <see cref="Db"/> is the master's durable value, <see cref="TransactAsync"/> commits through its
+/// transactor. Started with <see cref="DatsyncNode.StartMasterAsync"/>; disposing it stops the master and its actor
+/// system (its replicas in other processes keep their values and connect again when a master is back).
+/// </summary>
+public sealed class DatsyncMaster : IDatsyncConnection
+{
+    private static readonly ConcurrentDictionary<DatsyncMaster, string> InProcess = new();
+    private readonly MasterSystem _node;
+    private int _disposed;
+
+    internal DatsyncMaster(MasterSystem node, string name)
+    {
+        _node = node;
+        Name = name;
+        InProcess[this] = name;
+    }
+
+    /// <summary>The master's name (its actor system's; replicas of this process find it by it, remote ones address
+    /// it by it).</summary>
+    public string Name { get; }
+
+    /// <summary><c>host:port</c> replicas in other processes connect to, or null when the master takes in-process
+    /// replicas only (no <see cref="DatsyncMasterOptions.Listen"/>).</summary>
+    public string? ListeningAt =>
+        ((ExtendedActorSystem)_node.System).Provider.DefaultAddress is { Port: not null } a ? Remote.DatsyncRemote.ListeningAt(_node.System) : null;
+
+    internal ActorSystem System => _node.System;
+    internal MasterHandle Handle => _node.Master;
+    internal IActorRef Server => _node.Server;
+    internal MasterSystem Node => _node;
+
+    /// <inheritdoc />
+    public Db Db => _node.Master.Health.Db;
+
+    /// <inheritdoc />
+    public ConnectionStatus Status
+    {
+        get
+        {
+            var t = Db.BasisT;
+            var health = _node.Master.Health;
+            var state = _disposed != 0 ? ConnectionState.Disconnected
+                : health.RecoveryFailure is not null ? ConnectionState.Disconnected
+                : health.FirstRecovery.IsCompleted ? ConnectionState.Connected : ConnectionState.Connecting;
+            return new ConnectionStatus(t, t, 0, state, health.FirstRecovery.IsCompleted);
+        }
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<DbChange> Reports => _node.Master.Health.Reports;
+
+    /// <inheritdoc />
+    public async Task<TxResult> TransactAsync(IReadOnlyList<object?> txData, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(txData);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var reply = await _node.Master.Transactor.Ask<object>(new Transact(Guid.NewGuid().ToString("N"), txData), null, cancellationToken)
+            .ConfigureAwait(false);
+        return reply switch
+        {
+            TxAccepted a => new TxResult(a.T, a.Tempids, a.DbBefore ?? Db, a.DbAfter ?? Db, a.TxData),
+            TxRejected r => throw new TxRejectedException(r.Category, r.Message),
+            _ => throw new InvalidOperationException($"the transactor answered {reply.GetType().Name}"),
+        };
+    }
+
+    /// <inheritdoc />
+    public Task<TxResult> TransactAsync(string txEdn, CancellationToken cancellationToken = default) =>
+        TransactAsync(Tx.Parse(txEdn), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Db> SyncAsync(long t, CancellationToken cancellationToken = default) =>
+        _node.Master.Health.SyncAsync(t, cancellationToken);
+
+    /// <summary>The masters of this process named <paramref name="name"/> (an in-process replica connects to the one).</summary>
+    internal static IReadOnlyList<DatsyncMaster> Named(string name) =>
+        InProcess.Where(m => m.Value == name).Select(m => m.Key).ToList();
+
+    /// <summary>Stops the master: its transactor finishes the write under way, its actor system terminates.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        InProcess.TryRemove(this, out _);
+        _node.Master.Health.Stopped();
+        await _node.DisposeAsync().ConfigureAwait(false);
+    }
+}
