@@ -8,7 +8,6 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(DbCommands.Transact());
 root.Subcommands.Add(DbCommands.Dump());
 root.Subcommands.Add(DbCommands.Log());
-root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());

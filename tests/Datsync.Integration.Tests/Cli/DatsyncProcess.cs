@@ -15,34 +15,46 @@ public static class DatsyncProcess
         public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    public static Process Start(string args, string? stdin = null, bool keepInputOpen = false)
+    /// <summary>How the tests start a child process: standard streams redirected (UTF-8), no shell.</summary>
+    public static ProcessStartInfo Info(string fileName, string args) => new(fileName, args)
     {
-        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "datsync.dll")}\" {args}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        RedirectStandardInput = true,
+        UseShellExecute = false,
+        StandardOutputEncoding = Encoding.UTF8,
+        StandardErrorEncoding = Encoding.UTF8,
+    };
+
+    private static ProcessStartInfo Datsync(string args) =>
+        Info("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "datsync.dll")}\" {args}");
+
+    public static Process Start(string args, string? stdin = null, bool keepInputOpen = false) =>
+        Start(Datsync(args), stdin, keepInputOpen);
+
+    public static Process Start(ProcessStartInfo psi, string? stdin = null, bool keepInputOpen = false)
+    {
         var p = Process.Start(psi)!;
         if (stdin is not null) p.StandardInput.Write(stdin);
         if (!keepInputOpen) p.StandardInput.Close();
         return p;
     }
 
-    public static async Task<Result> Run(string args, string? stdin = null)
+    public static Task<Result> Run(string args, string? stdin = null) => Run(Datsync(args), Limit, $"datsync {args}", stdin);
+
+    /// <summary>Runs any process to its end (<see cref="Info"/> makes its start info); killed, with a
+    /// <see cref="TimeoutException"/> that holds its standard error, after <paramref name="limit"/>.</summary>
+    public static async Task<Result> Run(ProcessStartInfo psi, TimeSpan limit, string what, string? stdin = null)
     {
-        using var p = Start(args, stdin);
+        using var p = Start(psi, stdin);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Limit);
+        using var cts = new CancellationTokenSource(limit);
         try { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException)
         {
             p.Kill(true);
-            throw new TimeoutException($"datsync {args} did not finish within {Limit}: {await stderr}");
+            throw new TimeoutException($"{what} did not finish within {limit}: {await stderr}");
         }
         return new Result(p.ExitCode, await stdout, await stderr);
     }
