@@ -19,12 +19,18 @@ public sealed class ReplicaShared
 
     /// <summary>The state and the status published together.</summary>
     public ReplicaSnapshot Current => _current;
+
+    /// <summary>The replica's client id, for its measurements (<c>datsync.replica.lag</c>).</summary>
+    internal string ClientId { get; init; } = "";
+
+    private bool _measured;
     public Task Ready => _ready.Task;
     public bool IsStopped => _stopped;
 
     internal void Publish(ReplicaState? state, ReplicaStatus status)
     {
         _current = new ReplicaSnapshot(state, status);
+        if (!_measured && !_stopped) _measured = Observability.DatsyncTelemetry.ReplicaRunning(this);
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
@@ -62,6 +68,7 @@ public sealed class ReplicaShared
     internal void Stopped()
     {
         _stopped = true;
+        Observability.DatsyncTelemetry.ReplicaStopped(this);
         _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
     }
 
@@ -120,7 +127,7 @@ public sealed class DatsyncReplica
         string? name = null, Db? resumeFrom = null, string? token = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
-        var shared = new ReplicaShared();
+        var shared = new ReplicaShared { ClientId = clientId };
         var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings ?? ReplicaSettings.Default, shared, resumeFrom, token),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         return new DatsyncReplica(clientId, actor, shared);
@@ -180,7 +187,8 @@ public sealed class DatsyncReplica
         ArgumentNullException.ThrowIfNull(txData);
         var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_shared.IsStopped) done.SetException(new TxException(ReplicaErrors.Unavailable, $"replica {ClientId} stopped"));
-        else Actor.Tell(new LocalTransact(txData, done));
+        else Actor.Tell(new LocalTransact(txData, done,
+            Observability.DatsyncTelemetry.StartTransact(Observability.DatsyncTelemetry.ClientTag, ClientId, done.Task).TraceParent));
         return done.Task;
     }
 
