@@ -80,10 +80,18 @@ public static class DatsyncTelemetry
         if (!Source.HasListeners()) return (null, Activity.Current is { IdFormat: ActivityIdFormat.W3C } c ? c.Id : null);
         var activity = StartDetached("datsync.transact", ActivityKind.Producer, default, tag, value);
         if (activity is null) return (null, null);
-        if (until is not null)
-            until.ContinueWith(static (t, state) => StopDetached((Activity)state!, t.Exception?.InnerException?.Message),
-                activity, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return (activity, activity.Id);
+        if (until is not null) StopWhen(activity, until);
+        return (activity, activity.IdFormat == ActivityIdFormat.W3C ? activity.Id : null);
+    }
+
+    /// <summary>Stops <paramref name="activity"/> when <paramref name="task"/> completes: with an error status when it
+    /// faults, or when its result is a <see cref="Protocol.TxRejected"/>.</summary>
+    internal static void StopWhen(Activity? activity, Task task)
+    {
+        if (activity is null) return;
+        task.ContinueWith(static (t, state) => StopDetached((Activity)state!,
+                t.Exception?.InnerException?.Message ?? (t is Task<object> { Status: TaskStatus.RanToCompletion, Result: Protocol.TxRejected r } ? r.Describe() : null)),
+            activity, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>An activity started under <paramref name="parentTraceParent"/> when it is a valid traceparent (a root when
