@@ -5,6 +5,7 @@ using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Server;
 using Datsync.Actors.Tests.Replication;
+using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Observability;
@@ -69,6 +70,26 @@ public class TraceParentTests(ITestOutputHelper output) : ReplicationTestKit(out
             Assert.Equal("0af7651916cd43dd8448eb211c80319c", commit.TraceId.ToHexString());
             Assert.Equal("b7ad6b7169203331", commit.ParentSpanId.ToHexString());
         }, Long, TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_submits_traceparent_crosses_the_wire_and_a_deltas_does_not()
+    {
+        var wire = new DatsyncWireSerializer((ExtendedActorSystem)Sys, Akka.Configuration.ConfigurationFactory.ParseString("accept = both")
+            .WithFallback(Sys.Settings.Config.GetConfig("akka.actor.serialization-settings.datsync-wire")));
+        var submit = new SubmitTx(ClientId, "r-1", """[{:db/doc "x"}]""", Valid);
+        var back = Assert.IsType<SubmitTx>(wire.FromBinary(wire.ToBinary(submit), typeof(SubmitTx)));
+        Assert.Equal(submit, back);
+
+        // in memory only: a delta keeps the commit's trace context in its wire form for a replica of this process, and
+        // loses it in the bytes that leave the process
+        var report = Db.Empty.Transact((IReadOnlyList<object?>)EdnReader.Read(
+            """[{:db/ident :v/s :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]""")!);
+        var delta = TxDelta.From(report.DbAfter, report.DbAfter.BasisT, report.TxData) with { TraceParent = Valid };
+        Assert.Equal(Valid, delta.ForWire().TraceParent);
+        var sent = Assert.IsType<TxDelta>(wire.FromBinary(wire.ToBinary(delta), typeof(TxDelta)));
+        Assert.Null(sent.TraceParent);
+        Assert.Equal(delta.T, sent.T);
     }
 
     private const string ClientId = "trace-client";
