@@ -64,8 +64,20 @@ public sealed class DatsyncMaster : IDatsyncConnection
     {
         ArgumentNullException.ThrowIfNull(txData);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var reply = await _node.Master.Transactor.Ask<object>(new Transact(Guid.NewGuid().ToString("N"), txData), null, cancellationToken)
-            .ConfigureAwait(false);
+        var asked = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (_, traceParent) = Observability.DatsyncTelemetry.StartTransact(Observability.DatsyncTelemetry.MasterTag, Name, asked.Task);
+        object reply;
+        try
+        {
+            reply = await _node.Master.Transactor.Ask<object>(new Transact(Guid.NewGuid().ToString("N"), txData, TraceParent: traceParent),
+                null, cancellationToken).ConfigureAwait(false);
+            asked.TrySetResult(reply); // the activity ends with the outcome (an error status for a rejection)
+        }
+        catch (Exception e)
+        {
+            asked.TrySetException(e);
+            throw;
+        }
         return reply switch
         {
             TxAccepted a => new TxResult(a.T, a.Tempids, a.DbBefore ?? Db, a.DbAfter ?? Db, a.TxData),

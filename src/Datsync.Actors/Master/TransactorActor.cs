@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Datsync.Actors.Observability;
 using Datsync.Actors.Persistence;
 using Datsync.Actors.Protocol;
 using Datsync.Core;
@@ -22,8 +24,10 @@ namespace Datsync.Actors.Master;
 internal sealed class TransactorActor : ReceivePersistentActor
 {
     /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
+    /// <param name="Received">When the request arrived (<see cref="DatsyncTelemetry.StartTiming"/>; 0 when not measured).</param>
+    /// <param name="Trace">Its <c>datsync.commit</c> activity, or null when nobody listens.</param>
     private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false,
-        bool Alone = false);
+        bool Alone = false, long Received = 0, Activity? Trace = null);
 
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
@@ -39,12 +43,14 @@ internal sealed class TransactorActor : ReceivePersistentActor
     private readonly MasterHealth? _health;
     private readonly List<(IActorRef ReplyTo, object Request)> _waitingForRecovery = new();
     private readonly Queue<long> _snapshots = new(); // sequence numbers of the snapshots known to be kept, oldest first
+    private readonly CommitTelemetry _telemetry;
 
     public TransactorActor(MasterSettings settings, IActorRef? listener, MasterHealth? health = null)
     {
         _settings = settings;
         _listener = listener;
         _health = health;
+        _telemetry = new CommitTelemetry(settings.PersistenceId);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -106,20 +112,23 @@ internal sealed class TransactorActor : ReceivePersistentActor
             $"the journal of {PersistenceId} cannot be read: {cause.Message.ReplaceLineEndings(" ")} ({cause.GetType().Name})", reason);
         var unheard = _health?.RecoveryFailed(failure) ?? true;
         foreach (var (replyTo, request) in _waitingForRecovery)
+        {
+            if (request is Transact) _telemetry.Rejected(DatsyncErrors.Storage);
             replyTo.Tell(request is Transact t ? new TxRejected(t.RequestId, DatsyncErrors.Storage, failure.Message) : new Status.Failure(failure));
+        }
         _waitingForRecovery.Clear();
         if (unheard) _log.Error("{0}; the transactor tries again later", failure.Message); // one line; the stack trace at DEBUG
         _log.Debug("recovery failure of {0}: {1}", PersistenceId, reason);
     }
 
-    private void Handle(Transact request) => Enqueue(Sender, request);
+    private void Handle(Transact request) => Enqueue(Sender, request, received: _telemetry.Received(), trace: _telemetry.StartCommit(request));
 
-    private void Enqueue(IActorRef replyTo, Transact request, bool alone = false)
+    private void Enqueue(IActorRef replyTo, Transact request, bool alone = false, long received = 0, Activity? trace = null)
     {
         if (_committed.ContainsKey(request.RequestId) || _uncommitted.Contains(request.RequestId))
         {
             // committed already, or about to be: answered in order with that outcome
-            _queued.Add(new Pending(replyTo, request, null, null, Duplicate: true));
+            _queued.Add(new Pending(replyTo, request, null, null, Duplicate: true, Received: received, Trace: trace));
             if (_inFlight is null && !_revalidating) Flush();
             return;
         }
@@ -128,19 +137,19 @@ internal sealed class TransactorActor : ReceivePersistentActor
         {
             var report = _speculative.Transact(request.TxData);
             _speculative = report.DbAfter;
-            p = new Pending(replyTo, request, report, null, Alone: alone);
+            p = new Pending(replyTo, request, report, null, Alone: alone, Received: received, Trace: trace);
             _uncommitted.Add(request.RequestId);
         }
         catch (TxRejectedException e)
         {
-            p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message));
+            p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, e.Category, e.Message), Received: received, Trace: trace);
         }
         catch (Exception e)
         {
             // a value the engine cannot print or handle (a TimeSpan, a Type, a structure nested too deep): this request
             // is rejected alone and the others go on
             p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, TxErrors.InvalidTxData,
-                $"the transaction cannot be processed ({e.GetType().Name}: {Shorten(e.Message)}); nothing was committed"));
+                $"the transaction cannot be processed ({e.GetType().Name}: {Shorten(e.Message)}); nothing was committed"), Received: received, Trace: trace);
         }
         _queued.Add(p);
         if (_inFlight is null && !_revalidating) Flush();
@@ -186,7 +195,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         if (records == 0)
         {
             _inFlight = null;
-            foreach (var p in batch) p.ReplyTo.Tell(Reply(p));
+            foreach (var p in batch) Answer(p, Reply(p));
             return;
         }
         var write = new List<TxRecord>(records);
@@ -194,6 +203,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
             if (p.Report is not null) write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
         var remaining = write.Count;
         _inFlightWrite = new HashSet<TxRecord>(write, ReferenceEqualityComparer.Instance);
+        _telemetry.Write(write.Count);
         PersistAllAsync(write, _ =>
         {
             if (--remaining == 0) Committed(batch);
@@ -213,10 +223,12 @@ internal sealed class TransactorActor : ReceivePersistentActor
                 Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
                 _health?.Committed(r); // the master's Db holds it before its caller hears
                 p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData) { DbBefore = r.DbBefore, DbAfter = r.DbAfter });
-                committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids));
+                var traceParent = _telemetry.Committed(p.Trace, p.Received, r.T) ?? DatsyncTelemetry.CheckedTraceParent(p.Request.TraceParent);
+                committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids, traceParent));
             }
-            else p.ReplyTo.Tell(Reply(p));
+            else Answer(p, Reply(p));
         }
+        _telemetry.CommittedCount(committed.Count);
         if (committed.Count > 0) _listener?.Tell(new CommittedBatch(committed)); // one push to the subscribers per write
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
@@ -298,7 +310,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in again)
         {
             if (p.Report is null && !p.Duplicate) _queued.Add(p);
-            else Enqueue(p.ReplyTo, p.Request, p.Alone); // validated again, in order, against the durable value
+            else Enqueue(p.ReplyTo, p.Request, p.Alone, p.Received, p.Trace); // validated again, in order, against the durable value
         }
         _revalidating = false;
         Self.Tell(FlushQueued.Instance); // writes started here would wait for the next command to be sent
@@ -331,12 +343,12 @@ internal sealed class TransactorActor : ReceivePersistentActor
         _inFlight = null;
         _queued = new List<Pending>();
         var unknown = $"{why}; the transaction may or may not have been committed: send it again with the same request id to learn its outcome";
-        foreach (var p in inFlight) p.ReplyTo.Tell(Answer(p, unknown, unknown));
+        foreach (var p in inFlight) Answer(p, Outcome(p, unknown, unknown));
         foreach (var p in queued)
-            p.ReplyTo.Tell(Answer(p, $"{why} before this transaction was written; it was not committed (send it again)", unknown));
+            Answer(p, Outcome(p, $"{why} before this transaction was written; it was not committed (send it again)", unknown));
         _uncommitted.Clear();
 
-        object Answer(Pending p, string notStored, string duplicate)
+        object Outcome(Pending p, string notStored, string duplicate)
         {
             if (p.Rejection is { } r) return r;
             if (p.Duplicate)
@@ -358,9 +370,16 @@ internal sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in batch)
         {
             if (p.Report is not null) _uncommitted.Remove(p.Request.RequestId);
-            p.ReplyTo.Tell(p.Duplicate && _committed.TryGetValue(p.Request.RequestId, out var a) ? a
+            Answer(p, p.Duplicate && _committed.TryGetValue(p.Request.RequestId, out var a) ? a
                 : p.Rejection ?? new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, why));
         }
+    }
+
+    /// <summary>Answers a request that was not committed now (a rejection, or the outcome of an earlier commit).</summary>
+    private void Answer(Pending p, object outcome)
+    {
+        p.ReplyTo.Tell(outcome);
+        _telemetry.Answered(p.Trace, outcome as TxRejected);
     }
 }
 
@@ -375,8 +394,9 @@ internal sealed record FlushQueued
 /// <summary>Transactor to listener: the transactions of one journal write are durable.</summary>
 internal sealed record CommittedBatch(IReadOnlyList<Committed> Transactions);
 
+/// <param name="TraceParent">The commit's trace context, for the live delta (in memory only: never journaled).</param>
 internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter, string RequestId,
-    IReadOnlyDictionary<object, long> Tempids);
+    IReadOnlyDictionary<object, long> Tempids, string? TraceParent = null);
 
 /// <summary>Transactor to listener: the transactor recovered at basis t.</summary>
 internal sealed record LogHead(long T);

@@ -128,7 +128,8 @@ internal sealed class TxListenerActor : ReceiveActor, IWithTimers
         foreach (var c in batch.Transactions)
         {
             _headT = c.T;
-            _recent.Add(TxDelta.From(c.DbAfter, c.T, c.TxData, c.RequestId, c.Tempids));
+            var delta = TxDelta.From(c.DbAfter, c.T, c.TxData, c.RequestId, c.Tempids);
+            _recent.Add(c.TraceParent is null ? delta : delta with { TraceParent = c.TraceParent });
         }
         // Pump may drop a subscriber: walk a snapshot of them
         _subscriberArray ??= _subscribers.ToArray();

@@ -3,8 +3,9 @@ using Datsync.Core;
 namespace Datsync.Actors.Protocol;
 
 /// <summary>Asks the transactor to commit tx data. Replied with <see cref="TxAccepted"/> or <see cref="TxRejected"/>,
-/// in the order the requests arrived.</summary>
-internal sealed record Transact(string RequestId, IReadOnlyList<object?> TxData, string? TxMeta = null);
+/// in the order the requests arrived. <paramref name="TraceParent"/>: the W3C traceparent of the write this request is
+/// part of (the transactor's <c>datsync.commit</c> activity is its child); it is not journaled.</summary>
+internal sealed record Transact(string RequestId, IReadOnlyList<object?> TxData, string? TxMeta = null, string? TraceParent = null);
 
 /// <summary>The transaction is durable as basis <paramref name="T"/>.</summary>
 internal sealed record TxAccepted(string RequestId, long T, IReadOnlyDictionary<object, long> Tempids, IReadOnlyList<Datom> TxData) : IToReplica

@@ -17,8 +17,10 @@ internal sealed record Connect(string ClientId, long? LastAppliedT, long Attempt
 internal sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
 
 /// <summary>A replica's transaction for the master, as EDN text (the forms cross the wire as EDN, the language they are
-/// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.</summary>
-internal sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : ISessionRequest;
+/// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.
+/// <paramref name="TraceParent"/>: the W3C traceparent of the replica's <c>datsync.transact</c> activity, or null; from
+/// the wire it is untrusted, and one over 55 characters or not valid is ignored.</summary>
+internal sealed record SubmitTx(string ClientId, string RequestId, string TxEdn, string? TraceParent = null) : ISessionRequest;
 
 /// <summary>The replica has applied every delta up to <paramref name="T"/> (the session tells the log).</summary>
 internal sealed record DeltasApplied(long T) : ISessionRequest;
@@ -64,11 +66,11 @@ internal static class ClientTx
 {
     /// <summary>The <see cref="Transact"/> for <paramref name="txEdn"/> from <paramref name="clientId"/> (its metadata names
     /// the client), or the rejection of text that is not a vector of tx forms.</summary>
-    public static object Request(string requestId, string txEdn, string clientId)
+    public static object Request(string requestId, string txEdn, string clientId, string? traceParent = null)
     {
         try
         {
-            return new Transact(requestId, Tx.Parse(txEdn), $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
+            return new Transact(requestId, Tx.Parse(txEdn), $"{{:datsync/client {EdnPrinter.Print(clientId)}}}", traceParent);
         }
         catch (TxRejectedException e)
         {

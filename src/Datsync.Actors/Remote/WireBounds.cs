@@ -17,6 +17,10 @@ namespace Datsync.Actors.Remote;
 /// most <see cref="Array.MaxLength"/>, the value is decoded from one array).</param>
 internal sealed record WireBounds(int MaxParts, long MaxMessageBytes, int MaxBootstrapChunks, long MaxBootstrapBytes)
 {
+    /// <summary>Characters of a W3C traceparent a peer may put on a message (<c>00-{32 hex}-{16 hex}-{2 hex}</c>): a longer
+    /// one, or one that does not parse, is ignored (<see cref="Observability.DatsyncTelemetry"/>), never an error.</summary>
+    internal const int MaxTraceParent = 55;
+
     /// <summary>The defaults of <c>reference.conf</c>.</summary>
     public static WireBounds Default { get; } = From(DatsyncConfig.Default);
 

@@ -76,7 +76,7 @@ internal static class WireFrames
     /// <summary>A transaction as one <see cref="SubmitTx"/>, or as parts when its EDN does not fit the budget.</summary>
     public static IEnumerable<object> Submit(SubmitTx tx, int budget)
     {
-        if (tx.TxEdn.Length * 3L + MessageOverhead <= budget)
+        if ((tx.TxEdn.Length + (tx.TraceParent?.Length ?? 0)) * 3L + MessageOverhead <= budget) // its trace context goes only whole
         {
             yield return tx;
             yield break;

@@ -20,12 +20,18 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
 
     /// <summary>The state and the status published together.</summary>
     public ReplicaSnapshot Current => _current;
+
+    /// <summary>The replica's client id, for its measurements (<c>datsync.replica.lag</c>).</summary>
+    internal string ClientId { get; init; } = "";
+
+    private bool _measured;
     public Task Ready => _ready.Task;
     public bool IsStopped => _stopped;
 
     internal void Publish(ReplicaState? state, ConnectionStatus status)
     {
         _current = new ReplicaSnapshot(state, status);
+        if (!_measured && !_stopped) _measured = Observability.DatsyncTelemetry.ReplicaRunning(this);
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
 
@@ -64,6 +70,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     {
         _stopped = true;
         Reports.Complete();
+        Observability.DatsyncTelemetry.ReplicaStopped(this);
         _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
     }
 
@@ -137,7 +144,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         settings ??= ReplicaSettings.Default;
-        var shared = new ReplicaShared(settings.ReportBuffer);
+        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId };
         var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
@@ -223,7 +230,8 @@ public sealed class DatsyncReplica : IDatsyncConnection
         ArgumentNullException.ThrowIfNull(txData);
         var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_shared.IsStopped) done.SetException(new TxRejectedException(DatsyncErrors.Unavailable, $"replica {ClientId} stopped"));
-        else Actor.Tell(new LocalTransact(txData, done));
+        else Actor.Tell(new LocalTransact(txData, done,
+            Observability.DatsyncTelemetry.StartTransact(Observability.DatsyncTelemetry.ClientTag, ClientId, done.Task).TraceParent));
         return done.Task;
     }
 

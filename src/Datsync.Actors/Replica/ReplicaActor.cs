@@ -385,7 +385,7 @@ internal sealed class ReplicaActor : ReceiveActor, IWithTimers
     {
         _lastDeltaAt = DateTime.UtcNow;
         if (deltas.Count == 0) return;
-        var step = _state!.Offer(deltas);
+        var step = Observability.DatsyncTelemetry.Apply(_clientId, _state!, deltas); // _state.Offer(deltas), measured and traced
         _state = step.Next;
         if (step.Applied.Count == 0)
         {
@@ -464,6 +464,7 @@ internal sealed class ReplicaActor : ReceiveActor, IWithTimers
         public DateTime SentAt;
         public TxAccepted? Accepted;
         public TxRejectedException? Unsendable;
+        public string? TraceParent;
     }
 
     /// <summary>Fails a transaction whose data could not be printed for the master.</summary>
@@ -498,7 +499,7 @@ internal sealed class ReplicaActor : ReceiveActor, IWithTimers
                 $"the transaction cannot be run ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent"));
             return;
         }
-        _local[requestId] = new LocalTx(m.Done);
+        _local[requestId] = new LocalTx(m.Done) { TraceParent = m.TraceParent };
         if (_state.Pending[^1].InView)
             _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
         SendLocal(resend: false);
@@ -542,7 +543,7 @@ internal sealed class ReplicaActor : ReceiveActor, IWithTimers
                 return;
             }
         }
-        var tx = new SubmitTx(_clientId, requestId, l.SentEdn);
+        var tx = new SubmitTx(_clientId, requestId, l.SentEdn, l.TraceParent);
         if (_session!.Path.Address.HasLocalScope) ToSession(tx);
         else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) ToSession((ISessionRequest)frame);
     }
@@ -619,7 +620,8 @@ internal sealed class ReplicaActor : ReceiveActor, IWithTimers
 }
 
 /// <summary>Handle to actor: run a local transaction.</summary>
-internal sealed record LocalTransact(IReadOnlyList<object?> TxData, TaskCompletionSource<ReplicaTxResult> Done);
+/// <param name="TraceParent">The caller's <c>datsync.transact</c> activity, for the master (see <see cref="SubmitTx"/>).</param>
+internal sealed record LocalTransact(IReadOnlyList<object?> TxData, TaskCompletionSource<ReplicaTxResult> Done, string? TraceParent = null);
 
 /// <summary>Handle to actor: complete when the replica has applied t.</summary>
 internal sealed record SyncTo(long T, TaskCompletionSource Done);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Datsync.Actors.Observability;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Core;
@@ -49,6 +50,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly Queue<string> _outcomeOrder = new();
     private readonly HashSet<string> _inFlight = new();
     private readonly DroppedMessages _drops;
+    private readonly SessionTelemetry _telemetry;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -61,6 +63,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _images = images;
         _drops = new DroppedMessages(Context.GetLogger());
         _submitParts = new PartAssembler<string>();
+        _telemetry = new SessionTelemetry(clientId);
 
         Receive<Admitted>(a =>
         {
@@ -86,6 +89,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<TxRangeResult>(r =>
         {
             if (!FromMaster(r, _listener)) return;
+            if (_replica is not null) _telemetry.DeltasSent(r.Deltas.Count);
             if (!_framed) ToReplica(_remote ? WireForm.Of(r) : r);
             else if (r.Deltas.Count == 0) ToReplica(r);
             else foreach (var frame in WireFrames.Deltas(r.Deltas, _settings.FrameBudget, Context.System.Serialization)) ToReplica(frame);
@@ -124,8 +128,13 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     public static Props Props(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images) =>
         Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images));
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer("heartbeat", Heartbeat.Instance, _settings.HeartbeatInterval);
+        _telemetry.Started();
+    }
+
+    protected override void PostStop() => _telemetry.Stopped();
 
     /// <summary>A request of the replica: acted on only under the channel key of the handshake taken, from the replica
     /// that made it.</summary>
@@ -262,6 +271,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         if (lastT > _headT) _headT = lastT;
         if (lastT > _forwardedT) _forwardedT = lastT;
         if (_replica is null) return;
+        _telemetry.DeltasSent(deltas);
         if (!_framed) _replica.Tell(_remote ? WireForm.Of(deltas) : deltas);
         else
             foreach (var frame in WireFrames.Deltas(deltas is TxDeltaBatch b ? b.Deltas : [(TxDelta)deltas], _settings.FrameBudget, Context.System.Serialization))
@@ -287,7 +297,10 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         var image = _image!;
         var end = Math.Min(image.Chunks.Count, from + _settings.BootstrapWindow);
         for (var seq = Math.Max(from, _sentSeq); seq < end; seq++)
+        {
             ToReplica(new BootstrapChunk(image.BasisT, seq, image.Chunks.Count, image.Chunks[seq]));
+            _telemetry.BootstrapSent(image.Chunks[seq].Length);
+        }
         _sentSeq = Math.Max(_sentSeq, end);
     }
 
@@ -306,7 +319,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 $"client \"{_clientId}\" has {_inFlight.Count} transactions in flight, the most a session takes (datsync.session.max-pending-submits); nothing was committed"));
             return;
         }
-        var request = ClientTx.Request(s.RequestId, s.TxEdn, _clientId);
+        var request = ClientTx.Request(s.RequestId, s.TxEdn, _clientId, _telemetry.TraceParentOf(s));
         if (request is TxRejected unreadable)
         {
             Outcome(s.RequestId, unreadable);
@@ -319,6 +332,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void Outcome(string requestId, object outcome)
     {
         _inFlight.Remove(requestId);
+        _telemetry.Answered(requestId, outcome);
         if (_outcomes.TryAdd(requestId, outcome))
         {
             _outcomeOrder.Enqueue(requestId);

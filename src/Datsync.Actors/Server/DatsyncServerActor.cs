@@ -79,14 +79,18 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 Reply(new TxRejected(t.RequestId, DatsyncErrors.Refused, why), key);
                 return;
             }
-            var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId);
+            var (trace, traceParent) = Observability.DatsyncTelemetry.StartTransact(Observability.DatsyncTelemetry.ClientTag, t.ClientId);
+            var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId, traceParent);
             if (request is TxRejected unreadable)
             {
+                Observability.DatsyncTelemetry.StopDetached(trace, unreadable.Describe());
                 Reply(unreadable, key);
                 return;
             }
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
-            master.Transactor.Ask<object>(request, OneShotTimeout)
+            var answer = master.Transactor.Ask<object>(request, OneShotTimeout);
+            Observability.DatsyncTelemetry.StopWhen(trace, answer);
+            answer
                 .PipeTo(replyTo, success: r => Wrap(r is TxAccepted a ? a with { TxData = [] } : r, replyTo, key),
                     failure: e => Wrap(new TxRejected(t.RequestId, DatsyncErrors.Unavailable, $"the transactor did not answer: {e.Message}"), replyTo, key));
         });

@@ -6,6 +6,7 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Storage;
+using Datsync.Cli.Output;
 
 namespace Datsync.Cli.Commands;
 
@@ -14,6 +15,9 @@ namespace Datsync.Cli.Commands;
 internal static class ServeCommand
 {
     private const string RemoteTcp = "akka.remote.dot-netty.tcp";
+
+    /// <summary>How often <c>--metrics</c> prints its line.</summary>
+    public static readonly TimeSpan MetricsInterval = TimeSpan.FromSeconds(5);
 
     public static Command Create()
     {
@@ -29,6 +33,10 @@ internal static class ServeCommand
         {
             Description = "Serve an address other than loopback without TLS (everything, client tokens too, travels in the clear)",
         };
+        var metrics = new Option<bool>("--metrics")
+        {
+            Description = $"Print a line of the master's metrics (commits, rejections, sessions, deltas, commit times) on standard error every {MetricsInterval.TotalSeconds:F0} s",
+        };
         var cmd = new Command("serve",
             "Run the master and serve replicas over the network; prints `listening on HOST:PORT` when ready, stops on Ctrl-C or SIGTERM");
         cmd.Options.Add(db);
@@ -37,6 +45,7 @@ internal static class ServeCommand
         cmd.Options.Add(config);
         tls.AddTo(cmd);
         cmd.Options.Add(insecure);
+        cmd.Options.Add(metrics);
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
@@ -53,6 +62,8 @@ internal static class ServeCommand
                                            "or --insecure to serve it in the clear", CliSupport.Unreachable);
                 if (tlsOptions is not null) WarnIfUnnamed(tlsOptions, files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : h);
                 var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
+                // listening before the master starts: its first commits are counted too
+                await using var printer = parse.GetValue(metrics) ? new MetricsPrinter(MetricsInterval, Console.Error) : null;
                 // flags over the files over the CLI's logging; the storage and Datsync's defaults below
                 var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
                     .WithFallback(DatsyncRemote.RemoteConfig(h, p))

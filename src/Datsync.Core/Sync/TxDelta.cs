@@ -45,6 +45,14 @@ public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDato
 
     [NonSerialized] private IReadOnlyList<Datom>? _txData;
 
+    /// <summary>
+    /// In the master's process only (never on the wire, never in the journal): the W3C traceparent of the commit that
+    /// made this delta, so that a replica applying it can trace its part under that commit. Null for deltas read back
+    /// from the journal.
+    /// </summary>
+    [field: NonSerialized]
+    public string? TraceParent { get; init; }
+
     /// <summary>The delta's datoms as datoms at t.</summary>
     public IReadOnlyList<Datom> TxData => _txData ??= ToDatoms();
 
