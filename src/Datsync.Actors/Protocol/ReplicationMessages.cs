@@ -20,6 +20,14 @@ public sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
 /// written in). Sent again with the same request id until an outcome arrives; the master commits a request id once.</summary>
 public sealed record SubmitTx(string ClientId, string RequestId, string TxEdn) : ISessionRequest;
 
+/// <summary>INTERNAL API. A replica's transaction for a session in the same actor system, as the forms themselves
+/// (translated to master ids like <see cref="SubmitTx"/>): no text is printed or read. The forms are immutable EDN
+/// values (<see cref="EdnValues.AsImmutableForms"/>), so the session and the transactor share them safely with the
+/// replica. It is no protocol message (no <see cref="IDatsyncMessage"/>, so never on the wire's allow-list): it cannot
+/// travel inside a <see cref="ToSession"/>, carries the replica's <paramref name="ChannelKey"/> itself, and a session
+/// takes it only from an actor of its own system.</summary>
+internal sealed record SubmitTxData(string ChannelKey, string ClientId, string RequestId, IReadOnlyList<object?> TxData);
+
 /// <summary>The replica has applied every delta up to <paramref name="T"/> (the session tells the log).</summary>
 public sealed record DeltasApplied(long T) : ISessionRequest;
 
@@ -70,11 +78,16 @@ public static class ClientTx
         {
             var txData = EdnReader.Read(txEdn) as IReadOnlyList<object?>
                          ?? throw new TxException(TxErrors.InvalidTxData, "transaction data must be a vector or list of tx forms");
-            return new Transact(requestId, txData, $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
+            return Request(requestId, txData, clientId);
         }
         catch (Exception e) when (e is EdnReadException or TxException)
         {
             return new TxRejected(requestId, e is TxException tx ? tx.Category : TxErrors.InvalidTxData, e.Message);
         }
     }
+
+    /// <summary>The <see cref="Transact"/> for forms <paramref name="txData"/> from <paramref name="clientId"/> (its
+    /// metadata names the client).</summary>
+    internal static Transact Request(string requestId, IReadOnlyList<object?> txData, string clientId) =>
+        new(requestId, txData, $"{{:datsync/client {EdnPrinter.Print(clientId)}}}");
 }

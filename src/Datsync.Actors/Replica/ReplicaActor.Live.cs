@@ -69,6 +69,8 @@ public sealed partial class ReplicaActor
         public readonly TaskCompletionSource<ReplicaTxResult> Done = done;
         public OutgoingTx? Sent;
         public string? SentEdn; // Sent as EDN text, printed once
+        public IReadOnlyList<object?>? SentForms; // Sent as immutable EDN values, for a session in this process
+        public bool FormsChecked; // SentForms was looked for (it stays null when Sent holds other values)
         public DateTime SentAt;
         public TxAccepted? Accepted;
         public TxException? Unsendable;
@@ -134,6 +136,12 @@ public sealed partial class ReplicaActor
     private void Submit(string requestId, LocalTx l, DateTime now)
     {
         l.SentAt = now;
+        if (_session!.Path.Address.HasLocalScope && FormsOf(l) is { } forms)
+        {
+            // a session in this process takes the forms themselves: immutable, so shared without text or copies
+            _session.Tell(new SubmitTxData(_key, _clientId, requestId, forms));
+            return;
+        }
         if (l.SentEdn is null)
         {
             try { l.SentEdn = EdnPrinter.Print(l.Sent!.TxData); }
@@ -149,6 +157,18 @@ public sealed partial class ReplicaActor
         var tx = new SubmitTx(_clientId, requestId, l.SentEdn);
         if (_session!.Path.Address.HasLocalScope) ToSession(tx);
         else foreach (var frame in WireFrames.Submit(tx, _settings.FrameBudget)) ToSession((ISessionRequest)frame);
+    }
+
+    /// <summary>The forms of a sent transaction as immutable EDN values, or null when they hold other values (CLR
+    /// collections, ints, ...): those go as text, which the session reads back into EDN values.</summary>
+    private static IReadOnlyList<object?>? FormsOf(LocalTx l)
+    {
+        if (!l.FormsChecked)
+        {
+            l.SentForms = EdnValues.AsImmutableForms(l.Sent!.TxData);
+            l.FormsChecked = true;
+        }
+        return l.SentForms;
     }
 
     private void ResendUnanswered(DateTime now)
