@@ -107,7 +107,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         }, Long);
 
         // deltas held back: heartbeats still tell the replica where the master is
-        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx));
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx or SubmitTxData));
         for (var i = 0; i < 3; i++) Commit(master, $$"""[{:item/key "k{{i}}"}]""");
         var local = replica.TransactAsync("""[{:item/key "mine"}]""");
         AwaitAssert(() =>

@@ -34,7 +34,7 @@ public class ReplicaRestartTests(ITestOutputHelper output) : ReplicationTestKit(
         Commit(master, SchemaEdn);
         var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
         await replica.Ready.WaitAsync(Long);
-        shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
+        shim.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData)); // the master hears nothing until released
 
         var pending = replica.TransactAsync("""[{:db/id "a" :item/key "pending" :item/n 1}]""");
         AwaitAssert(() => Assert.Equal(1, replica.Status.PendingLocal), Long);

@@ -52,7 +52,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         await replica.Ready.WaitAsync(Long);
         await other.Ready.WaitAsync(Long);
         var t0 = MasterT(master);
-        shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
+        shim.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData)); // the master hears nothing until released
 
         var first = replica.Submit("""[{:db/id "parent" :item/key "parent" :item/n 1}]""");
         long localParent = 0;
@@ -94,7 +94,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var c = StartReplica(server, "c");
         foreach (var r in new[] { a, b, c }) await r.Ready.WaitAsync(Long);
 
-        shimA.Tell(new FaultShim.Hold(m => m is SubmitTx));
+        shimA.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData));
         var losing = a.Submit("""[{:db/id "x" :item/key "from-a" :item/email "dup@x"}]""");
         long localX = 0;
         AwaitAssert(() => localX = Lookup(a.Db, "item/key", "from-a") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);

@@ -39,6 +39,26 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         return (replica, shim);
     }
 
+    /// <summary>A probe plays the transactor and another the log; a third connects through the server as a replica.</summary>
+    private protected (Akka.TestKit.TestProbe Transactor, Akka.TestKit.TestProbe Listener, IActorRef Server) ProbedServer(SessionSettings? settings = null)
+    {
+        var transactor = CreateTestProbe();
+        var listener = CreateTestProbe();
+        var server = Sys.ActorOf(DatsyncServerActor.Props(new MasterHandle(transactor.Ref, listener.Ref), settings ?? QuickSession));
+        return (transactor, listener, server);
+    }
+
+    /// <summary>Connects <paramref name="replica"/> through the server and answers the session's GetDb: it resumes at t=0.</summary>
+    private protected IActorRef Handshake(Akka.TestKit.TestProbe transactor, IActorRef server, Akka.TestKit.TestProbe replica, string clientId, string key)
+    {
+        server.Tell(new Connect(clientId, 0, 1, null, key), replica.Ref);
+        transactor.ExpectMsg<GetDb>(Long);
+        var session = transactor.LastSender;
+        transactor.Reply(new CurrentDb(Db.Empty));
+        replica.FishForMessage(m => m is Connected, Long);
+        return session;
+    }
+
     private protected FaultShim.Stats StatsOf(IActorRef shim) => shim.Ask<FaultShim.Stats>(FaultShim.GetStats.Instance, Long).Result;
 
     private protected TxAccepted Commit(MasterHandle master, IReadOnlyList<object?> forms)
