@@ -2,7 +2,7 @@ namespace Datsync.Core;
 
 /// <summary>How a replica catches up with the master: which deltas it asks for again, and how long it waits before it
 /// sends another handshake.</summary>
-public static class CatchUp
+internal static class CatchUp
 {
     /// <summary>The deltas to ask for: the range before the held deltas (at most <paramref name="atOnce"/> of it), or,
     /// when the replica is <paramref name="stalled"/> (its basis did not move and no delta came for a whole interval)
