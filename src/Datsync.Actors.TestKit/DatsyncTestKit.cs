@@ -68,7 +68,7 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
     /// <paramref name="name"/>), its log listener and its server, and completes once it has recovered. A master started
     /// again under the name of one disposed in the same test recovers that one's transactions.
     /// </summary>
-    /// <param name="name">The master's name (and its actors' names); null: a new one.</param>
+    /// <param name="name">The master's name (its actors' names start with it); null: a new one.</param>
     /// <param name="config">HOCON for this master over the actor system's configuration (e.g.
     /// <c>datsync.master.snapshot-every = 10</c>), or null.</param>
     /// <param name="cancellationToken">Stops the wait for the recovery.</param>
@@ -80,8 +80,10 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
         var all = own.WithFallback(Sys.Settings.Config);
         var settings = MasterSettings.From(all);
         if (!own.HasPath("datsync.master.persistence-id")) settings = settings with { PersistenceId = name };
-        var handle = MasterRuntime.Start(Sys, settings, name);
-        var server = MasterRuntime.StartServer(Sys, handle, SessionSettings.From(all), ClientAccess.From(all), name + "-server");
+        // actor names of its own: those of a master disposed just now may not be free yet
+        var actors = name + "-" + Interlocked.Increment(ref _names);
+        var handle = MasterRuntime.Start(Sys, settings, actors);
+        var server = MasterRuntime.StartServer(Sys, handle, SessionSettings.From(all), ClientAccess.From(all), actors + "-server");
         var master = new DatsyncMaster(new MasterSystem(Sys, handle, server, all), name, ownsSystem: false);
         _masters.Enqueue(master);
         try
