@@ -259,7 +259,8 @@ internal sealed class FaultShim : UntypedActor, IWithUnboundedStash, IWithTimers
         if (_reordered is not { } r) return;
         _reordered = null;
         Timers.Cancel(FlushReordered.Instance);
-        r.Target.Tell(r.Message, Self);
+        if (_hold?.Invoke(What(r.Message)) == true) HoldBack(r.Message, r.Target); // a hold began since
+        else r.Target.Tell(r.Message, Self);
     }
 
     private void Later(object message, IActorRef target) =>

@@ -26,8 +26,8 @@ public sealed class ReplicaLink
     internal IActorRef Shim { get; }
 
     /// <summary>From now on the deltas of the master's log the session sends are kept, in order, and not delivered
-    /// (the replica's requests, the session's answers and heartbeats still pass). A delta the link sends after this
-    /// call returns is held, whatever its faults.</summary>
+    /// (the replica's requests, the session's answers and heartbeats still pass). Every delta that reaches the
+    /// link after this call returns is held, and so is a delayed or reordered one that comes due after it.</summary>
     public void Hold() => Shim.Tell(new FaultShim.Hold(FaultShim.IsDelta));
 
     /// <summary>Delivers the held deltas, in the order they came, and lets deltas pass again.</summary>
