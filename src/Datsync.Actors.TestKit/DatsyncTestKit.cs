@@ -103,6 +103,7 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
     /// completes once it is bootstrapped. Its messages to and from its session go through a link
     /// (<see cref="Link"/>) that injects <paramref name="faults"/> (none when null) and can hold deltas.
     /// </summary>
+    /// <exception cref="ArgumentException">A fault rate is not a probability, or they add up to more than 1.</exception>
     /// <exception cref="TimeoutException">Not bootstrapped within <see cref="ReplicationTimeout"/>.</exception>
     /// <exception cref="TxRejectedException">The server refused the client id.</exception>
     public async Task<DatsyncReplica> ConnectReplicaAsync(DatsyncMaster master, string clientId, Faults? faults = null,
@@ -134,6 +135,7 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         ArgumentNullException.ThrowIfNull(faults);
+        faults.Validated();
         var unique = Uri.EscapeDataString(clientId) + "-" + Interlocked.Increment(ref _names);
         var shim = Sys.ActorOf(FaultShim.Props(server, faults), "link-" + unique);
         if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere));

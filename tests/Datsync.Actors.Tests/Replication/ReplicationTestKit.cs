@@ -71,7 +71,7 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         AwaitAssert(() =>
         {
             Assert.Equal(db.BasisT, replica.Status.BasisT);
-            Assert.Equal(AllDatoms(db), AllDatoms(replica.SyncedDb));
+            if (Difference(db, replica.SyncedDb) is { } difference) throw new Xunit.Sdk.XunitException(difference);
         }, Long, TimeSpan.FromMilliseconds(50));
     }
 

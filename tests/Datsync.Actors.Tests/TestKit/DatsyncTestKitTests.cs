@@ -139,7 +139,7 @@ public class DatsyncTestKitTests(ITestOutputHelper output) : DatsyncTestKit(outp
     }
 
     [Fact]
-    public async Task A_disposed_replica_ends_its_link_and_a_replica_not_started_here_has_none()
+    public async Task A_disposed_replica_ends_its_link_a_replica_not_started_here_has_none_and_faults_must_be_probabilities()
     {
         var master = await StartMasterAsync();
         var replica = await ConnectReplicaAsync(master, "c1");
@@ -150,5 +150,7 @@ public class DatsyncTestKitTests(ITestOutputHelper output) : DatsyncTestKit(outp
 
         await using var stranger = DatsyncReplica.Start(Sys, master.Server, "stranger");
         Assert.Throws<ArgumentException>(() => Link(stranger));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ConnectReplicaAsync(master, "c2", new Faults(Drop: 1.5)));
+        await Assert.ThrowsAsync<ArgumentException>(() => ConnectReplicaAsync(master, "c3", new Faults(Drop: 0.6, Delay: 0.6)));
     }
 }
