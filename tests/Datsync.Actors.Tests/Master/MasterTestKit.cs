@@ -1,18 +1,18 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Master;
 
-/// <summary>A TestKit whose journal and snapshot store are Akka.Persistence.TestKit's controllable in-memory ones.</summary>
-public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(Config, output: output)
+/// <summary>The Datsync TestKit with Akka.Persistence.TestKit's controllable in-memory journal and snapshot store.</summary>
+public abstract class MasterTestKit(ITestOutputHelper output) : DatsyncTestKit(Config, output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
+    private const string Config = """
         akka.loglevel = INFO
         akka.persistence.journal.plugin = "akka.persistence.journal.test"
         akka.persistence.journal.test {
@@ -24,7 +24,7 @@ public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xun
           class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
-        """).WithFallback(DatsyncConfig.Default);
+        """;
 
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
