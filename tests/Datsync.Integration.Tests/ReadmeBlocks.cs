@@ -43,3 +43,11 @@ internal static partial class ReadmeBlocks
     [GeneratedRegex(@"^\s*var (\w+|\([\w, ]+\)) = .*;\s*(//.*)?$")]
     private static partial Regex SetupLine();
 }
+
+/// <summary>The README's examples that live in other test projects: the code they run is the code it shows.</summary>
+public class ReadmeExampleTests
+{
+    [Fact]
+    public void The_testkit_section_shows_exactly_the_code_its_test_runs() =>
+        ReadmeBlocks.AssertShows("## Testing with Datsync.Actors.TestKit", ["tests", "Datsync.Actors.Tests", "TestKit", "TestKitExampleTests.cs"], "TestKit");
+}

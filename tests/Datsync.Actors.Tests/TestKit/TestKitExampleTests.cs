@@ -4,13 +4,13 @@ using Xunit.Abstractions;
 namespace Datsync.Actors.Tests.TestKit;
 
 /// <summary>The README's "Testing with Datsync.Actors.TestKit" example, kept working: the code between the markers
-/// below is the README's block (its <c>using</c> lines and class are this file's).</summary>
+/// below is the README's block (its <c>using</c> lines are this file's).</summary>
+// README: TestKit (begin)
 public class TestKitExampleTests(ITestOutputHelper output) : DatsyncTestKit(output: output)
 {
     [Fact]
     public async Task A_held_replica_sees_a_write_only_once_released_and_both_replicas_end_equal_to_the_master()
     {
-        // README: TestKit (begin)
         var master = await StartMasterAsync();
         var writer = await ConnectReplicaAsync(master, "writer", new Faults(Seed: 7, Drop: 0.1, Duplicate: 0.1, Delay: 0.2, Reorder: 0.1));
         var reader = await ConnectReplicaAsync(master, "reader");
@@ -23,9 +23,9 @@ public class TestKitExampleTests(ITestOutputHelper output) : DatsyncTestKit(outp
 
         Link(reader).Release();                                     // delivered, in order
         await AwaitConvergedAsync(master, writer, reader);
-        Assert.Equal("Ivan", reader.Db.Entity(ivan.Tempid("ivan"))!["person/name"]);
+        Assert.Equal("Ivan", reader.Db.Entity(ivan.Tempid("ivan"))!.Get<string>(":person/name"));
         AssertReplicaEqualsMaster(master, writer);
         AssertReplicaEqualsMaster(master, reader);
-        // README: TestKit (end)
     }
 }
+// README: TestKit (end)

@@ -11,7 +11,7 @@ namespace Datsync.Integration.Tests.PublicApi;
 /// </summary>
 public class PublicApiTests
 {
-    public static TheoryData<string> Packages => ["Datsync.Core", "Datsync.Actors", "Datsync.Actors.Hosting"];
+    public static TheoryData<string> Packages => ["Datsync.Core", "Datsync.Actors", "Datsync.Actors.Hosting", "Datsync.Actors.TestKit"];
 
     [Theory]
     [MemberData(nameof(Packages))]
