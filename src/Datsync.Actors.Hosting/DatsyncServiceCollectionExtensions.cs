@@ -76,7 +76,8 @@ public static class DatsyncServiceCollectionExtensions
         if (services.Any(d => d.ServiceType == typeof(DatsyncRegistration)))
             throw new InvalidOperationException("AddDatsync was called already: a host starts one Datsync master and/or one replica");
         if (!hasMaster && !hasReplica)
-            throw new InvalidOperationException($"{source} configures neither a Datsync master (Master) nor a replica (Replica)");
+            throw new InvalidOperationException($"{source} configures neither a Datsync master (Master) nor a replica (Replica); " +
+                "AddDatsync takes the Datsync section itself, e.g. configuration.GetSection(\"Datsync\")");
         if (hasMaster && options.Master?.Listen is { } listen) Remote.DatsyncRemote.ParseHostPort(listen, anyPort: true);
         if (hasReplica)
         {

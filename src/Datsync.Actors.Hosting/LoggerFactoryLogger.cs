@@ -32,11 +32,18 @@ internal sealed class LoggerFactoryLogger : ReceiveActor, IRequiresMessageQueue<
         Receive<LogEvent>(e =>
         {
             if (factory is null) return;
-            var logger = factory.CreateLogger(e.LogClass?.FullName ?? e.LogSource ?? "Akka");
-            var level = Level(e.LogLevel());
-            if (!logger.IsEnabled(level)) return;
-            logger.Log(level, default, (e.LogSource, Message: e.Message?.ToString() ?? ""), e.Cause,
-                static (s, _) => $"[{s.LogSource}] {s.Message}");
+            try
+            {
+                var logger = factory.CreateLogger(e.LogClass?.FullName ?? e.LogSource ?? "Akka");
+                var level = Level(e.LogLevel());
+                if (!logger.IsEnabled(level)) return;
+                logger.Log(level, default, (e.LogSource, Message: e.Message?.ToString() ?? ""), e.Cause,
+                    static (s, _) => $"[{s.LogSource}] {s.Message}");
+            }
+            catch (ObjectDisposedException)
+            {
+                factory = null; // the host disposed its logging before this actor system ended: the rest is not logged
+            }
         });
     }
 

@@ -99,39 +99,67 @@ public sealed class HealthTests
         await host.StopAsync().WaitAsync(TestTimeout);
     }
 
+    private static IHost SqliteMasterHost(TempDir dir) => Build(new Dictionary<string, string?>
+    {
+        ["Datsync:Master:Name"] = UniqueName(),
+        ["Datsync:Master:Storage:Kind"] = "sqlite",
+        ["Datsync:Master:Storage:DataDirectory"] = dir.Path,
+        ["Datsync:Master:Hocon"] = "akka.loglevel = OFF",
+    });
+
     [Fact]
-    public async Task A_master_whose_journal_write_fails_and_then_cannot_be_read_is_unhealthy_with_the_storage_error()
+    public async Task A_master_whose_last_journal_write_failed_is_unhealthy_with_the_storage_error()
     {
         using var dir = new TempDir();
-        using var host = Build(new Dictionary<string, string?>
-        {
-            ["Datsync:Master:Name"] = UniqueName(),
-            ["Datsync:Master:Storage:Kind"] = "sqlite",
-            ["Datsync:Master:Storage:DataDirectory"] = dir.Path,
-            ["Datsync:Master:Hocon"] = "akka.loglevel = OFF",
-        });
+        using var host = SqliteMasterHost(dir);
         await host.StartAsync().WaitAsync(TestTimeout);
         var master = host.Services.GetRequiredService<DatsyncMaster>();
         await master.TransactAsync(PeopleSchema).WaitAsync(TestTimeout);
         Assert.Equal(HealthStatus.Healthy, (await Check(host)).Status);
 
-        // the next write fails: the check says so, with the storage's error, until a write succeeds
-        var file = Path.Combine(dir.Path, "datsync.db");
-        CorruptJournal(file); // and the recovery that follows the failed write cannot read the journal
-        FailJournalWrites(file);
-        var failed = master.Handle.Health.Failed; // the next recovery failure
+        FailJournalWrites(Path.Combine(dir.Path, "datsync.db"));
         var rejected = await Assert.ThrowsAsync<TxRejectedException>(
             () => master.TransactAsync("""[{:db/id "a" :person/email "a@x"}]""").WaitAsync(TestTimeout));
         Assert.Equal(DatsyncErrors.Storage, rejected.Category);
-        var afterWrite = (await Check(host)).Entries["datsync-master"];
-        Assert.Equal(HealthStatus.Unhealthy, afterWrite.Status);
-        Assert.Contains("datsync-master", afterWrite.Description, StringComparison.Ordinal);
-
-        await failed.WaitAsync(TestTimeout);
-        var unreadable = (await Check(host)).Entries["datsync-master"];
-        Assert.Equal(HealthStatus.Unhealthy, unreadable.Status);
-        Assert.Contains("the journal of datsync-master cannot be read", unreadable.Description, StringComparison.Ordinal);
-        Assert.IsAssignableFrom<DatsyncStorageException>(unreadable.Exception);
+        var check = (await Check(host)).Entries["datsync-master"];
+        Assert.Equal(HealthStatus.Unhealthy, check.Status);
+        Assert.Contains("the last journal write of datsync-master failed", check.Description, StringComparison.Ordinal);
+        Assert.Contains("the disk is full", check.Description, StringComparison.Ordinal);
+        Assert.Equal(1L, check.Data["t"]); // the durable value stays
         await host.StopAsync().WaitAsync(TestTimeout);
+    }
+
+    [Fact]
+    public async Task A_master_whose_journal_cannot_be_read_any_more_is_unhealthy_with_the_storage_error()
+    {
+        using var dir = new TempDir();
+        using var host = SqliteMasterHost(dir);
+        await host.StartAsync().WaitAsync(TestTimeout);
+        var master = host.Services.GetRequiredService<DatsyncMaster>();
+        await master.TransactAsync(PeopleSchema).WaitAsync(TestTimeout);
+
+        // a failed write restarts the transactor, which reads its journal again, and cannot
+        var file = Path.Combine(dir.Path, "datsync.db");
+        CorruptJournal(file);
+        FailJournalWrites(file);
+        var failed = master.Handle.Health.Failed; // the next recovery failure
+        await Assert.ThrowsAsync<TxRejectedException>(() => master.TransactAsync("""[{:db/id "a" :person/email "a@x"}]""").WaitAsync(TestTimeout));
+        await failed.WaitAsync(TestTimeout);
+
+        var check = (await Check(host)).Entries["datsync-master"];
+        Assert.Equal(HealthStatus.Unhealthy, check.Status);
+        Assert.Contains("the journal of datsync-master cannot be read", check.Description, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<DatsyncStorageException>(check.Exception);
+        await host.StopAsync().WaitAsync(TestTimeout);
+    }
+
+    [Fact]
+    public void A_write_that_succeeds_clears_the_last_write_failure()
+    {
+        var health = new Master.MasterHealth();
+        health.WriteFailed("orders", new IOException("the disk is full"));
+        Assert.Equal("the last journal write of orders failed: the disk is full (IOException)", health.LastWriteFailure!.Message);
+        health.Committed(Db.Empty.Transact(PeopleSchema));
+        Assert.Null(health.LastWriteFailure);
     }
 }

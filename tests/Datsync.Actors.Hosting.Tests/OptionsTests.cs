@@ -165,7 +165,7 @@ public sealed class OptionsTests
     public void Nothing_to_start_a_malformed_listen_address_or_a_second_AddDatsync_are_refused()
     {
         var none = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(Configuration(("Other:Key", "x")).GetSection("Datsync")));
-        Assert.Contains("neither a Datsync master (Master) nor a replica (Replica)", none.Message);
+        Assert.Contains("neither a Datsync master (Master) nor a replica (Replica); AddDatsync takes the Datsync section itself", none.Message);
         Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(_ => { }));
         Assert.Throws<FormatException>(() => new ServiceCollection().AddDatsync(o => o.Master = new DatsyncMasterOptions { Listen = "nowhere" }));
         var services = new ServiceCollection().AddDatsync(o => o.Master = new DatsyncMasterOptions());
