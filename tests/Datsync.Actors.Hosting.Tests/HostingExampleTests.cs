@@ -13,11 +13,11 @@ public sealed class HostingExampleTests
     [Fact]
     public async Task The_hosting_example_does_what_it_says()
     {
-        var name = Hosts.UniqueName("example");
+        var masterName = Hosts.UniqueName("example");
         string[] args =
         [
-            $"--Datsync:Master:Name={name}", "--Datsync:Master:Storage:Kind=memory",
-            "--Datsync:Replica:ClientId=web-1", $"--Datsync:Replica:ServerSystemName={name}",
+            $"--Datsync:Master:Name={masterName}", "--Datsync:Master:Storage:Kind=memory",
+            "--Datsync:Replica:ClientId=web-1", $"--Datsync:Replica:ServerSystemName={masterName}",
         ];
 
         // README: Hosting (begin)
@@ -30,15 +30,15 @@ public sealed class HostingExampleTests
 
         var people = host.Services.GetRequiredService<People>();
         long ivan = await people.AddAsync("ivan@example.org", "Ivan");
-        string? name1 = people.NameOf(ivan);                          // "Ivan"
+        string? name = people.NameOf(ivan);                           // "Ivan"
         HealthReport health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         await host.StopAsync();                                       // the replica stops, then the master
         // README: Hosting (end)
 
-        Assert.Equal("Ivan", name1);
+        Assert.Equal("Ivan", name);
         Assert.Equal(HealthStatus.Healthy, health.Status);
         Assert.Equal(["datsync-master", "datsync-replica"], health.Entries.Keys.Order(StringComparer.Ordinal));
-        Assert.Empty(DatsyncMaster.Named(name));
+        Assert.Empty(DatsyncMaster.Named(masterName));
     }
 }
 
