@@ -49,7 +49,7 @@ internal static class MasterRuntime
     /// actors fail to start is terminated. With <paramref name="tls"/> (enabled, <see cref="TlsOptions"/>) the
     /// system's remote transport speaks TLS as a server.
     /// </summary>
-    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
         string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null)
     {
