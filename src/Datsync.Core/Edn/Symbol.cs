@@ -12,7 +12,8 @@ public sealed class Symbol : IComparable<Symbol>, IComparable, IEquatable<Symbol
     /// <summary>The symbol as written, e.g. <c>foo/bar</c>.</summary>
     public string FullName { get; }
 
-    /// <summary>The symbol with the given text, e.g. <c>foo/bar</c>; its namespace is what comes before the first slash.</summary>
+    /// <summary>The symbol with the given text, e.g. <c>foo/bar</c>; its namespace is what comes before the first
+    /// slash.</summary>
     /// <param name="fullName">The symbol's text; not empty.</param>
     public Symbol(string fullName)
     {

@@ -5,9 +5,11 @@ public enum Uniqueness : byte
 {
     /// <summary>Not unique: any number of entities may hold the same value.</summary>
     None,
-    /// <summary><c>:db.unique/value</c>: at most one entity holds a value; asserting it for another entity is rejected.</summary>
+    /// <summary><c>:db.unique/value</c>: at most one entity holds a value; asserting it for another entity is
+    /// rejected.</summary>
     Value,
-    /// <summary><c>:db.unique/identity</c>: at most one entity holds a value; a tempid asserting it resolves to that entity.</summary>
+    /// <summary><c>:db.unique/identity</c>: at most one entity holds a value; a tempid asserting it resolves to that
+    /// entity.</summary>
     Identity,
 }
 

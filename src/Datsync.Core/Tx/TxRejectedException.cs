@@ -9,11 +9,13 @@ public static class TxErrors
     public static readonly Keyword NotAnAttribute = Keyword.Intern("db.error/not-an-attribute");
     /// <summary>A value that does not fit its attribute's value type.</summary>
     public static readonly Keyword WrongType = Keyword.Intern("db.error/wrong-type-for-attribute");
-    /// <summary>A tempid that is never the entity of an assertion, or one where a tempid cannot stand (an old value, a retraction).</summary>
+    /// <summary>A tempid that is never the entity of an assertion, or one where a tempid cannot stand (an old value, a
+    /// retraction).</summary>
     public static readonly Keyword TempidNotAnEntity = Keyword.Intern("db.error/tempid-not-an-entity");
     /// <summary>A unique value already held by another entity.</summary>
     public static readonly Keyword UniqueConflict = Keyword.Intern("db.error/unique-conflict");
-    /// <summary>A fact both asserted and retracted, or two values of a cardinality-one attribute of an entity, in one transaction.</summary>
+    /// <summary>A fact both asserted and retracted, or two values of a cardinality-one attribute of an entity, in one
+    /// transaction.</summary>
     public static readonly Keyword DatomsConflict = Keyword.Intern("db.error/datoms-conflict");
     /// <summary>A <c>:db/cas</c> whose expected value is not the current one.</summary>
     public static readonly Keyword CasFailed = Keyword.Intern("db.error/cas-failed");
