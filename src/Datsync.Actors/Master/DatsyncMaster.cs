@@ -50,7 +50,7 @@ internal static class MasterRuntime
     /// system's remote transport speaks TLS as a server. <paramref name="setup"/> joins the system's setup (e.g. the
     /// host's logger factory).
     /// </summary>
-    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
         string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null, Akka.Actor.Setup.Setup? setup = null)
     {
