@@ -38,7 +38,7 @@ internal sealed record MasterSystem(ActorSystem System, MasterHandle Master, IAc
     public async ValueTask DisposeAsync() => await System.Terminate();
 }
 
-/// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync"/> and the hosting extensions build
+/// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> and the hosting extensions build
 /// on).</summary>
 internal static class MasterRuntime
 {

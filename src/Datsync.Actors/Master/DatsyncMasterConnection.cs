@@ -9,7 +9,7 @@ namespace Datsync.Actors;
 /// <summary>
 /// A running master (a single transactor on its journal, its log listener, and the server replicas connect to) and its
 /// own connection: <see cref="Db"/> is the master's durable value,
-/// <see cref="TransactAsync(IReadOnlyList{object?}, CancellationToken)"/> commits through its transactor. Started with <see cref="DatsyncNode.StartMasterAsync"/>; disposing it stops the master and its actor
+/// <see cref="TransactAsync(IReadOnlyList{object?}, CancellationToken)"/> commits through its transactor. Started with <see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/>; disposing it stops the master and its actor
 /// system (its replicas in other processes keep their values and connect again when a master is back).
 /// </summary>
 public sealed class DatsyncMaster : IDatsyncConnection

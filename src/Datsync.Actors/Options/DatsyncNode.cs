@@ -7,7 +7,7 @@ using Datsync.Actors.Server;
 namespace Datsync.Actors;
 
 /// <summary>
-/// Where a master or a replica starts: <see cref="StartMasterAsync"/> and <see cref="ConnectReplicaAsync"/>, each from
+/// Where a master or a replica starts: <see cref="StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> and <see cref="ConnectReplicaAsync"/>, each from
 /// its options class (the same classes <c>services.AddDatsync</c> binds from <c>IConfiguration</c>). Both give an
 /// <see cref="IDatsyncConnection"/>; dispose it to stop what was started.
 /// </summary>
