@@ -20,6 +20,8 @@ internal static class ConnectionBench
     public static int Run(string[] args)
     {
         var count = args.Contains("--quick") ? 5_000 : 20_000;
+        var rounds = Array.IndexOf(args, "--rounds");
+        if (rounds >= 0 && rounds + 1 < args.Length) Rounds = Math.Max(2, int.Parse(args[rounds + 1], System.Globalization.CultureInfo.InvariantCulture));
         const int writers = 16;
         return RunAsync(count, writers).GetAwaiter().GetResult();
     }
@@ -30,37 +32,30 @@ internal static class ConnectionBench
         await using (var master = await Master("bench-conn-a"))
         {
             await Warm(master);
-            var raw = await Rate(count, writers, i => RawAsk(master, Form(i, "raw")));
-            var api = await Rate(count, writers, i => master.TransactAsync([Form(i, "api")]));
+            var (api, raw) = await Pair(count, writers, (i, run) => master.TransactAsync([Form(i, "api" + run)]), (i, run) => RawAsk(master, Form(i, "raw" + run)));
             rows.Add(Row($"master writes/s, {writers} writers: TransactAsync vs the transactor's Ask", api, raw));
         }
         await using (var master = await Master("bench-conn-b"))
         {
             await using var replica = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "bench", ServerSystemName = "bench-conn-b" });
             await Warm(replica);
-            var text = await Rate(count / 2, writers, i => replica.TransactAsync([AsList(Form(i, "text"))]));
-            var forms = await Rate(count / 2, writers, i => replica.TransactAsync([Form(i, "forms")]));
+            var (forms, text) = await Pair(count / 2, writers, (i, run) => replica.TransactAsync([Form(i, "forms" + run)]),
+                (i, run) => replica.TransactAsync([AsList(Form(i, "text" + run))]));
             rows.Add(Row($"in-process replica writes/s, {writers} writers: EDN forms vs .NET lists (text)", forms, text));
         }
         await using (var master = await Master("bench-conn-c"))
         {
             await Warm(master);
-            var none = await Rate(count, writers, i => master.TransactAsync([Form(i, "quiet")]));
-            using var stop = new CancellationTokenSource();
             var read = 0L;
-            var reader = Task.Run(async () =>
-            {
-                try { await foreach (var _ in master.Reports.WithCancellation(stop.Token)) read++; }
-                catch (OperationCanceledException) { }
-            });
-            var one = await Rate(count, writers, i => master.TransactAsync([Form(i, "read")]));
-            await stop.CancelAsync();
-            await reader;
-            rows.Add(Row($"master writes/s with one Reports reader ({read:N0} read) vs none", one, none));
+            var (one, none) = await Pair(count, writers, (i, run) => master.TransactAsync([Form(i, "read" + run)]),
+                (i, run) => master.TransactAsync([Form(i, "quiet" + run)]),
+                before: () => ReadReports(master, c => Interlocked.Add(ref read, c)), after: StopReading);
+            rows.Add(Row($"master writes/s with one Reports reader ({read:N0} read, {_overflows} overflows) vs none", one, none));
         }
 
         Console.WriteLine();
-        Console.WriteLine($"> machine: {Environment.ProcessorCount} cores; .NET {Environment.Version}; in-memory journal; {count:N0} single-entity transactions per case");
+        Console.WriteLine($"> machine: {Environment.ProcessorCount} cores; .NET {Environment.Version}; in-memory journal; {count:N0} single-entity " +
+                          $"transactions per case and round, medians of {Rounds} rounds taken in turn");
         Console.WriteLine();
         Console.WriteLine("| case | measured | reference | ratio |");
         Console.WriteLine("|---|---:|---:|---:|");
@@ -95,6 +90,61 @@ internal static class ConnectionBench
     {
         var reply = await master.Handle.Transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), [form]), TimeSpan.FromMinutes(1));
         if (reply is not TxAccepted) throw new InvalidOperationException($"benchmark transaction refused: {reply}");
+    }
+
+    private static int Rounds = 4;
+
+    /// <summary>The median rates of <paramref name="measured"/> and <paramref name="reference"/> over rounds run in turn,
+    /// each first in half of them (the database and the heap grow with every round: the order must not favour one).</summary>
+    private static async Task<(double Measured, double Reference)> Pair(int count, int writers, Func<int, int, Task> measured,
+        Func<int, int, Task> reference, Func<Task>? before = null, Func<Task>? after = null)
+    {
+        var (m, r) = (new List<double>(), new List<double>());
+        for (var round = 0; round < Rounds; round++)
+        {
+            var run = round;
+            if (round % 2 == 0) r.Add(await Rate(count, writers, i => reference(i, run)));
+            if (before is not null) await before();
+            m.Add(await Rate(count, writers, i => measured(i, run)));
+            if (after is not null) await after();
+            if (round % 2 == 1) r.Add(await Rate(count, writers, i => reference(i, run)));
+        }
+        return (Median(m), Median(r));
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var sorted = xs.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static CancellationTokenSource? _reading;
+    private static long _overflows;
+    private static Task _reader = Task.CompletedTask;
+
+    /// <summary>Starts one reader of the master's Reports (counting what it reads) until <see cref="StopReading"/>.</summary>
+    private static Task ReadReports(DatsyncMaster master, Action<long> counted)
+    {
+        _reading = new CancellationTokenSource();
+        var enumerator = master.Reports.GetAsyncEnumerator(_reading.Token); // subscribed from here on
+        var token = _reading.Token;
+        _reader = Task.Run(async () =>
+        {
+            try { while (await enumerator.MoveNextAsync()) counted(1); }
+            catch (OperationCanceledException) when (token.IsCancellationRequested) { }
+            catch (ReportsOverflowException) { Interlocked.Increment(ref _overflows); } // it fell behind: told so, the writes went on
+            finally { await enumerator.DisposeAsync(); }
+        });
+        return Task.CompletedTask;
+    }
+
+    private static async Task StopReading()
+    {
+        if (_reading is null) return;
+        await _reading.CancelAsync();
+        await _reader;
+        _reading.Dispose();
+        _reading = null;
     }
 
     /// <summary>Transactions per second of <paramref name="count"/> writes from <paramref name="writers"/> writers.</summary>

@@ -35,7 +35,7 @@ namespace Datsync.Benchmarks
             "  keywords  keyword interning: 10M interns of existing names (string and span), reading a 20k-map EDN transaction,\n" +
             "            1M fresh names, and the intern table's size afterwards (keywords [--samples N] [--quick])\n" +
             "  connection  the connection API against the ways in before it, in-memory master: TransactAsync vs the transactor's Ask,\n" +
-            "            a replica's writes as EDN forms vs as .NET lists (text), commits with a Reports reader vs none ([--quick])\n" +
+            "            a replica's writes as EDN forms vs as .NET lists (text), commits with a Reports reader vs none ([--quick] [--rounds N])\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
