@@ -59,32 +59,35 @@ internal static class ReplayCommand
 
         // the replica applies every delta's datoms itself, as one in another process does, rather than adopting the
         // master's value: its listing is then a real check of replication
-        var node = MasterRuntime.StartSystem("datsync-replay", new InMemoryStorage(),
-            StderrLogger.Hocon + "\ndatsync.session.share-master-values = off");
+        var name = "datsync-replay-" + Guid.NewGuid().ToString("N")[..8];
+        DatsyncMaster? master = null;
+        DatsyncReplica? replica = null;
         try
         {
-            var transactor = node.Master.Transactor;
-            DatsyncReplica? replica = null;
+            master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+            {
+                Name = name, Storage = { Kind = "memory" }, ShareMasterValues = false, Hocon = StderrLogger.Hocon,
+            }).WaitAsync(StepTimeout);
             for (var i = 0; i < txs.Count; i++)
             {
                 var n = i + 1;
                 if (txs[i] is not IReadOnlyList<object?> tx)
                     output.WriteLine(TxOutcome.Rejected($"{TxErrors.InvalidTxData}: transaction {n} must be a vector of tx forms", n));
                 else
-                    output.WriteLine(await Submit(transactor, tx, n));
+                    output.WriteLine(await Submit(master, tx, n));
                 // the replica bootstraps from the value after the first (schema) transaction and follows the rest as deltas
-                if (i == 0) replica = await Connect(node);
+                if (i == 0) replica = await Connect(name);
             }
-            replica ??= await Connect(node);
+            replica ??= await Connect(name);
 
-            var master = (await transactor.Ask<CurrentDb>(GetDb.Instance, StepTimeout)).Db;
-            await replica.SyncAsync(master.BasisT).WaitAsync(StepTimeout);
-            DatomListing.Write(output, "master", master);
+            var db = master.Db;
+            await replica.SyncAsync(db.BasisT).WaitAsync(StepTimeout);
+            DatomListing.Write(output, "master", db);
             DatomListing.Write(output, "replica", replica.SyncedDb);
             output.Flush();
             return 0;
         }
-        catch (Exception e) when (e is TimeoutException or AskTimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or DatsyncStorageException)
         {
             output.Flush();
             stderr.WriteLine($"datsync replay: {e.Message}");
@@ -92,23 +95,28 @@ internal static class ReplayCommand
         }
         finally
         {
-            try { await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(10)); }
+            try
+            {
+                if (replica is not null) await replica.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                if (master is not null) await master.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            }
             catch (TimeoutException) { stderr.WriteLine("datsync replay: the actor system did not stop within 10s"); }
         }
     }
 
-    private static async Task<string> Submit(IActorRef transactor, IReadOnlyList<object?> tx, int n) =>
-        await transactor.Ask(new Transact($"replay-{n}", tx), StepTimeout) switch
-        {
-            TxAccepted a => TxOutcome.Accepted(a.T, a.Tempids, n),
-            TxRejected r => TxOutcome.Rejected(r.Describe(), n),
-            var other => throw new InvalidOperationException($"unexpected reply to transaction {n}: {other}"),
-        };
-
-    private static async Task<DatsyncReplica> Connect(MasterSystem node)
+    private static async Task<string> Submit(DatsyncMaster master, IReadOnlyList<object?> tx, int n)
     {
-        var replica = node.ConnectReplica("replay");
-        await replica.Ready.WaitAsync(StepTimeout);
-        return replica;
+        try
+        {
+            var r = await master.TransactAsync(tx).WaitAsync(StepTimeout);
+            return TxOutcome.Accepted(r.T, r.Tempids, n);
+        }
+        catch (TxRejectedException e)
+        {
+            return TxOutcome.Rejected(e.Describe(), n);
+        }
     }
+
+    private static Task<DatsyncReplica> Connect(string master) =>
+        DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "replay", ServerSystemName = master }).WaitAsync(StepTimeout);
 }
