@@ -56,10 +56,9 @@ internal static class ReplicaCommand
         try
         {
             var replica = DatsyncReplica.Connect(system, server, clientId, token);
-            using var listening = replica.Listen(r =>
-            {
-                if (!r.Pending && (untilT is null || r.T <= untilT)) lines.WriteLine($"t={r.T} datoms={r.TxData.Count}");
-            });
+            // read from here on, on a thread of this command's (a slow terminal never holds the replica back)
+            using var stopPrinting = new CancellationTokenSource();
+            var printer = new ReportPrinter(replica, lines, untilT, stopPrinting.Token);
 
             var progress = new BootstrapBar(Console.Error);
             var started = Stopwatch.StartNew();
@@ -97,7 +96,14 @@ internal static class ReplicaCommand
             try { await replica.SyncAsync(t, stop); }
             catch (OperationCanceledException) { return CliSupport.Error("replica", $"stopped before t={t}"); }
             catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
-            listening.Dispose();
+            // every transaction after the bootstrap up to t was reported before the sync completed: print them all
+            if ((replica.BootstrapProgress?.BasisT ?? -1) < t)
+            {
+                try { await printer.Reached(t).WaitAsync(timeout, stop); }
+                catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+            }
+            await stopPrinting.CancelAsync();
+            await printer.Done;
             if (dump)
             {
                 await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
@@ -108,6 +114,56 @@ internal static class ReplicaCommand
         finally
         {
             await CliSupport.Shutdown(system);
+        }
+    }
+
+    /// <summary>Prints <c>t=T datoms=N</c> for every master transaction the replica applies (up to
+    /// <c>--until-t</c>), reading its <see cref="DatsyncReplica.Reports"/>; a reader that fell behind says so on
+    /// standard error and reads on from the next change.</summary>
+    private sealed class ReportPrinter
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _lastT = -1, _waitFor = long.MaxValue;
+
+        public ReportPrinter(DatsyncReplica replica, TextWriter lines, long? untilT, CancellationToken stop)
+        {
+            var reports = replica.Reports.GetAsyncEnumerator(stop); // subscribed now, before the first delta
+            Done = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        while (await reports.MoveNextAsync())
+                        {
+                            var r = reports.Current;
+                            if (r.Pending) continue;
+                            if (untilT is null || r.T <= untilT) lines.WriteLine($"t={r.T} datoms={r.TxData.Count}");
+                            Volatile.Write(ref _lastT, r.T);
+                            if (r.T >= Volatile.Read(ref _waitFor)) _reached.TrySetResult();
+                        }
+                        return; // the replica stopped
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
+                    catch (ReportsOverflowException e)
+                    {
+                        Console.Error.WriteLine($"datsync replica: the output fell behind: the transactions after t={e.LastT} up to now are not listed");
+                        await reports.DisposeAsync();
+                        reports = replica.Reports.GetAsyncEnumerator(stop);
+                    }
+                }
+            }, CancellationToken.None);
+        }
+
+        /// <summary>Ends when the printing stops.</summary>
+        public Task Done { get; }
+
+        /// <summary>Completes once the transaction <paramref name="t"/> (or a later one) was printed.</summary>
+        public Task Reached(long t)
+        {
+            Volatile.Write(ref _waitFor, t);
+            if (Volatile.Read(ref _lastT) >= t) _reached.TrySetResult();
+            return _reached.Task;
         }
     }
 
