@@ -4,23 +4,23 @@ using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Storage;
 using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Master;
 
-/// <summary>A TestKit whose journal and snapshot store are Akka.Persistence.TestKit's controllable in-memory ones.</summary>
+/// <summary>A TestKit whose master journal and snapshot store (Datsync's own plugin ids) are Akka.Persistence.TestKit's
+/// controllable in-memory ones; the system's default journal is left as Akka has it.</summary>
 public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(Config, output: output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
+    private static readonly Config Config = ConfigurationFactory.ParseString($$"""
         akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test {
+        {{StorageOptions.JournalPluginId}} {
           class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test {
+        {{StorageOptions.SnapshotStorePluginId}} {
           class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
@@ -28,7 +28,7 @@ public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xun
 
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
-    protected ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+    protected ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(StorageOptions.JournalPluginId));
 
     private protected static MasterSettings Settings(string id, int snapshotEvery = 0, int buffer = 1024, int recent = 10_000) =>
         new(id, snapshotEvery, buffer, recent);
