@@ -110,8 +110,7 @@ public sealed class HostTests
         await host.StartAsync().WaitAsync(Timeout);
         await host.Services.GetRequiredService<DatsyncReplicaProvider>().GetReadyAsync().WaitAsync(Timeout);
         var system = host.Services.GetRequiredService<ActorSystem>();
-        Assert.Equal("Akka.Persistence.Journal.MemoryJournal, Akka.Persistence",
-            system.Settings.Config.GetString(Datsync.Actors.Storage.StorageOptions.JournalPluginId + ".class"));
+        Assert.Equal("akka.persistence.journal.inmem", system.Settings.Config.GetString("akka.persistence.journal.plugin"));
 
         var marker = Guid.NewGuid().ToString("N");
         Logging.GetLogger(system, "hosting-test").Warning("through ILogger: {0}", marker);
