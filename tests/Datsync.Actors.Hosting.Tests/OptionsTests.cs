@@ -1,5 +1,4 @@
 using Akka.Configuration;
-using Akka.Hosting;
 using Datsync.Actors.Master;
 using Datsync.Actors;
 using Datsync.Actors.Replica;
@@ -147,17 +146,54 @@ public sealed class OptionsTests
     [InlineData("db:70000")]
     [InlineData("db:port")]
     [InlineData("::1:4053")]
-    public void A_malformed_server_is_refused_when_the_builder_is_configured(string server)
+    public void A_malformed_server_is_refused_when_the_services_are_added(string server)
     {
-        var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "datsync");
-        Assert.Throws<FormatException>(() => builder.WithDatsyncReplica(new DatsyncReplicaOptions { ClientId = "c", Server = server }));
+        Assert.Throws<FormatException>(() => new ServiceCollection().AddDatsync(o => o.Replica = new DatsyncReplicaOptions { ClientId = "c", Server = server }));
+        Assert.Throws<FormatException>(() => new ServiceCollection().AddDatsync(
+            Configuration(("Datsync:Replica:ClientId", "c"), ("Datsync:Replica:Server", server)).GetSection("Datsync")));
     }
 
     [Fact]
-    public void A_replica_without_a_client_id_is_refused_when_the_builder_is_configured()
+    public void A_replica_without_a_client_id_is_refused_when_the_services_are_added()
     {
-        var builder = new AkkaConfigurationBuilder(new ServiceCollection(), "datsync");
-        Assert.Throws<InvalidOperationException>(() => builder.WithDatsyncReplica(new DatsyncReplicaOptions()));
+        Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(o => o.Replica = new DatsyncReplicaOptions()));
+        Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(
+            Configuration(("Datsync:Replica:Server", "db:4053")).GetSection("Datsync")));
+    }
+
+    [Fact]
+    public void Nothing_to_start_a_malformed_listen_address_or_a_second_AddDatsync_are_refused()
+    {
+        var none = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(Configuration(("Other:Key", "x")).GetSection("Datsync")));
+        Assert.Contains("neither a Datsync master (Master) nor a replica (Replica); AddDatsync takes the Datsync section itself", none.Message);
+        Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddDatsync(_ => { }));
+        Assert.Throws<FormatException>(() => new ServiceCollection().AddDatsync(o => o.Master = new DatsyncMasterOptions { Listen = "nowhere" }));
+        var services = new ServiceCollection().AddDatsync(o => o.Master = new DatsyncMasterOptions());
+        Assert.Throws<InvalidOperationException>(() => services.AddDatsync(o => o.Master = new DatsyncMasterOptions()));
+    }
+
+    [Fact]
+    public void The_sections_present_decide_what_is_registered_and_bind_into_the_one_options_model()
+    {
+        var replicaOnly = new ServiceCollection().AddDatsync(Configuration(
+            ("Datsync:Replica:ClientId", "r1"), ("Datsync:Replica:Server", "db:4053"), ("Datsync:Replica:AckEvery", "5")).GetSection("Datsync"));
+        Assert.Contains(replicaOnly, d => d.ServiceType == typeof(DatsyncReplica));
+        Assert.DoesNotContain(replicaOnly, d => d.ServiceType == typeof(DatsyncMaster));
+        Assert.Contains(replicaOnly, d => d.ServiceType == typeof(IDatsyncConnection));
+        using var provider = replicaOnly.BuildServiceProvider();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatsyncOptions>>().Value;
+        Assert.Null(options.Master);
+        Assert.Equal("r1", options.Replica!.ClientId);
+        Assert.Equal(5, options.Replica.AckEvery);
+
+        var both = new ServiceCollection().AddDatsync(Configuration(
+            ("Datsync:Master:Storage:Kind", "memory"), ("Datsync:Replica:ClientId", "r1")).GetSection("Datsync"));
+        Assert.Contains(both, d => d.ServiceType == typeof(DatsyncReplica));
+        Assert.Contains(both, d => d.ServiceType == typeof(DatsyncMaster));
+
+        var inCode = new DatsyncMasterOptions { Storage = { Kind = "memory" } };
+        using var fromCode = new ServiceCollection().AddDatsync(o => o.Master = inCode).BuildServiceProvider();
+        Assert.Same(inCode, fromCode.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatsyncOptions>>().Value.Master);
     }
 
     [Fact]

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Datsync.Actors.Hosting.Tests;
@@ -55,5 +58,49 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
             Func<TState, Exception?, string> formatter) => provider.Add(category, formatter(state, exception));
+    }
+}
+
+/// <summary>Hosts as an application builds them: <c>AddDatsync</c> from the <c>Datsync</c> section of its
+/// configuration, with the Datsync health checks.</summary>
+public static class Hosts
+{
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
+
+    public const string PeopleSchema = """
+        [{:db/ident :person/email :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
+        """;
+
+    /// <summary>A name no other test's master has (the masters of one process are found by name).</summary>
+    public static string UniqueName(string prefix = "m") => prefix + "-" + Guid.NewGuid().ToString("N")[..10];
+
+    public static IHost Build(IDictionary<string, string?> settings, ILoggerProvider? logs = null, Action<IServiceCollection>? services = null,
+        IConfigurationSource? source = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (source is not null) ((IConfigurationBuilder)builder.Configuration).Add(source);
+        if (logs is not null) builder.Logging.AddProvider(logs);
+        builder.Services.AddDatsync(builder.Configuration.GetSection("Datsync"));
+        builder.Services.AddHealthChecks().AddDatsync();
+        services?.Invoke(builder.Services);
+        return builder.Build();
+    }
+
+    /// <summary>Makes every later write to the SQLite journal at <paramref name="file"/> fail (as a full disk would).</summary>
+    public static void FailJournalWrites(string file) =>
+        Sql(file, "CREATE TRIGGER datsync_test_no_writes BEFORE INSERT ON journal BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+
+    /// <summary>Overwrites every event of the SQLite journal at <paramref name="file"/> with bytes no master can decode.</summary>
+    public static void CorruptJournal(string file) => Assert.True(Sql(file, "UPDATE journal SET message = x'0a0bff00ff'") > 0);
+
+    private static int Sql(string file, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={file};Pooling=False");
+        c.Open();
+        using var command = c.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteNonQuery();
     }
 }

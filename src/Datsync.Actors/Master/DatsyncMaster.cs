@@ -47,11 +47,12 @@ internal static class MasterRuntime
     /// in it. <paramref name="overrides"/> (HOCON) wins over both, e.g. <c>datsync.master.snapshot-every = 100</c>;
     /// <paramref name="below"/> sits between the overrides and the storage (e.g. the remote transport). A system whose
     /// actors fail to start is terminated. With <paramref name="tls"/> (enabled, <see cref="TlsOptions"/>) the
-    /// system's remote transport speaks TLS as a server.
+    /// system's remote transport speaks TLS as a server. <paramref name="setup"/> joins the system's setup (e.g. the
+    /// host's logger factory).
     /// </summary>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
-        string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null)
+        string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null, Akka.Actor.Setup.Setup? setup = null)
     {
         var serverTls = tls is { IsEnabled: true } ? tls.ForServer() : null;
         var config = (serverTls?.ToConfig() ?? Config.Empty)
@@ -60,7 +61,7 @@ internal static class MasterRuntime
             .WithFallback(storage.ToConfig())
             .WithFallback(Remote.WireSecurity.ForServer(serverName))
             .WithFallback(DatsyncConfig.Default);
-        var system = Remote.DatsyncRemote.CreateSystem(name, config, serverTls);
+        var system = Remote.DatsyncRemote.CreateSystem(name, config, serverTls, setup);
         try
         {
             var master = Start(system, MasterSettings.From(config), masterName);

@@ -16,12 +16,16 @@ public sealed class DatsyncMaster : IDatsyncConnection
 {
     private static readonly ConcurrentDictionary<DatsyncMaster, string> InProcess = new();
     private readonly MasterSystem _node;
+    private readonly bool _ownsSystem;
     private int _disposed;
 
-    internal DatsyncMaster(MasterSystem node, string name)
+    /// <param name="ownsSystem">False: the actor system is someone else's (a test's, for the TestKit); disposing
+    /// stops the master's actors and leaves the system running.</param>
+    internal DatsyncMaster(MasterSystem node, string name, bool ownsSystem = true)
     {
         _node = node;
         Name = name;
+        _ownsSystem = ownsSystem;
         InProcess[this] = name;
     }
 
@@ -98,12 +102,22 @@ public sealed class DatsyncMaster : IDatsyncConnection
     internal static IReadOnlyList<DatsyncMaster> Named(string name) =>
         InProcess.Where(m => m.Value == name).Select(m => m.Key).ToList();
 
-    /// <summary>Stops the master: its transactor finishes the write under way, its actor system terminates.</summary>
+    /// <summary>Stops the master: its transactor finishes the write under way, its actor system terminates (a master
+    /// started in an actor system it does not own stops its server, transactor and listener only).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         InProcess.TryRemove(this, out _);
         _node.Master.Health.Stopped();
-        await _node.DisposeAsync().ConfigureAwait(false);
+        if (_ownsSystem)
+        {
+            await _node.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        foreach (var actor in new[] { _node.Server, _node.Master.Transactor, _node.Master.Listener }) // sessions first
+        {
+            try { await actor.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
+            catch (Exception e) when (e is TaskCanceledException or AskTimeoutException) { _node.System.Stop(actor); }
+        }
     }
 }

@@ -81,9 +81,21 @@ internal sealed class MasterHealth(int reportBuffer = 1024)
     /// <summary>Changes of the master's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
     internal ReportFeed Reports { get; } = new(reportBuffer);
 
+    private volatile DatsyncStorageException? _lastWriteFailure;
+
+    /// <summary>Why the last journal write failed or was refused, or null when it succeeded (or none failed yet);
+    /// cleared by the next write that succeeds.</summary>
+    public DatsyncStorageException? LastWriteFailure => _lastWriteFailure;
+
+    /// <summary>The journal failed or refused a write (called on the transactor's thread).</summary>
+    internal void WriteFailed(string persistenceId, Exception cause) =>
+        _lastWriteFailure = new DatsyncStorageException(
+            $"the last journal write of {persistenceId} failed: {cause.Message.ReplaceLineEndings(" ")} ({cause.GetType().Name})", cause);
+
     /// <summary>The transactor made <paramref name="report"/> durable (called on its thread, before it answers).</summary>
     internal void Committed(TxReport report)
     {
+        _lastWriteFailure = null;
         _db = report.DbAfter;
         if (Reports.HasReaders) Reports.Publish(new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, false));
         _waiters.Reached(report.DbAfter);

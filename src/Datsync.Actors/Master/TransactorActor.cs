@@ -291,6 +291,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         // the next write started) are not about that one
         if (_inFlight is not { } batch || (@event is TxRecord record && _refusedWrite?.Contains(record) == true)) return;
         _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
+        _health?.WriteFailed(PersistenceId, cause);
         _refusedWrite = _inFlightWrite;
         _inFlightWrite = null;
         _inFlight = null;
@@ -324,6 +325,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "journal write of t={0} failed; the transactor restarts from the journal", sequenceNr);
+        _health?.WriteFailed(PersistenceId, cause);
         AnswerHeld($"the journal write failed ({Shorten(cause.Message)})");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }

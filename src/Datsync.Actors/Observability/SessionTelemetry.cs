@@ -48,12 +48,12 @@ internal sealed class SessionTelemetry(string clientId)
     /// <summary>The traceparent for the transactor's request of <paramref name="submit"/>: the replica's, when it sent a
     /// valid one (the write was started and is traced there); else that of a <c>datsync.transact</c> activity started
     /// here, ended with the request's outcome (<see cref="Answered"/>).</summary>
-    public string? TraceParentOf(SubmitTx submit)
+    public string? TraceParentOf(string requestId, string? submitted)
     {
-        if (DatsyncTelemetry.CheckedTraceParent(submit.TraceParent) is { } theirs) return theirs;
-        if (!DatsyncTelemetry.Source.HasListeners() || _transacts.ContainsKey(submit.RequestId)) return null;
+        if (DatsyncTelemetry.CheckedTraceParent(submitted) is { } theirs) return theirs;
+        if (!DatsyncTelemetry.Source.HasListeners() || _transacts.ContainsKey(requestId)) return null;
         var (activity, traceParent) = DatsyncTelemetry.StartTransact(DatsyncTelemetry.ClientTag, _clientId);
-        if (activity is not null) _transacts[submit.RequestId] = activity;
+        if (activity is not null) _transacts[requestId] = activity;
         return traceParent;
     }
 

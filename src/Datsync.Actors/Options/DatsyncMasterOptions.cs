@@ -112,10 +112,10 @@ public sealed class DatsyncMasterOptions
     public string? Listen { get; set; }
 
     /// <summary>Name of the transactor actor (its listener is <c>{MasterName}-log</c>).</summary>
-    public string MasterName { get; set; } = "datsync-master";
+    internal string MasterName { get; set; } = "datsync-master";
 
     /// <summary>Name of the server actor replicas connect to (remote replicas address <c>/user/{ServerName}</c>).</summary>
-    public string ServerName { get; set; } = DatsyncReplicaOptions.DefaultServerActorName;
+    internal string ServerName { get; set; } = DatsyncReplicaOptions.DefaultServerActorName;
 
     /// <summary>The HOCON of the properties that are set (only those), with <see cref="Hocon"/> not included.</summary>
     internal string ToHocon()

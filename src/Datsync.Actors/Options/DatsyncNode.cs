@@ -23,10 +23,16 @@ public static class DatsyncNode
     /// master holds it (<see cref="Storage.StorageLockedException"/>).</exception>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     /// <exception cref="ConfigurationException">The options do not make a valid configuration.</exception>
-    public static async Task<DatsyncMaster> StartMasterAsync(DatsyncMasterOptions options, CancellationToken cancellationToken = default)
+    public static Task<DatsyncMaster> StartMasterAsync(DatsyncMasterOptions options, CancellationToken cancellationToken = default) =>
+        StartMasterAsync(options, null, null, cancellationToken);
+
+    /// <summary><see cref="StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> over <paramref name="config"/>,
+    /// with <paramref name="setup"/> in the actor system's setup (the hosting package's logging).</summary>
+    internal static async Task<DatsyncMaster> StartMasterAsync(DatsyncMasterOptions options, Config? config, Akka.Actor.Setup.Setup? setup,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var node = StartMasterSystem(options);
+        var node = StartMasterSystem(options, config, setup);
         try
         {
             await node.Master.Recovered(null, cancellationToken).ConfigureAwait(false);
@@ -52,6 +58,26 @@ public static class DatsyncNode
     /// <exception cref="InvalidOperationException">No client id, or no master of that name runs in this process.</exception>
     public static async Task<DatsyncReplica> ConnectReplicaAsync(DatsyncReplicaOptions options, CancellationToken cancellationToken = default)
     {
+        var replica = await StartReplicaAsync(options).ConfigureAwait(false);
+        try
+        {
+            await replica.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return replica;
+        }
+        catch
+        {
+            await replica.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The replica of <see cref="ConnectReplicaAsync"/>, started and not waited for (it bootstraps on its own;
+    /// <see cref="DatsyncReplica.Ready"/> says when it is done). A replica of a remote master gets an actor system of its
+    /// own over <paramref name="config"/>, with <paramref name="setup"/> in its setup (the hosting package's logging).</summary>
+    /// <exception cref="InvalidOperationException">No client id, or no master of that name runs in this process.</exception>
+    internal static async Task<DatsyncReplica> StartReplicaAsync(DatsyncReplicaOptions options, Config? config = null,
+        Akka.Actor.Setup.Setup? setup = null)
+    {
         ArgumentNullException.ThrowIfNull(options);
         options.RequireClientId();
         DatsyncReplica replica;
@@ -72,7 +98,8 @@ public static class DatsyncNode
         }
         else
         {
-            var system = StartClientSystem(options, config: options.ToConfig());
+            var system = StartClientSystem(options, config: config is null ? options.ToConfig() : options.ToConfig().WithFallback(config),
+                setup: setup);
             try
             {
                 replica = StartRemoteReplica(system, options, ownSystem: system);
@@ -83,21 +110,12 @@ public static class DatsyncNode
                 throw;
             }
         }
-        try
-        {
-            await replica.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return replica;
-        }
-        catch
-        {
-            await replica.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return replica;
     }
 
     /// <summary>The master's actor system from <paramref name="options"/> (over <paramref name="config"/>), with its
     /// actors started; not waited for.</summary>
-    internal static MasterSystem StartMasterSystem(DatsyncMasterOptions options, Config? config = null)
+    internal static MasterSystem StartMasterSystem(DatsyncMasterOptions options, Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
         var top = config is null ? options.ToConfig() : options.ToConfig().WithFallback(config);
         if (options.Listen is { } listen)
@@ -106,7 +124,7 @@ public static class DatsyncNode
             top = top.WithFallback(Remote.DatsyncRemote.RemoteConfig(host, port));
         }
         return MasterRuntime.StartSystem(options.Name, options.SelectStorage(config), below: top,
-            masterName: options.MasterName, serverName: options.ServerName, tls: options.Tls);
+            masterName: options.MasterName, serverName: options.ServerName, tls: options.Tls, setup: setup);
     }
 
     /// <summary>
@@ -116,13 +134,13 @@ public static class DatsyncNode
     /// </summary>
     /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
     internal static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
-        Config? config = null)
+        Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return Remote.DatsyncRemote.CreateSystem(systemName, (config ?? Config.Empty)
             .WithFallback(Remote.DatsyncRemote.RemoteConfig(host, 0))
             .WithFallback(Remote.WireSecurity.Client)
-            .WithFallback(DatsyncConfig.Default), options.Tls);
+            .WithFallback(DatsyncConfig.Default), options.Tls, setup);
     }
 
     /// <summary>

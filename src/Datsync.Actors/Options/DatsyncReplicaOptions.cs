@@ -20,7 +20,7 @@ public sealed class DatsyncReplicaOptions
     public const string DefaultServerSystemName = "datsync";
 
     /// <summary>Default of <see cref="ServerActorName"/> (and of <see cref="DatsyncMasterOptions.ServerName"/>).</summary>
-    public const string DefaultServerActorName = "datsync-server";
+    internal const string DefaultServerActorName = "datsync-server";
 
     /// <summary>The replica's client id at the master (required, unique per master).</summary>
     public string? ClientId { get; set; }
@@ -43,7 +43,7 @@ public sealed class DatsyncReplicaOptions
     public string ServerSystemName { get; set; } = DefaultServerSystemName;
 
     /// <summary>Name of the master's server actor (<c>/user/{ServerActorName}</c>).</summary>
-    public string ServerActorName { get; set; } = DefaultServerActorName;
+    internal string ServerActorName { get; set; } = DefaultServerActorName;
 
     /// <summary>Unanswered requests are sent again after this (<c>datsync.replica.retry-interval</c>).</summary>
     public TimeSpan? RetryInterval { get; set; }
@@ -54,11 +54,8 @@ public sealed class DatsyncReplicaOptions
     /// <summary>Silence from the session after which the replica connects again (<c>datsync.replica.connection-timeout</c>).</summary>
     public TimeSpan? ConnectionTimeout { get; set; }
 
-    /// <summary>How long start-up looks for the server actor before it gives up.</summary>
-    public TimeSpan ResolveTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>Name of the replica actor; null: <c>replica-{ClientId}</c>.</summary>
-    public string? ActorName { get; set; }
+    internal string? ActorName { get; set; }
 
     /// <summary>Any further HOCON for this replica; it wins over the properties above.</summary>
     public string? Hocon { get; set; }

@@ -22,6 +22,15 @@ internal sealed record BootstrapAck(long BasisT, int NextSeq) : ISessionRequest;
 /// the wire it is untrusted, and one over 55 characters or not valid is ignored.</summary>
 internal sealed record SubmitTx(string ClientId, string RequestId, string TxEdn, string? TraceParent = null) : ISessionRequest;
 
+/// <summary>INTERNAL API. A replica's transaction for a session in the same actor system, as the forms themselves
+/// (translated to master ids like <see cref="SubmitTx"/>): no text is printed or read. The forms are immutable EDN
+/// values (<see cref="EdnValues.AsImmutableForms"/>), so the session and the transactor share them safely with the
+/// replica. It is no protocol message (no <see cref="IDatsyncMessage"/>, so never on the wire's allow-list): it cannot
+/// travel inside a <see cref="ToSession"/>, carries the replica's <paramref name="ChannelKey"/> itself, and a session
+/// takes it only from an actor of its own system.</summary>
+internal sealed record SubmitTxData(string ChannelKey, string ClientId, string RequestId, IReadOnlyList<object?> TxData,
+    string? TraceParent = null);
+
 /// <summary>The replica has applied every delta up to <paramref name="T"/> (the session tells the log).</summary>
 internal sealed record DeltasApplied(long T) : ISessionRequest;
 
@@ -70,11 +79,16 @@ internal static class ClientTx
     {
         try
         {
-            return new Transact(requestId, Tx.Parse(txEdn), $"{{:datsync/client {EdnPrinter.Print(clientId)}}}", traceParent);
+            return Request(requestId, Tx.Parse(txEdn), clientId, traceParent);
         }
         catch (TxRejectedException e)
         {
             return new TxRejected(requestId, e.Category, e.Message);
         }
     }
+
+    /// <summary>The <see cref="Transact"/> for forms <paramref name="txData"/> from <paramref name="clientId"/> (its
+    /// metadata names the client).</summary>
+    internal static Transact Request(string requestId, IReadOnlyList<object?> txData, string clientId, string? traceParent = null) =>
+        new(requestId, txData, $"{{:datsync/client {EdnPrinter.Print(clientId)}}}", traceParent);
 }

@@ -75,10 +75,17 @@ internal static class DatsyncRemote
             .WithFallback(DatsyncConfig.Default), tls);
 
     /// <summary>Creates an actor system from <paramref name="config"/>; with <paramref name="tls"/> (enabled) its
-    /// remote transport speaks TLS (<see cref="TlsOptions.ToActorSystemSetup"/>).</summary>
+    /// remote transport speaks TLS (<see cref="TlsOptions.ToActorSystemSetup"/>); <paramref name="setup"/> (e.g. the
+    /// host's logger factory) goes into its <see cref="Akka.Actor.Setup.ActorSystemSetup"/> as well.</summary>
     /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
-    public static ActorSystem CreateSystem(string name, Config config, TlsOptions? tls = null) =>
-        tls is { IsEnabled: true } ? ActorSystem.Create(name, tls.ToActorSystemSetup(config)) : ActorSystem.Create(name, config);
+    public static ActorSystem CreateSystem(string name, Config config, TlsOptions? tls = null, Akka.Actor.Setup.Setup? setup = null)
+    {
+        if (setup is null)
+            return tls is { IsEnabled: true } ? ActorSystem.Create(name, tls.ToActorSystemSetup(config)) : ActorSystem.Create(name, config);
+        return ActorSystem.Create(name, tls is { IsEnabled: true }
+            ? Akka.Actor.Setup.ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(tls.ToConfig().WithFallback(config)), tls.ToSslSetup(), setup)
+            : Akka.Actor.Setup.ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config), setup));
+    }
 
     /// <summary>host:port the actor system listens on.</summary>
     public static string ListeningAt(ActorSystem system)

@@ -30,7 +30,7 @@ public sealed class TlsOptions
 {
     /// <summary>The HOCON that turns TLS on for the DotNetty transport (the certificate comes from
     /// <see cref="ToSslSetup"/>, never from HOCON).</summary>
-    public const string EnableHocon = "akka.remote.dot-netty.tcp.enable-ssl = on";
+    internal const string EnableHocon = "akka.remote.dot-netty.tcp.enable-ssl = on";
 
     /// <summary>This system's own certificate with its private key: a PKCS#12 (.pfx) file. Required on a server; on a
     /// client, needed for mutual TLS.</summary>
@@ -61,13 +61,13 @@ public sealed class TlsOptions
 
     /// <summary>True when this system asks its peers for a certificate and presents its own (a server with
     /// <see cref="ClientCaPath"/>, or a client with <see cref="CertificatePath"/>).</summary>
-    public bool Mutual => !string.IsNullOrWhiteSpace(ClientCaPath) || (!string.IsNullOrWhiteSpace(CertificatePath) && !IsServerSide);
+    internal bool Mutual => !string.IsNullOrWhiteSpace(ClientCaPath) || (!string.IsNullOrWhiteSpace(CertificatePath) && !IsServerSide);
 
     /// <summary>Set by <see cref="ForServer"/>: the options describe a server (which needs a certificate).</summary>
-    public bool IsServerSide { get; private set; }
+    internal bool IsServerSide { get; private set; }
 
     /// <summary>These options as a server's: <see cref="CertificatePath"/> required.</summary>
-    public TlsOptions ForServer()
+    internal TlsOptions ForServer()
     {
         var copy = (TlsOptions)MemberwiseClone();
         copy.IsServerSide = true;
@@ -75,7 +75,7 @@ public sealed class TlsOptions
     }
 
     /// <summary>The HOCON TLS needs (<see cref="EnableHocon"/>), or empty when TLS is off.</summary>
-    public Config ToConfig() => ConfigurationFactory.ParseString(IsEnabled ? EnableHocon : "");
+    internal Config ToConfig() => ConfigurationFactory.ParseString(IsEnabled ? EnableHocon : "");
 
     /// <summary>
     /// Loads the files and builds the DotNetty setup: this system's certificate, mutual authentication as
@@ -84,7 +84,7 @@ public sealed class TlsOptions
     /// </summary>
     /// <exception cref="TlsSetupException">A file is missing or unreadable, the password is wrong or missing, the
     /// certificate has no private key, or a client has no CA to check the server with; one line.</exception>
-    public DotNettySslSetup ToSslSetup()
+    internal DotNettySslSetup ToSslSetup()
     {
         if (!IsEnabled) throw new TlsSetupException("TLS is not configured (no certificate and no CA)");
         if (IsServerSide && string.IsNullOrWhiteSpace(CertificatePath))
@@ -117,12 +117,12 @@ public sealed class TlsOptions
 
     /// <summary>An actor system setup: <paramref name="config"/> (with TLS turned on when enabled) and the DotNetty
     /// setup of <see cref="ToSslSetup"/>.</summary>
-    public ActorSystemSetup ToActorSystemSetup(Config config) =>
+    internal ActorSystemSetup ToActorSystemSetup(Config config) =>
         BootstrapSetup.Create().WithConfig(ToConfig().WithFallback(config)).And(ToSslSetup());
 
     /// <summary>The password: from <see cref="PasswordEnvironmentVariable"/> or <see cref="PasswordFile"/>, or null
     /// when neither is set (a .pfx without password).</summary>
-    public string? ReadPassword()
+    internal string? ReadPassword()
     {
         var env = string.IsNullOrWhiteSpace(PasswordEnvironmentVariable) ? null : PasswordEnvironmentVariable;
         var file = string.IsNullOrWhiteSpace(PasswordFile) ? null : PasswordFile;
@@ -144,7 +144,7 @@ public sealed class TlsOptions
     }
 
     /// <summary>A .pfx with its private key.</summary>
-    public static X509Certificate2 LoadCertificate(string path, string? password)
+    internal static X509Certificate2 LoadCertificate(string path, string? password)
     {
         if (!File.Exists(path)) throw new TlsSetupException($"the certificate file {path} does not exist");
         X509Certificate2 cert;
@@ -171,7 +171,7 @@ public sealed class TlsOptions
     }
 
     /// <summary>The certificates of a CA file: PEM (one or more) or DER.</summary>
-    public static X509Certificate2Collection LoadCa(string path)
+    internal static X509Certificate2Collection LoadCa(string path)
     {
         if (!File.Exists(path)) throw new TlsSetupException($"the CA certificate file {path} does not exist");
         var all = new X509Certificate2Collection();
@@ -201,7 +201,7 @@ public sealed class TlsOptions
     /// <paramref name="acceptAnyOutbound"/>, a peer this system connected to (Akka.Remote names it by its actor
     /// address, <c>ssl.tcp://...</c>) is accepted as it is. <paramref name="rejected"/> hears why a peer was refused.
     /// </summary>
-    public static CertificateValidationCallback Validator(X509Certificate2Collection roots, bool checkHostname, bool acceptAnyOutbound,
+    internal static CertificateValidationCallback Validator(X509Certificate2Collection roots, bool checkHostname, bool acceptAnyOutbound,
         Action<string>? rejected) =>
         (cert, presented, peer, errors, log) =>
         {

@@ -205,8 +205,8 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// <summary>
     /// Runs <paramref name="txData"/> here at once (its new entities get local ids, and <see cref="Db"/> shows it) and
     /// sends it to the master. Completes when the master committed it and this replica applied the master's
-    /// transaction: <see cref="TxResult.Tempids"/> are master ids, <see cref="TxResult.DbAfter"/> this replica's value
-    /// then.
+    /// transaction: <see cref="TxResult.Tempids"/> are master ids, <see cref="TxResult.DbBefore"/> and
+    /// <see cref="TxResult.DbAfter"/> this replica's synced values at T - 1 and T (its pending writes not on top).
     /// </summary>
     /// <exception cref="TxRejectedException">Invalid here, rejected by the master (its category and message), or not
     /// sent (<c>:datsync.error/unavailable</c>, <c>:datsync.error/refused</c>); it left this replica's value.</exception>
@@ -214,7 +214,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
     {
         var done = Submit(txData);
         var r = await done.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new TxResult(r.T, r.Tempids, r.DbBefore ?? r.DbAfter, r.DbAfter, r.TxData ?? []);
+        return new TxResult(r.T, r.Tempids, r.DbBefore ?? r.DbAfter, r.DbAtT ?? r.DbAfter, r.TxData ?? []);
     }
 
     /// <inheritdoc />

@@ -38,6 +38,9 @@ internal sealed record ReplicaTxResult(long T, IReadOnlyDictionary<object, long>
     /// <summary>The replica's synced value before the master's transaction T, when known.</summary>
     public Db? DbBefore { get; init; }
 
+    /// <summary>The replica's synced value at exactly T, when known.</summary>
+    public Db? DbAtT { get; init; }
+
     /// <summary>The datoms of the master's transaction T, when known.</summary>
     public IReadOnlyList<Datom>? TxData { get; init; }
 }

@@ -17,7 +17,9 @@ namespace Datsync.Actors.Server;
 /// <para>One door: a session takes a handshake only from its parent, the server actor, once the server has admitted the
 /// client (<see cref="Admitted"/>). From then on it acts only on <see cref="ToSession"/> requests that carry the
 /// channel key of that handshake and come from the replica that made it; anything else is dropped and logged
-/// (rate-limited). To a replica in another process everything goes under the same key (<see cref="FromSession"/>).</para>
+/// (rate-limited). A replica in this process hands over its transactions as their forms (<see cref="SubmitTxData"/>,
+/// under the same key, taken only from an actor of this system) instead of as text. To a replica in another process
+/// everything goes under the same key (<see cref="FromSession"/>).</para>
 /// <para>Supervision: the server restarts a session that fails (its default). The new instance holds no handshake, so
 /// its replica hears no more heartbeats, connects again after its connection timeout and resumes from its t; the
 /// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a
@@ -71,6 +73,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             else _drops.Drop(a, Sender, "a handshake reaches a session only through the server");
         });
         Receive<ToSession>(OnRequest);
+        Receive<SubmitTxData>(OnSubmitData);
         Receive<FailForTest>(_ => { if (Sender.Path.Address.HasLocalScope) throw new InvalidOperationException("a failure for a test"); });
         // what the master's actors send: only from them (another process cannot write these types, and an answer the
         // server or anyone else sends in a session's name is not the master's)
@@ -140,12 +143,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// that made it.</summary>
     private void OnRequest(ToSession t)
     {
-        if (_replica is null || !Sender.Equals(_replica) || !ChannelKeys.Same(t.ChannelKey, _key))
-        {
-            _drops.Drop(t.Request, Sender, _replica is null ? "no handshake was taken" : "not the key and replica of the handshake taken");
-            return;
-        }
-        _lastHeard = DateTime.UtcNow;
+        if (!FromReplica(t.ChannelKey, t.Request)) return;
         switch (t.Request)
         {
             case BootstrapAck a:
@@ -176,6 +174,31 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 if (w.FromT <= w.ToT) _listener.Tell(new TxRange(w.FromT, w.ToT));
                 break;
         }
+    }
+
+    /// <summary>True when the sender is the replica whose handshake was taken, under that handshake's channel key.</summary>
+    private bool FromReplica(string channelKey, object request)
+    {
+        if (_replica is null || !Sender.Equals(_replica) || !ChannelKeys.Same(channelKey, _key))
+        {
+            _drops.Drop(request, Sender, _replica is null ? "no handshake was taken" : "not the key and replica of the handshake taken");
+            return false;
+        }
+        _lastHeard = DateTime.UtcNow;
+        return true;
+    }
+
+    /// <summary>A transaction of a replica in this process, as its forms: taken like <see cref="SubmitTx"/>, without the
+    /// text. The forms are immutable EDN values, handed on to the transactor as they are (no copy).</summary>
+    private void OnSubmitData(SubmitTxData s)
+    {
+        if (!Sender.Path.Address.HasLocalScope)
+        {
+            _drops.Drop(s, Sender, "a transaction's forms come only from a replica in this process");
+            return;
+        }
+        if (!FromReplica(s.ChannelKey, s)) return;
+        OnSubmit(s.RequestId, () => ClientTx.Request(s.RequestId, s.TxData, _clientId, _telemetry.TraceParentOf(s.RequestId, s.TraceParent)));
     }
 
     private bool FromMaster(object message, IActorRef actor)
@@ -304,29 +327,35 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _sentSeq = Math.Max(_sentSeq, end);
     }
 
-    private void OnSubmit(SubmitTx s)
+    private void OnSubmit(SubmitTx s) =>
+        OnSubmit(s.RequestId, () => ClientTx.Request(s.RequestId, s.TxEdn, _clientId, _telemetry.TraceParentOf(s.RequestId, s.TraceParent)));
+
+    /// <summary>A transaction of the replica, as text or as forms: answered from the outcome it already had, left to the
+    /// answer on the way, refused while the session holds as many as it takes, or made into the transactor's
+    /// <paramref name="request"/> (or its rejection) and sent.</summary>
+    private void OnSubmit(string requestId, Func<object> request)
     {
-        if (_outcomes.TryGetValue(s.RequestId, out var outcome))
+        if (_outcomes.TryGetValue(requestId, out var outcome))
         {
             ToReplica(outcome);
             return;
         }
-        if (_inFlight.Contains(s.RequestId)) return; // its answer is on the way
+        if (_inFlight.Contains(requestId)) return; // its answer is on the way
         if (_inFlight.Count >= _settings.MaxPendingSubmits)
         {
             // refused, not remembered: sent again later, it is taken then
-            ToReplica(new TxRejected(s.RequestId, DatsyncErrors.Busy,
+            ToReplica(new TxRejected(requestId, DatsyncErrors.Busy,
                 $"client \"{_clientId}\" has {_inFlight.Count} transactions in flight, the most a session takes (datsync.session.max-pending-submits); nothing was committed"));
             return;
         }
-        var request = ClientTx.Request(s.RequestId, s.TxEdn, _clientId, _telemetry.TraceParentOf(s));
-        if (request is TxRejected unreadable)
+        var made = request();
+        if (made is TxRejected unreadable)
         {
-            Outcome(s.RequestId, unreadable);
+            Outcome(requestId, unreadable);
             return;
         }
-        _inFlight.Add(s.RequestId);
-        _transactor.Tell(request);
+        _inFlight.Add(requestId);
+        _transactor.Tell(made);
     }
 
     private void Outcome(string requestId, object outcome)

@@ -4,14 +4,14 @@ namespace Datsync.Core;
 
 /// <summary>What a replica does with one offered delta: the deltas now ready to apply, in t order, and the range it
 /// still lacks (null when nothing is missing).</summary>
-public sealed record SequencerStep(DeltaSequencer Next, IReadOnlyList<TxDelta> Ready, (long FromT, long ToT)? Missing);
+internal sealed record SequencerStep(DeltaSequencer Next, IReadOnlyList<TxDelta> Ready, (long FromT, long ToT)? Missing);
 
 /// <summary>
 /// Puts deltas in t order for a replica: t+1 is released only after t, a delta already applied or already held is
 /// dropped, and a delta beyond a gap is held while the gap is reported so the replica can ask for that range.
 /// Immutable: each offer returns the next sequencer.
 /// </summary>
-public sealed class DeltaSequencer
+internal sealed class DeltaSequencer
 {
     private readonly ImmutableSortedDictionary<long, TxDelta> _held;
 

@@ -8,7 +8,7 @@ namespace Datsync.Core;
 /// A replica uses it to translate its local ids into master ids. Forms that hold nothing to rewrite come back as the
 /// same objects.
 /// </summary>
-public static class EntityIdRewrite
+internal static class EntityIdRewrite
 {
     private static readonly Keyword Add = Keyword.Intern("db/add"), Retract = Keyword.Intern("db/retract"),
         Cas = Keyword.Intern("db/cas"), CasFn = Keyword.Intern("db.fn/cas");

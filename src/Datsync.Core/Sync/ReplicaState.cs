@@ -14,7 +14,7 @@ namespace Datsync.Core;
 /// <param name="Remote">Local id to master id of its new entities, once acknowledged.</param>
 /// <param name="InView">Applied ahead of the master in the view. A transaction that installs attributes is not (attribute
 /// ids come from the master): it shows once the master's delta arrives.</param>
-public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, long FirstLocalId, long LastLocalId,
+internal sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, long FirstLocalId, long LastLocalId,
     IReadOnlyDictionary<object, long> LocalTempids, bool Sent = false, long? CommittedT = null,
     IReadOnlyDictionary<long, long>? Remote = null, bool InView = true)
 {
@@ -22,11 +22,11 @@ public sealed record PendingTx(string RequestId, IReadOnlyList<object?> TxData, 
 }
 
 /// <summary>A master delta the replica applied: its synced value before and after.</summary>
-public sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
+internal sealed record AppliedDelta(TxDelta Delta, Db DbBefore, Db DbAfter);
 
 /// <summary>One of this replica's transactions that the master committed: its t, local id to master id, how its
 /// tempids resolved on the master, and the local ids its new entities had while pending.</summary>
-public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote,
+internal sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<long, long> LocalToRemote,
     IReadOnlyDictionary<object, long> Tempids, IReadOnlyDictionary<object, long> LocalTempids)
 {
     /// <summary>Pending transaction <paramref name="p"/> committed as <paramref name="t"/>; the master's tempids when
@@ -41,12 +41,12 @@ public sealed record ResolvedTx(string RequestId, long T, IReadOnlyDictionary<lo
 }
 
 /// <summary>A local transaction ready for the master: its forms with local ids translated to master ids.</summary>
-public sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
+internal sealed record OutgoingTx(string RequestId, IReadOnlyList<object?> TxData);
 
 /// <summary>A local transaction that cannot go to the master (it names a local entity whose transaction failed).</summary>
-public sealed record FailedTx(string RequestId, TxRejectedException Error);
+internal sealed record FailedTx(string RequestId, TxRejectedException Error);
 
-public sealed record DeltaStep(ReplicaState Next, IReadOnlyList<AppliedDelta> Applied, IReadOnlyList<ResolvedTx> Resolved,
+internal sealed record DeltaStep(ReplicaState Next, IReadOnlyList<AppliedDelta> Applied, IReadOnlyList<ResolvedTx> Resolved,
     (long FromT, long ToT)? Missing);
 
 /// <summary>
@@ -56,7 +56,7 @@ public sealed record DeltaStep(ReplicaState Next, IReadOnlyList<AppliedDelta> Ap
 /// entities of pending transactions get ids from the local range (from <see cref="LocalIdBase"/>) and are renumbered
 /// to master ids when their transaction commits. Every operation returns the next state.
 /// </summary>
-public sealed class ReplicaState
+internal sealed class ReplicaState
 {
     /// <summary>Ids at or above this (and below transaction ids) are local entities not yet known to the master.</summary>
     public const long LocalIdBase = 1L << 40;

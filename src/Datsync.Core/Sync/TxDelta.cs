@@ -3,7 +3,7 @@ namespace Datsync.Core;
 /// <summary>One datom of a delta: <c>[op e a v]</c> with the attribute as its ident (and its entity id, which is
 /// the same on every replica). Schema datoms (those of attribute entities) are marked so a replica can apply them
 /// before the data.</summary>
-public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool IsSchema, int AttributeId)
+internal sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool IsSchema, int AttributeId)
 {
     public override string ToString() => $"[{(Added ? ":db/add" : ":db/retract")} {E} {A} {EdnPrinter.Print(V)}]";
 }
@@ -11,7 +11,7 @@ public sealed record DeltaDatom(bool Added, long E, Keyword A, object V, bool Is
 /// <summary>What one committed transaction changed, as the log hands it to subscribers, with the request that carried
 /// it and how that request's tempids resolved (so the replica that sent it can map its local entities from the stream
 /// alone).</summary>
-public sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDatom> Datoms,
+internal sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDatom> Datoms,
     string? RequestId = null, IReadOnlyDictionary<object, long>? Tempids = null)
 {
     /// <summary>

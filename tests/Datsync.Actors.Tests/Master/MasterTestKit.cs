@@ -1,20 +1,21 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Storage;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Master;
 
-/// <summary>A TestKit whose master journal and snapshot store (Datsync's own plugin ids) are Akka.Persistence.TestKit's
-/// controllable in-memory ones; the system's default journal is left as Akka has it.</summary>
-public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(Config, output: output)
+/// <summary>The Datsync TestKit with Akka.Persistence.TestKit's controllable in-memory journal and snapshot store as
+/// the master's own plugins (Datsync's plugin ids, over the TestKit's in-memory storage); the system's default journal
+/// is left as Akka has it.</summary>
+public abstract class MasterTestKit(ITestOutputHelper output) : DatsyncTestKit(Config, output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString($$"""
+    private static readonly string Config = $$"""
         akka.loglevel = INFO
         {{StorageOptions.JournalPluginId}} {
           class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
@@ -24,7 +25,7 @@ public abstract class MasterTestKit(ITestOutputHelper output) : Akka.TestKit.Xun
           class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
-        """).WithFallback(DatsyncConfig.Default);
+        """;
 
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 

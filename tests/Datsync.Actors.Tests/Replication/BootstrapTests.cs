@@ -2,6 +2,7 @@ using Akka.Actor;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -13,7 +14,7 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
     public async Task A_replica_of_an_empty_master_is_bootstrapped_in_one_chunk_at_t_0()
     {
         var (master, server) = StartMaster("boot-empty");
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
         var stats = StatsOf(shim);
@@ -41,7 +42,7 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         var db = DbOf(master.Transactor);
         Assert.True(db.Count > 60_000, $"the master holds {db.Count} datoms");
 
-        var (replica, shim) = StartShimmedReplica(server, "big", 2, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "big", 2, Faults.None);
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
         var stats = StatsOf(shim);
@@ -69,7 +70,7 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         Commit(master, bulk);
 
         // the replica's acknowledgements are held back, so the bootstrap stops after its first window
-        var (replica, shim) = StartShimmedReplica(server, "late", 3, FaultRates.None, holdWhere: m => m is BootstrapAck);
+        var (replica, shim) = StartShimmedReplica(server, "late", 3, Faults.None, holdWhere: m => m is BootstrapAck);
         AwaitAssert(() => Assert.True(StatsOf(shim).Chunks >= 2), Long);
         for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "live{{i}}" :item/n {{i}}}]""");
         for (var i = 0; i < 5; i++) Commit(master, $$"""[{:item/key "b{{i}}" :item/n -1}]""");
@@ -98,7 +99,7 @@ public class BootstrapTests(ITestOutputHelper output) : ReplicationTestKit(outpu
                 forms[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"f{tx}-{i}", [Keyword.Intern("item/n")] = (long)i };
             Commit(master, forms);
         }
-        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "f" + i, 100 + i, FaultRates.Default)).ToList();
+        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "f" + i, 100 + i, Faults.Default)).ToList();
         for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "more{{i}}" :item/n {{i}}}]""");
         foreach (var (r, _) in replicas) await r.Ready.WaitAsync(Long);
         AwaitEqual(master, replicas.Select(r => r.Replica));

@@ -1,5 +1,6 @@
 using CsCheck;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Datsync.Core.Tests.Properties;
 using Xunit.Abstractions;
@@ -9,10 +10,10 @@ namespace Datsync.Actors.Tests.Replication;
 public class ConvergencePropertyTests(ITestOutputHelper output) : ReplicationTestKit(output)
 {
     /// <param name="Small">A master with a tiny subscriber buffer, few deltas in memory and small bootstrap chunks.</param>
-    private sealed record Case(RandomWorkload.OpSpec[][] Stream, int Seed, FaultRates Rates, bool[] ThroughReplica, bool Small);
+    private sealed record Case(RandomWorkload.OpSpec[][] Stream, int Seed, Faults Rates, bool[] ThroughReplica, bool Small);
 
-    private static readonly Gen<FaultRates> Rates =
-        Gen.Select(Gen.Double[0, 0.2], Gen.Double[0, 0.2], Gen.Double[0, 0.3], Gen.Int[1, 50], (d, u, l, ms) => new FaultRates(d, u, l, ms));
+    private static readonly Gen<Faults> Rates =
+        Gen.Select(Gen.Double[0, 0.2], Gen.Double[0, 0.2], Gen.Double[0, 0.3], Gen.Int[1, 50], (d, u, l, ms) => new Faults(Drop: d, Duplicate: u, Delay: l, MaxDelayMs: ms));
 
     private static readonly Gen<Case> Cases =
         Gen.Select(RandomWorkload.Stream, Gen.Int, Rates, Gen.Bool.Array[25], Gen.Bool, (s, seed, r, via, small) => new Case(s, seed, r, via, small));

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -34,7 +35,7 @@ public class JournalFailureTests(ITestOutputHelper output) : ReplicationTestKit(
     {
         var (master, server) = StartMaster("journal-fail");
         Commit(master, RichSchemaEdn);
-        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "f" + i, 90 + i, FaultRates.Default).Replica).ToList();
+        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "f" + i, 90 + i, Faults.Default).Replica).ToList();
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
         Commit(master, """[{:item/key "before"}]""");
 

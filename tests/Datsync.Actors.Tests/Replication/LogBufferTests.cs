@@ -2,6 +2,7 @@ using Datsync.Core;
 using Akka.Event;
 using Akka.Actor;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.TestKit;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Replication;
@@ -13,7 +14,7 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
     {
         var (master, server) = StartMaster("log-slow", buffer: 8);
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.DropWhere(m => m is DeltasApplied));
         for (var i = 0; i < 60; i++) Commit(master, $$"""[{:item/key "k{{i % 9}}" :item/n {{i}}}]""");
@@ -30,7 +31,7 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         var (master, server) = StartMaster("log-journal", recent: 4, buffer: 8);
         Commit(master, SchemaEdn);
         for (var i = 0; i < 30; i++) Commit(master, $$"""[{:item/key "k{{i % 11}}" :item/n {{i}}}]""");
-        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "j" + i, 60 + i, new FaultRates(0.25, 0.1, 0.3))).ToList();
+        var replicas = Enumerable.Range(0, 3).Select(i => StartShimmedReplica(server, "j" + i, 60 + i, new Faults(Drop: 0.25, Duplicate: 0.1, Delay: 0.3))).ToList();
         foreach (var (r, _) in replicas) await r.Ready.WaitAsync(Long);
         var writes = new List<Task>();
         for (var i = 0; i < 40; i++)
@@ -54,7 +55,7 @@ public class LogBufferTests(ITestOutputHelper output) : ReplicationTestKit(outpu
         // waits for the replica to catch up instead of resubscribing (which would resend the buffer on every commit)
         var (master, server) = StartMaster("log-stalled", buffer: 16);
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         for (var i = 0; i < 200; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");

@@ -12,26 +12,6 @@ namespace Datsync.Actors.Tests.Replication;
 /// master's actors take nothing from another process; sessions and their pending transactions are bounded.</summary>
 public class OneDoorTests(ITestOutputHelper output) : ReplicationTestKit(output)
 {
-    /// <summary>A probe plays the transactor and another the log; a third connects through the server as a replica.</summary>
-    private (Akka.TestKit.TestProbe Transactor, Akka.TestKit.TestProbe Listener, IActorRef Server) ProbedServer(SessionSettings? settings = null)
-    {
-        var transactor = CreateTestProbe();
-        var listener = CreateTestProbe();
-        var server = Sys.ActorOf(DatsyncServerActor.Props(new MasterHandle(transactor.Ref, listener.Ref), settings ?? QuickSession));
-        return (transactor, listener, server);
-    }
-
-    /// <summary>Connects <paramref name="replica"/> through the server and answers the session's GetDb: it resumes at t=0.</summary>
-    private IActorRef Handshake(Akka.TestKit.TestProbe transactor, IActorRef server, Akka.TestKit.TestProbe replica, string clientId, string key)
-    {
-        server.Tell(new Connect(clientId, 0, 1, null, key), replica.Ref);
-        transactor.ExpectMsg<GetDb>(Long);
-        var session = transactor.LastSender;
-        transactor.Reply(new CurrentDb(Db.Empty));
-        replica.FishForMessage(m => m is Connected, Long);
-        return session;
-    }
-
     [Fact]
     public void A_session_acts_only_on_requests_under_its_replicas_key_from_that_replica()
     {

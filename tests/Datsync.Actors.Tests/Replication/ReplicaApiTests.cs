@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -13,7 +14,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
     {
         var (master, server) = StartMaster("api-listen");
         Commit(master, SchemaEdn);
-        var (replica, _) = StartShimmedReplica(server, "c1", 9, FaultRates.Default);
+        var (replica, _) = StartShimmedReplica(server, "c1", 9, Faults.Default);
         var reports = new List<ReplicaReport>();
         using var listening = replica.Listen(r => { lock (reports) reports.Add(r); });
         await replica.Ready.WaitAsync(Long);
@@ -65,7 +66,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
     {
         var (master, server) = StartMaster("api-sync");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 3, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 3, Faults.None);
         await replica.Ready.WaitAsync(Long);
         await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
 
@@ -92,7 +93,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
     {
         var (master, server) = StartMaster("api-status");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 4, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 4, Faults.None);
         await replica.Ready.WaitAsync(Long);
         var t0 = MasterT(master);
         await replica.SyncAsync(t0).WaitAsync(Long);
@@ -107,7 +108,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
         }, Long);
 
         // deltas held back: heartbeats still tell the replica where the master is
-        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx));
+        shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult or SubmitTx or SubmitTxData));
         for (var i = 0; i < 3; i++) Commit(master, $$"""[{:item/key "k{{i}}"}]""");
         var local = replica.TransactAsync("""[{:item/key "mine"}]""");
         AwaitAssert(() =>
@@ -135,7 +136,7 @@ public class ReplicaApiTests(ITestOutputHelper output) : ReplicationTestKit(outp
     {
         var (master, server) = StartMaster("api-stop");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 5, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 5, Faults.None);
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.Hold(_ => true));
         var waiting = replica.SyncAsync(MasterT(master) + 100);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -32,9 +33,9 @@ public class ReplicaRestartTests(ITestOutputHelper output) : ReplicationTestKit(
     {
         var (master, server) = StartMaster("restart-carry");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
-        shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
+        shim.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData)); // the master hears nothing until released
 
         var pending = replica.TransactAsync("""[{:db/id "a" :item/key "pending" :item/n 1}]""");
         AwaitAssert(() => Assert.Equal(1, replica.Status.PendingLocal), Long);

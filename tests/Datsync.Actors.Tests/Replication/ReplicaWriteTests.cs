@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -47,12 +48,12 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
     {
         var (master, server) = StartMaster("write-chain");
         Commit(master, RichSchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
-        var (other, _) = StartShimmedReplica(server, "c2", 2, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
+        var (other, _) = StartShimmedReplica(server, "c2", 2, Faults.None);
         await replica.Ready.WaitAsync(Long);
         await other.Ready.WaitAsync(Long);
         var t0 = MasterT(master);
-        shim.Tell(new FaultShim.Hold(m => m is SubmitTx)); // the master hears nothing until released
+        shim.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData)); // the master hears nothing until released
 
         var first = replica.Submit("""[{:db/id "parent" :item/key "parent" :item/n 1}]""");
         long localParent = 0;
@@ -89,12 +90,12 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
     {
         var (master, server) = StartMaster("write-reject");
         Commit(master, RichSchemaEdn);
-        var (a, shimA) = StartShimmedReplica(server, "a", 1, FaultRates.None);
-        var (b, _) = StartShimmedReplica(server, "b", 2, FaultRates.None);
+        var (a, shimA) = StartShimmedReplica(server, "a", 1, Faults.None);
+        var (b, _) = StartShimmedReplica(server, "b", 2, Faults.None);
         var c = StartReplica(server, "c");
         foreach (var r in new[] { a, b, c }) await r.Ready.WaitAsync(Long);
 
-        shimA.Tell(new FaultShim.Hold(m => m is SubmitTx));
+        shimA.Tell(new FaultShim.Hold(m => m is SubmitTx or SubmitTxData));
         var losing = a.Submit("""[{:db/id "x" :item/key "from-a" :item/email "dup@x"}]""");
         long localX = 0;
         AwaitAssert(() => localX = Lookup(a.Db, "item/key", "from-a") ?? throw new Xunit.Sdk.XunitException("not in the view yet"), Long);
@@ -130,7 +131,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
         var (master, server) = StartMaster("write-invalid");
         Commit(master, RichSchemaEdn);
         Commit(master, """[{:item/key "k" :item/email "taken@x"}]""");
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
         await replica.SyncAsync(MasterT(master)).WaitAsync(Long);
         var t = MasterT(master);
@@ -149,8 +150,8 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
     {
         var (master, server) = StartMaster("write-chain-faults");
         Commit(master, RichSchemaEdn);
-        var (replica, _) = StartShimmedReplica(server, "c1", 77, FaultRates.Default with { Drop = 0.2 });
-        var (other, _) = StartShimmedReplica(server, "c2", 78, FaultRates.Default);
+        var (replica, _) = StartShimmedReplica(server, "c1", 77, Faults.Default with { Drop = 0.2 });
+        var (other, _) = StartShimmedReplica(server, "c2", 78, Faults.Default);
         await replica.Ready.WaitAsync(Long);
         await other.Ready.WaitAsync(Long);
 
@@ -185,7 +186,7 @@ public class ReplicaWriteTests(ITestOutputHelper output) : ReplicationTestKit(ou
     {
         var (master, server) = StartMaster("write-upsert");
         Commit(master, RichSchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None);
         await replica.Ready.WaitAsync(Long);
         shim.Tell(new FaultShim.Hold(m => m is TxDelta or TxDeltaBatch or TxRangeResult));
         var existing = Commit(master, """[{:db/id "k" :item/key "k" :item/n 1}]""").Tempids["k"];

@@ -3,18 +3,17 @@ using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
 using Datsync.Actors.Server;
+using Datsync.Actors.TestKit;
 using Datsync.Actors.Tests.Master;
 using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Replication;
 
-/// <summary>A master, its server and replicas in the test's actor system, with quick retry settings.</summary>
+/// <summary>A master, its server and replicas in the test's actor system, with quick retry settings (the TestKit's);
+/// the replicas' links are the TestKit's fault shims.</summary>
 public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestKit(output)
 {
-    private protected static readonly ReplicaSettings QuickReplica = new(TimeSpan.FromMilliseconds(100), 16, TimeSpan.FromSeconds(3));
-    private protected static readonly SessionSettings QuickSession = SessionSettings.Default with { HeartbeatInterval = TimeSpan.FromMilliseconds(100) };
-
     private protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024,
         ClientAccess? access = null)
     {
@@ -26,17 +25,32 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
     private protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null) =>
         DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom);
 
-    /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and rates.</summary>
-    private protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, FaultRates rates,
+    /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and faults.</summary>
+    private protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, Faults faults,
         ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
     {
-        var shim = Sys.ActorOf(FaultShim.Props(server, seed, rates), "shim-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6]);
-        // in force before the replica's first message
-        if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere));
-        if (holdWhere is not null) shim.Tell(new FaultShim.Hold(holdWhere));
-        var replica = StartReplica(shim, clientId, settings, resumeFrom);
-        shim.Tell(new FaultShim.SetReplica(replica.Actor));
-        return (replica, shim);
+        var (replica, link) = StartLinkedReplica(server, clientId, faults with { Seed = seed }, settings ?? QuickReplica, resumeFrom, dropWhere, holdWhere);
+        return (replica, link.Shim);
+    }
+
+    /// <summary>A probe plays the transactor and another the log; a third connects through the server as a replica.</summary>
+    private protected (Akka.TestKit.TestProbe Transactor, Akka.TestKit.TestProbe Listener, IActorRef Server) ProbedServer(SessionSettings? settings = null)
+    {
+        var transactor = CreateTestProbe();
+        var listener = CreateTestProbe();
+        var server = Sys.ActorOf(DatsyncServerActor.Props(new MasterHandle(transactor.Ref, listener.Ref), settings ?? QuickSession));
+        return (transactor, listener, server);
+    }
+
+    /// <summary>Connects <paramref name="replica"/> through the server and answers the session's GetDb: it resumes at t=0.</summary>
+    private protected IActorRef Handshake(Akka.TestKit.TestProbe transactor, IActorRef server, Akka.TestKit.TestProbe replica, string clientId, string key)
+    {
+        server.Tell(new Connect(clientId, 0, 1, null, key), replica.Ref);
+        transactor.ExpectMsg<GetDb>(Long);
+        var session = transactor.LastSender;
+        transactor.Reply(new CurrentDb(Db.Empty));
+        replica.FishForMessage(m => m is Connected, Long);
+        return session;
     }
 
     private protected FaultShim.Stats StatsOf(IActorRef shim) => shim.Ask<FaultShim.Stats>(FaultShim.GetStats.Instance, Long).Result;
@@ -77,7 +91,7 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         AwaitAssert(() =>
         {
             Assert.Equal(db.BasisT, replica.Status.BasisT);
-            Assert.Equal(AllDatoms(db), AllDatoms(replica.SyncedDb));
+            if (Difference(db, replica.SyncedDb) is { } difference) throw new Xunit.Sdk.XunitException(difference);
         }, Long, TimeSpan.FromMilliseconds(50));
     }
 

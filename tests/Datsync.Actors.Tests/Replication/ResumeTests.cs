@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -24,7 +25,7 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         for (var i = 10; i < 25; i++) Commit(master, $$"""[{:item/key "k{{i % 12}}" :item/n {{i}}}]""");
         Commit(master, """[[:db/retractEntity [:item/key "k0"]]]""");
 
-        var (again, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, resumeFrom: held);
+        var (again, shim) = StartShimmedReplica(server, "c1", 1, Faults.None, resumeFrom: held);
         await again.Ready.WaitAsync(Long);
         AwaitEqual(master, again);
 
@@ -41,7 +42,7 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
     {
         var (master, server) = StartMaster("resume-faults");
         Commit(master, RichSchemaEdn);
-        var (first, firstShim) = StartShimmedReplica(server, "c1", 11, FaultRates.Default);
+        var (first, firstShim) = StartShimmedReplica(server, "c1", 11, Faults.Default);
         await first.Ready.WaitAsync(Long);
         for (var i = 0; i < 10; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");
         AwaitEqual(master, first);
@@ -51,7 +52,7 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         Sys.Stop(firstShim);
 
         for (var i = 10; i < 20; i++) Commit(master, $$"""[{:item/key "k{{i}}" :item/n {{i}}}]""");
-        var (again, shim) = StartShimmedReplica(server, "c1", 12, FaultRates.Default, resumeFrom: first.SyncedDb);
+        var (again, shim) = StartShimmedReplica(server, "c1", 12, Faults.Default, resumeFrom: first.SyncedDb);
         await again.Ready.WaitAsync(Long);
         await again.SyncAsync(MasterT(master)).WaitAsync(Long);
         var result = await again.TransactAsync("""[{:db/id "n" :item/key "new" :item/ref [:item/key "k15"]}]""").WaitAsync(Long);
@@ -73,7 +74,7 @@ public class ResumeTests(ITestOutputHelper output) : ReplicationTestKit(output)
         var (master, server) = StartMaster("resume-ahead");
         Commit(master, SchemaEdn);
         Commit(master, """[{:item/key "mine" :item/n 1}]""");
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, resumeFrom: ahead.SyncedDb);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None, resumeFrom: ahead.SyncedDb);
         await replica.Ready.WaitAsync(Long);
         AwaitEqual(master, replica);
         Assert.Contains(StatsOf(shim).Connected, c => c.BootstrapChunks > 0);

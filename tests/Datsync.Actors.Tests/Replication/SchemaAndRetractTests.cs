@@ -1,3 +1,4 @@
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -12,7 +13,7 @@ public class SchemaAndRetractTests(ITestOutputHelper output) : ReplicationTestKi
     {
         var (master, server) = StartMaster("schema-change");
         Commit(master, SchemaEdn);
-        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "s" + i, 40 + i, FaultRates.Default).Replica).ToList();
+        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "s" + i, 40 + i, Faults.Default).Replica).ToList();
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
         Commit(master, """[{:item/key "a" :item/n 1} {:item/key "b" :item/n 2}]""");
 
@@ -56,7 +57,7 @@ public class SchemaAndRetractTests(ITestOutputHelper output) : ReplicationTestKi
     {
         var (master, server) = StartMaster("retract-components");
         Commit(master, RichSchemaEdn);
-        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "x" + i, 50 + i, FaultRates.Default).Replica).ToList();
+        var replicas = Enumerable.Range(0, 2).Select(i => StartShimmedReplica(server, "x" + i, 50 + i, Faults.Default).Replica).ToList();
         foreach (var r in replicas) await r.Ready.WaitAsync(Long);
 
         var order = Commit(master, """

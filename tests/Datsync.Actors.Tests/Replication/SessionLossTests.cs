@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
+using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -15,7 +16,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
     {
         var (master, server) = StartMaster("loss-silence");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, QuickTimeout);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None, QuickTimeout);
         await replica.Ready.WaitAsync(Long);
         var write = replica.TransactAsync("""[{:item/key "mine" :item/n 1}]""");
         shim.Tell(new FaultShim.DropWhere(_ => true));
@@ -35,7 +36,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
     {
         var (master, server) = StartMaster("loss-session");
         Commit(master, SchemaEdn);
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, QuickTimeout);
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None, QuickTimeout);
         await replica.Ready.WaitAsync(Long);
         var t0 = MasterT(master);
 
@@ -70,7 +71,7 @@ public class SessionLossTests(ITestOutputHelper output) : ReplicationTestKit(out
             bulk[i] = new Dictionary<object, object?> { [Keyword.Intern("item/key")] = $"b{i}", [Keyword.Intern("item/n")] = (long)i };
         Commit(master, bulk);
 
-        var (replica, shim) = StartShimmedReplica(server, "c1", 1, FaultRates.None, QuickTimeout,
+        var (replica, shim) = StartShimmedReplica(server, "c1", 1, Faults.None, QuickTimeout,
             dropWhere: m => m is BootstrapChunk { Seq: >= 3 });
         AwaitAssert(() => Assert.True(StatsOf(shim).Chunks >= 3), Long);
         shim.Tell(new FaultShim.DropWhere(_ => true));

@@ -72,11 +72,12 @@ public sealed class PackedSolution : IAsyncLifetime
     }
 }
 
-/// <summary>The packages the solution makes: the three libraries and the <c>datsync</c> tool, each with its README,
-/// the license and its metadata; the tool without the benchmarks, installable from the packed folder, and working.</summary>
+/// <summary>The packages the solution makes: the three libraries, the TestKit and the <c>datsync</c> tool, each with its
+/// README, the license and its metadata; the tool without the benchmarks, installable from the packed folder, and
+/// working.</summary>
 public sealed class PackageTests(PackedSolution packed) : IClassFixture<PackedSolution>
 {
-    private static readonly string[] Packages = ["Datsync.Core", "Datsync.Actors", "Datsync.Actors.Hosting", "Datsync.Cli"];
+    private static readonly string[] Packages = ["Datsync.Core", "Datsync.Actors", "Datsync.Actors.Hosting", "Datsync.Actors.TestKit", "Datsync.Cli"];
 
     /// <summary>The version every package carries (Directory.Build.props).</summary>
     private static readonly string Version =
@@ -113,6 +114,7 @@ public sealed class PackageTests(PackedSolution packed) : IClassFixture<PackedSo
     [InlineData("Datsync.Core")]
     [InlineData("Datsync.Actors")]
     [InlineData("Datsync.Actors.Hosting")]
+    [InlineData("Datsync.Actors.TestKit")]
     [InlineData("Datsync.Cli")]
     public void Each_package_holds_its_readme_the_license_and_its_metadata(string id)
     {

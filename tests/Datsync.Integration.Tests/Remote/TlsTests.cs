@@ -143,15 +143,17 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
     {
         await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
         {
-            Storage = new DatsyncStorageOptions { Kind = "memory" }, Listen = "127.0.0.1:0", Tls = certs.Server(mutual: true), Hocon = Quick,
+            Name = "tls-node", Storage = new DatsyncStorageOptions { Kind = "memory" }, Listen = "127.0.0.1:0", Tls = certs.Server(mutual: true),
+            Hocon = Quick,
         }).WaitAsync(Long);
         Assert.True(DatsyncRemote.UsesTls(master.System));
         var schema = await master.TransactAsync(Schema).WaitAsync(Long);
         var options = new DatsyncReplicaOptions
         {
-            ClientId = "node-1", Server = master.ListeningAt, Tls = certs.Client(certs.Files.ClientPfx), Hocon = Quick,
+            ClientId = "node-1", Server = master.ListeningAt, ServerSystemName = "tls-node", Tls = certs.Client(certs.Files.ClientPfx),
+            Hocon = Quick,
         };
-        Assert.StartsWith("akka.ssl.tcp://datsync@127.0.0.1:", options.ServerPath());
+        Assert.StartsWith("akka.ssl.tcp://tls-node@127.0.0.1:", options.ServerPath());
         await using var replica = await DatsyncNode.ConnectReplicaAsync(options).WaitAsync(Long);
         Assert.True(replica.SyncedDb.BasisT >= schema.T);
         var anna = await replica.TransactAsync("""[{:db/id "a" :person/email "anna@x" :person/name "Anna"}]""").WaitAsync(Long);

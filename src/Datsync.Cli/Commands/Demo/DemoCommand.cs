@@ -99,26 +99,30 @@ internal static class DemoCommand
         var temporary = o.DataDirectory is null;
         var dir = Path.GetFullPath(o.DataDirectory ?? Path.Combine(Path.GetTempPath(), "datsync-demo-" + run));
         Directory.CreateDirectory(dir);
-        var storage = new SqliteStorage(dir, DbFileName);
         var hocon = StderrLogger.Hocon + "\n" + QuickHocon + "\n" +
                     // replicas in this process apply every delta's datoms themselves, as those in other processes do:
                     // comparing them with the master then checks replication, not a shared reference
                     "datsync.session.share-master-values = off";
 
-        MasterSystem? master = null;
+        DatsyncMaster? master = null;
         var nodes = new List<IDemoNode>();
         try
         {
-            master = o.Processes
-                ? DatsyncRemote.StartServer(storage, "127.0.0.1", 0, hocon)
-                : MasterRuntime.StartSystem("datsync-demo", storage, hocon);
-            var transactor = master.Master.Transactor;
+            // replicas in child processes address the master by its default name; in this process, one of its own
+            var name = o.Processes ? DatsyncReplicaOptions.DefaultServerSystemName : "datsync-demo-" + run;
+            master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+            {
+                Name = name,
+                Listen = o.Processes ? "127.0.0.1:0" : null,
+                Storage = { Kind = "sqlite", DataDirectory = dir, SqliteFileName = DbFileName },
+                Hocon = hocon,
+            }, cancel).WaitAsync(StepTimeout, cancel);
 
             // the schema and the organisations, through the master (both are idempotent: --db can be run again)
             long setupT = 0;
             foreach (var setup in new[] { DemoWorkload.Schema, DemoWorkload.OrgsTx() })
             {
-                var outcome = await DemoWorkload.ThroughMaster(transactor, StepTimeout)(DemoWorkload.Parse(setup));
+                var outcome = await DemoWorkload.Through(master, StepTimeout)(DemoWorkload.Parse(setup));
                 if (outcome.T is not { } t)
                 {
                     Err($"datsync demo: the setup transaction was rejected: {outcome.Category}: {outcome.Message}");
@@ -129,13 +133,14 @@ internal static class DemoCommand
 
             var startup = Stopwatch.StartNew();
             if (o.Verbose) Err($"datsync demo: master ready at t={setupT}");
-            var address = o.Processes ? DatsyncRemote.ListeningAt(master.System) : null;
+            var address = master.ListeningAt;
             try
             {
                 for (var i = 1; i <= o.Replicas; i++)
                     nodes.Add(o.Processes
                         ? ProcessNode.Start($"r{i}", address!, run, o.Verbose, Err)
-                        : new InProcessNode($"r{i}", master.ConnectReplica($"r{i}"), run, o.Verbose ? Err : null));
+                        : new InProcessNode($"r{i}", DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = $"r{i}", ServerSystemName = name }, cancel),
+                            run, o.Verbose ? Err : null));
             }
             catch (System.ComponentModel.Win32Exception e)
             {
@@ -168,7 +173,7 @@ internal static class DemoCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var seed = Environment.TickCount;
             var masterWriters = Enumerable.Range(0, o.MasterWriters).Select(i => Task.Run(() => DemoWorkload.RunWriter(
-                $"m{i + 1}", run, seed + i, DemoWorkload.ThroughMaster(transactor, StepTimeout), masterStats, Quota(i), stop.Token,
+                $"m{i + 1}", run, seed + i, DemoWorkload.Through(master, StepTimeout), masterStats, Quota(i), stop.Token,
                 o.Verbose ? Err : null))).ToList();
             for (var i = 0; i < nodes.Count; i++) nodes[i].StartWriter(setupT, Quota(o.MasterWriters + i), seed + 100 + i);
             var clock = Stopwatch.StartNew();
@@ -191,8 +196,7 @@ internal static class DemoCommand
                 if (now < nextProgress) continue;
                 nextProgress = now + period;
                 var committed = Committed();
-                try { lastMasterT = (await transactor.Ask<CurrentDb>(GetDb.Instance, TimeSpan.FromSeconds(2))).Db.BasisT; }
-                catch (AskTimeoutException) { }
+                lastMasterT = master.Db.BasisT;
                 // transactions/s over about the last second
                 samples.Enqueue((now, committed));
                 while (samples.Count > 2 && (now - samples.Peek().At).TotalSeconds > 1.05) samples.Dequeue();
@@ -214,7 +218,7 @@ internal static class DemoCommand
             if (stderrIsTerminal && shown) Err("");
 
             // the check: every replica reaches the master's t and holds exactly its datoms
-            var masterDb = (await transactor.Ask<CurrentDb>(GetDb.Instance, StepTimeout)).Db;
+            var masterDb = master.Db;
             var masterDigest = DbDigest.Of(masterDb);
             var checks = await Task.WhenAll(nodes.Select(n => n.Check(masterDb, masterDigest, StepTimeout)));
 
@@ -244,8 +248,8 @@ internal static class DemoCommand
             await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()));
             if (master is not null)
             {
-                try { await master.System.Terminate().WaitAsync(TimeSpan.FromSeconds(10)); }
-                catch (TimeoutException) { Err("datsync demo: the actor system did not stop within 10s"); }
+                try { await master.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); }
+                catch (TimeoutException) { Err("datsync demo: the master did not stop within 10s"); }
             }
             if (temporary)
             {

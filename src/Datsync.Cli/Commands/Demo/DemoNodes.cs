@@ -23,22 +23,25 @@ internal interface IDemoNode : IAsyncDisposable
     Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout);
 }
 
-internal sealed class InProcessNode(string name, DatsyncReplica replica, string run, Action<string>? verbose) : IDemoNode
+/// <summary>A replica in this process, connecting (<paramref name="connecting"/> completes once it is bootstrapped).</summary>
+internal sealed class InProcessNode(string name, Task<DatsyncReplica> connecting, string run, Action<string>? verbose) : IDemoNode
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _writer = Task.CompletedTask;
 
     public string Name => name;
-    public Task Ready => replica.Ready;
-    public long BasisT => replica.Status.BasisT;
+    public Task Ready => connecting;
+    private DatsyncReplica? Replica => connecting.IsCompletedSuccessfully ? connecting.Result : null;
+    private DatsyncReplica Connected => connecting.Result;
+    public long BasisT => Replica?.Status.BasisT ?? -1;
     public DemoStats Stats { get; } = new();
     public bool WriterDone => _writer.IsCompleted;
 
     public void StartWriter(long fromT, long quota, int seed) =>
         _writer = Task.Run(async () =>
         {
-            await replica.SyncAsync(fromT);
-            await DemoWorkload.RunWriter(name, run, seed, DemoWorkload.ThroughReplica(replica, TimeSpan.FromSeconds(60)), Stats, quota, _stop.Token, verbose);
+            await Connected.SyncAsync(fromT);
+            await DemoWorkload.RunWriter(name, run, seed, DemoWorkload.Through(Connected, TimeSpan.FromSeconds(60)), Stats, quota, _stop.Token, verbose);
         });
 
     public async Task StopWriter()
@@ -49,12 +52,12 @@ internal sealed class InProcessNode(string name, DatsyncReplica replica, string 
 
     public async Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout)
     {
-        try { await replica.SyncAsync(master.BasisT).WaitAsync(timeout); }
+        try { await Connected.SyncAsync(master.BasisT).WaitAsync(timeout); }
         catch (TimeoutException)
         {
-            return new DemoCheck(null, false, $"did not reach t={master.BasisT} within {timeout.TotalSeconds:0}s (at t={replica.Status.BasisT})");
+            return new DemoCheck(null, false, $"did not reach t={master.BasisT} within {timeout.TotalSeconds:0}s (at t={Connected.Status.BasisT})");
         }
-        var db = replica.SyncedDb;
+        var db = Connected.SyncedDb;
         var digest = DbDigest.Of(db);
         if (digest == expected) return new DemoCheck(digest, true, null);
         if (db.BasisT != master.BasisT) return new DemoCheck(digest, false, $"at t={db.BasisT}, not {master.BasisT}");
@@ -67,6 +70,7 @@ internal sealed class InProcessNode(string name, DatsyncReplica replica, string 
         await _stop.CancelAsync();
         try { await _writer; } catch (Exception) { }
         _stop.Dispose();
+        if (Replica is { } r) await r.DisposeAsync();
     }
 }
 

@@ -104,7 +104,7 @@ internal static class DemoReplicaProcess
                         writer = Task.Run(async () =>
                         {
                             await replica.SyncAsync(from).WaitAsync(StepTimeout);
-                            await DemoWorkload.RunWriter(clientId, run, seed, DemoWorkload.ThroughReplica(replica, StepTimeout), stats, quota, token);
+                            await DemoWorkload.RunWriter(clientId, run, seed, DemoWorkload.Through(replica, StepTimeout), stats, quota, token);
                         });
                         break;
                     case "markers" when words.Length == 3:
@@ -115,7 +115,7 @@ internal static class DemoReplicaProcess
                         writer = Task.Run(async () =>
                         {
                             await replica.SyncAsync(fromT).WaitAsync(StepTimeout);
-                            var submit = DemoWorkload.ThroughReplica(replica, Chaos.ChaosCommand.TxTimeout);
+                            var submit = DemoWorkload.Through(replica, Chaos.ChaosCommand.TxTimeout);
                             await Chaos.ChaosWriter.Run(clientId, n => Chaos.ChaosWriter.Marker(run, clientId, generation, n),
                                 edn => submit(DemoWorkload.Parse(edn)), m => Say("submit " + m), o => Say(o.ToLine()), stopMarkers);
                         });

@@ -87,22 +87,14 @@ internal static class DemoWorkload
     public static IReadOnlyList<object?> Parse(string edn) =>
         EdnReader.Read(edn) as IReadOnlyList<object?> ?? throw new FormatException("tx data must be a vector");
 
-    /// <summary>Submits through the master's transactor.</summary>
-    public static Func<IReadOnlyList<object?>, Task<DemoTxOutcome>> ThroughMaster(IActorRef transactor, TimeSpan timeout) =>
-        async tx => await transactor.Ask(new Transact(Guid.NewGuid().ToString("N"), tx), timeout) switch
-        {
-            TxAccepted a => DemoTxOutcome.Committed(a.T),
-            TxRejected r => DemoTxOutcome.Rejected(r.Category, r.Message),
-            var other => DemoTxOutcome.Rejected(Keyword.Intern("demo/unexpected-reply"), other?.ToString() ?? "null"),
-        };
-
-    /// <summary>Submits through a replica (run locally at once, then committed by the master).</summary>
-    public static Func<IReadOnlyList<object?>, Task<DemoTxOutcome>> ThroughReplica(DatsyncReplica replica, TimeSpan timeout) =>
+    /// <summary>Submits through a connection: the master's, or a replica's (run there at once, then committed by the
+    /// master).</summary>
+    public static Func<IReadOnlyList<object?>, Task<DemoTxOutcome>> Through(IDatsyncConnection connection, TimeSpan timeout) =>
         async tx =>
         {
             try
             {
-                var r = await replica.TransactAsync(tx).WaitAsync(timeout);
+                var r = await connection.TransactAsync(tx).WaitAsync(timeout);
                 return DemoTxOutcome.Committed(r.T);
             }
             catch (TxRejectedException e) { return DemoTxOutcome.Rejected(e.Category, e.Message); }

@@ -1,0 +1,39 @@
+using Akka.Event;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors.Replica;
+
+// Refused: the server refused the client. The replica does not try again; its callers fail, and it goes on serving
+// reads from the value it holds.
+internal sealed partial class ReplicaActor
+{
+    private void Refused()
+    {
+        Receive<Tick>(_ => { }); // one queued before the timer stopped
+        Receive<BootstrapDecoded>(_ => { });
+        Common(OnRefusedServer, Unavailable, _ => { }); // nothing to connect again to
+    }
+
+    private void OnRefusedServer(object message)
+    {
+        if (message is ConnectRefused) return; // refused already
+        OnServer(message, HoldOrOffer);
+    }
+
+    private void OnRefused(ConnectRefused r)
+    {
+        if (r.Attempt != _attempt) return;
+        _log.Error("replica {0}: the server refused it: {1}", _clientId, r.Reason);
+        _connection = ConnectionState.Refused;
+        Become(Refused);
+        Timers.Cancel("tick");
+        var refused = new TxRejectedException(DatsyncErrors.Refused, $"the server refused replica {_clientId}: {r.Reason}");
+        foreach (var l in _local.Values) l.Done.TrySetException(refused);
+        _local.Clear();
+        foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(refused);
+        _syncWaiters.Clear();
+        Publish(); // the status says Refused before anyone waiting for the refusal hears of it
+        _shared.Refused(refused);
+    }
+}
