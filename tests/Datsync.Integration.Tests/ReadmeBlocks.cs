@@ -11,12 +11,18 @@ namespace Datsync.Integration.Tests;
 /// </summary>
 internal static partial class ReadmeBlocks
 {
-    public static void AssertShows(string readmeHeading, string[] testFile, string marker, params string[] setupVariables)
+    public static void AssertShows(string readmeHeading, string[] testFile, string marker, params string[] setupVariables) =>
+        AssertShowsBlock(readmeHeading, 0, testFile, marker, setupVariables);
+
+    /// <summary>As <see cref="AssertShows"/>, for the <paramref name="block"/>th (from 0) C# block after the heading.</summary>
+    public static void AssertShowsBlock(string readmeHeading, int block, string[] testFile, string marker, params string[] setupVariables)
     {
         var readme = File.ReadAllLines(RepositoryFiles.File("README.md"));
         var heading = Array.IndexOf(readme, readmeHeading);
         Assert.True(heading >= 0, $"README.md has no '{readmeHeading}' section");
         var open = Array.FindIndex(readme, heading, l => l == "```csharp");
+        for (var i = 0; i < block && open >= 0; i++) open = Array.FindIndex(readme, open + 1, l => l == "```csharp");
+        Assert.True(open >= 0, $"README.md's '{readmeHeading}' has no C# block {block}");
         var close = Array.FindIndex(readme, open + 1, l => l == "```");
         var shown = Keep(readme[(open + 1)..close], setupVariables);
 
@@ -50,4 +56,12 @@ public class ReadmeExampleTests
     [Fact]
     public void The_testkit_section_shows_exactly_the_code_its_test_runs() =>
         ReadmeBlocks.AssertShows("## Testing with Datsync.Actors.TestKit", ["tests", "Datsync.Actors.Tests", "TestKit", "TestKitExampleTests.cs"], "TestKit");
+
+    [Fact]
+    public void The_hosting_section_shows_exactly_the_code_its_test_runs()
+    {
+        string[] file = ["tests", "Datsync.Actors.Hosting.Tests", "HostingExampleTests.cs"];
+        ReadmeBlocks.AssertShowsBlock("## Hosting", 0, file, "Hosting");
+        ReadmeBlocks.AssertShowsBlock("## Hosting", 1, file, "Hosting service");
+    }
 }
