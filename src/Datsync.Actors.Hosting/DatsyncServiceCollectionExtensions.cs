@@ -34,7 +34,7 @@ public static class DatsyncServiceCollectionExtensions
     /// Starts the master and/or the replica that <paramref name="configure"/> sets on <see cref="DatsyncOptions"/> (run
     /// once, now) with the host, and stops them with it (the replica first, then the master). Registers as singletons:
     /// <list type="bullet">
-    /// <item><see cref="DatsyncMaster"/> when a master is configured (<see cref="DatsyncNode.StartMasterAsync"/>, in an
+    /// <item><see cref="DatsyncMaster"/> when a master is configured (<see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/>, in an
     /// actor system of its own named <see cref="DatsyncMasterOptions.Name"/>). The host's start waits for it: a journal
     /// that cannot be read, or storage another master holds, fails the host's start with its message.</item>
     /// <item><see cref="DatsyncReplica"/> when a replica is configured. A replica of the master of this process (no

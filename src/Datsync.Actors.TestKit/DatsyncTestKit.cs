@@ -72,7 +72,7 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
     /// <param name="config">HOCON for this master over the actor system's configuration (e.g.
     /// <c>datsync.master.snapshot-every = 10</c>), or null.</param>
     /// <param name="cancellationToken">Stops the wait for the recovery.</param>
-    /// <exception cref="Storage.DatsyncStorageException">The journal could not be read.</exception>
+    /// <exception cref="DatsyncStorageException">The journal could not be read.</exception>
     public async Task<DatsyncMaster> StartMasterAsync(string? name = null, string? config = null, CancellationToken cancellationToken = default)
     {
         name ??= "master-" + Interlocked.Increment(ref _names);

@@ -34,6 +34,8 @@ namespace Datsync.Benchmarks
             "            a plain ping-pong as the ceiling, 1M-datom bootstrap over the wire (remote --help for its options)\n" +
             "  keywords  keyword interning: 10M interns of existing names (string and span), reading a 20k-map EDN transaction,\n" +
             "            1M fresh names, and the intern table's size afterwards (keywords [--samples N] [--quick])\n" +
+            "  connection  the connection API against the ways in before it, in-memory master: TransactAsync vs the transactor's Ask,\n" +
+            "            a replica's writes as EDN forms vs as .NET lists (text), commits with a Reports reader vs none ([--quick])\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
@@ -41,6 +43,7 @@ namespace Datsync.Benchmarks
         {
             if (args.Length > 0 && args[0] == "master") return MasterBench.Run(args);
             if (args.Length > 0 && args[0] == "keywords") return KeywordBench.Run(args);
+            if (args.Length > 0 && args[0] == "connection") return ConnectionBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))

@@ -1,7 +1,17 @@
 namespace Datsync.Core;
 
 /// <summary>The four datom indexes.</summary>
-public enum IndexType { Eavt, Aevt, Avet, Vaet }
+public enum IndexType
+{
+    /// <summary>Entity, attribute, value, transaction: every datom, by entity.</summary>
+    Eavt,
+    /// <summary>Attribute, entity, value, transaction: every datom, by attribute.</summary>
+    Aevt,
+    /// <summary>Attribute, value, entity, transaction: the datoms of unique and indexed attributes, by value.</summary>
+    Avet,
+    /// <summary>Value, attribute, entity, transaction: the datoms of reference attributes, by referenced entity.</summary>
+    Vaet,
+}
 
 /// <summary>
 /// An immutable database value: the current datoms in four indexes, the schema, and the basis t.
@@ -39,7 +49,7 @@ public sealed partial class Db
     /// <summary>Number of current datoms.</summary>
     public int Count => Eavt.Count;
 
-    /// <summary>Applies transaction data speculatively; see <see cref="Transact"/>.</summary>
+    /// <summary>Applies transaction data speculatively; see <see cref="Transact(IEnumerable{object?}, DateTime?)"/>.</summary>
     public TxReport With(IEnumerable<object?> txData, DateTime? txInstant = null) => Transaction.Run(this, txData, txInstant);
 
     /// <summary>

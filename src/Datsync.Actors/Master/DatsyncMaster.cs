@@ -38,7 +38,7 @@ internal sealed record MasterSystem(ActorSystem System, MasterHandle Master, IAc
     public async ValueTask DisposeAsync() => await System.Terminate();
 }
 
-/// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync"/> and the hosting extensions build
+/// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> and the hosting extensions build
 /// on).</summary>
 internal static class MasterRuntime
 {
@@ -50,7 +50,7 @@ internal static class MasterRuntime
     /// system's remote transport speaks TLS as a server. <paramref name="setup"/> joins the system's setup (e.g. the
     /// host's logger factory).
     /// </summary>
-    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     public static MasterSystem StartSystem(string name, StorageOptions storage, string overrides = "", Config? below = null,
         string masterName = "datsync-master", string serverName = ServerName, TlsOptions? tls = null, Akka.Actor.Setup.Setup? setup = null)
     {

@@ -8,8 +8,8 @@ namespace Datsync.Actors;
 
 /// <summary>
 /// A running master (a single transactor on its journal, its log listener, and the server replicas connect to) and its
-/// own connection: <see cref="Db"/> is the master's durable value, <see cref="TransactAsync"/> commits through its
-/// transactor. Started with <see cref="DatsyncNode.StartMasterAsync"/>; disposing it stops the master and its actor
+/// own connection: <see cref="Db"/> is the master's durable value,
+/// <see cref="TransactAsync(IReadOnlyList{object?}, CancellationToken)"/> commits through its transactor. Started with <see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/>; disposing it stops the master and its actor
 /// system (its replicas in other processes keep their values and connect again when a master is back).
 /// </summary>
 public sealed class DatsyncMaster : IDatsyncConnection
@@ -19,6 +19,8 @@ public sealed class DatsyncMaster : IDatsyncConnection
     private readonly bool _ownsSystem;
     private int _disposed;
 
+    /// <param name="node">The actor system the master runs in.</param>
+    /// <param name="name">The master's name in it.</param>
     /// <param name="ownsSystem">False: the actor system is someone else's (a test's, for the TestKit); disposing
     /// stops the master's actors and leaves the system running.</param>
     internal DatsyncMaster(MasterSystem node, string name, bool ownsSystem = true)

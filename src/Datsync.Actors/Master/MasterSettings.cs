@@ -5,6 +5,12 @@ namespace Datsync.Actors.Master;
 
 /// <summary>Settings of the transactor and the log listener (<c>datsync.master</c>, <c>datsync.listener</c>); the
 /// defaults live in the library's embedded reference.conf.</summary>
+/// <param name="PersistenceId">The transactor's persistence id: the journal and snapshots it writes and recovers.</param>
+/// <param name="SnapshotEvery">A snapshot of the whole database every this many transactions; 0: never.</param>
+/// <param name="SubscriberBuffer">Deltas a subscriber may leave unacknowledged before it is told to resume from its
+/// last t.</param>
+/// <param name="RecentInMemory">Recent deltas the listener keeps in memory; older ones are read back from the
+/// journal.</param>
 /// <param name="RememberRequests">Request ids of recent commits the transactor remembers, so that a request sent again
 /// is answered with its commit rather than committed twice.</param>
 /// <param name="KeepSnapshots">Snapshots kept, the latest ones (older ones are deleted); 0 keeps them all. A catch-up

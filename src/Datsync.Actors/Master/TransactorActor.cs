@@ -23,6 +23,13 @@ namespace Datsync.Actors.Master;
 /// </summary>
 internal sealed class TransactorActor : ReceivePersistentActor
 {
+    /// <summary>A request waiting for its journal write, or for its answer in order.</summary>
+    /// <param name="ReplyTo">Who gets the answer.</param>
+    /// <param name="Request">The request.</param>
+    /// <param name="Report">Its transaction run against the value it will be written on, or null when it was rejected
+    /// or is sent again.</param>
+    /// <param name="Rejection">Why it was rejected, when it was.</param>
+    /// <param name="Duplicate">Sent again: it is answered with the outcome of its first commit.</param>
     /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
     /// <param name="Received">When the request arrived (<see cref="DatsyncTelemetry.StartTiming"/>; 0 when not measured).</param>
     /// <param name="Trace">Its <c>datsync.commit</c> activity, or null when nobody listens.</param>
@@ -399,6 +406,12 @@ internal sealed record FlushQueued
 /// <summary>Transactor to listener: the transactions of one journal write are durable.</summary>
 internal sealed record CommittedBatch(IReadOnlyList<Committed> Transactions);
 
+/// <summary>One durable transaction, as the listener turns it into a delta.</summary>
+/// <param name="T">The transaction's t.</param>
+/// <param name="TxData">Its datoms.</param>
+/// <param name="DbAfter">The master's value after it.</param>
+/// <param name="RequestId">The request it answers.</param>
+/// <param name="Tempids">Its tempids' entity ids.</param>
 /// <param name="TraceParent">The commit's trace context, for the live delta (in memory only: never journaled).</param>
 internal sealed record Committed(long T, IReadOnlyList<Datom> TxData, Db DbAfter, string RequestId,
     IReadOnlyDictionary<object, long> Tempids, string? TraceParent = null);

@@ -32,7 +32,8 @@ internal sealed class SessionTelemetry(string clientId)
         _transacts.Clear();
     }
 
-    /// <summary>Deltas sent to the replica: a <see cref="TxDelta"/>, a <see cref="TxDeltaBatch"/> or a range's.</summary>
+    /// <summary>Deltas sent to the replica: a <see cref="Datsync.Core.TxDelta"/>, a <see cref="TxDeltaBatch"/> or a
+    /// range's.</summary>
     public void DeltasSent(int count)
     {
         if (count > 0 && DatsyncTelemetry.DeltasSent.Enabled) DatsyncTelemetry.DeltasSent.Add(count, _client);
@@ -45,9 +46,10 @@ internal sealed class SessionTelemetry(string clientId)
         if (DatsyncTelemetry.BootstrapBytes.Enabled) DatsyncTelemetry.BootstrapBytes.Add(bytes, _client);
     }
 
-    /// <summary>The traceparent for the transactor's request of <paramref name="submit"/>: the replica's, when it sent a
-    /// valid one (the write was started and is traced there); else that of a <c>datsync.transact</c> activity started
-    /// here, ended with the request's outcome (<see cref="Answered"/>).</summary>
+    /// <summary>The traceparent for the transactor's request <paramref name="requestId"/>: the replica's
+    /// (<paramref name="submitted"/>), when it sent a valid one (the write was started and is traced there); else that
+    /// of a <c>datsync.transact</c> activity started here, ended with the request's outcome (<see cref="Answered"/>).
+    /// </summary>
     public string? TraceParentOf(string requestId, string? submitted)
     {
         if (DatsyncTelemetry.CheckedTraceParent(submitted) is { } theirs) return theirs;

@@ -7,7 +7,7 @@ using Datsync.Actors.Server;
 namespace Datsync.Actors;
 
 /// <summary>
-/// Where a master or a replica starts: <see cref="StartMasterAsync"/> and <see cref="ConnectReplicaAsync"/>, each from
+/// Where a master or a replica starts: <see cref="StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> and <see cref="ConnectReplicaAsync"/>, each from
 /// its options class (the same classes <c>services.AddDatsync</c> binds from <c>IConfiguration</c>). Both give an
 /// <see cref="IDatsyncConnection"/>; dispose it to stop what was started.
 /// </summary>
@@ -19,9 +19,9 @@ public static class DatsyncNode
     /// <see cref="DatsyncMasterOptions.Name"/> (on Akka.Remote at <see cref="DatsyncMasterOptions.Listen"/> when set, with
     /// TLS when <see cref="DatsyncMasterOptions.Tls"/> is). Completes once the transactor has recovered its journal.
     /// </summary>
-    /// <exception cref="Storage.DatsyncStorageException">The journal cannot be read (the message says why), or another
-    /// master holds it (<see cref="Storage.StorageLockedException"/>).</exception>
-    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    /// <exception cref="DatsyncStorageException">The journal cannot be read (the message says why), or another
+    /// master holds it (<see cref="StorageLockedException"/>).</exception>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     /// <exception cref="ConfigurationException">The options do not make a valid configuration.</exception>
     public static Task<DatsyncMaster> StartMasterAsync(DatsyncMasterOptions options, CancellationToken cancellationToken = default) =>
         StartMasterAsync(options, null, null, cancellationToken);
@@ -53,7 +53,7 @@ public static class DatsyncNode
     /// immutable values. A remote master that is not up yet is waited for (the handshake is sent again with backoff)
     /// until <paramref name="cancellationToken"/> says stop.
     /// </summary>
-    /// <exception cref="TxRejectedException"><c>:datsync.error/refused</c>: the server refused the client id or
+    /// <exception cref="Datsync.Core.TxRejectedException"><c>:datsync.error/refused</c>: the server refused the client id or
     /// token.</exception>
     /// <exception cref="InvalidOperationException">No client id, or no master of that name runs in this process.</exception>
     public static async Task<DatsyncReplica> ConnectReplicaAsync(DatsyncReplicaOptions options, CancellationToken cancellationToken = default)
@@ -132,7 +132,7 @@ public static class DatsyncNode
     /// <paramref name="host"/> (a free port), on TLS when <see cref="DatsyncReplicaOptions.Tls"/> is set, over
     /// <paramref name="config"/> and the library defaults.
     /// </summary>
-    /// <exception cref="Remote.TlsSetupException">The TLS files cannot be used.</exception>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     internal static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
         Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {

@@ -19,6 +19,8 @@ internal enum PduAction
 }
 
 /// <summary>The decision on one PDU and why.</summary>
+/// <param name="Action">What is done with the PDU.</param>
+/// <param name="Reason">Why, for the log when it is dropped or its connection closed.</param>
 /// <param name="Origin">For a handshake: the address the peer says it has (<c>system@host:port</c>), if it says one.</param>
 internal readonly record struct PduVerdict(PduAction Action, string Reason, string? Origin = null)
 {

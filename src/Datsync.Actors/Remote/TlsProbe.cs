@@ -16,7 +16,12 @@ internal static class TlsProbe
 {
     /// <summary>Why a client with <paramref name="options"/> cannot speak TLS with the server at host:port, or null
     /// when the handshake went through (or no server answered at all: that is for the caller's timeout to report).</summary>
+    /// <param name="options">The client's TLS options.</param>
+    /// <param name="host">The server's host.</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="timeout">How long the connection and the handshake may take.</param>
     /// <param name="settle">How long to wait after the handshake for the server to refuse the client's certificate.</param>
+    /// <param name="cancel">Cancels the probe.</param>
     public static async Task<string?> ProbeAsync(TlsOptions options, string host, int port, TimeSpan timeout, TimeSpan? settle = null,
         CancellationToken cancel = default)
     {

@@ -134,6 +134,11 @@ public sealed class DatsyncReplica : IDatsyncConnection
 
     /// <summary>Starts a replica that connects to the server at <paramref name="server"/> (a
     /// <see cref="Server.DatsyncServerActor"/>, local or remote) as <paramref name="clientId"/>.</summary>
+    /// <param name="system">Where the replica actor is created.</param>
+    /// <param name="server">The server actor, or a selection of it in another actor system.</param>
+    /// <param name="clientId">The client id the replica connects as.</param>
+    /// <param name="settings">The replica's settings; null: the library's defaults.</param>
+    /// <param name="name">The replica actor's name; null: one made from the client id.</param>
     /// <param name="resumeFrom">A value of this master the replica already holds (e.g. the <see cref="SyncedDb"/> of
     /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
     /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
@@ -279,6 +284,7 @@ public sealed class ReplicaSnapshot
 
     internal ReplicaState? State { get; }
 
+    /// <summary>The replica's position and connection at that moment.</summary>
     public ConnectionStatus Status { get; }
 
     /// <summary>The value with this replica's pending transactions (see <see cref="DatsyncReplica.Db"/>).</summary>

@@ -43,6 +43,9 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="clientId">The client id the replica connects as.</param>
+    /// <param name="settings">The replica's settings.</param>
+    /// <param name="shared">What the replica publishes to its handle.</param>
     /// <param name="resumeFrom">The master's value at some t the replica starts from (it then resumes from that t);
     /// null to bootstrap.</param>
     /// <param name="server">The server actor, or a selection of it in another actor system.</param>
@@ -262,6 +265,8 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
 }
 
 /// <summary>Handle to actor: run a local transaction.</summary>
+/// <param name="TxData">The transaction data.</param>
+/// <param name="Done">Completed with the transaction's result, or failed with its rejection.</param>
 /// <param name="TraceParent">The caller's <c>datsync.transact</c> activity, for the master (see <see cref="SubmitTx"/>).</param>
 internal sealed record LocalTransact(IReadOnlyList<object?> TxData, TaskCompletionSource<ReplicaTxResult> Done, string? TraceParent = null);
 

@@ -21,6 +21,7 @@ public enum ConnectionState
 /// transactions wait for the master, and the connection.</summary>
 public sealed record ConnectionStatus(long BasisT, long MasterT, int PendingLocal, ConnectionState Connection, bool Bootstrapped)
 {
+    /// <summary>Transactions the replica is behind the master as last heard: <c>MasterT - BasisT</c>, at least 0.</summary>
     public long Lag => Math.Max(0, MasterT - BasisT);
 }
 

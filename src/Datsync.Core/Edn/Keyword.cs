@@ -144,10 +144,14 @@ public sealed class Keyword : IComparable<Keyword>, IComparable
     /// <summary><c>:ns/_name</c> for <c>:ns/name</c> and back.</summary>
     public Keyword Reversed => IsReverse ? Intern(Namespace, Name[1..]) : Intern(Namespace, "_" + Name);
 
+    /// <summary>The keyword as EDN text, with its leading colon, e.g. <c>:db/ident</c>.</summary>
     public override string ToString() => ":" + FullName;
+    /// <inheritdoc />
     public override int GetHashCode() => _hash;
+    /// <summary>Reference equality: keywords are interned, so equal keywords are the same object.</summary>
     public override bool Equals(object? obj) => ReferenceEquals(this, obj);
 
+    /// <summary>Orders by namespace (none first), then by name, both ordinally.</summary>
     public int CompareTo(Keyword? other)
     {
         if (ReferenceEquals(this, other)) return 0;
@@ -156,7 +160,9 @@ public sealed class Keyword : IComparable<Keyword>, IComparable
         return c != 0 ? c : string.CompareOrdinal(Name, other.Name);
     }
 
+    /// <inheritdoc cref="CompareTo(Keyword?)" />
     public int CompareTo(object? obj) => CompareTo(obj as Keyword);
 
+    /// <summary>The interned keyword for a full name such as <c>db/ident</c> (see <see cref="Intern(string)"/>).</summary>
     public static implicit operator Keyword(string fullName) => Intern(fullName);
 }

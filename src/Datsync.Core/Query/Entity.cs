@@ -193,8 +193,12 @@ public sealed class Entity : IEquatable<Entity>
         return lo;
     }
 
+    /// <summary>True for the same entity id in the same database value.</summary>
     public bool Equals(Entity? other) => other is not null && ReferenceEquals(Db, other.Db) && Id == other.Id;
+    /// <inheritdoc />
     public override bool Equals(object? obj) => obj is Entity e && Equals(e);
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(Db), Id);
+    /// <summary>The entity as <c>{:db/id N}</c>.</summary>
     public override string ToString() => "{:db/id " + Id + "}";
 }

@@ -66,6 +66,7 @@ public sealed class PullPattern
         return root;
     }
 
+    /// <summary>The pattern as EDN text.</summary>
     public override string ToString() => EdnPrinter.Print(Source);
 
     private static PullPattern ParsePattern(IReadOnlyList<object?> items, object source, ref int slots)

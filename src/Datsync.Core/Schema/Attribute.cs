@@ -1,7 +1,17 @@
 namespace Datsync.Core;
 
 /// <summary>How an attribute's values are unique across entities.</summary>
-public enum Uniqueness : byte { None, Value, Identity }
+public enum Uniqueness : byte
+{
+    /// <summary>Not unique: any number of entities may hold the same value.</summary>
+    None,
+    /// <summary><c>:db.unique/value</c>: at most one entity holds a value; asserting it for another entity is
+    /// rejected.</summary>
+    Value,
+    /// <summary><c>:db.unique/identity</c>: at most one entity holds a value; a tempid asserting it resolves to that
+    /// entity.</summary>
+    Identity,
+}
 
 /// <summary>An installed attribute: an entity with <c>:db/ident</c>, <c>:db/valueType</c> and <c>:db/cardinality</c>.</summary>
 public sealed record Attribute(
@@ -15,11 +25,13 @@ public sealed record Attribute(
     string? Doc = null,
     bool NoHistory = false)
 {
+    /// <summary>True when the attribute's values are references to entities (<c>:db.type/ref</c>).</summary>
     public bool IsRef => ValueType == ValueType.Ref;
 
     /// <summary>True when the attribute's datoms are kept in the AVET index (unique or <c>:db/index</c>).</summary>
     public bool InAvet => Unique != Uniqueness.None || Indexed;
 
+    /// <summary>True for a <c>:db.unique/identity</c> attribute.</summary>
     public bool IsIdentity => Unique == Uniqueness.Identity;
 
     /// <summary>True when the attribute's datoms are stored in the AVET tree. <c>:db/txInstant</c> is indexed but

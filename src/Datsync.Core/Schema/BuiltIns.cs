@@ -3,26 +3,41 @@ namespace Datsync.Core;
 /// <summary>The attributes and idents every database starts with.</summary>
 public static class BuiltIns
 {
+    /// <summary><c>:db/ident</c>: an entity's unique keyword name.</summary>
     public static readonly Keyword Ident = Keyword.Intern("db/ident");
+    /// <summary><c>:db/valueType</c>: the type of an attribute's values.</summary>
     public static readonly Keyword ValueTypeKw = Keyword.Intern("db/valueType");
+    /// <summary><c>:db/cardinality</c>: whether an attribute holds one value or many.</summary>
     public static readonly Keyword Cardinality = Keyword.Intern("db/cardinality");
+    /// <summary><c>:db/unique</c>: how an attribute's values are unique.</summary>
     public static readonly Keyword Unique = Keyword.Intern("db/unique");
+    /// <summary><c>:db/isComponent</c>: a reference attribute whose targets belong to the referencing entity.</summary>
     public static readonly Keyword IsComponent = Keyword.Intern("db/isComponent");
+    /// <summary><c>:db/index</c>: an attribute whose datoms are kept in the AVET index.</summary>
     public static readonly Keyword Index = Keyword.Intern("db/index");
+    /// <summary><c>:db/doc</c>: a documentation string.</summary>
     public static readonly Keyword Doc = Keyword.Intern("db/doc");
+    /// <summary><c>:db/noHistory</c>: an attribute whose past values are not kept.</summary>
     public static readonly Keyword NoHistory = Keyword.Intern("db/noHistory");
+    /// <summary><c>:db/txInstant</c>: the wall-clock time of a transaction.</summary>
     public static readonly Keyword TxInstant = Keyword.Intern("db/txInstant");
+    /// <summary><c>:db/id</c>: the entity id key of an entity map (not an attribute).</summary>
     public static readonly Keyword DbId = Keyword.Intern("db/id");
 
+    /// <summary>The entity ids of the built-in attributes, <c>:db/ident</c> .. <c>:db/txInstant</c>.</summary>
     public const int IdentId = 1, ValueTypeId = 2, CardinalityId = 3, UniqueId = 4, IsComponentId = 5,
         IndexId = 6, DocId = 7, NoHistoryId = 8, TxInstantId = 9;
 
     /// <summary>Highest id of a built-in schema attribute (<c>:db/ident</c> .. <c>:db/noHistory</c>).</summary>
     internal const int LastSchemaAttrId = NoHistoryId;
 
+    /// <summary><c>:db.cardinality/one</c>: one value per entity.</summary>
     public static readonly Keyword CardinalityOne = Keyword.Intern("db.cardinality/one");
+    /// <summary><c>:db.cardinality/many</c>: a set of values per entity.</summary>
     public static readonly Keyword CardinalityMany = Keyword.Intern("db.cardinality/many");
+    /// <summary><c>:db.unique/identity</c>: see <see cref="Uniqueness.Identity"/>.</summary>
     public static readonly Keyword UniqueIdentity = Keyword.Intern("db.unique/identity");
+    /// <summary><c>:db.unique/value</c>: see <see cref="Uniqueness.Value"/>.</summary>
     public static readonly Keyword UniqueValue = Keyword.Intern("db.unique/value");
 
     internal const long CardinalityOneId = 40, CardinalityManyId = 41, UniqueIdentityId = 42, UniqueValueId = 43;

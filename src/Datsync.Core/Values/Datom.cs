@@ -52,10 +52,14 @@ public sealed class Datom : IEquatable<Datom>
     public bool SameFact(Datom other) =>
         E == other.E && A == other.A && Encoded.ValueEquals(N, O, other.N, other.O);
 
+    /// <summary>Same fact (<see cref="SameFact"/>) and same transaction and operation.</summary>
     public bool Equals(Datom? other) => other is not null && SameFact(other) && _t == other._t;
+    /// <inheritdoc />
     public override bool Equals(object? obj) => obj is Datom d && Equals(d);
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(E, A, Encoded.ValueHash(N, O), _t);
 
+    /// <summary>The datom as <c>#datom [e a v tx added]</c>.</summary>
     public override string ToString() =>
         $"#datom [{E} {A} {EdnPrinter.Print(V)} {Tx} {(Added ? "true" : "false")}]";
 }
