@@ -97,7 +97,7 @@ public sealed class OptionsTests
         Assert.IsType<InMemoryStorage>(new DatsyncMasterOptions().SelectStorage(beneath));
         Assert.IsType<SqliteStorage>(new DatsyncMasterOptions { Storage = { Kind = "sqlite" } }.SelectStorage(beneath));
         var config = new DatsyncMasterOptions().BuildSystemConfig(beneath);
-        Assert.Equal("akka.persistence.journal.inmem", config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal("Akka.Persistence.Journal.MemoryJournal, Akka.Persistence", config.GetString(StorageOptions.JournalPluginId + ".class"));
         Assert.Equal(1024, config.GetInt("datsync.listener.buffer-size")); // library default behind
     }
 
@@ -110,7 +110,7 @@ public sealed class OptionsTests
         Assert.False(File.Exists(file));
         var config = options.BuildSystemConfig();
         Assert.True(File.Exists(file));
-        Assert.Equal(StorageOptions.JournalPluginId, config.GetString("akka.persistence.journal.plugin"));
+        Assert.False(config.HasPath("akka.persistence.journal.plugin")); // the application's default journal stays its own
         Assert.Contains(file, config.GetString(StorageOptions.JournalPluginId + ".connection-string"), StringComparison.Ordinal);
     }
 

@@ -85,21 +85,30 @@ internal static class MasterRuntime
     public const string ServerName = "datsync-server";
 
     /// <summary>
-    /// Starts a master in <paramref name="system"/>, which need not have been made with Datsync's configuration: the
-    /// library's defaults and serializer bindings are installed in it first (<see cref="DatsyncConfig.Install"/>).
+    /// Starts a master in <paramref name="system"/>, which need not have been made with Datsync's configuration, only
+    /// with a storage's HOCON (which defines the master's own journal and snapshot plugins; the system's default ones
+    /// stay the application's): the library's defaults and serializer bindings are installed in it first
+    /// (<see cref="DatsyncConfig.Install"/>).
     /// Before the transactor touches its journal the master takes the storage's lock (<see cref="MasterLock"/>), held
     /// until the actor system terminates. The transactor's supervisor starts it again with backoff after a journal
     /// failure or a failed recovery (and forever: storage may come back); a recovery failure shows in
     /// <see cref="MasterHandle.Health"/> and answers whoever waits (<see cref="MasterHandle.Recovered"/>).
     /// </summary>
     /// <exception cref="StorageLockedException">Another master holds the storage.</exception>
+    /// <exception cref="ConfigurationException">The system has no configuration for the master's journal plugin
+    /// (<see cref="MasterSettings.JournalPluginId"/>): it was made without a storage's HOCON.</exception>
     public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
     {
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
         DatsyncConfig.Install(actorSystem);
         Remote.WireSecurity.Require(actorSystem, "to-server", $"the master {name}");
-        if (MasterLock.Acquire(actorSystem.Settings.Config, settings.PersistenceId) is { } held)
+        if (!actorSystem.Settings.Config.HasPath(settings.JournalPluginId))
+            throw new ConfigurationException(
+                $"the master {name} has no journal: {settings.JournalPluginId} is not in the configuration of the actor system " +
+                $"{actorSystem.Name}. Start the system with a storage's HOCON (StorageOptions.ToConfig, chosen by datsync.storage); " +
+                "the application's default journal (akka.persistence.journal.plugin) is never the master's.");
+        if (MasterLock.Acquire(actorSystem.Settings.Config, settings.JournalPluginId, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(actorSystem.Settings.Config));
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");

@@ -31,18 +31,19 @@ internal sealed class LogReplayActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public LogReplayActor(string persistenceId, long fromT, long toT, TimeSpan timeout, Action<IReadOnlyList<TxDelta>> done,
+    public LogReplayActor(MasterSettings settings, long fromT, long toT, Action<IReadOnlyList<TxDelta>> done,
         Action<Exception> failed)
     {
-        _persistenceId = persistenceId;
+        _persistenceId = settings.PersistenceId;
         _fromT = fromT;
         _toT = toT;
-        _timeout = timeout;
+        _timeout = settings.CatchUpTimeout;
         _done = done;
         _failed = failed;
         var persistence = Akka.Persistence.Persistence.Instance.Apply(Context.System);
-        _journal = persistence.JournalFor(null);
-        _snapshots = persistence.SnapshotStoreFor(null);
+        // the transactor's plugins (MasterSettings), not the ActorSystem's default ones
+        _journal = persistence.JournalFor(settings.JournalPluginId);
+        _snapshots = persistence.SnapshotStoreFor(settings.SnapshotPluginId);
 
         Receive<LoadSnapshotResult>(r =>
         {
@@ -76,7 +77,7 @@ internal sealed class LogReplayActor : ReceiveActor, IWithTimers
 
     public static Props Props(MasterSettings settings, long fromT, long toT, Action<IReadOnlyList<TxDelta>> done,
         Action<Exception> failed) =>
-        Akka.Actor.Props.Create(() => new LogReplayActor(settings.PersistenceId, fromT, toT, settings.CatchUpTimeout, done, failed));
+        Akka.Actor.Props.Create(() => new LogReplayActor(settings, fromT, toT, done, failed));
 
     protected override void PreStart()
     {

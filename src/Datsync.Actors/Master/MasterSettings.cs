@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Datsync.Actors.Storage;
 
 namespace Datsync.Actors.Master;
 
@@ -22,6 +23,15 @@ internal sealed record MasterSettings(string PersistenceId, int SnapshotEvery, i
 
     /// <summary>A catch-up whose read failed is tried again after this long.</summary>
     public TimeSpan CatchUpRetry { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The journal plugin the transactor writes and the log listener reads: Datsync's own
+    /// (<see cref="StorageOptions.JournalPluginId"/>, which the storage HOCON defines), never the application's
+    /// default journal.</summary>
+    public string JournalPluginId { get; init; } = StorageOptions.JournalPluginId;
+
+    /// <summary>The snapshot store plugin of the transactor and the log listener
+    /// (<see cref="StorageOptions.SnapshotStorePluginId"/>).</summary>
+    public string SnapshotPluginId { get; init; } = StorageOptions.SnapshotStorePluginId;
 
     /// <summary>The settings in <paramref name="config"/>, with the library's defaults for what it leaves out.</summary>
     public static MasterSettings From(Config config)

@@ -57,6 +57,9 @@ internal sealed class TransactorActor : ReceivePersistentActor
         _settings = settings;
         _listener = listener;
         _health = health;
+        // Datsync's own plugins, not the ActorSystem's default journal (which belongs to the application)
+        JournalPluginId = settings.JournalPluginId;
+        SnapshotPluginId = settings.SnapshotPluginId;
         _telemetry = new CommitTelemetry(settings.PersistenceId);
 
         Recover<SnapshotOffer>(offer =>

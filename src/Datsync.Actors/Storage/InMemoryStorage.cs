@@ -1,9 +1,11 @@
-using Akka.Configuration;
+using Akka.Persistence.Journal;
+using Akka.Persistence.Snapshot;
 
 namespace Datsync.Actors.Storage;
 
 /// <summary>
-/// For unit tests only: Akka's in-memory journal and snapshot store. Everything is lost when the ActorSystem stops,
+/// For unit tests only: Akka's in-memory journal and snapshot store, as Datsync's own plugins (an instance of each of
+/// their own, apart from any in-memory journal the application uses). Everything is lost when the ActorSystem stops,
 /// and there is no read journal (Akka.Persistence.Query.InMemory is not referenced).
 /// </summary>
 internal sealed record InMemoryStorage : StorageOptions
@@ -15,14 +17,17 @@ internal sealed record InMemoryStorage : StorageOptions
     public override string Kind => KindName;
 
     /// <inheritdoc />
-    public override string ToHocon() => """
-        akka.persistence {
-          journal.plugin = "akka.persistence.journal.inmem"
-          snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+    public override string ToHocon() => $$"""
+        {{PluginsPath}} {
+          journal {
+            class = {{Quote(PluginClass(typeof(MemoryJournal)))}}
+            plugin-dispatcher = "akka.actor.default-dispatcher"
+          }
+          snapshot-store {
+            class = {{Quote(PluginClass(typeof(MemorySnapshotStore)))}}
+            plugin-dispatcher = "akka.actor.default-dispatcher"
+          }
         }
 
         """;
-
-    /// <summary>Akka.Persistence's own reference configuration defines both in-memory plugins.</summary>
-    protected override Config? PluginDefaults => null;
 }

@@ -6,7 +6,8 @@ namespace Datsync.Actors.Storage;
 
 /// <summary>
 /// One master per journal. Before a transactor starts, its master takes an exclusive lock on the storage its actor
-/// system's journal plugin points at, and holds it until the actor system terminates; a second master on the same
+/// system's configuration gives the master's journal plugin (<see cref="StorageOptions.JournalPluginId"/>), and holds it
+/// until the actor system terminates; a second master on the same
 /// storage and persistence id is refused with <see cref="StorageLockedException"/>.
 /// SQLite: the OS lock of a lock file next to the database (<c>FILE.PERSISTENCE-ID.lock</c>, opened with
 /// <see cref="FileShare.None"/>; the OS releases it when the process dies, whatever the file's leftovers).
@@ -15,13 +16,14 @@ namespace Datsync.Actors.Storage;
 /// </summary>
 internal static class MasterLock
 {
-    /// <summary>Takes the lock for <paramref name="persistenceId"/> on the journal <paramref name="config"/> selects
-    /// (<c>akka.persistence.journal.plugin</c>); null when that journal takes none. Dispose to release it.</summary>
+    /// <summary>Takes the lock for <paramref name="persistenceId"/> on the storage of the journal plugin
+    /// <paramref name="journalPluginId"/> (the master's, <see cref="Master.MasterSettings.JournalPluginId"/>) in
+    /// <paramref name="config"/>; null when that journal takes none. Dispose to release it.</summary>
     /// <exception cref="StorageLockedException">Another master holds it.</exception>
-    public static IDisposable? Acquire(Config config, string persistenceId)
+    public static IDisposable? Acquire(Config config, string journalPluginId, string persistenceId)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var pluginId = config.GetString("akka.persistence.journal.plugin", "");
+        var pluginId = journalPluginId;
         if (string.IsNullOrEmpty(pluginId) || !config.HasPath(pluginId)) return null;
         var plugin = config.GetConfig(pluginId);
         var provider = plugin.GetString("provider-name", "") ?? "";

@@ -1,36 +1,44 @@
 using Akka.Configuration;
-using Akka.Persistence.Sql;
 
 namespace Datsync.Actors.Storage;
 
 /// <summary>
 /// Where the durable master keeps its journal and snapshots. Typed options produce HOCON; HOCON stays the single
 /// source of truth: <see cref="ToHocon"/> is the exact text the ActorSystem runs with, and anything a deployment file
-/// sets explicitly under <c>akka.persistence</c> wins over it (see <see cref="BuildSystemConfig"/>).
+/// sets explicitly under <c>datsync.persistence</c> wins over it (see <see cref="BuildSystemConfig"/>).
 /// </summary>
 /// <remarks>
 /// Pick a kind in code (<c>new SqliteStorage("./data")</c>) or by configuration alone
 /// (<c>datsync.storage.kind = sqlite | postgres | memory</c>, read by <see cref="FromConfig"/>).
+/// The HOCON defines Datsync's own journal, snapshot store and read journal at <see cref="JournalPluginId"/>,
+/// <see cref="SnapshotStorePluginId"/> and <see cref="ReadJournalPluginId"/>, which only the master uses: it never
+/// sets <c>akka.persistence.journal.plugin</c> or <c>akka.persistence.snapshot-store.plugin</c>, so the application's
+/// own persistent actors in the same ActorSystem keep the default journal the application (or Akka) configures.
 /// </remarks>
 internal abstract record StorageOptions
 {
     /// <summary>The HOCON section <see cref="FromConfig"/> reads.</summary>
     public const string ConfigPath = "datsync.storage";
 
-    /// <summary>Plugin id of the SQL write journal (Akka.Persistence.Sql).</summary>
-    public const string JournalPluginId = SqlPersistence.JournalConfigPath;
+    /// <summary>The HOCON section holding Datsync's persistence plugins.</summary>
+    public const string PluginsPath = "datsync.persistence";
 
-    /// <summary>Plugin id of the SQL snapshot store (Akka.Persistence.Sql).</summary>
-    public const string SnapshotStorePluginId = SqlPersistence.SnapshotStoreConfigPath;
+    /// <summary>Plugin id (and HOCON path) of the master's journal: the transactor writes its transactions there and
+    /// the log listener reads them back.</summary>
+    public const string JournalPluginId = PluginsPath + ".journal";
 
-    /// <summary>Plugin id of the SQL read journal (Akka.Persistence.Query over Akka.Persistence.Sql).</summary>
-    public const string ReadJournalPluginId = SqlPersistence.QueryConfigPath;
+    /// <summary>Plugin id (and HOCON path) of the master's snapshot store.</summary>
+    public const string SnapshotStorePluginId = PluginsPath + ".snapshot-store";
+
+    /// <summary>Plugin id (and HOCON path) of the read journal over the master's journal (Akka.Persistence.Query;
+    /// SQL storage only).</summary>
+    public const string ReadJournalPluginId = PluginsPath + ".query";
 
     /// <summary>The value of <c>datsync.storage.kind</c> that selects these options.</summary>
     public abstract string Kind { get; }
 
     /// <summary>
-    /// The <c>akka.persistence</c> HOCON these options stand for. Pure: it touches neither disk nor network.
+    /// The <c>datsync.persistence</c> HOCON these options stand for. Pure: it touches neither disk nor network.
     /// </summary>
     public abstract string ToHocon();
 
@@ -41,23 +49,23 @@ internal abstract record StorageOptions
     public virtual void Prepare() { }
 
     /// <summary>
-    /// Prepares the storage, then returns <see cref="ToHocon"/> parsed, backed by the plugins' own defaults
-    /// (so the plugin classes resolve without any other file).
+    /// Prepares the storage, then returns <see cref="ToHocon"/> parsed. The plugins need no other file: each names its
+    /// class, and the SQL plugins fall back to Akka.Persistence.Sql's defaults for what it leaves out.
     /// </summary>
     public virtual Config ToConfig()
     {
         Prepare();
-        var config = ConfigurationFactory.ParseString(ToHocon());
-        return PluginDefaults is { } defaults ? config.WithFallback(defaults) : config;
+        return ConfigurationFactory.ParseString(ToHocon());
     }
 
-    /// <summary>Defaults of the plugins these options select, used as the last fallback (null: none needed).</summary>
-    protected virtual Config? PluginDefaults => SqlPersistence.DefaultConfiguration;
+    /// <summary>The <c>class</c> value of a plugin type: its full name and assembly, without version.</summary>
+    internal static string PluginClass(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     /// <summary>
     /// The whole ActorSystem configuration for an application config: the storage it selects
     /// (<see cref="FromConfig"/>), prepared, with <paramref name="appConfig"/> layered on top so that explicit
-    /// <c>akka.persistence...</c> settings in deployment files still win.
+    /// <c>datsync.persistence...</c> settings in deployment files still win (and the application's own
+    /// <c>akka.persistence</c> settings stay its own).
     /// </summary>
     public static Config BuildSystemConfig(Config appConfig)
     {

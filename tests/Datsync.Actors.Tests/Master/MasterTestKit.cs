@@ -3,24 +3,25 @@ using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Storage;
 using Datsync.Actors.TestKit;
 using Datsync.Core;
 using Xunit.Abstractions;
 
 namespace Datsync.Actors.Tests.Master;
 
-/// <summary>The Datsync TestKit with Akka.Persistence.TestKit's controllable in-memory journal and snapshot store.</summary>
+/// <summary>The Datsync TestKit with Akka.Persistence.TestKit's controllable in-memory journal and snapshot store as
+/// the master's own plugins (Datsync's plugin ids, over the TestKit's in-memory storage); the system's default journal
+/// is left as Akka has it.</summary>
 public abstract class MasterTestKit(ITestOutputHelper output) : DatsyncTestKit(Config, output)
 {
-    private const string Config = """
+    private static readonly string Config = $$"""
         akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test {
+        {{StorageOptions.JournalPluginId}} {
           class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test {
+        {{StorageOptions.SnapshotStorePluginId}} {
           class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
           plugin-dispatcher = "akka.actor.default-dispatcher"
         }
@@ -28,7 +29,7 @@ public abstract class MasterTestKit(ITestOutputHelper output) : DatsyncTestKit(C
 
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
-    protected ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+    protected ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(StorageOptions.JournalPluginId));
 
     private protected static MasterSettings Settings(string id, int snapshotEvery = 0, int buffer = 1024, int recent = 10_000) =>
         new(id, snapshotEvery, buffer, recent);

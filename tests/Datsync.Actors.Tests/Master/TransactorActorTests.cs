@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
+using Datsync.Actors.Storage;
 using Datsync.Core;
 using Xunit.Abstractions;
 
@@ -356,7 +357,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         var accepted = ExpectMsg<TxAccepted>(Long); // t=2: a snapshot follows
         first.Tell(Item("other", "o", 2));
         ExpectMsg<TxAccepted>(Long);
-        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(StorageOptions.SnapshotStorePluginId);
         await AwaitAssertAsync(async () =>
         {
             var loaded = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(settings.PersistenceId,

@@ -141,6 +141,8 @@ public sealed class ForeignSystemTests : IAsyncLifetime
             {
                 "/user/datsync-server", "/user/datsync-master", "/user/datsync-master/transactor", "/user/datsync-master-log",
                 "/user/datsync-server/session-alice", "/system/akka.persistence.journal.inmem", "/system/remote-watcher", "/system/endpointManager",
+                // the master's own journal and snapshot store (plugin actors are named by their plugin id)
+                "/system/" + StorageOptions.JournalPluginId, "/system/" + StorageOptions.SnapshotStorePluginId,
             }.Select(p => masterAddress + p).Concat([replicaAddress + replica.Actor.Path.ToStringWithoutAddress()]);
             var targets = found.Concat(named).Distinct().ToList();
             var senders = new List<IActorRef> { collector };

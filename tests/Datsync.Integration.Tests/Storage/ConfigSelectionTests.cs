@@ -62,7 +62,7 @@ public sealed class ConfigSelectionTests(PostgresFixture postgres, ITestOutputHe
 
         var config = StorageOptions.BuildSystemConfig(local);
 
-        Assert.Equal(parallelism, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.Equal(parallelism, config.GetInt(StorageOptions.JournalPluginId + ".parallelism"));
         Assert.Equal(1000, config.GetInt("datsync.master.snapshot-every"));
         await StorageScenario.RestartRoundTripAsync(config, StorageScenario.NewPersistenceId());
     }

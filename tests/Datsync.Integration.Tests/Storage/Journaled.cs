@@ -1,11 +1,14 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Datsync.Actors.Storage;
 
 namespace Datsync.Integration.Tests.Storage;
 
 /// <summary>
 /// A tiny persistent actor for the storage tests: persists strings, saves its list of strings as a snapshot on
 /// demand, and reports its state, including how it recovered (from which snapshot, how many events replayed).
+/// It writes to the plugins it is given: by default Datsync's own (those of the master), or, with null ids, the
+/// ActorSystem's default journal and snapshot store, as an application's persistent actor does.
 /// </summary>
 public sealed class Journaled : ReceivePersistentActor
 {
@@ -29,9 +32,11 @@ public sealed class Journaled : ReceivePersistentActor
     private int _replayed;
     private IActorRef? _snapshotRequester;
 
-    public Journaled(string persistenceId)
+    public Journaled(string persistenceId, string? journalPluginId, string? snapshotPluginId)
     {
         PersistenceId = persistenceId;
+        JournalPluginId = journalPluginId ?? "";   // empty: the system's default
+        SnapshotPluginId = snapshotPluginId ?? "";
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -67,5 +72,14 @@ public sealed class Journaled : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string persistenceId) => Akka.Actor.Props.Create(() => new Journaled(persistenceId));
+    /// <summary>On Datsync's journal and snapshot store.</summary>
+    public static Props Props(string persistenceId) =>
+        Props(persistenceId, StorageOptions.JournalPluginId, StorageOptions.SnapshotStorePluginId);
+
+    /// <summary>On the given plugins (null: the system's default ones).</summary>
+    public static Props Props(string persistenceId, string? journalPluginId, string? snapshotPluginId) =>
+        Akka.Actor.Props.Create(() => new Journaled(persistenceId, journalPluginId, snapshotPluginId));
+
+    /// <summary>An application's persistent actor: on the system's default journal and snapshot store.</summary>
+    public static Props OnDefaultPlugins(string persistenceId) => Props(persistenceId, null, null);
 }

@@ -17,26 +17,60 @@ public sealed class StorageOptionsTests
     }
 
     [Fact]
-    public void The_SQLite_HOCON_selects_the_three_SQL_plugins_on_one_file()
+    public void The_SQLite_HOCON_defines_Datsyncs_own_three_SQL_plugins_on_one_file()
     {
         using var dir = new SqliteFile();
         var storage = dir.Storage();
         var config = ConfigurationFactory.ParseString(storage.ToHocon());
 
-        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
-        Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
-        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.query.journal.sql.write-plugin"));
-        foreach (var plugin in new[] { "journal.sql", "snapshot-store.sql", "query.journal.sql" })
+        Assert.Equal("datsync.persistence.journal", StorageOptions.JournalPluginId);
+        Assert.Equal("datsync.persistence.snapshot-store", StorageOptions.SnapshotStorePluginId);
+        Assert.Equal("datsync.persistence.query", StorageOptions.ReadJournalPluginId);
+        Assert.Equal("Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", config.GetString(StorageOptions.JournalPluginId + ".class"));
+        Assert.Equal("Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql", config.GetString(StorageOptions.SnapshotStorePluginId + ".class"));
+        Assert.Equal("Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql", config.GetString(StorageOptions.ReadJournalPluginId + ".class"));
+        Assert.Equal(StorageOptions.JournalPluginId, config.GetString(StorageOptions.ReadJournalPluginId + ".write-plugin"));
+        foreach (var plugin in Plugins)
         {
-            Assert.Equal("SQLite.MS", config.GetString($"akka.persistence.{plugin}.provider-name"));
-            Assert.Equal(storage.ConnectionString, config.GetString($"akka.persistence.{plugin}.connection-string"));
+            Assert.Equal(plugin, config.GetString($"{plugin}.plugin-id"));
+            Assert.Equal("SQLite.MS", config.GetString($"{plugin}.provider-name"));
+            Assert.Equal(storage.ConnectionString, config.GetString($"{plugin}.connection-string"));
+            Assert.Equal("default", config.GetString($"{plugin}.table-mapping")); // the tables journal, tags, snapshot
             Assert.Contains("Data Source=" + storage.FilePath, storage.ConnectionString);
         }
-        Assert.True(config.GetBoolean("akka.persistence.journal.sql.auto-initialize"));
-        Assert.True(config.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
-        Assert.Equal(1, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.True(config.GetBoolean(StorageOptions.JournalPluginId + ".auto-initialize"));
+        Assert.True(config.GetBoolean(StorageOptions.SnapshotStorePluginId + ".auto-initialize"));
+        Assert.Equal(1, config.GetInt(StorageOptions.JournalPluginId + ".parallelism"));
+        Assert.Equal("fail", config.GetString(StorageOptions.JournalPluginId + ".replay-filter.mode"));
         Assert.False(File.Exists(storage.FilePath)); // ToHocon is pure; ToConfig prepares
     }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    [InlineData("memory")]
+    public void No_storage_takes_over_the_default_plugins_of_Akka_Persistence(string kind)
+    {
+        using var dir = new SqliteFile();
+        var config = StorageOptions.BuildSystemConfig(ConfigurationFactory.ParseString($$"""
+            datsync.storage.kind = {{kind}}
+            datsync.storage.data-directory = {{StorageOptions.Quote(dir.Directory)}}
+            datsync.storage.postgres.connection-string = "Host=db;Database=datsync;Username=u"
+            """));
+
+        foreach (var key in new[]
+                 {
+                     "akka.persistence.journal.plugin", "akka.persistence.snapshot-store.plugin",
+                     "akka.persistence.journal.auto-start-journals", "akka.persistence.snapshot-store.auto-start-snapshot-stores",
+                     "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql",
+                 })
+            Assert.False(config.HasPath(key), key);
+        Assert.True(config.HasPath(StorageOptions.JournalPluginId + ".class"));
+        Assert.True(config.HasPath(StorageOptions.SnapshotStorePluginId + ".class"));
+    }
+
+    private static readonly string[] Plugins =
+        [StorageOptions.JournalPluginId, StorageOptions.SnapshotStorePluginId, StorageOptions.ReadJournalPluginId];
 
     [Fact]
     public void The_PostgreSQL_HOCON_puts_every_table_in_the_schema()
@@ -44,22 +78,24 @@ public sealed class StorageOptionsTests
         var storage = new PostgresStorage("Host=db;Database=datsync;Username=u;Password=secret", "master");
         var config = ConfigurationFactory.ParseString(storage.ToHocon());
 
-        foreach (var plugin in new[] { "journal.sql", "snapshot-store.sql", "query.journal.sql" })
+        foreach (var plugin in Plugins)
         {
-            Assert.Equal("PostgreSQL.15", config.GetString($"akka.persistence.{plugin}.provider-name"));
-            Assert.Equal(storage.ConnectionString, config.GetString($"akka.persistence.{plugin}.connection-string"));
-            Assert.Equal("master", config.GetString($"akka.persistence.{plugin}.default.schema-name"));
+            Assert.Equal("PostgreSQL.15", config.GetString($"{plugin}.provider-name"));
+            Assert.Equal(storage.ConnectionString, config.GetString($"{plugin}.connection-string"));
+            Assert.Equal("master", config.GetString($"{plugin}.default.schema-name"));
         }
-        Assert.Equal(3, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.Equal(3, config.GetInt(StorageOptions.JournalPluginId + ".parallelism"));
         Assert.DoesNotContain("secret", storage.ToString());
     }
 
     [Fact]
-    public void The_memory_HOCON_uses_the_in_memory_plugins()
+    public void The_memory_HOCON_gives_Datsync_in_memory_plugins_of_its_own()
     {
         var config = new InMemoryStorage().ToConfig();
-        Assert.Equal("akka.persistence.journal.inmem", config.GetString("akka.persistence.journal.plugin"));
-        Assert.Equal("akka.persistence.snapshot-store.inmem", config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.Equal("Akka.Persistence.Journal.MemoryJournal, Akka.Persistence", config.GetString(StorageOptions.JournalPluginId + ".class"));
+        Assert.Equal("Akka.Persistence.Snapshot.MemorySnapshotStore, Akka.Persistence", config.GetString(StorageOptions.SnapshotStorePluginId + ".class"));
+        Assert.False(config.HasPath("akka.persistence.journal.plugin"));
+        Assert.False(config.HasPath("akka.persistence.snapshot-store.plugin"));
     }
 
     [Fact]

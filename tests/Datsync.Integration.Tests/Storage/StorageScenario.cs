@@ -5,6 +5,7 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Datsync.Actors.Storage;
 
 namespace Datsync.Integration.Tests.Storage;
 
@@ -30,7 +31,7 @@ public sealed class StorageNode : IAsyncDisposable
     public Task<Journaled.State> StateOf(IActorRef actor) => Ask<Journaled.State>(actor, new Journaled.GetState());
 
     public SqlReadJournal ReadJournal() =>
-        PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        PersistenceQuery.Get(System).ReadJournalFor<SqlReadJournal>(StorageOptions.ReadJournalPluginId);
 
     public Task<IImmutableList<EventEnvelope>> CurrentEvents(string persistenceId) =>
         ReadJournal().CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
