@@ -128,17 +128,17 @@ public static class DatsyncNode
     }
 
     /// <summary>
-    /// Creates an ActorSystem for replicas of the remote master <paramref name="options"/> name: Akka.Remote on
-    /// <paramref name="host"/> (a free port), on TLS when <see cref="DatsyncReplicaOptions.Tls"/> is set, over
-    /// <paramref name="config"/> and the library defaults.
+    /// Creates an ActorSystem for replicas of the remote master <paramref name="options"/> name: Akka.Remote on a free
+    /// port (on 127.0.0.1 for a master on this machine, on every interface otherwise), on TLS when
+    /// <see cref="DatsyncReplicaOptions.Tls"/> is set, over <paramref name="config"/> and the library defaults.
     /// </summary>
     /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
-    internal static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client", string host = "127.0.0.1",
+    internal static ActorSystem StartClientSystem(DatsyncReplicaOptions options, string systemName = "datsync-client",
         Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return Remote.DatsyncRemote.CreateSystem(systemName, (config ?? Config.Empty)
-            .WithFallback(Remote.DatsyncRemote.RemoteConfig(host, 0))
+            .WithFallback(Remote.DatsyncRemote.ClientRemoteConfig(Remote.DatsyncRemote.ParseHostPort(options.Server!).Host))
             .WithFallback(Remote.WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default), options.Tls, setup);
     }

@@ -46,6 +46,18 @@ internal static class DatsyncRemote
             throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
         return (host, port);
     }
+    /// <summary>True for an address of this machine only: 127.0.0.0/8, ::1, localhost.</summary>
+    public static bool IsLoopback(string host)
+    {
+        var h = host.Trim().Trim('[', ']');
+        return h.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(h, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
+    /// <summary>HOCON that puts a client of the server on <paramref name="serverHost"/> on Akka.Remote: a free port, on
+    /// 127.0.0.1 for a server on this machine, on every interface otherwise (the server's messages come back over the
+    /// client's own connection).</summary>
+    public static Config ClientRemoteConfig(string serverHost) => RemoteConfig(IsLoopback(serverHost) ? "127.0.0.1" : "0.0.0.0", 0);
+
     /// <summary>HOCON that puts an actor system on Akka.Remote at host:port (port 0: any free port).</summary>
     public static Config RemoteConfig(string host, int port) => ConfigurationFactory.ParseString($$"""
         akka.actor.provider = remote

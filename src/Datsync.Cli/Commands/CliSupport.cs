@@ -90,12 +90,6 @@ internal static class CliSupport
         akka.remote.log-remote-lifecycle-events = {(verbose ? "on" : "off")}
         """);
 
-    /// <summary>True for an address of this machine only: 127.0.0.0/8, ::1, localhost.</summary>
-    public static bool IsLoopback(string host)
-    {
-        var h = host.Trim().Trim('[', ']');
-        return h.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(h, out var ip) && IPAddress.IsLoopback(ip));
-    }
 
     /// <summary>An actor system for a client of the server at <paramref name="serverHost"/>: Akka.Remote on a free
     /// port (on 127.0.0.1 for a server on this machine, 0.0.0.0 otherwise, unless the config says), the --config files,
@@ -105,7 +99,7 @@ internal static class CliSupport
         var config = (verbose ? Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
             .WithFallback(files)
             .WithFallback(Logging(false, "OFF"))
-            .WithFallback(DatsyncRemote.RemoteConfig(IsLoopback(serverHost) ? "127.0.0.1" : "0.0.0.0", 0))
+            .WithFallback(DatsyncRemote.ClientRemoteConfig(serverHost))
             .WithFallback(WireSecurity.Client)
             .WithFallback(DatsyncConfig.Default);
         try { return DatsyncRemote.CreateSystem("datsync-cli", config, tls); }

@@ -57,7 +57,7 @@ internal static class ServeCommand
                 var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
                 if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
                 var tlsOptions = tls.Read(parse);
-                if (tlsOptions is null && !parse.GetValue(insecure) && !CliSupport.IsLoopback(h))
+                if (tlsOptions is null && !parse.GetValue(insecure) && !DatsyncRemote.IsLoopback(h))
                     throw new CliException($"refusing to serve {h} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
                                            "or --insecure to serve it in the clear", CliSupport.Unreachable);
                 if (tlsOptions is not null) WarnIfUnnamed(tlsOptions, files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : h);
