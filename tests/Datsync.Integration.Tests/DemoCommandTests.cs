@@ -7,6 +7,7 @@ using Datsync.Integration.Tests.Fixtures;
 namespace Datsync.Integration.Tests;
 
 /// <summary>`datsync demo`: a short run in each mode ends with every replica equal to the master.</summary>
+[Collection(DefaultMasterName.Name)] // with --processes its master has the default name
 public class DemoCommandTests
 {
     private static (int Code, string[] Lines, string Stderr) Demo(DemoOptions options)

@@ -4,8 +4,8 @@ using Datsync.Integration.Tests.Fixtures;
 
 namespace Datsync.Integration.Tests;
 
-/// <summary>The README examples start masters under the default name, which an in-process replica looks up: they
-/// run one at a time.</summary>
+/// <summary>Tests that start masters under the default name (which an in-process replica looks up) run one at a time:
+/// the README examples and the demo with replicas in child processes.</summary>
 [CollectionDefinition(Name)]
 public sealed class DefaultMasterName
 {
