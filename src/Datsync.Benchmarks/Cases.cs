@@ -27,6 +27,9 @@ internal static partial class Cases
         "add-1", "add-5", "add-all", "init", "retract-5",
         "datoms-eavt", "datoms-aevt", "datoms-avet",
         "entity", "entity-wide", "pull", "pull-wide",
+        "q1", "q2", "q2-swapped", "q3", "q4", "qpred1", "qpred2",
+        "rules-wide-3x3", "rules-wide-5x3", "rules-wide-7x3", "rules-wide-4x6",
+        "rules-long-10x3", "rules-long-30x3", "rules-long-30x5",
     ];
 
     /// <summary>Cases that need the Entity and Pull APIs.</summary>
@@ -41,6 +44,7 @@ internal static partial class Cases
         "datoms-avet" => $"found={w.People.Length}",
         "entity" or "pull" => $"values={w.People.Length * 5} ageSum={w.AgeSum}",
         "entity-wide" or "pull-wide" => $"nodes={w.Wide.Length} aliases={w.WideAliasCount} ageSum={w.WideAgeSum}",
+        _ when NeedsQuery(name) => ExpectedQuery(name, w),
         _ => throw new ArgumentException($"unknown case {name}"),
     };
 
@@ -120,11 +124,15 @@ internal static partial class Cases
             new("datoms-avet", () => DatomsAvet(w)),
         };
         AddEntityPullCases(w, list);
+        AddQueryCases(w, list);
         return list;
     }
 
     /// <summary>Implemented in Cases.EntityPull.cs.</summary>
     static partial void AddEntityPullCases(Workload w, List<BenchCase> list);
+
+    /// <summary>Implemented in Cases.Queries.cs.</summary>
+    static partial void AddQueryCases(Workload w, List<BenchCase> list);
 
     /// <summary>One datom per transaction: [:db/add "p" :id i], then one tx per remaining attribute on the entity id
     /// the first report resolved "p" to.</summary>

@@ -4,6 +4,7 @@ using Datsync.Benchmarks;
 
 // dotnet run -c Release --project src/Datsync.Benchmarks -- compare [--quick] [--samples N] [--warmup N] [--seed N]
 //                                                                    [--cases a,b,...] [--skip-memory]
+//                                                                    [--jvm [--jvm-runner PATH] [--jvm-warmup N]]
 // `run` does the Datsync side only.
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -18,6 +19,11 @@ catch (NodeSideException e)
     Console.Error.WriteLine($"error: DataScript side: {e.Message}");
     return 3;
 }
+catch (JvmSideException e)
+{
+    Console.Error.WriteLine($"error: DataScript JVM side: {e.Message}");
+    return 3;
+}
 
 namespace Datsync.Benchmarks
 {
@@ -26,6 +32,8 @@ namespace Datsync.Benchmarks
         private static readonly string Usage =
             "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
+            "            --jvm: DataScript on the JVM too (shared/jvm-datascript/run.sh, or --jvm-runner PATH; --jvm-warmup N, default\n" +
+            "            --warmup if given, else 5)\n" +
             "  run       run the Datsync side only\n" +
             "  master    durable transactions/s on a SQLite file beside a plain SQLite loop, and recovery speed\n" +
             "  fanout    one master, N in-process replicas: applied tx/s, commit->applied latency, plain-Tell ceiling, 1M-datom bootstrap\n" +
@@ -56,6 +64,9 @@ namespace Datsync.Benchmarks
             var seed = Workload.DefaultSeed;
             var quick = false;
             var memory = true;
+            var jvm = false;
+            string? jvmRunner = null;
+            int? jvmWarmup = null;
             string[]? only = null;
             for (var i = 1; i < args.Length; i++)
             {
@@ -68,13 +79,18 @@ namespace Datsync.Benchmarks
                     case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--cases": only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                     case "--skip-memory": memory = false; break;
+                    case "--jvm": jvm = true; break;
+                    case "--jvm-runner": jvmRunner = Next(); break;
+                    case "--jvm-warmup": jvmWarmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     default:
                         Console.Error.WriteLine($"unknown option {args[i]}\n{Usage}");
                         return 2;
                 }
             }
             var settings = new RunSettings(warmup ?? (quick ? 1 : 2), samples ?? (quick ? 3 : 7));
-            if (settings.Samples < 1 || settings.Warmup < 0)
+            // the JVM settles later than V8: 5 warmups unless told (run.sh's README)
+            var jvmSettings = settings with { Warmup = jvmWarmup ?? warmup ?? 5 };
+            if (settings.Samples < 1 || settings.Warmup < 0 || jvmSettings.Warmup < 0)
             {
                 Console.Error.WriteLine("--samples must be >= 1 and --warmup >= 0");
                 return 2;
@@ -82,6 +98,16 @@ namespace Datsync.Benchmarks
             if (only?.FirstOrDefault(c => !Cases.Names.Contains(c)) is { } unknown)
             {
                 Console.Error.WriteLine($"unknown case {unknown}\n{Usage}");
+                return 2;
+            }
+            if (!compare && (jvm || jvmRunner is not null || jvmWarmup is not null))
+            {
+                Console.Error.WriteLine("--jvm, --jvm-runner and --jvm-warmup belong to compare");
+                return 2;
+            }
+            if (!jvm && (jvmRunner is not null || jvmWarmup is not null))
+            {
+                Console.Error.WriteLine("--jvm-runner and --jvm-warmup need --jvm");
                 return 2;
             }
             var selected = Cases.Names.Where(n => only is null || only.Contains(n)).ToArray();
@@ -98,6 +124,14 @@ namespace Datsync.Benchmarks
                 nodeVersion = NodeRunner.NodeVersion();
                 NodeRunner.EnsureInstalled();
             }
+            string? runSh = null;
+            if (jvm)
+            {
+                runSh = JvmRunner.Locate(jvmRunner);
+                JvmRunner.Preflight(runSh);
+            }
+            // the cases bench.clj has (a case it lacks is listed as n/a on the JVM side, not as a failure)
+            var jvmSelected = runSh is null ? [] : selected.Where(n => JvmRunner.Defines(runSh, n)).ToArray();
 
             Harness.Progress("datsync", $"{selected.Length} cases, {settings.Warmup} warmup + {settings.Samples} samples each, seed {seed}");
             var ours = new Dictionary<string, CaseResult>();
@@ -109,27 +143,46 @@ namespace Datsync.Benchmarks
                     Harness.Progress("datsync", $"{name}: unknown case");
                     continue;
                 }
+                if (Cases.NeedsQuery(name) && Cases.Query is null)
+                {
+                    Harness.Progress("datsync", $"{name}: skipped, no Datalog engine (Cases.Query is not set)");
+                    continue;
+                }
                 ours[name] = Harness.Measure("datsync", c, settings);
             }
             var ourMemory = memory ? Memory.Measure(workload) : null;
 
-            NodeResults? theirs = null;
+            SideResults? theirs = null;
             if (compare)
             {
                 Harness.Progress("datascript", $"running js/ds_bench.js with node {nodeVersion}");
                 theirs = NodeRunner.Run(workloadPath, settings, selected, memory);
+            }
+            SideResults? jvmResults = null;
+            if (runSh is not null)
+            {
+                Harness.Progress("datascript-jvm", $"running {runSh}: {jvmSelected.Length} cases, {jvmSettings.Warmup} warmup + {jvmSettings.Samples} samples each" +
+                                                   (jvmSelected.Length < selected.Length ? $" (not in its bench.clj: {string.Join(", ", selected.Except(jvmSelected))})" : ""));
+                jvmResults = JvmRunner.Run(runSh, workloadPath, jvmSettings, jvmSelected, memory);
             }
 
             // report
             var dotnet = RuntimeInformation.FrameworkDescription;
             Console.WriteLine();
             Console.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
-                              $"{dotnet}{(compare ? $"; node {theirs!.NodeVersion}, datascript {theirs.DataScriptVersion}" : "")}; " +
+                              $"{dotnet}{(compare ? $"; node {theirs!.Runtime}, datascript {theirs.DataScriptVersion}" : "")}" +
+                              $"{(jvmResults is not null ? $"; {jvmResults.Runtime}, datascript {jvmResults.DataScriptVersion} ({jvmSettings.Warmup} warmup)" : "")}; " +
                               $"{settings.Warmup} warmup + {settings.Samples} samples, median; seed {seed}");
             Console.WriteLine();
             var failures = new List<string>();
             var theirCases = theirs?.Cases.ToDictionary(c => c.Name) ?? [];
-            if (compare)
+            var jvmCases = jvmResults?.Cases.ToDictionary(c => c.Name) ?? [];
+            if (jvmResults is not null)
+            {
+                Console.WriteLine("| case | datsync ms | datascript ms | ratio | datascript-jvm ms | jvm ratio |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            }
+            else if (compare)
             {
                 Console.WriteLine("| case | datsync ms | datascript ms | ratio |");
                 Console.WriteLine("|---|---:|---:|---:|");
@@ -147,15 +200,25 @@ namespace Datsync.Benchmarks
                 if (o is not null && o.Check != expected) failures.Add($"{name}: datsync reports '{o.Check}', expected '{expected}'");
                 if (compare && t is null) failures.Add($"{name}: no DataScript result");
                 if (t is not null && t.Check != expected) failures.Add($"{name}: datascript reports '{t.Check}', expected '{expected}'");
-                var ourMs = o is null ? "n/a" : Ms(o.MedianMs);
-                if (compare)
+                jvmCases.TryGetValue(name, out var j);
+                var jvmDefines = jvmSelected.Contains(name);
+                if (jvmResults is not null && jvmDefines && j is null) failures.Add($"{name}: no DataScript JVM result");
+                if (j is not null && j.Check != expected) failures.Add($"{name}: datascript-jvm reports '{j.Check}', expected '{expected}'");
+                var ourMs = o is not null ? Ms(o.MedianMs) : Cases.NeedsQuery(name) && Cases.Query is null ? "n/a (no Datalog engine)" : "n/a";
+                var ratio = o is not null && t is not null ? (t.MedianMs / o.MedianMs).ToString("F2") : "–";
+                if (jvmResults is not null)
                 {
-                    var ratio = o is not null && t is not null ? (t.MedianMs / o.MedianMs).ToString("F2") : "–";
-                    Console.WriteLine($"| {name} | {ourMs} | {(t is null ? "n/a" : Ms(t.MedianMs))} | {ratio} |");
+                    var jvmRatio = o is not null && j is not null ? (j.MedianMs / o.MedianMs).ToString("F2") : "–";
+                    var jvmMs = j is not null ? Ms(j.MedianMs) : jvmDefines ? "n/a" : "n/a (not in bench.clj)";
+                    Console.WriteLine($"| {name} | {ourMs} | {(t is null ? "n/a" : Ms(t.MedianMs))} | {ratio} | {jvmMs} | {jvmRatio} |");
                 }
+                else if (compare)
+                    Console.WriteLine($"| {name} | {ourMs} | {(t is null ? "n/a" : Ms(t.MedianMs))} | {ratio} |");
                 else Console.WriteLine($"| {name} | {ourMs} | {(o is null ? "n/a" : (o.AllocatedBytes / 1048576.0).ToString("F1"))} |");
             }
-            if (compare) Console.WriteLine("\nratio = datascript ms / datsync ms (above 1: Datsync is faster).");
+            if (jvmResults is not null)
+                Console.WriteLine("\nratio = datascript ms / datsync ms, jvm ratio = datascript-jvm ms / datsync ms (above 1: Datsync is faster).");
+            else if (compare) Console.WriteLine("\nratio = datascript ms / datsync ms (above 1: Datsync is faster).");
 
             if (ourMemory is not null)
             {
@@ -165,12 +228,14 @@ namespace Datsync.Benchmarks
                 Console.WriteLine($"| datsync (Db.FromDatoms) | {ourMemory.Retained / 1048576.0:F1} | {ourMemory.BytesPerDatom:F1} |");
                 if (theirs?.Memory is { } tm)
                     Console.WriteLine($"| datascript (d.init_db) | {tm.Retained / 1048576.0:F1} | {tm.BytesPerDatom:F1} |");
+                if (jvmResults?.Memory is { } jm)
+                    Console.WriteLine($"| datascript-jvm (d/init-db) | {jm.Retained / 1048576.0:F1} | {jm.BytesPerDatom:F1} |");
             }
 
             if (failures.Count > 0)
             {
                 Console.Error.WriteLine();
-                Console.Error.WriteLine("EQUIVALENCE CHECK FAILED: the two sides did not do the same work:");
+                Console.Error.WriteLine($"EQUIVALENCE CHECK FAILED: the {(jvmResults is not null ? "three" : "two")} sides did not do the same work:");
                 foreach (var f in failures) Console.Error.WriteLine("  " + f);
                 return 1;
             }

@@ -308,6 +308,106 @@ const cases = {
   },
 };
 
+// ---------------------------------------------------------------- query and rules cases (Cases.Queries.cs)
+// DataScript's bench q1..q4, qpred1, qpred2 as /work/shared/jvm-datascript/bench.clj adapts them to the workload's
+// 100k-datom db ("Ivan" -> "Anna", the bench's [?e :sex :male] -> [?e :last-name "Orlov"]), plus q2-swapped (q2 with
+// its two clauses swapped); attributes are the JS API's strings.
+
+const queries = {
+  'q1': '[:find ?e :where [?e "name" "Anna"]]',
+  'q2': '[:find ?e ?a :where [?e "name" "Anna"] [?e "age" ?a]]',
+  'q2-swapped': '[:find ?e ?a :where [?e "age" ?a] [?e "name" "Anna"]]',
+  'q3': '[:find ?e ?a :where [?e "name" "Anna"] [?e "age" ?a] [?e "last-name" "Orlov"]]',
+  'q4': '[:find ?e ?s ?a :where [?e "name" "Anna"] [?e "salary" ?s] [?e "age" ?a] [?e "last-name" "Orlov"]]',
+  'qpred1': '[:find ?e ?s :where [?e "salary" ?s] [(> ?s 50000)]]',
+  'qpred2': '[:find ?e ?s :in $ ?min_s :where [?e "salary" ?s] [(> ?s ?min_s)]]',
+};
+
+function sumCol(rows, i) {
+  let s = 0;
+  for (const r of rows) s += r[i];
+  return s;
+}
+
+function queryCheck(name, rows) {
+  switch (name) {
+    case 'q1': return `results=${rows.length}`;
+    case 'q2': case 'q2-swapped': case 'q3': return `results=${rows.length} ageSum=${sumCol(rows, 1)}`;
+    case 'q4': return `results=${rows.length} ageSum=${sumCol(rows, 2)} salarySum=${sumCol(rows, 1)}`;
+    default: return `results=${rows.length} salarySum=${sumCol(rows, 1)}`; // qpred1, qpred2
+  }
+}
+
+// on the full db (all person maps in one db_with, as the bench's *db100k)
+function queryCase(name) {
+  const db = getFullDb();
+  const q = queries[name];
+  return {
+    run: name === 'qpred2' ? () => d.q(q, db, 50000) : () => d.q(q, db),
+    check: rows => queryCheck(name, rows),
+  };
+}
+
+// bench.clj's node-attrs: the attributes of workload person (id-1) mod 20k
+function nodeAttrs(id) {
+  const p = people[(id - 1) % people.length];
+  return { 'name': p.name, 'last-name': p.lastName, 'age': p.age, 'salary': p.salary };
+}
+
+// bench.clj's wide-tree: ids from 1, the children of i are i*width .. i*width+width-1 (string tempids); an inner node
+// has :id and :follows, a leaf the person attributes only
+function wideTree(id, depth, width, into) {
+  const m = nodeAttrs(id);
+  m[':db/id'] = String(id);
+  if (depth > 0) {
+    const children = [];
+    for (let k = 0; k < width; k++) children.push(id * width + k);
+    m['id'] = id;
+    m['follows'] = children.map(String);
+    into.push(m);
+    for (const c of children) wideTree(c, depth - 1, width, into);
+  } else into.push(m);
+  return into;
+}
+
+// bench.clj's long-tree: width chains of depth+1 nodes, entity ids given directly
+function longTree(depth, width) {
+  const tx = [];
+  for (let x = 0; x < width; x++)
+    for (let y = 0; y < depth; y++) {
+      const from = x * (depth + 1) + y, to = from + 1;
+      tx.push({ ':db/id': from + 1, 'name': 'Ivan', 'follows': to + 1 }, { ':db/id': to + 1, 'name': 'Ivan' });
+    }
+  return tx;
+}
+
+const rulesShapes = {
+  'rules-wide-3x3': ['wide', 3, 3],
+  'rules-wide-5x3': ['wide', 5, 3],
+  'rules-wide-7x3': ['wide', 7, 3],
+  'rules-wide-4x6': ['wide', 4, 6],
+  'rules-long-10x3': ['long', 10, 3],
+  'rules-long-30x3': ['long', 30, 3],
+  'rules-long-30x5': ['long', 30, 5],
+};
+
+const rulesQuery = '[:find ?e ?e2 :in $ % :where (follows ?e ?e2)]';
+const followsRules = '[[(follows ?x ?y) [?x "follows" ?y]] [(follows ?x ?y) [?x "follows" ?t] (follows ?t ?y)]]';
+
+// the transitive closure of :follows by a recursive rule, on a tree db built untimed
+function rulesCase(name) {
+  const [kind, depth, width] = rulesShapes[name];
+  const tx = kind === 'wide' ? wideTree(1, depth, width, []) : longTree(depth, width);
+  const db = d.db_with(d.empty_db(schema), tx);
+  return {
+    run: () => d.q(rulesQuery, db, followsRules),
+    check: rows => `results=${rows.length}`,
+  };
+}
+
+for (const name of Object.keys(queries)) cases[name] = () => queryCase(name);
+for (const name of Object.keys(rulesShapes)) cases[name] = () => rulesCase(name);
+
 // ---------------------------------------------------------------- harness
 
 function collect() {
