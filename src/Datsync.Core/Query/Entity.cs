@@ -61,17 +61,22 @@ public sealed class Entity : IEquatable<Entity>
     /// <summary>
     /// The value of <paramref name="attr"/> as <typeparamref name="T"/>, or <c>default</c> when the entity has none.
     /// A ref value reads as <see cref="Entity"/> or as its id (<see cref="long"/>); integers read as any integral type
-    /// they fit. For a cardinality-many attribute use <see cref="GetAll{T}"/>.
+    /// they fit. A cardinality-many attribute reads as a collection of its values: <typeparamref name="T"/> an array,
+    /// <c>List&lt;X&gt;</c>, <c>HashSet&lt;X&gt;</c> or an interface they implement (<c>IReadOnlyList&lt;X&gt;</c>,
+    /// <c>IReadOnlySet&lt;X&gt;</c>, <c>IEnumerable&lt;X&gt;</c>, ...), e.g. <c>Get&lt;IReadOnlySet&lt;string&gt;&gt;</c>;
+    /// or use <see cref="GetAll{T}"/>.
     /// </summary>
     /// <exception cref="InvalidCastException">The value is not a <typeparamref name="T"/> (the message names the
-    /// attribute and both types), or the attribute is cardinality-many.</exception>
+    /// attribute and both types).</exception>
     public T? Get<T>(string attr)
     {
         var value = this[attr];
         if (value is null) return default;
-        if (value is IReadOnlySet<object> && typeof(T) != typeof(object))
-            throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} has many values: read it with GetAll<{typeof(T).Name}>");
-        return As<T>(attr, value);
+        if (value is IReadOnlySet<object> many && typeof(T) != typeof(object))
+            return (T)(Many(typeof(T), attr, many)
+                       ?? throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} has many values, not one {typeof(T).Name}: " +
+                                                         "read it as a collection (Get<IReadOnlySet<X>>, GetAll<X>)"));
+        return (T)As(typeof(T), attr, value);
     }
 
     /// <summary>Every value of <paramref name="attr"/> as <typeparamref name="T"/> (cardinality-many: all of them,
@@ -80,30 +85,63 @@ public sealed class Entity : IEquatable<Entity>
     public IReadOnlyList<T> GetAll<T>(string attr) => this[attr] switch
     {
         null => [],
-        IReadOnlySet<object> many => many.Select(v => As<T>(attr, v)).ToArray(),
-        var one => [As<T>(attr, one)],
+        IReadOnlySet<object> many => many.Select(v => (T)As(typeof(T), attr, v)).ToArray(),
+        var one => [(T)As(typeof(T), attr, one)],
     };
 
-    private T As<T>(string attr, object value)
+    /// <summary>The values of a cardinality-many attribute as the collection type <paramref name="type"/>, or null
+    /// when it is no collection type this can make.</summary>
+    private object? Many(Type type, string attr, IReadOnlySet<object> values)
     {
-        if (value is T t) return t;
-        if (value is Entity e && typeof(T) == typeof(long)) return (T)(object)e.Id;
-        if (value is long l && Nullable.GetUnderlyingType(typeof(T)) is null)
+        var element = type.IsArray ? type.GetElementType()
+            : type.IsGenericType && type.GetGenericArguments() is [var x] ? x : null;
+        if (element is null) return null;
+        var list = typeof(List<>).MakeGenericType(element);
+        var set = typeof(HashSet<>).MakeGenericType(element);
+        var converted = values.Select(v => As(element, attr, v)).ToList();
+        if (type.IsArray)
+        {
+            var array = Array.CreateInstance(element, converted.Count);
+            for (var i = 0; i < converted.Count; i++) array.SetValue(converted[i], i);
+            return array;
+        }
+        var target = type.IsAssignableFrom(set) && (type.Name.Contains("Set", StringComparison.Ordinal) || !type.IsAssignableFrom(list)) ? set
+            : type.IsAssignableFrom(list) ? list : null;
+        if (target is null) return null;
+        if (target == list)
+        {
+            var collection = (System.Collections.IList)Activator.CreateInstance(list)!;
+            foreach (var v in converted) collection.Add(v);
+            return collection;
+        }
+        var made = Activator.CreateInstance(set)!;
+        var add = set.GetMethod("Add")!;
+        foreach (var v in converted) add.Invoke(made, [v]);
+        return made;
+    }
+
+    private object As(Type type, string attr, object value)
+    {
+        if (type.IsInstanceOfType(value)) return value;
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target.IsInstanceOfType(value)) return value;
+        if (value is Entity e && target == typeof(long)) return e.Id;
+        if (value is long l)
         {
             try
             {
-                if (typeof(T) == typeof(int)) return (T)(object)checked((int)l);
-                if (typeof(T) == typeof(short)) return (T)(object)checked((short)l);
-                if (typeof(T) == typeof(byte)) return (T)(object)checked((byte)l);
-                if (typeof(T) == typeof(ulong)) return (T)(object)checked((ulong)l);
-                if (typeof(T) == typeof(uint)) return (T)(object)checked((uint)l);
+                if (target == typeof(int)) return checked((int)l);
+                if (target == typeof(short)) return checked((short)l);
+                if (target == typeof(byte)) return checked((byte)l);
+                if (target == typeof(ulong)) return checked((ulong)l);
+                if (target == typeof(uint)) return checked((uint)l);
             }
             catch (OverflowException)
             {
-                throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds {l}, which a {typeof(T).Name} cannot hold");
+                throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds {l}, which a {target.Name} cannot hold");
             }
         }
-        throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds a {value.GetType().Name}, not a {typeof(T).Name}");
+        throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds a {value.GetType().Name}, not a {type.Name}");
     }
 
     /// <summary>The attributes this entity has a value for, in attribute id order.</summary>

@@ -45,6 +45,12 @@ public class EntityGetTests
         Assert.Equal(["Ivan"], Ivan.GetAll<string>(":person/name"));
         var many = Assert.Throws<InvalidCastException>(() => Ivan.Get<string>(":person/aliases"));
         Assert.Contains("GetAll", many.Message);
+        Assert.True(Ivan.Get<IReadOnlySet<string>>(":person/aliases")!.SetEquals(["Vanya", "Vanka"]));
+        Assert.Equal(["Vanka", "Vanya"], Ivan.Get<string[]>(":person/aliases")!.Order());
+        Assert.Equal(["Vanka", "Vanya"], Ivan.Get<IReadOnlyList<string>>(":person/aliases")!.Order());
+        Assert.Equal(["Vanka", "Vanya"], Ivan.Get<IEnumerable<string>>(":person/aliases")!.Order());
+        Assert.IsType<HashSet<string>>(Ivan.Get<ISet<string>>(":person/aliases"));
+        Assert.Throws<InvalidCastException>(() => Ivan.Get<IReadOnlySet<long>>(":person/aliases"));
     }
 
     [Fact]
