@@ -7,6 +7,9 @@ internal static class Clauses
     /// (<see cref="Plan"/>). <paramref name="deltaCall"/>: the rule call that reads only last round's new tuples.</summary>
     public static Relation Run(IReadOnlyList<Clause> clauses, Relation rel, QueryContext ctx, RuleCall? deltaCall)
     {
+        // not/or nest at most as deep as the parser allows; a thread with a small stack stops cleanly
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new QueryException($"Query clauses nested too deep for this thread's stack at {QueryException.Form(clauses.FirstOrDefault()?.Form)}");
         var bound = new HashSet<Symbol>(rel.Vars);
         foreach (var c in Plan(clauses, bound, ctx))
         {

@@ -5,7 +5,11 @@ public sealed partial class Db
     /// <summary>
     /// Runs a Datalog query (DataScript's language) written as EDN, e.g.
     /// <c>[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(&gt;= ?a ?min)]]</c>.
-    /// This value is the first input <c>$</c>; <paramref name="inputs"/> fill the rest of <c>:in</c> in order.
+    /// This value is the first input <c>$</c> (a query without <c>:in</c> means <c>:in $</c>); <paramref name="inputs"/>
+    /// fill the rest of <c>:in</c> in order: a <see cref="Db"/> or a collection of tuples for <c>$name</c>, a value for
+    /// <c>?x</c>, a collection for <c>[?x ...]</c>, <c>[?a ?b]</c> and <c>[[?a ?b]]</c>, rules (EDN data or text) for
+    /// <c>%</c>. When <c>:in</c> does not start with <c>$</c>, this value is still the default source and the inputs
+    /// fill every binding.
     /// </summary>
     /// <returns>By find spec: an <see cref="EdnSet"/> of <see cref="EdnVector"/>s (relation; an <see cref="EdnVector"/>
     /// of them with <c>:with</c> and no aggregate), an <see cref="EdnVector"/> (<c>[?x ...]</c> or <c>[?x ?y]</c>), a

@@ -67,4 +67,12 @@ public class QueryErrorTests
         var e = Fails($"[:find ?n :where [?e :person/name ?n] [(< ?{longName} 30)]]");
         Assert.True(e.Message.Length < 1000, e.Message.Length.ToString());
     }
+
+    [Fact]
+    public void Nesting_on_a_small_stack_runs_or_fails_cleanly()
+    {
+        var deep = string.Concat(Enumerable.Repeat("(not-join [?e] ", 200)) + "[?e :person/age 1]" + new string(')', 200);
+        var e = Hostile.SmallStack.Run(() => { Data.Q($"[:find ?e :where [?e :person/name] {deep}]"); });
+        Assert.True(e is null or QueryException, e?.ToString());
+    }
 }
