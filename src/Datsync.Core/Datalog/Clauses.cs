@@ -106,8 +106,7 @@ internal static class Clauses
     private static QueryContext WithSource(QueryContext ctx, Symbol source, object form)
     {
         if (source.Name == "$") return ctx;
-        var sub = new QueryContext { Rules = ctx.Rules };
-        foreach (var (k, v) in ctx.Sources) sub.Sources[k] = v;
+        var sub = ctx.Branch();
         sub.Sources[Terms.DefaultSource] = ctx.Source(source, form);
         return sub;
     }
@@ -133,6 +132,13 @@ internal static class Clauses
         }
         var input = rel.Project(shared);
         var sub = WithSource(ctx, n.Source, n.Form);
+        if (ctx.Rules is { Solving: true } rules && n.Body.Any(QueryParser.ContainsRuleCall))
+        {
+            // a rule body's negation needs complete tables: the calls inside it run to their own fixpoint first
+            // (stratified negation); a rule that reaches itself through not nests until the limit
+            if (ReferenceEquals(sub, ctx)) sub = ctx.Branch();
+            sub.Rules = rules.Nested(n.Form);
+        }
         var result = Run(n.Body, input, sub, null);
         var found = new HashSet<object?[]>(result.Project(shared).Rows, RowComparer.Instance);
         if (found.Count == 0) return rel;

@@ -10,12 +10,25 @@ internal sealed class QueryContext
 
     public readonly Dictionary<Symbol, object?> Sources = new();
     public RuleEngine? Rules;
-    private long _tuples;
+    // shared by the contexts of one query (sub-contexts of not/or with another source, nested rule engines)
+    private readonly long[] _tuples;
+
+    public QueryContext() => _tuples = new long[1];
+
+    private QueryContext(QueryContext parent)
+    {
+        _tuples = parent._tuples;
+        Rules = parent.Rules;
+        foreach (var (k, v) in parent.Sources) Sources[k] = v;
+    }
+
+    /// <summary>A context of the same query with its own sources and rule tables, to change them.</summary>
+    public QueryContext Branch() => new(this);
 
     public void Count(long n)
     {
-        _tuples += n;
-        if (_tuples > MaxTuples) throw new QueryException($"Query stopped: it produced over {MaxTuples} intermediate tuples");
+        _tuples[0] += n;
+        if (_tuples[0] > MaxTuples) throw new QueryException($"Query stopped: it produced over {MaxTuples} intermediate tuples");
     }
 
     public object Source(Symbol name, object form) =>

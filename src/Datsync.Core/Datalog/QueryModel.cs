@@ -204,7 +204,7 @@ internal static class QueryParser
         return new ParsedQuery(shape, elems, keys, with, inputs, where, form);
     }
 
-    private static bool ContainsRuleCall(Clause c) => c switch
+    internal static bool ContainsRuleCall(Clause c) => c switch
     {
         RuleCall => true,
         NotClause n => n.Body.Any(ContainsRuleCall),

@@ -7,7 +7,8 @@ namespace Datsync.Core;
 /// derived in the previous round only; it ends when a round derives nothing and asks for nothing new. The iteration
 /// is a loop, not recursion, so deep or cyclic data needs no stack, and sets of tuples make cycles end.
 /// </summary>
-/// <remarks>A call inside a <c>not</c> of a rule body sees the tuples derived so far (no stratification).</remarks>
+/// <remarks>A call inside a <c>not</c> of a rule body runs in an engine of its own to completion first (stratified
+/// negation); recursion through negation is an error past <see cref="MaxNegationDepth"/>.</remarks>
 internal sealed class RuleEngine
 {
     private sealed class Table(Rule rule, bool[] bound)
@@ -27,8 +28,24 @@ internal sealed class RuleEngine
     private readonly List<Table> _order = [];
     private readonly Dictionary<RuleBranch, List<RuleCall>> _callsOf = [];
     private bool _solving;
+    private readonly int _depth;
 
-    public RuleEngine(Dictionary<Symbol, Rule> rules) => _rules = rules;
+    /// <summary>How deep negations in rule bodies may nest engines (a rule that reaches itself through not).</summary>
+    public const int MaxNegationDepth = 32;
+
+    public RuleEngine(Dictionary<Symbol, Rule> rules, int depth = 0)
+    {
+        _rules = rules;
+        _depth = depth;
+    }
+
+    /// <summary>True while deriving: rule calls then read the tables as they are.</summary>
+    public bool Solving => _solving;
+
+    /// <summary>A fresh engine for the rule calls inside a negation of a rule body, which it runs to completion.</summary>
+    public RuleEngine Nested(object form) => _depth < MaxNegationDepth
+        ? new RuleEngine(_rules, _depth + 1)
+        : throw new QueryException($"Rules recurse through negation more than {MaxNegationDepth} levels deep at {QueryException.Form(form)}");
 
     /// <summary>Checks that every rule called by the clauses or by a rule body exists and gets its arity.</summary>
     public void Validate(IEnumerable<Clause> clauses)

@@ -125,4 +125,22 @@ public class RuleTests
             Assert.True(closure.SetEquals(actual), $"edges {string.Join(" ", edges)}");
         }, iter: 100);
     }
+
+    [Fact]
+    public void A_negated_call_in_a_rule_body_sees_the_whole_called_rule()
+    {
+        // nobody has Dave as parent; a negation read before parent-of is derived would call everyone childless
+        var rules = Read("""
+            [[(parent-of ?x ?y) [?x :person/parent ?y]]
+             [(childless ?x) [?x :person/name] (not (parent-of ?c ?x))]]
+            """);
+        AssertQ("""#{["Dave"]}""", "[:find ?n :in $ % :where (childless ?e) [?e :person/name ?n]]", rules);
+    }
+
+    [Fact]
+    public void A_rule_reaching_itself_through_not_stops_with_an_error()
+    {
+        var rules = Read("[[(odd ?x) [?x :person/name] (not (odd ?x))]]");
+        Assert.Contains("negation", Fails("[:find ?e :in $ % :where (odd ?e)]", rules).Message);
+    }
 }
