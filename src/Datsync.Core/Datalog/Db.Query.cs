@@ -24,7 +24,8 @@ public sealed partial class Db
         return Q(form!, inputs);
     }
 
-    /// <summary>Runs a Datalog query given as data (a vector <c>[:find ...]</c> or a map <c>{:find [...] ...}</c>);
+    /// <summary>Runs a Datalog query given as data as <see cref="EdnReader"/> reads it (a vector <c>[:find ...]</c> or a map
+    /// <c>{:find [...] ...}</c>, with <see cref="EdnVector"/> patterns and <see cref="EdnList"/> calls);
     /// see <see cref="Q(string, object?[])"/>.</summary>
     /// <exception cref="QueryException">The query is malformed or fails.</exception>
     public object? Q(object queryForm, params object?[] inputs)

@@ -75,4 +75,20 @@ public class QueryErrorTests
         var e = Hostile.SmallStack.Run(() => { Data.Q($"[:find ?e :where [?e :person/name] {deep}]"); });
         Assert.True(e is null or QueryException, e?.ToString());
     }
+
+    [Fact]
+    public void An_unknown_aggregate_is_named() =>
+        Assert.Contains("(no-such-agg ?a)", Fails("[:find (no-such-agg ?a) :where [_ :person/age ?a]]").Message);
+
+    [Fact]
+    public void A_rule_called_with_the_wrong_number_of_arguments_is_an_error() =>
+        Assert.Contains("(r ?e ?x)", Fails("[:find ?e :in $ % :where [?e :person/name] (r ?e ?x)]", Read("[[(r ?x) [?x :person/age]]]")).Message);
+
+    [Fact]
+    public void A_source_that_is_neither_a_db_nor_tuples_is_an_error() =>
+        Assert.Contains("$t", Fails("[:find ?x :in $ $t :where [$t ?x]]", 42L).Message);
+
+    [Fact]
+    public void A_pattern_on_a_source_not_in_in_is_an_error() =>
+        Assert.Contains("$other", Fails("[:find ?x :where [$other ?x :person/name]]").Message);
 }
