@@ -50,7 +50,7 @@ internal static class QueryAggregates
         }
     }
 
-    private static int Count(object? n, FindAggregate agg) => n is long l and >= 0 and <= int.MaxValue
+    private static int Count(object? n, FindAggregate agg) => n is long l and >= 0 and <= QueryContext.MaxTuples
         ? (int)l
         : throw new QueryException($"Expected a count (a non-negative integer), got {QueryException.Form(n)} in {QueryException.Form(agg.Form)}");
 

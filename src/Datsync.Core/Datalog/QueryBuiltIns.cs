@@ -103,6 +103,7 @@ internal static class QueryBuiltIns
     /// <summary>Clojure's compare: numbers by value, strings by UTF-16 code units, nil first, other kinds by kind.</summary>
     internal static int Compare(object? x, object? y)
     {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack(); // vectors compare element by element
         if (x is null) return y is null ? 0 : -1;
         if (y is null) return 1;
         if (IsNumber(x) && IsNumber(y))

@@ -42,6 +42,18 @@ internal static class QueryEngine
 
     public static object? Run(object form, object?[] inputs)
     {
+        try
+        {
+            return RunChecked(form, inputs);
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            throw new QueryException($"Query data nested too deep for this thread's stack in {QueryException.Form(form)}", e);
+        }
+    }
+
+    private static object? RunChecked(object form, object?[] inputs)
+    {
         var q = QueryParser.Parse(form);
         var ctx = new QueryContext();
         var rel = BindInputs(q, inputs, ctx);

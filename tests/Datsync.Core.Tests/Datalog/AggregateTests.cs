@@ -94,4 +94,8 @@ public class AggregateTests
     [Fact]
     public void Sum_of_a_value_that_is_not_a_number_is_an_error() =>
         Assert.Contains("(sum ?n)", Fails("[:find (sum ?n) :where [_ :person/name ?n]]").Message);
+
+    [Fact]
+    public void A_count_past_the_query_bound_is_an_error_not_an_allocation() =>
+        Assert.Contains("(rand 100000000000 ?n)", Fails("[:find (rand 100000000000 ?n) :where [_ :person/name ?n]]").Message);
 }
