@@ -8,7 +8,9 @@ internal static class Functions
         var unbound = f.ArgVars.Where(v => !rel.Has(v)).ToList();
         if (unbound.Count > 0)
             throw new QueryException($"Insufficient bindings: none of {QueryException.Vars(unbound)} is bound in {QueryException.Form(f.Form)}");
-        var fn = QueryBuiltIns.Find(f.Fn.FullName) ?? throw new QueryException($"Unknown function '{f.Fn} in {QueryException.Form(f.Form)}");
+        var fnSlot = Terms.IsVar(f.Fn) ? rel.IndexOf(f.Fn) : -1;
+        var named = fnSlot >= 0 ? null
+            : QueryBuiltIns.Find(f.Fn.FullName) ?? throw new QueryException($"Unknown function '{f.Fn} in {QueryException.Form(f.Form)}");
         var argSlots = f.Args.Select(a => Terms.IsVar(a) ? rel.IndexOf((Symbol)a!) : -1).ToArray();
         var args = new object?[f.Args.Length];
         for (var i = 0; i < args.Length; i++)
@@ -17,6 +19,8 @@ internal static class Functions
         object? Call(object?[] row)
         {
             for (var i = 0; i < args.Length; i++) if (argSlots[i] >= 0) args[i] = row[argSlots[i]];
+            var fn = named ?? row[fnSlot] as Func<object?[], object?>
+                ?? throw new QueryException($"{f.Fn} is bound to {QueryException.Form(row[fnSlot])}, which is not a function (Func<object?[], object?>), in {QueryException.Form(f.Form)}");
             try { return fn((object?[])args.Clone()); }
             catch (QueryException e) { throw new QueryException($"{e.Message} in {QueryException.Form(f.Form)}", e); }
             catch (Exception e) when (e is not OutOfMemoryException and not InsufficientExecutionStackException)

@@ -364,10 +364,13 @@ internal static class QueryBuiltIns
     {
         Arity(a, 3, 3, "missing?");
         var db = Source(a[0], "missing?");
-        var attr = Attr(db, a[2], "missing?");
+        var reverse = a[2] is Keyword { IsReverse: true } k ? k.Reversed : null;
+        var attr = Attr(db, reverse ?? a[2], "missing?");
         if (db.EntId(a[1]) is not { } e) return true;
         var datoms = new List<Datom>(1);
-        IndexScan.Collect(db.Eavt, new AttrDatoms(e, attr.Id), datoms, 1);
+        // :ns/_attr: no entity refers to this one by the attribute
+        if (reverse is not null && attr.IsRef) IndexScan.Collect(db.Vaet, new ReverseDatoms(e, attr.Id), datoms, 1);
+        else IndexScan.Collect(db.Eavt, new AttrDatoms(e, attr.Id), datoms, 1);
         return datoms.Count == 0;
     }
 }

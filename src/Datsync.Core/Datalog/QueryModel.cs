@@ -77,7 +77,7 @@ internal sealed class FunctionClause(object form, Symbol fn, object?[] args, Bin
     public object?[] Args { get; } = args;
     /// <summary>Null for a predicate.</summary>
     public Binding? Binding { get; } = binding;
-    public IEnumerable<Symbol> ArgVars => Args.Where(Terms.IsVar).Cast<Symbol>().Distinct();
+    public IEnumerable<Symbol> ArgVars => (Terms.IsVar(Fn) ? Args.Prepend(Fn) : Args).Where(Terms.IsVar).Cast<Symbol>().Distinct();
     public List<Symbol> OutVars
     {
         get
@@ -420,8 +420,8 @@ internal static class QueryParser
     {
         if (call.Count == 0 || call[0] is not Symbol fn)
             throw new QueryException($"Cannot parse function call, expected a symbol first: {QueryException.Form(form)}");
-        if (Terms.IsVar(fn)) throw new QueryException($"Unknown function '{fn} in {QueryException.Form(form)}");
-        if (!QueryBuiltIns.IsBuiltIn(fn.FullName) && QueryFunctions.Function(fn.FullName) is null)
+        // a variable names a function passed as an input (a Func<object?[], object?>)
+        if (!Terms.IsVar(fn) && !QueryBuiltIns.IsBuiltIn(fn.FullName) && QueryFunctions.Function(fn.FullName) is null)
             throw new QueryException($"Unknown function '{fn} in {QueryException.Form(form)}");
         var args = call.Skip(1).ToArray();
         return form.Count switch

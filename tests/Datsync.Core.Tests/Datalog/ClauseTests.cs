@@ -192,4 +192,30 @@ public class ClauseTests
     [InlineData("(re-seq ?re \"hello\")", "l", "(\"l\" \"l\")")]
     public void Regular_expressions_come_from_re_pattern(string call, string pattern, string expected) =>
         AssertQ(expected, $"[:find ?x . :in $ ?p :where [(re-pattern ?p) ?re] [{call} ?x]]", pattern);
+
+    [Fact]
+    public void Missing_of_a_reverse_attribute_holds_for_entities_nothing_refers_to() =>
+        AssertQ("""#{["Dave"]}""", "[:find ?n :where [?e :person/name ?n] [(missing? $ ?e :person/_parent)]]");
+
+    [Fact]
+    public void A_function_can_be_an_input()
+    {
+        Func<object?[], object?> adult = args => (long)args[0]! > 26;
+        AssertQ("""#{["Alice"] ["Carol"]}""", "[:find ?n :in $ ?adult :where [?e :person/age ?a] [(?adult ?a)] [?e :person/name ?n]]", adult);
+    }
+
+    [Fact]
+    public void A_function_returning_nil_drops_the_row()
+    {
+        Func<object?[], object?> evenOnly = args => (long)args[0]! % 2 == 0 ? args[0] : null;
+        AssertQ("#{[2] [4]}", "[:find ?x :in [?in ...] ?f :where [(?f ?in) ?x]]", Read("[1 2 3 4]"), evenOnly);
+    }
+
+    [Fact]
+    public void Two_function_values_for_one_variable_conflict() =>
+        AssertQ("#{}", "[:find ?n :where [(identity 1) ?n] [(identity 2) ?n]]");
+
+    [Fact]
+    public void A_blank_in_a_tuple_binding_skips_that_element() =>
+        AssertQ("#{[:a :c] [:d :f]}", "[:find ?x ?z :in ?in :where [(ground ?in) [[?x _ ?z] ...]]]", Read("[[:a :b :c] [:d :e :f]]"));
 }

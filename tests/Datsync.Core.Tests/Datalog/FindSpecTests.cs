@@ -84,4 +84,8 @@ public class FindSpecTests
     [Fact]
     public void An_attribute_can_be_an_input() =>
         AssertQ("""#{["Alice"]}""", "[:find ?n :in $ ?attr :where [?e ?attr \"alice@x\"] [?e :person/name ?n]]", Keyword.Intern("person/email"));
+
+    [Fact]
+    public void A_query_may_use_only_its_inputs() =>
+        AssertQ("#{[:a] [:b] [:c]}", "[:find ?x :in [?x ...] :where [(> 2 1)]]", Read("[:a :b :c]"));
 }
