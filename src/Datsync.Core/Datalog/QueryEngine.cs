@@ -50,6 +50,12 @@ internal static class QueryEngine
         {
             throw new QueryException($"Query data nested too deep for this thread's stack in {QueryException.Form(form)}", e);
         }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException
+                                       or OverflowException or FormatException or KeyNotFoundException)
+        {
+            // values the engine cannot handle (a pull nested too deep, a map with a repeated key, ...) fail the query only
+            throw new QueryException($"Query failed: {e.Message} in {QueryException.Form(form)}", e);
+        }
     }
 
     private static object? RunChecked(object form, object?[] inputs)

@@ -163,6 +163,8 @@ internal static class QueryParser
                 : throw new QueryException($"Expected symbols after {k} in {QueryException.Form(form)}")).ToArray();
             if (shape is not (FindShape.Relation or FindShape.Tuple))
                 throw new QueryException($"{k} can only be used with a relation or tuple find in {QueryException.Form(form)}");
+            if (keys.Distinct(EdnEquality.Instance).Count() != keys.Length)
+                throw new QueryException($"{k} repeats a name in {QueryException.Form(form)}");
             if (keys.Length != elems.Length)
                 throw new QueryException($"Count of {k} ({keys.Length}) must match count of :find ({elems.Length}) in {QueryException.Form(form)}");
         }

@@ -91,4 +91,12 @@ public class QueryErrorTests
     [Fact]
     public void A_pattern_on_a_source_not_in_in_is_an_error() =>
         Assert.Contains("$other", Fails("[:find ?x :where [$other ?x :person/name]]").Message);
+
+    [Fact]
+    public void Keys_that_repeat_a_name_are_an_error() =>
+        Assert.Contains(":keys", Fails("[:find ?n ?a :keys n n :where [?e :person/name ?n] [?e :person/age ?a]]").Message);
+
+    [Fact]
+    public void A_map_with_a_repeated_key_fails_the_query_only() =>
+        Assert.IsType<QueryException>(Fails("[:find ?m :where [(hash-map :a 1 :a 2) ?m]]"));
 }
