@@ -35,7 +35,8 @@ internal static class Clauses
     /// The order clauses run in, a pure function of the clauses and the bound variables: among the clauses that can
     /// run (predicates and functions need their arguments bound, not-join its variables), predicates and functions
     /// first, then the pattern or call with the most bound or constant positions that shares a variable with what is
-    /// bound; a plain <c>not</c> keeps its place, since what is bound there decides what it means.
+    /// bound (between two attribute scans, the attribute with fewer datoms, counted up to a cap); a plain <c>not</c>
+    /// keeps its place, since what is bound there decides what it means.
     /// </summary>
     public static List<Clause> Plan(IReadOnlyList<Clause> clauses, HashSet<Symbol> bound, QueryContext? ctx)
     {
@@ -62,6 +63,9 @@ internal static class Clauses
         return order;
     }
 
+    /// <summary>How many datoms of an attribute the planner counts at most to compare scans.</summary>
+    private const int EstimateCap = 256;
+
     private static double Score(Clause c, HashSet<Symbol> bound, QueryContext? ctx)
     {
         switch (c)
@@ -80,6 +84,13 @@ internal static class Clauses
                 bool Known(object? t) => Terms.IsConst(t) || t is Symbol s && bound.Contains(s);
                 var t = p.Terms;
                 double score = Known(t[0]) ? 10 : Known(t[1]) && Known(t[2]) ? 11 : Known(t[2]) ? 13 : Known(t[1]) ? 14 : 16;
+                if (!Known(t[0]) && ctx?.Sources.GetValueOrDefault(p.Source) is Db db && (t[1] is Keyword or long) && db.AttributeOf(t[1]) is { } a)
+                {
+                    // a value without AVET or VAET is found by scanning the attribute; among attribute scans, the
+                    // smaller attribute first (counted up to a cap, so the estimate stays cheap)
+                    if (score == 11 && !a.InAvet && !a.IsRef) score = 12.5;
+                    if (score == 14) score += (double)db.AttributeDatoms(a.Id).Take(EstimateCap).Count() / (EstimateCap + 1);
+                }
                 if (bound.Count > 0 && !p.Vars.Any(bound.Contains)) score += 5; // a product: last resort
                 return score;
             }
