@@ -48,7 +48,7 @@ internal static class Find
             var order = new List<object?[]>();
             foreach (var r in distinct.Rows)
             {
-                var key = groupElems.Select(e => e is FindPull p ? row(r, col[p.Var]) : Value(e, r)).ToArray();
+                var key = groupElems.Select(e => e is FindPull p ? r[col[p.Var]] : Value(e, r)).ToArray(); // a pull groups by its entity
                 if (!groups.TryGetValue(key, out var members)) { groups[key] = members = []; order.Add(key); }
                 members.Add(r);
             }
@@ -70,7 +70,6 @@ internal static class Find
                     {
                         t[i] = q.Find[i] is FindPull ? Value(q.Find[i], members[0]) : key[k];
                         k++;
-                        continue;
                     }
                 }
                 tuples.Add(t);
@@ -94,8 +93,6 @@ internal static class Find
             // DataScript gives a map of nils for a tuple with keys that finds nothing
             _ => tuples.Count > 0 ? Row(tuples[0]) : q.ReturnKeys is not null ? Row(new object?[q.Find.Length]) : null,
         };
-
-        static object? row(object?[] r, int i) => r[i];
     }
 
     private static Func<object?, object?, object?> Puller(FindPull p, QueryContext ctx)

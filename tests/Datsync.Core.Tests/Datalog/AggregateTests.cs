@@ -98,4 +98,8 @@ public class AggregateTests
     [Fact]
     public void A_count_past_the_query_bound_is_an_error_not_an_allocation() =>
         Assert.Contains("(rand 100000000000 ?n)", Fails("[:find (rand 100000000000 ?n) :where [_ :person/name ?n]]").Message);
+
+    [Fact]
+    public void A_pull_next_to_an_aggregate_groups_by_its_entity() =>
+        AssertQ("""#{[{:person/name "Alice"} 2]}""", "[:find (pull ?e [:person/name]) (count ?t) :where [?e :person/tags ?t]]");
 }
