@@ -127,4 +127,54 @@ public class ReplayCommandTests
         Assert.Equal(2, forms.Count);
         AssertFinalState(forms);
     }
+
+    private const string QueryTxs = """
+        [[{:db/ident :node/key :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+          {:db/ident :node/parent :db/valueType :db.type/ref :db/cardinality :db.cardinality/one}]
+         [{:db/id "a" :node/key "k1"} {:db/id "b" :node/key "k2" :node/parent "a"} {:db/id "c" :node/key "k3" :node/parent "b"}]]
+        """;
+
+    [Fact]
+    public void A_map_input_prints_one_line_per_query_after_the_listings()
+    {
+        var (code, forms, _) = Replay("{:txs " + QueryTxs + """
+             :queries [{:query [:find ?k :where [?e :node/key ?k] [?e :node/parent _]] :inputs []}
+                       {:query [:find [?k ...] :in $ [?p ...] :where [?e :node/parent ?pe] [?pe :node/key ?p] [?e :node/key ?k]] :inputs [["k1"]]}
+                       {:query [:find ?a . :in $ % :where [?e :node/key "k3"] (anc ?e ?x) [?x :node/key ?a] [(= ?a "k1")]]
+                        :inputs [[[(anc ?x ?y) [?x :node/parent ?y]] [(anc ?x ?y) [?x :node/parent ?z] (anc ?z ?y)]]]}]}
+            """);
+        Assert.Equal(0, code);
+        Assert.Equal(2 + 2 + 3, forms.Count);
+        Assert.Equal(Keyword.Intern("master"), ((EdnMap)forms[2]!).Keys.Single());
+        var expected = new object?[] { EdnReader.Read("""#{["k2"] ["k3"]}"""), EdnReader.Read("""["k2"]"""), "k1" };
+        for (var i = 0; i < 3; i++)
+        {
+            var line = (EdnMap)forms[4 + i]!;
+            Assert.Equal((long)(i + 1), Get(line, "query"));
+            Assert.Equal(expected[i], Get(line, "master"));
+            Assert.Equal(expected[i], Get(line, "replica"));
+        }
+    }
+
+    [Fact]
+    public void An_invalid_query_prints_an_error_line_and_the_rest_still_run()
+    {
+        var (code, forms, _) = Replay("{:txs " + QueryTxs + """
+             :queries [{:query [:find ?k ?nowhere :where [?e :node/key ?k]] :inputs []}
+                       {:query [:find (count ?e) . :where [?e :node/key]] :inputs []}]}
+            """);
+        Assert.Equal(0, code);
+        var error = (EdnMap)forms[^2]!;
+        Assert.Equal(1L, Get(error, "query"));
+        Assert.Contains("?nowhere", (string)Get(error, "error")!);
+        Assert.Equal(3L, Get(forms[^1], "master"));
+    }
+
+    [Fact]
+    public void A_map_without_txs_is_an_input_error()
+    {
+        var (code, _, stderr) = Replay("{:queries []}");
+        Assert.Equal(1, code);
+        Assert.Contains(":txs", stderr);
+    }
 }

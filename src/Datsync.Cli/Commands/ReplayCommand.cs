@@ -13,7 +13,8 @@ namespace Datsync.Cli.Commands;
 /// <summary>
 /// <c>datsync replay FILE.edn</c>: runs a vector of transactions through a master started in this process (in-memory
 /// journal) and prints each outcome, then the master's final datoms, then those of a replica that bootstrapped after
-/// the first transaction and followed the rest through the replication protocol.
+/// the first transaction and followed the rest through the replication protocol. Given a map
+/// <c>{:txs [tx ...] :queries [{:query Q :inputs [I ...]} ...]}</c>, it then runs each query on both final values.
 /// </summary>
 internal static class ReplayCommand
 {
@@ -22,7 +23,7 @@ internal static class ReplayCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "EDN file holding one vector of transactions (the first usually installs the schema)" };
+        var file = new Argument<FileInfo>("file") { Description = "EDN file holding one vector of transactions (the first usually installs the schema), or {:txs [tx ...] :queries [{:query Q :inputs [I ...]} ...]}" };
         var cmd = new Command("replay",
             "Run transactions from an EDN file through a master and print each outcome, then the master's and a replica's final datoms");
         cmd.Arguments.Add(file);
@@ -50,6 +51,18 @@ internal static class ReplayCommand
         {
             stderr.WriteLine($"datsync replay: cannot read {file.Name}: {e.Message}");
             return 1;
+        }
+        IReadOnlyList<object?>? queries = null;
+        if (input is IReadOnlyDictionary<object, object?> map)
+        {
+            if (!map.TryGetValue(TxsKey, out var t) || t is not IReadOnlyList<object?> mapTxs
+                || map.TryGetValue(QueriesKey, out var qs) && qs is not IReadOnlyList<object?>)
+            {
+                stderr.WriteLine($"datsync replay: {file.Name} must hold {{:txs [tx ...] :queries [{{:query Q :inputs [I ...]}} ...]}}");
+                return 1;
+            }
+            input = mapTxs;
+            queries = map.GetValueOrDefault(QueriesKey) as IReadOnlyList<object?> ?? [];
         }
         if (input is not IReadOnlyList<object?> txs)
         {
@@ -84,6 +97,9 @@ internal static class ReplayCommand
             await replica.SyncAsync(db.BasisT).WaitAsync(StepTimeout);
             DatomListing.Write(output, "master", db);
             DatomListing.Write(output, "replica", replica.SyncedDb);
+            if (queries is not null)
+                for (var i = 0; i < queries.Count; i++)
+                    output.WriteLine(QueryLine(queries[i], i + 1, db, replica.SyncedDb));
             output.Flush();
             return 0;
         }
@@ -101,6 +117,32 @@ internal static class ReplayCommand
                 if (master is not null) await master.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
             }
             catch (TimeoutException) { stderr.WriteLine("datsync replay: the actor system did not stop within 10s"); }
+        }
+    }
+
+    private static readonly Keyword TxsKey = Keyword.Intern("txs"), QueriesKey = Keyword.Intern("queries"),
+        QueryKey = Keyword.Intern("query"), InputsKey = Keyword.Intern("inputs");
+
+    /// <summary><c>{:query N :master R :replica R}</c>, or <c>{:query N :error "message"}</c> when the query fails on either.</summary>
+    private static string QueryLine(object? spec, int n, Db master, Db replica)
+    {
+        try
+        {
+            if (spec is not IReadOnlyDictionary<object, object?> m || !m.TryGetValue(QueryKey, out var q) || q is null)
+                throw new QueryException($"query {n} must be a map {{:query Q :inputs [I ...]}}");
+            var inputs = m.GetValueOrDefault(InputsKey) switch
+            {
+                null => [],
+                IReadOnlyList<object?> l => l.ToArray(),
+                var other => throw new QueryException($":inputs of query {n} must be a vector, got {EdnPrinter.Print(other)}"),
+            };
+            var onMaster = master.Q(q, inputs);
+            var onReplica = replica.Q(q, inputs);
+            return $"{{:query {n} :master {EdnPrinter.Print(onMaster)} :replica {EdnPrinter.Print(onReplica)}}}";
+        }
+        catch (QueryException e)
+        {
+            return $"{{:query {n} :error {EdnPrinter.Print(e.Message)}}}";
         }
     }
 
