@@ -11,14 +11,13 @@ namespace Datsync.Benchmarks;
 /// <remarks>
 /// The Datsync side calls the Datalog engine through <see cref="Query"/>: <c>Db.Q(string query, params object?[]
 /// inputs)</c>, with the db as <c>$</c> and <c>inputs</c> bound to the rest of <c>:in</c>, returning a relation as a set
-/// of <c>IReadOnlyList&lt;object?&gt;</c> tuples. While it is null the cases are listed as "n/a (no Datalog engine)"
-/// on the Datsync side and the DataScript sides still run. Wiring it is one line:
-/// <c>Query = (db, q, i) =&gt; db.Q(q, i);</c>
+/// of <c>IReadOnlyList&lt;object?&gt;</c> tuples (were it null, the cases would be listed as "n/a (no Datalog engine)"
+/// on the Datsync side and the DataScript sides would still run).
 /// </remarks>
 internal static partial class Cases
 {
     /// <summary>The Datalog engine: (db, query text, inputs after <c>$</c>) to the query's result.</summary>
-    internal static Func<Db, string, object?[], object?>? Query = null;
+    internal static Func<Db, string, object?[], object?>? Query = (db, query, inputs) => db.Q(query, inputs);
 
     /// <summary>The query cases, in run order.</summary>
     public static readonly string[] QueryNames = ["q1", "q2", "q2-swapped", "q3", "q4", "qpred1", "qpred2"];

@@ -117,6 +117,26 @@ public class ConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_query_on_a_replica_equals_the_same_query_on_the_master_at_the_same_t()
+    {
+        await using var replica = await Replica("q");
+        await replica.TransactAsync(Schema).WaitAsync(Long);
+        var last = await replica.TransactAsync([
+            Core.Tx.Entity("a", (":person/email", "a@x"), (":person/name", "Anna")),
+            Core.Tx.Entity("b", (":person/email", "b@x"), (":person/name", "Boris")),
+            Core.Tx.Entity("c", (":person/email", "c@x"), (":person/name", "Anna")),
+        ]).WaitAsync(Long);
+        const string query = "[:find ?email :in $ ?name :where [?e :person/name ?name] [?e :person/email ?email]]";
+
+        var onMaster = await _master.QueryAsync(query, ["Anna"], basisT: last.T).WaitAsync(Long);
+        var onReplica = await replica.QueryAsync(query, ["Anna"], basisT: last.T).WaitAsync(Long);
+        Assert.Equal(EdnReader.Read("""#{["a@x"] ["c@x"]}"""), onMaster);
+        Assert.Equal(onMaster, onReplica);
+        Assert.Equal(onMaster, replica.Q(query, "Anna"));
+        await Assert.ThrowsAsync<QueryException>(() => replica.QueryAsync("[:find ?x :where [?e :person/name ?n]]").WaitAsync(Long));
+    }
+
+    [Fact]
     public async Task A_reader_that_falls_behind_is_told_so_and_replication_goes_on()
     {
         await using var replica = await Replica("slow", reportBuffer: 2);
