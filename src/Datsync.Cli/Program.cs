@@ -8,6 +8,7 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(DbCommands.Transact());
 root.Subcommands.Add(DbCommands.Dump());
 root.Subcommands.Add(DbCommands.Log());
+root.Subcommands.Add(DbCommands.Query());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());

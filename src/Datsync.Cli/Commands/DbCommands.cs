@@ -100,6 +100,37 @@ internal static class DbCommands
         return cmd;
     }
 
+    public static Command Query()
+    {
+        var db = DbOption();
+        var query = new Argument<string>("query") { Description = "The Datalog query as EDN, e.g. '[:find ?n :where [?e :person/name ?n]]'" };
+        var inputs = new Argument<string[]>("inputs")
+        {
+            Description = "The query's inputs after $, in :in order, each as EDN (\"Anna\", 42, [\"a\" \"b\"], a rule vector for %)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var cmd = new Command("query", "Run a Datalog query on the master's current value and print the result as EDN");
+        cmd.Options.Add(db);
+        cmd.Arguments.Add(query);
+        cmd.Arguments.Add(inputs);
+        cmd.SetAction((parse, _) => CliSupport.Guarded("query", parse.GetValue(CliSupport.Verbose), async () =>
+        {
+            object?[] values;
+            try { values = (parse.GetValue(inputs) ?? []).Select(EdnReader.Read).ToArray(); }
+            catch (EdnReadException e) { return CliSupport.Error("query", $"an input is not EDN: {e.Message}"); }
+            var (local, current) = await LocalMaster.Open(parse.GetValue(db)!, parse.GetValue(CliSupport.Verbose));
+            await using (local)
+            {
+                object? result;
+                try { result = current.Q(parse.GetValue(query)!, values); }
+                catch (QueryException e) { return CliSupport.Error("query", e.Message); }
+                Console.Out.WriteLine(EdnPrinter.Print(result));
+                return 0;
+            }
+        }));
+        return cmd;
+    }
+
     public static Command Log()
     {
         var db = DbOption();
