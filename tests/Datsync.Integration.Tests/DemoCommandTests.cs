@@ -42,6 +42,13 @@ public class DemoCommandTests
             Assert.Equal(masterCells[1..4], row[1..4]); // t, datoms, sha256
             Assert.Equal("yes", row[4]);
         }
+
+        // the closing query, answered on the first replica: every organisation with its members, as the master says
+        var query = Array.FindIndex(lines, l => l == $"query on r1: {DemoCommand.MembersQuery}");
+        Assert.True(query >= 0, text);
+        var answer = Assert.IsType<Datsync.Core.EdnSet>(Datsync.Core.EdnReader.Read(lines[query + 1]));
+        Assert.Equal(8, answer.Count);
+        Assert.Equal("(the master answers the same)", lines[query + 2]);
     }
 
     [Fact]

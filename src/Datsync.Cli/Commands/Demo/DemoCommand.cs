@@ -226,6 +226,7 @@ internal static class DemoCommand
             foreach (var u in unexpected.Take(10)) Err("datsync demo: unexpected outcome: " + u);
 
             Summary(output, o, masterStats, nodes, checks, masterDigest, elapsed);
+            if (nodes.Count > 0) await ShowQuery(output, nodes[0], masterDb);
             var differ = nodes.Zip(checks, (n, c) => (Node: n, Check: c)).Where(x => !x.Check.Equal).ToList();
             if (differ.Count == 0)
             {
@@ -257,6 +258,28 @@ internal static class DemoCommand
                 catch (IOException) { }
             }
         }
+    }
+
+    /// <summary>The members of each organisation, counted by a Datalog query on a replica, beside the master's answer.</summary>
+    internal const string MembersQuery = "[:find ?org (count ?m) :where [?m :membership/org ?o] [?o :org/name ?org]]";
+
+    private static async Task ShowQuery(TextWriter output, IDemoNode replica, Db master)
+    {
+        var expected = EdnPrinter.Print(master.Q(MembersQuery));
+        string answer;
+        try { answer = await replica.Query(MembersQuery, StepTimeout); }
+        catch (TimeoutException) { answer = "(no answer in time)"; }
+        var same = EdnEquality.Instance.Equals(EdnReader.Read(expected), TryRead(answer));
+        output.WriteLine($"query on {replica.Name}: {MembersQuery}");
+        output.WriteLine($"  {answer}");
+        output.WriteLine(same ? "  (the master answers the same)" : $"  the master answers {expected}");
+        output.WriteLine();
+    }
+
+    private static object? TryRead(string edn)
+    {
+        try { return EdnReader.Read(edn); }
+        catch (EdnReadException) { return null; }
     }
 
     private static int Usage(TextWriter stderr, string message)

@@ -21,6 +21,8 @@ internal interface IDemoNode : IAsyncDisposable
     void StartWriter(long fromT, long quota, int seed);
     Task StopWriter();
     Task<DemoCheck> Check(Db master, DbDigest expected, TimeSpan timeout);
+    /// <summary>The replica's answer to a Datalog query on its synced value, printed as EDN.</summary>
+    Task<string> Query(string query, TimeSpan timeout);
 }
 
 /// <summary>A replica in this process, connecting (<paramref name="connecting"/> completes once it is bootstrapped).</summary>
@@ -65,6 +67,9 @@ internal sealed class InProcessNode(string name, Task<DatsyncReplica> connecting
         return new DemoCheck(digest, false, difference ?? "different digests of the same datoms");
     }
 
+    public Task<string> Query(string query, TimeSpan timeout) =>
+        Task.Run(() => EdnPrinter.Print(Connected.SyncedDb.Q(query))).WaitAsync(timeout);
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -81,6 +86,7 @@ internal sealed class ProcessNode : IDemoNode
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _digest = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _err;
     private readonly Action<string>? _other;
@@ -192,6 +198,7 @@ internal sealed class ProcessNode : IDemoNode
         }
         else if (line.StartsWith("unexpected ", StringComparison.Ordinal)) Stats.AddUnexpectedSample(line["unexpected ".Length..]);
         else if (line.StartsWith("digest ", StringComparison.Ordinal)) _digest.TrySetResult(line);
+        else if (line.StartsWith("answer ", StringComparison.Ordinal)) _answer.TrySetResult(line["answer ".Length..]);
         else if (line.StartsWith("error ", StringComparison.Ordinal))
         {
             var message = line["error ".Length..];
@@ -243,6 +250,12 @@ internal sealed class ProcessNode : IDemoNode
         try { line = await _digest.Task.WaitAsync(timeout + TimeSpan.FromSeconds(10)); }
         catch (Exception e) { return (null, e is TimeoutException ? "no digest in time" : e.Message); }
         return DbDigest.TryParse(line) is { } d ? (d, null) : (null, $"unreadable digest: {line}");
+    }
+
+    public async Task<string> Query(string query, TimeSpan timeout)
+    {
+        Send("query " + query.ReplaceLineEndings(" "));
+        return await _answer.Task.WaitAsync(timeout);
     }
 
     /// <summary>SIGKILL: the process ends at once, without any shutdown.</summary>

@@ -1,3 +1,4 @@
+using Datsync.Core;
 using System.CommandLine;
 using System.Globalization;
 using Datsync.Actors;
@@ -141,6 +142,10 @@ internal static class DemoReplicaProcess
                         {
                             Say($"error did not reach t={t} within {StepTimeout.TotalSeconds:0}s (at t={replica.Status.BasisT})");
                         }
+                        break;
+                    case "query" when words.Length > 1:
+                        try { Say("answer " + EdnPrinter.Print(replica.SyncedDb.Q(line["query ".Length..]))); }
+                        catch (QueryException e) { Say("answer " + EdnPrinter.Print(e.Message)); }
                         break;
                     case "dump" when words.Length == 2:
                         // the synced value's digest lines, to a file: what differs from the master, line by line
