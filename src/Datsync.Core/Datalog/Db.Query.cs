@@ -25,7 +25,7 @@ public sealed partial class Db
     }
 
     /// <summary>Runs a Datalog query given as data as <see cref="EdnReader"/> reads it (a vector <c>[:find ...]</c> or a map
-    /// <c>{:find [...] ...}</c>, with <see cref="EdnVector"/> patterns and <see cref="EdnList"/> calls);
+    /// <c>{:find [...] ...}</c>; vectors are <see cref="EdnVector"/>s or any other lists, calls are <see cref="EdnList"/>s);
     /// see <see cref="Q(string, object?[])"/>.</summary>
     /// <exception cref="QueryException">The query is malformed or fails.</exception>
     public object? Q(object queryForm, params object?[] inputs)

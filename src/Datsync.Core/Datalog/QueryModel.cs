@@ -149,6 +149,9 @@ internal static class QueryParser
     private static readonly Keyword KFind = Keyword.Intern("find"), KIn = Keyword.Intern("in"), KWhere = Keyword.Intern("where"),
         KWith = Keyword.Intern("with"), KKeys = Keyword.Intern("keys"), KStrs = Keyword.Intern("strs"), KSyms = Keyword.Intern("syms");
 
+    /// <summary>A vector of query data: an <see cref="EdnVector"/> or any list that is not an <see cref="EdnList"/>.</summary>
+    private static IReadOnlyList<object?>? Vec(object? x) => x is IReadOnlyList<object?> l and not EdnList ? l : null;
+
     public static ParsedQuery Parse(object form)
     {
         var parts = Sections(form);
@@ -256,7 +259,7 @@ internal static class QueryParser
 
     private static (FindShape, FindElem[]) ParseFind(List<object?> find, object form)
     {
-        if (find.Count == 2 && find[1] is Symbol { Name: "." } && find[0] is not EdnVector)
+        if (find.Count == 2 && find[1] is Symbol { Name: "." } && Vec(find[0]) is null)
             return (FindShape.Scalar, [ParseFindElem(find[0], form)]);
         if (find.Count == 1 && find[0] is IReadOnlyList<object?> v && v is not EdnList)
         {
@@ -301,10 +304,10 @@ internal static class QueryParser
         if (depth > MaxClauseDepth) throw new QueryException($"Binding nested too deep: {QueryException.Form(x)}");
         if (Terms.IsVar(x)) return new BindScalar((Symbol)x!);
         if (Terms.IsBlank(x)) return BindIgnore.Instance;
-        if (x is EdnVector v && v.Count > 0)
+        if (Vec(x) is { Count: > 0 } v)
         {
             if (v.Count == 2 && v[1] is Symbol { Name: "..." }) return new BindColl(ParseBinding(v[0], depth + 1));
-            if (v.Count == 1 && v[0] is EdnVector) return new BindColl(ParseBinding(v[0], depth + 1));
+            if (v.Count == 1 && Vec(v[0]) is not null) return new BindColl(ParseBinding(v[0], depth + 1));
             return new BindTuple(v.Select(i => ParseBinding(i, depth + 1)).ToArray());
         }
         throw new QueryException($"Cannot parse binding, expected a variable, _, [?a ...], [?a ?b] or [[?a ?b]], got {QueryException.Form(x)}");
@@ -319,9 +322,9 @@ internal static class QueryParser
             throw new QueryException($"Clauses nested too deep: {QueryException.Form(form)}");
         switch (form)
         {
-            case EdnVector v when v.Count > 0 && v[0] is EdnList call:
+            case IReadOnlyList<object?> v when v is not EdnList && v.Count > 0 && v[0] is EdnList call:
                 return ParseFunction(v, call, depth);
-            case EdnVector v when v.Count > 0:
+            case IReadOnlyList<object?> v when v is not EdnList && v.Count > 0:
             {
                 var i = 0;
                 var source = Terms.DefaultSource;
@@ -349,7 +352,7 @@ internal static class QueryParser
                         return new NotClause(form, source, null, ParseClauses(rest, depth + 1));
                     case "not-join":
                     {
-                        if (rest.Count < 2 || rest[0] is not EdnVector jv || !jv.All(Terms.IsVar))
+                        if (rest.Count < 2 || Vec(rest[0]) is not { } jv || !jv.All(Terms.IsVar))
                             throw new QueryException($"Cannot parse not-join, expected (not-join [?vars] clauses...): {QueryException.Form(form)}");
                         return new NotClause(form, source, jv.Cast<Symbol>().ToArray(), ParseClauses(rest.Skip(1), depth + 1));
                     }
@@ -364,12 +367,12 @@ internal static class QueryParser
                     }
                     case "or-join":
                     {
-                        if (rest.Count < 2 || rest[0] is not EdnVector jv)
+                        if (rest.Count < 2 || Vec(rest[0]) is not { } jv)
                             throw new QueryException($"Cannot parse or-join, expected (or-join [?vars] clauses...): {QueryException.Form(form)}");
                         var vars = new List<Symbol>();
                         var required = 0;
                         var items = jv.ToList();
-                        if (items.Count > 0 && items[0] is EdnVector req)
+                        if (items.Count > 0 && Vec(items[0]) is { } req)
                         {
                             if (!req.All(Terms.IsVar)) throw new QueryException($"Cannot parse or-join variables in {QueryException.Form(form)}");
                             vars.AddRange(req.Cast<Symbol>());
@@ -418,7 +421,7 @@ internal static class QueryParser
         return [ParseClause(form, depth, false)];
     }
 
-    private static Clause ParseFunction(EdnVector form, EdnList call, int depth)
+    private static Clause ParseFunction(IReadOnlyList<object?> form, EdnList call, int depth)
     {
         if (call.Count == 0 || call[0] is not Symbol fn)
             throw new QueryException($"Cannot parse function call, expected a symbol first: {QueryException.Form(form)}");
@@ -451,7 +454,7 @@ internal static class QueryParser
             var vars = new List<Symbol>();
             var required = 0;
             var items = head.Skip(1).ToList();
-            if (items.Count > 0 && items[0] is EdnVector req)
+            if (items.Count > 0 && Vec(items[0]) is { } req)
             {
                 if (!req.All(Terms.IsVar)) throw new QueryException($"Cannot parse rule head {QueryException.Form(head)}");
                 vars.AddRange(req.Cast<Symbol>());

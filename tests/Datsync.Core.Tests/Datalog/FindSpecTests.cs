@@ -88,4 +88,19 @@ public class FindSpecTests
     [Fact]
     public void A_query_may_use_only_its_inputs() =>
         AssertQ("#{[:a] [:b] [:c]}", "[:find ?x :in [?x ...] :where [(> 2 1)]]", Read("[:a :b :c]"));
+
+    [Fact]
+    public void A_query_can_be_built_as_CSharp_data()
+    {
+        Symbol V(string name) => new(name);
+        object query = new object[]
+        {
+            Keyword.Intern("find"), V("?n"), Keyword.Intern("where"),
+            new object[] { V("?e"), Keyword.Intern("person/age"), 25L },
+            new object[] { new EdnList(V("<"), V("?a"), 30L) },
+            new object[] { V("?e"), Keyword.Intern("person/age"), V("?a") },
+            new object[] { V("?e"), Keyword.Intern("person/name"), V("?n") },
+        };
+        Assert.Equal(Read("""#{["Bob"]}"""), Data.Q(query));
+    }
 }
