@@ -28,7 +28,7 @@ internal sealed partial class ReplicaActor
     private void OnBootstrappingServer(object message)
     {
         if (message is BootstrapChunk b) OnChunk(b);
-        else OnServer(message, Hold);
+        else OnServer(message, DeltasHeld);
     }
 
     private void StartBootstrap(Connected c)

@@ -23,7 +23,7 @@ internal sealed partial class ReplicaActor
     private void OnConnectingServer(object message)
     {
         if (message is Connected c) OnConnected(c);
-        else OnServer(message, HoldOrOffer);
+        else OnServer(message, DeltasHeldOrOffered);
     }
 
     private void SendConnect()

@@ -25,7 +25,7 @@ internal sealed partial class ReplicaActor
         foreach (var a in step.Applied)
         {
             _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.Delta.TxData, a.Delta.RequestId, false), _log);
-            Remember(a);
+            if (_local.Count > 0) Remember(a); // only this replica's own writes read them back
         }
         // a caller that reads the replica's Db once its transaction completes sees it applied: published first
         if (step.Resolved.Count > 0) Publish();

@@ -28,7 +28,7 @@ internal sealed partial class ReplicaActor
             // acknowledged on every heartbeat, even when nothing moved: a lost acknowledgement would otherwise leave
             // the listener holding back the log once the subscriber's buffer looks full, with nothing to unblock it
             OnHeartbeat(h, acknowledge: true);
-        else OnServer(message, HoldOrOffer);
+        else OnServer(message, DeltasHeldOrOffered);
     }
 
     /// <summary>Live is the only phase whose transactions go to the master.</summary>

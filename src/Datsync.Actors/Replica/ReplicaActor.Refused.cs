@@ -18,7 +18,7 @@ internal sealed partial class ReplicaActor
     private void OnRefusedServer(object message)
     {
         if (message is ConnectRefused) return; // refused already
-        OnServer(message, HoldOrOffer);
+        OnServer(message, DeltasHeldOrOffered);
     }
 
     private void OnRefused(ConnectRefused r)

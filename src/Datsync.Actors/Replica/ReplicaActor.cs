@@ -160,6 +160,11 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private void Hold(IReadOnlyList<TxDelta> deltas) => _early.AddRange(deltas);
 
     /// <summary>Deltas applied to the value, or held while there is none yet.</summary>
+    // made once: a method group given as a delegate would be a new delegate for every message
+    private Action<IReadOnlyList<TxDelta>>? _holdOrOfferCached, _holdCached;
+    private Action<IReadOnlyList<TxDelta>> DeltasHeldOrOffered => _holdOrOfferCached ??= HoldOrOffer;
+    private Action<IReadOnlyList<TxDelta>> DeltasHeld => _holdCached ??= Hold;
+
     private void HoldOrOffer(IReadOnlyList<TxDelta> deltas)
     {
         if (_state is null) Hold(deltas);
