@@ -51,7 +51,8 @@ public interface IDatsyncConnection : IAsyncDisposable
 }
 
 /// <summary>The outcome of a committed transaction: the master's <paramref name="T"/>, what its tempids resolved to
-/// (master ids), the connection's value before and after it, and the datoms it added and retracted.</summary>
+/// (master ids), the connection's value before and after it, and the datoms it added and retracted. Like Datomic's tx
+/// report it holds those two values: keeping many results keeps many versions alive (keep <c>T</c> and the ids).</summary>
 public sealed record TxResult(long T, IReadOnlyDictionary<object, long> Tempids, Db DbBefore, Db DbAfter, IReadOnlyList<Datom> TxData)
 {
     /// <summary>The master id of the entity a tempid named.</summary>
