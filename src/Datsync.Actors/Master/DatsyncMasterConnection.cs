@@ -75,7 +75,7 @@ public sealed class DatsyncMaster : IDatsyncConnection
         object reply;
         try
         {
-            reply = await _node.Master.Transactor.Ask<object>(new Transact(Guid.NewGuid().ToString("N"), txData, TraceParent: traceParent),
+            reply = await _node.Master.Transactor.Ask<object>(new Transact(Guid.NewGuid().ToString("N"), txData, TraceParent: traceParent, WithValues: true),
                 null, cancellationToken).ConfigureAwait(false);
             asked.TrySetResult(reply); // the activity ends with the outcome (an error status for a rejection)
         }

@@ -232,7 +232,9 @@ internal sealed class TransactorActor : ReceivePersistentActor
                 _uncommitted.Remove(p.Request.RequestId);
                 Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
                 _health?.Committed(r); // the master's Db holds it before its caller hears
-                p.ReplyTo.Tell(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData) { DbBefore = r.DbBefore, DbAfter = r.DbAfter });
+                p.ReplyTo.Tell(p.Request.WithValues
+                    ? new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData) { DbBefore = r.DbBefore, DbAfter = r.DbAfter }
+                    : new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
                 var traceParent = _telemetry.Committed(p.Trace, p.Received, r.T) ?? DatsyncTelemetry.CheckedTraceParent(p.Request.TraceParent);
                 committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids, traceParent));
             }

@@ -137,10 +137,8 @@ public static class DatsyncNode
         Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Remote.DatsyncRemote.CreateSystem(systemName, (config ?? Config.Empty)
-            .WithFallback(Remote.DatsyncRemote.ClientRemoteConfig(Remote.DatsyncRemote.ParseHostPort(options.Server!).Host))
-            .WithFallback(Remote.WireSecurity.Client)
-            .WithFallback(DatsyncConfig.Default), options.Tls, setup);
+        return Remote.DatsyncRemote.ClientSystemFor(Remote.DatsyncRemote.ParseHostPort(options.Server!).Host, systemName, config ?? Config.Empty,
+            options.Tls, setup);
     }
 
     /// <summary>
@@ -161,14 +159,10 @@ public static class DatsyncNode
     /// <summary>A replica of the remote master <paramref name="options"/> name, in <paramref name="system"/> (which has
     /// Akka.Remote): its handshake goes to the server's address and is sent again, with backoff, until the server
     /// answers.</summary>
-    internal static DatsyncReplica StartRemoteReplica(ActorSystem system, DatsyncReplicaOptions options, ActorSystem? ownSystem = null)
-    {
-        Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {options.Server}");
-        var server = system.ActorSelection(Remote.DatsyncRemote.ServerPath(options.Server!, options.ServerSystemName, options.ServerActorName,
-            Remote.DatsyncRemote.UsesTls(system)));
-        return DatsyncReplica.Start(system, server, options.RequireClientId(), options.ToReplicaSettings(system.Settings.Config),
-            options.ActorName, token: options.Token, ownSystem: ownSystem);
-    }
+    internal static DatsyncReplica StartRemoteReplica(ActorSystem system, DatsyncReplicaOptions options, ActorSystem? ownSystem = null) =>
+        DatsyncReplica.Connect(system, options.Server!, options.RequireClientId(), options.Token,
+            options.ToReplicaSettings(system.Settings.Config), ownSystem: ownSystem, name: options.ActorName,
+            serverSystem: options.ServerSystemName, serverActor: options.ServerActorName);
 
     /// <summary>Starts a replica connected to <paramref name="server"/>, with settings from <paramref name="options"/>
     /// over <paramref name="systemConfig"/>.</summary>

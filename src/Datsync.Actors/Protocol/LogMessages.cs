@@ -14,8 +14,8 @@ internal sealed record TxDeltaBatch(IReadOnlyList<TxDelta> Deltas) : IToReplica
     public long LastT => Deltas[^1].T;
 }
 
-/// <summary>What a message of the protocol becomes when it leaves the process: deltas and outcomes lose the in-process
-/// master values they carry (<see cref="TxDelta.MasterValue"/>, <see cref="TxAccepted.DbAfter"/>).</summary>
+/// <summary>What a message of the protocol becomes when it leaves the process: deltas lose the in-process master value
+/// they carry (<see cref="TxDelta.MasterValue"/>).</summary>
 internal static class WireForm
 {
     public static object Of(object message) => message switch
@@ -23,7 +23,6 @@ internal static class WireForm
         TxDelta d => d.ForWire(),
         TxDeltaBatch b => new TxDeltaBatch(b.Deltas.Select(d => d.ForWire()).ToList()),
         TxRangeResult r => r with { Deltas = r.Deltas.Select(d => d.ForWire()).ToList() },
-        TxAccepted a when a.DbBefore is not null || a.DbAfter is not null => a with { DbBefore = null, DbAfter = null },
         _ => message,
     };
 }

@@ -4,18 +4,23 @@ namespace Datsync.Actors.Protocol;
 
 /// <summary>Asks the transactor to commit tx data. Replied with <see cref="TxAccepted"/> or <see cref="TxRejected"/>,
 /// in the order the requests arrived. <paramref name="TraceParent"/>: the W3C traceparent of the write this request is
-/// part of (the transactor's <c>datsync.commit</c> activity is its child); it is not journaled.</summary>
-internal sealed record Transact(string RequestId, IReadOnlyList<object?> TxData, string? TxMeta = null, string? TraceParent = null);
+/// part of (the transactor's <c>datsync.commit</c> activity is its child); it is not journaled. With
+/// <paramref name="WithValues"/> (the master's own connection) the answer carries the values before and after
+/// (<see cref="TxAccepted.DbBefore"/>, <see cref="TxAccepted.DbAfter"/>); no other asker gets them, so no answer kept
+/// elsewhere keeps a version of the database alive.</summary>
+internal sealed record Transact(string RequestId, IReadOnlyList<object?> TxData, string? TxMeta = null, string? TraceParent = null,
+    bool WithValues = false);
 
 /// <summary>The transaction is durable as basis <paramref name="T"/>.</summary>
 internal sealed record TxAccepted(string RequestId, long T, IReadOnlyDictionary<object, long> Tempids, IReadOnlyList<Datom> TxData) : IToReplica
 {
-    /// <summary>In the master's process only (never on the wire), on the answer to the request that committed: the
-    /// master's value before the transaction.</summary>
+    /// <summary>Only on the answer to a <see cref="Transact.WithValues"/> request that committed (the master's own
+    /// connection, in its process; never on the wire): the master's value before the transaction.</summary>
     [field: NonSerialized]
     public Db? DbBefore { get; init; }
 
-    /// <summary>In the master's process only (never on the wire): the master's value after the transaction.</summary>
+    /// <summary>Only on the answer to a <see cref="Transact.WithValues"/> request that committed: the master's value
+    /// after the transaction.</summary>
     [field: NonSerialized]
     public Db? DbAfter { get; init; }
 }

@@ -81,10 +81,17 @@ internal static class DatsyncRemote
     /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
     public static ActorSystem ClientSystem(string name = "datsync-client", string host = "127.0.0.1", int port = 0, string overrides = "",
         TlsOptions? tls = null) =>
-        CreateSystem(name, ConfigurationFactory.ParseString(overrides)
-            .WithFallback(RemoteConfig(host, port))
-            .WithFallback(WireSecurity.Client)
-            .WithFallback(DatsyncConfig.Default), tls);
+        ClientSystem(name, ConfigurationFactory.ParseString(overrides), RemoteConfig(host, port), tls);
+
+    /// <summary>An actor system for clients of the master on <paramref name="serverHost"/>: <paramref name="config"/>
+    /// over the transport <see cref="ClientRemoteConfig"/> picks, the client's wire settings and the library defaults.</summary>
+    /// <exception cref="TlsSetupException">The TLS files cannot be used.</exception>
+    public static ActorSystem ClientSystemFor(string serverHost, string name, Config config, TlsOptions? tls = null,
+        Akka.Actor.Setup.Setup? setup = null) =>
+        ClientSystem(name, config, ClientRemoteConfig(serverHost), tls, setup);
+
+    private static ActorSystem ClientSystem(string name, Config config, Config transport, TlsOptions? tls, Akka.Actor.Setup.Setup? setup = null) =>
+        CreateSystem(name, config.WithFallback(transport).WithFallback(WireSecurity.Client).WithFallback(DatsyncConfig.Default), tls, setup);
 
     /// <summary>Creates an actor system from <paramref name="config"/>; with <paramref name="tls"/> (enabled) its
     /// remote transport speaks TLS (<see cref="TlsOptions.ToActorSystemSetup"/>); <paramref name="setup"/> (e.g. the

@@ -159,13 +159,14 @@ public sealed class DatsyncReplica : IDatsyncConnection
 
     /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote) that connects to the
     /// server of the master at <paramref name="server"/> (<c>host:port</c>), over TLS when the system's transport
-    /// speaks TLS.</summary>
+    /// speaks TLS. The master's actor system and server actor have the default names unless given.</summary>
     internal static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
-        ReplicaSettings? settings = null, Db? resumeFrom = null, ActorSystem? ownSystem = null)
+        ReplicaSettings? settings = null, Db? resumeFrom = null, ActorSystem? ownSystem = null, string? name = null,
+        string serverSystem = Remote.DatsyncRemote.SystemName, string serverActor = Master.MasterRuntime.ServerName)
     {
         Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
-        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server)), clientId,
-            settings ?? ReplicaSettings.From(system.Settings.Config), resumeFrom: resumeFrom, token: token, ownSystem: ownSystem);
+        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server, serverSystem, serverActor)), clientId,
+            settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem);
     }
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>

@@ -101,8 +101,6 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<TxAccepted>(a => FromMaster(a, _transactor), a => Outcome(a.RequestId, a with
         {
             TxData = [],
-            DbBefore = null,
-            DbAfter = null,
             Tempids = _framed && a.Tempids.Count * 64L > _settings.FrameBudget / 2 ? new Dictionary<object, long>() : a.Tempids,
         }));
         Receive<TxRejected>(r => FromMaster(r, _transactor), r => Outcome(r.RequestId, r));

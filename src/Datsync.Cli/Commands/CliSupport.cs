@@ -98,11 +98,8 @@ internal static class CliSupport
     {
         var config = (verbose ? Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
             .WithFallback(files)
-            .WithFallback(Logging(false, "OFF"))
-            .WithFallback(DatsyncRemote.ClientRemoteConfig(serverHost))
-            .WithFallback(WireSecurity.Client)
-            .WithFallback(DatsyncConfig.Default);
-        try { return DatsyncRemote.CreateSystem("datsync-cli", config, tls); }
+            .WithFallback(Logging(false, "OFF"));
+        try { return DatsyncRemote.ClientSystemFor(serverHost, "datsync-cli", config, tls); }
         catch (TlsSetupException e) { throw new CliException(e.Message); }
     }
 

@@ -15,18 +15,7 @@ internal static class Patterns
         var cols = new int[4];
         for (var i = 0; i < 4; i++) cols[i] = terms[i] is Symbol s && Terms.IsVar(s) ? rel.IndexOf(s) : -1;
         // the pattern's own (unbound) variables, first position of each
-        var freeVars = new List<Symbol>();
-        var freePos = new int[4];
-        for (var i = 0; i < 4; i++)
-        {
-            freePos[i] = -1;
-            if (terms[i] is Symbol s && Terms.IsVar(s) && cols[i] < 0)
-            {
-                var k = freeVars.IndexOf(s);
-                if (k < 0) { k = freeVars.Count; freeVars.Add(s); }
-                freePos[i] = k;
-            }
-        }
+        var (freeVars, freePos) = PatternVars(terms, bound: cols);
         var vars = rel.Vars.Concat(freeVars).ToArray();
         var rows = new List<object?[]>();
         if (source is Db db)
@@ -46,18 +35,7 @@ internal static class Patterns
                 return new Relation(vars, rows);
             }
             // scan by the constants alone, as a relation over every variable of the pattern, then join
-            var patVars = new List<Symbol>();
-            var pos = new int[4];
-            for (var i = 0; i < 4; i++)
-            {
-                pos[i] = -1;
-                if (terms[i] is Symbol s && Terms.IsVar(s))
-                {
-                    var k = patVars.IndexOf(s);
-                    if (k < 0) { k = patVars.Count; patVars.Add(s); }
-                    pos[i] = k;
-                }
-            }
+            var (patVars, pos) = PatternVars(terms);
             var consts = new object?[4];
             for (var i = 0; i < 4; i++) consts[i] = Constant(terms[i]);
             var own = new List<object?[]>();
@@ -66,6 +44,25 @@ internal static class Patterns
             return Relation.Join(rel, new Relation(patVars.ToArray(), own), ctx);
         }
         return JoinCollection(rel, (IEnumerable)source, p, ctx);
+    }
+
+    /// <summary>The pattern's variables in first-seen order, and for each position the index of its variable (-1: none);
+    /// with <paramref name="bound"/>, only the positions whose variable it does not bind (<c>bound[i] &lt; 0</c>).</summary>
+    private static (List<Symbol> Vars, int[] Positions) PatternVars(object?[] terms, int[]? bound = null)
+    {
+        var vars = new List<Symbol>();
+        var pos = new int[4];
+        for (var i = 0; i < 4; i++)
+        {
+            pos[i] = -1;
+            if (terms[i] is Symbol s && Terms.IsVar(s) && (bound is null || bound[i] < 0))
+            {
+                var k = vars.IndexOf(s);
+                if (k < 0) { k = vars.Count; vars.Add(s); }
+                pos[i] = k;
+            }
+        }
+        return (vars, pos);
     }
 
     private static int Width(object?[] terms)
@@ -80,18 +77,7 @@ internal static class Patterns
         // the pattern as its own relation over every variable it names, then a join on the shared ones
         var terms = p.Terms;
         var width = Width(terms);
-        var patVars = new List<Symbol>();
-        var pos = new int[4];
-        for (var i = 0; i < 4; i++)
-        {
-            pos[i] = -1;
-            if (terms[i] is Symbol s && Terms.IsVar(s))
-            {
-                var k = patVars.IndexOf(s);
-                if (k < 0) { k = patVars.Count; patVars.Add(s); }
-                pos[i] = k;
-            }
-        }
+        var (patVars, pos) = PatternVars(terms);
         var rows = new List<object?[]>();
         foreach (var t in tuples)
         {

@@ -96,28 +96,23 @@ public sealed class Entity : IEquatable<Entity>
         var element = type.IsArray ? type.GetElementType()
             : type.IsGenericType && type.GetGenericArguments() is [var x] ? x : null;
         if (element is null) return null;
-        var list = typeof(List<>).MakeGenericType(element);
-        var set = typeof(HashSet<>).MakeGenericType(element);
-        var converted = values.Select(v => As(element, attr, v)).ToList();
+        var converted = values.Select(v => As(element, attr, v));
         if (type.IsArray)
         {
-            var array = Array.CreateInstance(element, converted.Count);
-            for (var i = 0; i < converted.Count; i++) array.SetValue(converted[i], i);
+            var items = converted.ToArray();
+            var array = Array.CreateInstance(element, items.Length);
+            Array.Copy(items, array, items.Length);
             return array;
         }
-        var target = type.IsAssignableFrom(set) && (type.Name.Contains("Set", StringComparison.Ordinal) || !type.IsAssignableFrom(list)) ? set
-            : type.IsAssignableFrom(list) ? list : null;
-        if (target is null) return null;
-        if (target == list)
-        {
-            var collection = (System.Collections.IList)Activator.CreateInstance(list)!;
-            foreach (var v in converted) collection.Add(v);
-            return collection;
-        }
-        var made = Activator.CreateInstance(set)!;
-        var add = set.GetMethod("Add")!;
-        foreach (var v in converted) add.Invoke(made, [v]);
-        return made;
+        // a list where one will do (IEnumerable, IReadOnlyList, ICollection, ...), else a set (ISet, IReadOnlySet)
+        var list = typeof(List<>).MakeGenericType(element);
+        var set = typeof(HashSet<>).MakeGenericType(element);
+        var made = type.IsAssignableFrom(list) ? list : type.IsAssignableFrom(set) ? set : null;
+        if (made is null) return null;
+        var collection = Activator.CreateInstance(made)!;
+        var add = made.GetMethod("Add")!;
+        foreach (var v in converted) add.Invoke(collection, [v]);
+        return collection;
     }
 
     private object As(Type type, string attr, object value)
