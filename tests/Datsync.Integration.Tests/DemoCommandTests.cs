@@ -47,7 +47,14 @@ public class DemoCommandTests
         var query = Array.FindIndex(lines, l => l == $"query on r1: {DemoCommand.MembersQuery}");
         Assert.True(query >= 0, text);
         var answer = Assert.IsType<Datsync.Core.EdnSet>(Datsync.Core.EdnReader.Read(lines[query + 1]));
-        Assert.Equal(8, answer.Count);
+        // a short run need not have given every organisation a member: each row names a known one, with a count
+        Assert.InRange(answer.Count, 1, DemoWorkload.Orgs.Length);
+        foreach (var row in answer)
+        {
+            var cells = Assert.IsType<Datsync.Core.EdnVector>(row);
+            Assert.Contains(Assert.IsType<string>(cells[0]), DemoWorkload.Orgs);
+            Assert.True(Convert.ToInt64(cells[1]) > 0, text);
+        }
         Assert.Equal("(the master answers the same)", lines[query + 2]);
     }
 
