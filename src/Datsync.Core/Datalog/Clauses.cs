@@ -1,7 +1,7 @@
 namespace Datsync.Core;
 
 /// <summary>Orders and runs <c>:where</c> clauses against a relation.</summary>
-internal static class Clauses
+internal static partial class Clauses
 {
     /// <summary>Runs the clauses in a cheap order: each next clause the one that shares the most with what is bound
     /// (<see cref="Plan"/>). <paramref name="deltaCall"/>: the rule call that reads only last round's new tuples.</summary>
@@ -11,15 +11,16 @@ internal static class Clauses
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw new QueryException($"Query clauses nested too deep for this thread's stack at {QueryException.Form(clauses.FirstOrDefault()?.Form)}");
         var bound = new HashSet<Symbol>(rel.Vars);
-        foreach (var c in Plan(clauses, bound, ctx))
+        foreach (var c in ctx.WrittenOrder ? clauses : Plan(clauses, bound, ctx))
         {
             if (rel.Rows.Count == 0 && c is not (NotClause or FunctionClause { Binding: null }))
             {
                 // nothing can match any more, but the remaining clauses still say which variables exist
                 rel = new Relation(rel.Vars.Concat(Binds(c).Where(v => !rel.Has(v))).Distinct().ToArray(), []);
+                ctx.Trace?.Skipped(c, rel);
                 continue;
             }
-            rel = Apply(c, rel, ctx, deltaCall);
+            rel = ctx.Trace is { } trace ? trace.Step(c, rel, ctx, deltaCall) : Apply(c, rel, ctx, deltaCall);
         }
         return rel;
     }
@@ -99,7 +100,7 @@ internal static class Clauses
         }
     }
 
-    private static Relation Apply(Clause c, Relation rel, QueryContext ctx, RuleCall? deltaCall)
+    internal static Relation Apply(Clause c, Relation rel, QueryContext ctx, RuleCall? deltaCall)
     {
         switch (c)
         {

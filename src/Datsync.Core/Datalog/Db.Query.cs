@@ -14,14 +14,13 @@ public sealed partial class Db
     /// <returns>By find spec: an <see cref="EdnSet"/> of <see cref="EdnVector"/>s (relation; an <see cref="EdnVector"/>
     /// of them with <c>:with</c> and no aggregate), an <see cref="EdnVector"/> (<c>[?x ...]</c> or <c>[?x ?y]</c>), a
     /// value (<c>?x .</c>), or maps for <c>:keys</c>/<c>:strs</c>/<c>:syms</c>; null when a scalar or tuple finds nothing.</returns>
+    /// <remarks>The parse of a query (and of the rules given for <c>%</c>) is kept for the next run of the same text
+    /// or data, up to a bound; the order of its clauses is planned again on every run, from this value's data.</remarks>
     /// <exception cref="QueryException">The query is malformed or fails.</exception>
     public object? Q(string query, params object?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(query);
-        object? form;
-        try { form = EdnReader.Read(query); }
-        catch (EdnReadException e) { throw new QueryException($"Cannot read query: {e.Message}", e); }
-        return Q(form!, inputs);
+        return QueryEngine.Run(query, WithThis(inputs));
     }
 
     /// <summary>Runs a Datalog query given as data as <see cref="EdnReader"/> reads it (a vector <c>[:find ...]</c> or a map
@@ -31,9 +30,42 @@ public sealed partial class Db
     public object? Q(object queryForm, params object?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(queryForm);
+        return QueryEngine.Run(queryForm, WithThis(inputs));
+    }
+
+    /// <summary>Runs a query as <see cref="Q(string, object?[])"/> does and returns, with its result, the plan it ran:
+    /// the <c>:where</c> clauses in the order chosen, each with the index or join it used, the planner's estimate and
+    /// the tuples it was given and made (<see cref="QueryPlan.ToString"/> prints it as a table).</summary>
+    /// <exception cref="QueryException">The query is malformed or fails.</exception>
+    public QueryPlan Explain(string query, params object?[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return ExplainRun(query, inputs);
+    }
+
+    /// <summary>Explains a query given as data; see <see cref="Explain(string, object?[])"/> and <see cref="Q(object, object?[])"/>.</summary>
+    /// <exception cref="QueryException">The query is malformed or fails.</exception>
+    public QueryPlan Explain(object queryForm, params object?[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(queryForm);
+        return ExplainRun(queryForm, inputs);
+    }
+
+    /// <summary>Runs a query with the given options (the clauses in written order, for tests). INTERNAL API.</summary>
+    internal object? Q(QueryOptions options, object query, params object?[] inputs) => QueryEngine.Run(query, WithThis(inputs), options);
+
+    private QueryPlan ExplainRun(object query, object?[]? inputs)
+    {
+        var trace = new QueryTrace();
+        var result = QueryEngine.Run(query, WithThis(inputs), trace: trace);
+        return new QueryPlan(trace.Steps(), result);
+    }
+
+    private object?[] WithThis(object?[]? inputs)
+    {
         var all = new object?[(inputs?.Length ?? 0) + 1];
         all[0] = this;
         inputs?.CopyTo(all, 1);
-        return QueryEngine.Run(queryForm, all);
+        return all;
     }
 }

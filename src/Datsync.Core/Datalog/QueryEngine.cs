@@ -10,15 +10,26 @@ internal sealed class QueryContext
 
     public readonly Dictionary<Symbol, object?> Sources = new();
     public RuleEngine? Rules;
+    /// <summary>Run the clauses in the order written (DataScript's), not the planner's: to test the planner against.</summary>
+    public readonly bool WrittenOrder;
+    /// <summary>Where the clauses run are recorded, for <see cref="Db.Explain(string, object?[])"/>; null: not recorded.</summary>
+    public readonly QueryTrace? Trace;
     // shared by the contexts of one query (sub-contexts of not/or with another source, nested rule engines)
     private readonly long[] _tuples;
 
-    public QueryContext() => _tuples = new long[1];
+    public QueryContext(QueryOptions? options = null, QueryTrace? trace = null)
+    {
+        _tuples = new long[1];
+        WrittenOrder = options is { Planner: false };
+        Trace = trace;
+    }
 
     private QueryContext(QueryContext parent)
     {
         _tuples = parent._tuples;
         Rules = parent.Rules;
+        WrittenOrder = parent.WrittenOrder;
+        Trace = parent.Trace;
         foreach (var (k, v) in parent.Sources) Sources[k] = v;
     }
 
@@ -35,16 +46,25 @@ internal sealed class QueryContext
         Sources.TryGetValue(name, out var s) && s is not null ? s : throw new QueryException($"There is no source {name} for {QueryException.Form(form)}; add it to :in");
 }
 
+/// <summary>How a query runs, for tests. INTERNAL API.</summary>
+/// <param name="Planner">False: the clauses run in the order written, as DataScript runs them (a predicate before its
+/// arguments are bound is an error).</param>
+internal sealed record QueryOptions(bool Planner = true);
+
 /// <summary>Runs parsed queries: binds the inputs, orders the clauses, joins their relations, then finds.</summary>
 internal static class QueryEngine
 {
     private static readonly object Unset = new();
 
-    public static object? Run(object form, object?[] inputs)
+    /// <summary>Runs a query given as text or data; <paramref name="inputs"/> starts with the default source.</summary>
+    public static object? Run(object query, object?[] inputs, QueryOptions? options = null, QueryTrace? trace = null)
     {
+        var form = query;
         try
         {
-            return RunChecked(form, inputs);
+            var q = query is string text ? QueryCache.Parse(text) : QueryCache.Parse(query);
+            form = q.Form;
+            return RunParsed(q, inputs, new QueryContext(options, trace));
         }
         catch (InsufficientExecutionStackException e)
         {
@@ -58,10 +78,8 @@ internal static class QueryEngine
         }
     }
 
-    private static object? RunChecked(object form, object?[] inputs)
+    private static object? RunParsed(ParsedQuery q, object?[] inputs, QueryContext ctx)
     {
-        var q = QueryParser.Parse(form);
-        var ctx = new QueryContext();
         var rel = BindInputs(q, inputs, ctx);
         ctx.Rules?.Validate(q.Where);
         rel = Clauses.Run(q.Where, rel, ctx, null);
@@ -91,7 +109,7 @@ internal static class QueryEngine
                     ctx.Sources[s.Name] = value is Db ? value : ((IEnumerable)value).Cast<object?>().ToList();
                     break;
                 case BindRules:
-                    ctx.Rules = new RuleEngine(QueryParser.ParseRules(value));
+                    ctx.Rules = new RuleEngine(QueryCache.ParseRules(value));
                     break;
                 default:
                     var b = bindings[i];
