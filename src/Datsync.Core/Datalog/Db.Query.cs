@@ -40,7 +40,7 @@ public sealed partial class Db
     public QueryPlan Explain(string query, params object?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return ExplainRun(query, inputs);
+        return Explain((QueryOptions?)null, query, inputs);
     }
 
     /// <summary>Explains a query given as data; see <see cref="Explain(string, object?[])"/> and <see cref="Q(object, object?[])"/>.</summary>
@@ -48,16 +48,17 @@ public sealed partial class Db
     public QueryPlan Explain(object queryForm, params object?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(queryForm);
-        return ExplainRun(queryForm, inputs);
+        return Explain((QueryOptions?)null, queryForm, inputs);
     }
 
     /// <summary>Runs a query with the given options (the clauses in written order, for tests). INTERNAL API.</summary>
     internal object? Q(QueryOptions options, object query, params object?[] inputs) => QueryEngine.Run(query, WithThis(inputs), options);
 
-    private QueryPlan ExplainRun(object query, object?[]? inputs)
+    /// <summary>Explains a query run with the given options (null: the defaults). INTERNAL API.</summary>
+    internal QueryPlan Explain(QueryOptions? options, object query, params object?[]? inputs)
     {
         var trace = new QueryTrace();
-        var result = QueryEngine.Run(query, WithThis(inputs), trace: trace);
+        var result = QueryEngine.Run(query, WithThis(inputs), options, trace);
         return new QueryPlan(trace.Steps(), result);
     }
 

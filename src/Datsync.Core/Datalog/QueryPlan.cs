@@ -29,8 +29,8 @@ public sealed record QueryPlan(IReadOnlyList<QueryPlanStep> Steps, object? Resul
         foreach (var r in rows)
         {
             if (text.Length > 0) text.Append('\n');
-            // text columns to the left, counts to the right
-            text.AppendJoin("  ", r.Select((cell, c) => c is 1 or 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c])));
+            // the step, clause and strategy to the left, counts to the right
+            text.AppendJoin("  ", r.Select((cell, c) => c <= 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c])));
         }
         return text.ToString();
     }
