@@ -109,23 +109,19 @@ internal static class DbCommands
             Description = "The query's inputs after $, in :in order, each as EDN (\"Anna\", 42, [\"a\" \"b\"], a rule vector for %)",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var explain = QueryOutput.ExplainOption();
         var cmd = new Command("query", "Run a Datalog query on the master's current value and print the result as EDN");
         cmd.Options.Add(db);
+        cmd.Options.Add(explain);
         cmd.Arguments.Add(query);
         cmd.Arguments.Add(inputs);
         cmd.SetAction((parse, _) => CliSupport.Guarded("query", parse.GetValue(CliSupport.Verbose), async () =>
         {
-            object?[] values;
-            try { values = (parse.GetValue(inputs) ?? []).Select(EdnReader.Read).ToArray(); }
-            catch (EdnReadException e) { return CliSupport.Error("query", $"an input is not EDN: {e.Message}"); }
+            var q = QueryOutput.Read("query", parse.GetValue(query)!, parse.GetValue(inputs));
             var (local, current) = await LocalMaster.Open(parse.GetValue(db)!, parse.GetValue(CliSupport.Verbose));
             await using (local)
             {
-                object? result;
-                try { result = current.Q(parse.GetValue(query)!, values); }
-                catch (QueryException e) { return CliSupport.Error("query", e.Message); }
-                Console.Out.WriteLine(EdnPrinter.Print(result));
-                return 0;
+                return q.Print(current, parse.GetValue(explain));
             }
         }));
         return cmd;

@@ -8,7 +8,8 @@ using Datsync.Cli.Output;
 namespace Datsync.Cli.Commands;
 
 /// <summary><c>datsync replica --server HOST:PORT</c>: a replica in this process that bootstraps from a served master
-/// (progress on standard error) and prints <c>t=T datoms=N</c> for every transaction it applies.</summary>
+/// (progress on standard error) and prints <c>t=T datoms=N</c> for every transaction it applies; with
+/// <c>--query</c>, it syncs to the master's t, prints the query's result as EDN and exits.</summary>
 internal static class ReplicaCommand
 {
     public static Command Create()
@@ -21,6 +22,16 @@ internal static class ReplicaCommand
         {
             Description = "With --until-t: then print the replica's datoms as {:replica [[e :attr v] ...]}, the only output on standard output (the t= lines go to standard error)",
         };
+        var query = new Option<string>("--query")
+        {
+            Description = "Once the replica holds the master's t (or --until-t T), run this Datalog query on it, print the result as EDN (the only output on standard output) and exit 0",
+        };
+        var inputs = new Option<string[]>("--input")
+        {
+            Description = "With --query: an input after $, in :in order, as EDN (repeat for each)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var explain = QueryOutput.ExplainOption();
         var timeout = CliSupport.TimeoutOption();
         var config = CliSupport.ConfigOption("e.g. hocon/client.conf: the client's remote transport, datsync.replica retry and timeouts");
         var tls = TlsFlags.Client();
@@ -31,6 +42,9 @@ internal static class ReplicaCommand
         cmd.Options.Add(token);
         cmd.Options.Add(untilT);
         cmd.Options.Add(dump);
+        cmd.Options.Add(query);
+        cmd.Options.Add(inputs);
+        cmd.Options.Add(explain);
         cmd.Options.Add(timeout);
         cmd.Options.Add(config);
         tls.AddTo(cmd);
@@ -39,18 +53,31 @@ internal static class ReplicaCommand
             var verbose = parse.GetValue(CliSupport.Verbose);
             return CliSupport.Guarded("replica", verbose, () => Run(parse.GetValue(server)!,
                 parse.GetValue(clientId) ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
-                parse.GetValue(dump), TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)),
-                tls.Read(parse), verbose, stop));
+                parse.GetValue(dump), Query(parse.GetValue(query), parse.GetValue(inputs), parse.GetValue(explain), parse.GetValue(dump)),
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)), tls.Read(parse), verbose, stop));
         });
         return cmd;
     }
 
-    private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump, TimeSpan timeout,
-        Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls, bool verbose, CancellationToken stop)
+    /// <summary>The <c>--query</c>, read and parsed before the replica starts; null without one.</summary>
+    private static (QueryOutput Output, bool Explain)? Query(string? query, string[]? inputs, bool explain, bool dump)
+    {
+        if (query is null)
+        {
+            if (explain || inputs is { Length: > 0 }) throw new CliException($"{(explain ? "--explain" : "--input")} needs --query 'QUERY'");
+            return null;
+        }
+        if (dump) throw new CliException("--dump and --query cannot be combined");
+        return (QueryOutput.Read("replica", query, inputs), explain);
+    }
+
+    private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump,
+        (QueryOutput Output, bool Explain)? query, TimeSpan timeout, Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls,
+        bool verbose, CancellationToken stop)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
         var (host, port) = RemoteTransact.Parse(server);
-        var lines = dump ? Console.Error : Console.Out;
+        var lines = dump || query is not null ? Console.Error : Console.Out;
         var system = CliSupport.ClientSystem(files, verbose, host, tls);
         var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);
         try
@@ -66,7 +93,9 @@ internal static class ReplicaCommand
             {
                 try { await Task.WhenAny(replica.Ready, Task.Delay(200, stop)); }
                 catch (OperationCanceledException) { }
-                if (stop.IsCancellationRequested) return untilT is null ? 0 : CliSupport.Error("replica", $"stopped before t={untilT}");
+                if (stop.IsCancellationRequested)
+                    return query is not null ? CliSupport.Error("replica", "stopped before the query ran")
+                        : untilT is null ? 0 : CliSupport.Error("replica", $"stopped before t={untilT}");
                 if (tlsFailure.IsCompleted) throw new CliException(tlsFailure.Result, CliSupport.Unreachable);
                 if (system.WhenTerminated.IsCompleted)
                 {
@@ -84,6 +113,18 @@ internal static class ReplicaCommand
             try { await replica.Ready; }
             catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
             progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
+
+            if (query is { } q)
+            {
+                // the master's t as last heard (the bootstrap's, or a later commit's), unless --until-t names one
+                var target = untilT ?? Math.Max(replica.Status.MasterT, replica.SyncedDb.BasisT);
+                try { await replica.SyncAsync(target, stop); }
+                catch (OperationCanceledException) { return CliSupport.Error("replica", $"stopped before t={target}"); }
+                catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+                await stopPrinting.CancelAsync();
+                await printer.Done;
+                return q.Output.Print(replica.SyncedDb, q.Explain);
+            }
 
             if (untilT is not { } t)
             {
