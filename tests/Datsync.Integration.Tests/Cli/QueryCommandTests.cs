@@ -2,8 +2,8 @@ using Datsync.Core;
 
 namespace Datsync.Integration.Tests.Cli;
 
-/// <summary><c>datsync query --db PATH 'QUERY' [INPUT ...]</c>: the result as EDN on standard output; a malformed
-/// query one line on standard error.</summary>
+/// <summary><c>datsync query --db PATH [--explain] 'QUERY' [INPUT ...]</c>: the result as EDN on standard output
+/// (after the plan with <c>--explain</c>); a malformed query one line on standard error.</summary>
 public sealed class QueryCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("datsync-query-").FullName;
@@ -51,5 +51,22 @@ public sealed class QueryCommandTests : IDisposable
         Assert.StartsWith("datsync query: ", line);
         Assert.Contains("?x", line);
         Assert.Empty(r.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task With_explain_the_plan_comes_first_and_the_result_last()
+    {
+        var db = await People();
+        var r = await DatsyncProcess.Run(
+            $"query --db \"{db}\" --explain \"[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]\" 40");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(5, lines.Length); // the header, three clauses, the result
+        Assert.Matches(@"^#\s+clause\s+strategy\s+est\.\s+in\s+out\s+runs$", lines[0]);
+        Assert.Equal(EdnReader.Read("""#{["Boris"] ["Vera"]}"""), EdnReader.Read(lines[^1]));
+        foreach (var clause in new[] { "[?e :person/name ?n]", "[?e :person/age ?a]", "[(>= ?a ?min)]" })
+            Assert.Single(lines[1..4], l => l.Contains(clause, StringComparison.Ordinal));
+        // the predicate leaves Boris and Vera of the three people: 3 tuples in, 2 out
+        Assert.Matches(@"\[\(>= \?a \?min\)\]\s+predicate\s+-\s+3\s+2\s+1$", Assert.Single(lines, l => l.Contains("predicate")));
     }
 }
