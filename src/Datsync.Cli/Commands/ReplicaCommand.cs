@@ -36,7 +36,8 @@ internal static class ReplicaCommand
         var config = CliSupport.ConfigOption("e.g. hocon/client.conf: the client's remote transport, datsync.replica retry and timeouts");
         var tls = TlsFlags.Client();
         var cmd = new Command("replica",
-            "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies");
+            "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies; " +
+            "with --query, sync to the master's t, print the query's result as EDN and exit");
         cmd.Options.Add(server);
         cmd.Options.Add(clientId);
         cmd.Options.Add(token);

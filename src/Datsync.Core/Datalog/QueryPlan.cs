@@ -6,8 +6,16 @@ namespace Datsync.Core;
 /// each with how it read its data and how many tuples it was expected to match and did make, and the query's result.</summary>
 /// <param name="Steps">The <c>:where</c> clauses in the order they ran.</param>
 /// <param name="Result">What <see cref="Db.Q(string, object?[])"/> returns for the same query and inputs.</param>
+/// <remarks>Two plans are equal when their steps are, in order, and their results are equal EDN values.</remarks>
 public sealed record QueryPlan(IReadOnlyList<QueryPlanStep> Steps, object? Result)
 {
+    /// <inheritdoc/>
+    public bool Equals(QueryPlan? other) =>
+        other is not null && Steps.SequenceEqual(other.Steps) && EdnEquality.Instance.Equals(Result, other.Result);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Steps.Count, EdnEquality.Instance.GetHashCode(Result));
+
     /// <summary>The plan as a table, one line per step (nested steps indented under theirs).</summary>
     public override string ToString()
     {
@@ -50,8 +58,18 @@ public sealed record QueryPlan(IReadOnlyList<QueryPlanStep> Steps, object? Resul
 /// <param name="Runs">How many times it ran: more than once in a rule body (a run per round and table) or a branch
 /// run for each rule call; the rows are then the sums over the runs.</param>
 /// <param name="Steps">For <c>not</c>, <c>or</c> and rule calls: the clauses they ran inside, in order.</param>
+/// <remarks>Two steps are equal when every field is, the nested steps in order.</remarks>
 public sealed record QueryPlanStep(string Clause, string Strategy, long EstimatedRows, long RowsIn, long RowsOut, int Runs,
-    IReadOnlyList<QueryPlanStep> Steps);
+    IReadOnlyList<QueryPlanStep> Steps)
+{
+    /// <inheritdoc/>
+    public bool Equals(QueryPlanStep? other) =>
+        other is not null && Clause == other.Clause && Strategy == other.Strategy && EstimatedRows == other.EstimatedRows
+        && RowsIn == other.RowsIn && RowsOut == other.RowsOut && Runs == other.Runs && Steps.SequenceEqual(other.Steps);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Clause, Strategy, EstimatedRows, RowsIn, RowsOut, Runs, Steps.Count);
+}
 
 /// <summary>Collects the steps of a query run for <see cref="QueryPlan"/>: <see cref="Clauses.Run"/> hands each clause
 /// to <see cref="Step"/>, and the steps that clause runs inside it (not, or, rule bodies) nest under it.</summary>

@@ -115,4 +115,13 @@ public class ExplainTests
         var e = Assert.Throws<QueryException>(() => Family.Data.Q(Written, query));
         Assert.StartsWith("Insufficient bindings", e.Message);
     }
+
+    [Fact]
+    public void Two_runs_of_the_same_query_give_equal_plans_and_another_database_a_different_one()
+    {
+        const string query = "[:find ?n :where [?e :person/name ?n] (not [?e :person/age 30])]";
+        Assert.Equal(Family.Data.Explain(Written, query), Family.Data.Explain(Written, query));
+        var more = Family.Data.Transact("""[{:person/name "Eve" :person/age 30}]""").DbAfter;
+        Assert.NotEqual(Family.Data.Explain(Written, query), more.Explain(Written, query));
+    }
 }
