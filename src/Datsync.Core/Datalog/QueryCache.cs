@@ -12,24 +12,30 @@ internal static class QueryCache
     /// <summary>How many distinct queries (and, apart, rule sets) are kept; the least recently used goes first.</summary>
     public const int Capacity = 512;
 
+    /// <summary>The longest query text (or rule text) kept, in characters, and the most values in query data kept: a
+    /// few huge queries must not hold memory the way many small ones do not.</summary>
+    public const int MaxSize = 16_384;
+
     private static readonly Lru<string, ParsedQuery> Texts = new(Capacity, StringComparer.Ordinal);
     private static readonly Lru<object, ParsedQuery> Forms = new(Capacity, EdnEquality.Instance);
     private static readonly Lru<string, Dictionary<Symbol, Rule>> RuleTexts = new(Capacity, StringComparer.Ordinal);
     private static readonly Lru<object, Dictionary<Symbol, Rule>> RuleForms = new(Capacity, EdnEquality.Instance);
 
     /// <summary>The query text read and parsed, or the parse of the same text before.</summary>
-    public static ParsedQuery Parse(string text) => Texts.GetOrAdd(text, static t => QueryParser.Parse(Read(t, "query")!));
+    public static ParsedQuery Parse(string text) => text.Length <= MaxSize
+        ? Texts.GetOrAdd(text, static t => QueryParser.Parse(Read(t, "query")!))
+        : QueryParser.Parse(Read(text, "query")!);
 
     /// <summary>The query data parsed, or the parse of equal data before (only for data whose equal values mean the
     /// same query, see <see cref="IsExact"/>).</summary>
     public static ParsedQuery Parse(object form) =>
-        IsExact(form, top: true) ? Forms.GetOrAdd(form, QueryParser.Parse) : QueryParser.Parse(form);
+        IsExact(form, top: true, MaxSize) ? Forms.GetOrAdd(form, QueryParser.Parse) : QueryParser.Parse(form);
 
     /// <summary>The rules of a <c>%</c> input (EDN text or data) parsed, or their parse before.</summary>
     public static Dictionary<Symbol, Rule> ParseRules(object? rules) => rules switch
     {
-        string text => RuleTexts.GetOrAdd(text, static t => QueryParser.ParseRules(Read(t, "rules"))),
-        not null when IsExact(rules, top: false) => RuleForms.GetOrAdd(rules, static r => QueryParser.ParseRules(r)),
+        string { Length: <= MaxSize } text => RuleTexts.GetOrAdd(text, static t => QueryParser.ParseRules(Read(t, "rules"))),
+        not (null or string) when IsExact(rules, top: false, MaxSize) => RuleForms.GetOrAdd(rules, static r => QueryParser.ParseRules(r)),
         _ => QueryParser.ParseRules(rules),
     };
 
@@ -49,22 +55,29 @@ internal static class QueryCache
     /// True when data equal to <paramref name="form"/> (by <see cref="EdnEquality"/>) is the same query to the last
     /// detail: vectors, lists, symbols, keywords, strings, longs, booleans, characters and nil only (and a map at the
     /// top, whose key order means nothing). Numbers of other types (<c>12</c> equals <c>12N</c>, <c>1.0M</c> equals
-    /// <c>1.00M</c>), nested maps and sets (their order shows in results) and mutable lists are parsed every time.
+    /// <c>1.00M</c>), nested maps and sets (their order shows in results) and mutable lists are parsed every time, and
+    /// so is data of more than <paramref name="size"/> values.
     /// </summary>
-    private static bool IsExact(object? form, bool top, int depth = 0)
+    private static bool IsExact(object? form, bool top, int size)
     {
-        if (depth > 64) return false;
+        var left = size;
+        return Exact(form, top, 0, ref left);
+    }
+
+    private static bool Exact(object? form, bool top, int depth, ref int left)
+    {
+        if (depth > 64 || --left < 0) return false;
         switch (form)
         {
             case null or Keyword or Symbol or string or long or bool or char:
                 return true;
             case EdnSequence seq:
                 foreach (var x in seq)
-                    if (!IsExact(x, false, depth + 1)) return false;
+                    if (!Exact(x, false, depth + 1, ref left)) return false;
                 return true;
             case EdnMap map when top:
                 foreach (var (k, v) in map)
-                    if (!IsExact(k, false, depth + 1) || !IsExact(v, false, depth + 1)) return false;
+                    if (!Exact(k, false, depth + 1, ref left) || !Exact(v, false, depth + 1, ref left)) return false;
                 return true;
             default:
                 return false;

@@ -101,6 +101,20 @@ public class ExplainTests
     }
 
     [Fact]
+    public void The_clauses_after_one_that_found_nothing_are_skipped()
+    {
+        var plan = Family.Data.Explain(Written, """[:find ?n :where [?e :person/name "Zoe"] [?e :person/age ?a] [?e :person/name ?n]]""");
+        Assert.Equal(Family.Read("#{}"), plan.Result);
+        Assert.Equal(
+            [
+                ("""[?e :person/name "Zoe"]""", "AVET lookup", 1L, 1L, 0L),
+                ("[?e :person/age ?a]", "skipped", -1L, 0L, 0L),
+                ("[?e :person/name ?n]", "skipped", -1L, 0L, 0L),
+            ],
+            plan.Steps.Select(Row));
+    }
+
+    [Fact]
     public void A_malformed_query_fails_as_Q_does()
     {
         var e = Assert.Throws<QueryException>(() => Family.Data.Explain("[:find ?x :where [?e :person/name ?n]]"));

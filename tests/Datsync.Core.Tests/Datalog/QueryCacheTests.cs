@@ -58,6 +58,16 @@ public class QueryCacheTests
     }
 
     [Fact]
+    public void A_huge_query_is_not_kept()
+    {
+        var text = Unique("""[:find ?e :where [?e :person/name "UNIQUE"] [(ground [PAD]) [?x ...]]]""").Replace("PAD", string.Join(" ", Enumerable.Range(0, 5000)));
+        Assert.True(text.Length > QueryCache.MaxSize);
+        Assert.NotSame(QueryCache.Parse(text), QueryCache.Parse(text));
+        var form = EdnReader.Read(Unique("""[:find ?e :where [?e :person/name "UNIQUE"] [(ground [PAD]) [?e ...]]]""").Replace("PAD", string.Join(" ", Enumerable.Range(0, QueryCache.MaxSize))))!;
+        Assert.NotSame(QueryCache.Parse(form), QueryCache.Parse(form));
+    }
+
+    [Fact]
     public void A_query_run_again_finds_what_the_new_database_and_inputs_hold()
     {
         const string query = "[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]";
