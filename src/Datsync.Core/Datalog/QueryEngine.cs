@@ -12,7 +12,7 @@ internal sealed class QueryContext
     public RuleEngine? Rules;
     /// <summary>Run the clauses in the order written (DataScript's), not the planner's: to test the planner against.</summary>
     public readonly bool WrittenOrder;
-    /// <summary>Where the clauses run are recorded, for <see cref="Db.Explain(string, object?[])"/>; null: not recorded.</summary>
+    /// <summary>Records each clause run, for <see cref="Db.Explain(string, object?[])"/>; null: nothing is recorded.</summary>
     public readonly QueryTrace? Trace;
     // shared by the contexts of one query (sub-contexts of not/or with another source, nested rule engines)
     private readonly long[] _tuples;
