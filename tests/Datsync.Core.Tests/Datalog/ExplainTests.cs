@@ -62,6 +62,19 @@ public class ExplainTests
     }
 
     [Fact]
+    public void An_or_shows_each_branch_s_clauses_under_it()
+    {
+        var plan = Family.Data.Explain(Written, "[:find ?n :where [?e :person/name ?n] (or [?e :person/age 25] [?e :person/score 2.5])]");
+        Assert.Equal(Family.Read("""#{["Bob"] ["Dave"]}"""), plan.Result);
+        var or = plan.Steps[1];
+        Assert.Equal(("(or [?e :person/age 25] [?e :person/score 2.5])", "or", -1L, 4L, 2L), Row(or));
+        // each branch is given the four entities and keeps one
+        Assert.Equal(
+            [("[?e :person/age 25]", "EAVT per entity", 1L, 4L, 1L), ("[?e :person/score 2.5]", "EAVT per entity", 1L, 4L, 1L)],
+            or.Steps.Select(Row));
+    }
+
+    [Fact]
     public void A_rule_call_shows_its_bodies_summed_over_the_rounds_they_ran()
     {
         const string rules = "[[(anc ?x ?y) [?x :person/parent ?y]] [(anc ?x ?y) [?x :person/parent ?z] (anc ?z ?y)]]";
