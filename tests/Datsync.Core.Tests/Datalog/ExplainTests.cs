@@ -150,5 +150,7 @@ public class ExplainTests
         Assert.Equal(Family.Data.Explain(Written, query), Family.Data.Explain(Written, query));
         var more = Family.Data.Transact("""[{:person/name "Eve" :person/age 30}]""").DbAfter;
         Assert.NotEqual(Family.Data.Explain(Written, query), more.Explain(Written, query));
+        // the query as data explains as its text does
+        Assert.Equal(Family.Data.Explain(query), Family.Data.Explain(EdnReader.Read(query)!));
     }
 }
