@@ -19,6 +19,7 @@ internal static class Clauses
                 rel = new Relation(rel.Vars.Concat(Binds(c).Where(v => !rel.Has(v))).Distinct().ToArray(), []);
                 continue;
             }
+            ctx.Observer?.Applying(c, rel, ctx);
             rel = Apply(c, rel, ctx, deltaCall);
         }
         return rel;

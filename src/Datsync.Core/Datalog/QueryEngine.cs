@@ -10,6 +10,8 @@ internal sealed class QueryContext
 
     public readonly Dictionary<Symbol, object?> Sources = new();
     public RuleEngine? Rules;
+    /// <summary>Told of every clause before it runs (what a live query reads); null: nobody.</summary>
+    public IClauseObserver? Observer;
     // shared by the contexts of one query (sub-contexts of not/or with another source, nested rule engines)
     private readonly long[] _tuples;
 
@@ -19,6 +21,7 @@ internal sealed class QueryContext
     {
         _tuples = parent._tuples;
         Rules = parent.Rules;
+        Observer = parent.Observer;
         foreach (var (k, v) in parent.Sources) Sources[k] = v;
     }
 
@@ -40,11 +43,11 @@ internal static class QueryEngine
 {
     private static readonly object Unset = new();
 
-    public static object? Run(object form, object?[] inputs)
+    public static object? Run(object form, object?[] inputs, IClauseObserver? observer = null)
     {
         try
         {
-            return RunChecked(form, inputs);
+            return RunChecked(form, inputs, observer);
         }
         catch (InsufficientExecutionStackException e)
         {
@@ -58,10 +61,10 @@ internal static class QueryEngine
         }
     }
 
-    private static object? RunChecked(object form, object?[] inputs)
+    private static object? RunChecked(object form, object?[] inputs, IClauseObserver? observer)
     {
         var q = QueryParser.Parse(form);
-        var ctx = new QueryContext();
+        var ctx = new QueryContext { Observer = observer };
         var rel = BindInputs(q, inputs, ctx);
         ctx.Rules?.Validate(q.Where);
         rel = Clauses.Run(q.Where, rel, ctx, null);
