@@ -33,9 +33,13 @@ internal abstract class LiveQuery
     public (LiveResult Result, bool Changed, bool Evaluated) Next(LiveResult last, Db after, IReadOnlyList<Datom> txData)
     {
         if (!last.Topics.MayBeChangedBy(txData)) return (last with { T = after.BasisT }, false, false);
-        var next = Maintain(last, after, txData) ?? Run(after);
+        var next = Reevaluate(last, after, txData);
         return (next, !next.SameAs(last), true);
     }
+
+    /// <summary>The evaluation on <paramref name="after"/>, for a transaction its topics say may change it: kept from
+    /// the datoms where the query allows, run again otherwise.</summary>
+    public LiveResult Reevaluate(LiveResult last, Db after, IReadOnlyList<Datom> txData) => Maintain(last, after, txData) ?? Run(after);
 
     /// <summary>The new evaluation made from the datoms alone, or null to re-run.</summary>
     protected virtual LiveResult? Maintain(LiveResult last, Db after, IReadOnlyList<Datom> txData) => null;
@@ -57,7 +61,16 @@ internal abstract class LiveQuery
 
     /// <summary>A pull of one entity.</summary>
     /// <exception cref="ArgumentException">The pattern is malformed.</exception>
-    public static LiveQuery OfPull(object pattern, object entity) => new PullLive(PullPattern.Parse(pattern), entity);
+    public static LiveQuery OfPull(object pattern, object entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        if (pattern is string text)
+        {
+            try { pattern = EdnReader.Read(text) ?? throw new ArgumentException("A pull pattern cannot be nil", nameof(pattern)); }
+            catch (EdnReadException e) { throw new ArgumentException($"Cannot read pull pattern: {e.Message}", nameof(pattern), e); }
+        }
+        return new PullLive(PullPattern.Parse(pattern), entity);
+    }
 
     private sealed class DatalogLive(object form, ParsedQuery parsed, object?[] inputs) : LiveQuery
     {
