@@ -103,5 +103,9 @@ internal sealed class HostedConnection(DatsyncHostedService hosted) : IDatsyncCo
 
     public Task<Db> SyncAsync(long t, CancellationToken cancellationToken = default) => hosted.Connection.SyncAsync(t, cancellationToken);
 
+    public QuerySubscription Subscribe(string query, params object?[] inputs) => hosted.Connection.Subscribe(query, inputs);
+
+    public QuerySubscription SubscribePull(object pattern, object entity) => hosted.Connection.SubscribePull(pattern, entity);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -90,6 +90,8 @@ internal static partial class Cases
 
     private static Workload? _workload;
 
+    internal static object?[] PersonMapsOf(Workload w) => PersonMaps(w);
+
     private static object?[] PersonMaps(Workload w) => w.People.Select(object? (p) => PersonMap(p)).ToArray();
 
     private static Dictionary<object, object?> PersonMap(Person p) => new()

@@ -58,6 +58,10 @@ public class ReadmeExampleTests
         ReadmeBlocks.AssertShows("## Testing with Datsync.Actors.TestKit", ["tests", "Datsync.Actors.Tests", "TestKit", "TestKitExampleTests.cs"], "TestKit");
 
     [Fact]
+    public void The_live_queries_section_shows_exactly_the_code_its_test_runs() =>
+        ReadmeBlocks.AssertShows("### Live queries", ["tests", "Datsync.Actors.Tests", "Connection", "LiveQueryExampleTests.cs"], "Live queries");
+
+    [Fact]
     public void The_hosting_section_shows_exactly_the_code_its_test_runs()
     {
         string[] file = ["tests", "Datsync.Actors.Hosting.Tests", "HostingExampleTests.cs"];

@@ -48,6 +48,20 @@ public interface IDatsyncConnection : IAsyncDisposable
     /// else waits for it. The enumeration ends when the connection is disposed.
     /// </summary>
     IAsyncEnumerable<DbChange> Reports { get; }
+
+    /// <summary>
+    /// A live query (Datalog, as <see cref="Db.Q(string, object?[])"/> takes it, with <paramref name="inputs"/> after
+    /// <c>$</c>): its result on the current value, then a new result each time a master transaction changes it, with the
+    /// tuples added and removed. Only the queries a transaction's datoms may affect are evaluated again, off the
+    /// connection's thread. On a replica the results are of the master's values it applied (not of its pending writes).
+    /// </summary>
+    /// <exception cref="QueryException">The query is malformed.</exception>
+    QuerySubscription Subscribe(string query, params object?[] inputs);
+
+    /// <summary>A live pull of one entity (an id, an ident or a lookup ref): the pulled map, then a new one each time a
+    /// master transaction changes it (null while the entity does not exist).</summary>
+    /// <exception cref="ArgumentException">The pattern is malformed.</exception>
+    QuerySubscription SubscribePull(object pattern, object entity);
 }
 
 /// <summary>The outcome of a committed transaction: the master's <paramref name="T"/>, what its tempids resolved to

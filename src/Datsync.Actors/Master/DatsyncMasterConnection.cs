@@ -65,6 +65,14 @@ public sealed class DatsyncMaster : IDatsyncConnection
     /// <inheritdoc />
     public IAsyncEnumerable<DbChange> Reports => _node.Master.Health.Reports;
 
+    internal LiveHub Live => _node.Master.Health.Live;
+
+    /// <inheritdoc />
+    public QuerySubscription Subscribe(string query, params object?[] inputs) => _node.Master.Health.Live.Add(LiveQuery.Of(query, inputs ?? []));
+
+    /// <inheritdoc />
+    public QuerySubscription SubscribePull(object pattern, object entity) => _node.Master.Health.Live.Add(LiveQuery.OfPull(pattern, entity));
+
     /// <inheritdoc />
     public async Task<TxResult> TransactAsync(IReadOnlyList<object?> txData, CancellationToken cancellationToken = default)
     {
@@ -110,6 +118,7 @@ public sealed class DatsyncMaster : IDatsyncConnection
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         InProcess.TryRemove(this, out _);
+        await Live.DisposeAsync().ConfigureAwait(false); // its subscriptions end first
         _node.Master.Health.Stopped();
         if (_ownsSystem)
         {

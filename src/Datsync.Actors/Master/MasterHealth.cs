@@ -81,6 +81,18 @@ internal sealed class MasterHealth(int reportBuffer = 1024)
     /// <summary>Changes of the master's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
     internal ReportFeed Reports { get; } = new(reportBuffer);
 
+    /// <summary>The live queries of the master's own connection.</summary>
+    internal LiveHub Live
+    {
+        get
+        {
+            if (_live is { } hub) return hub;
+            lock (_liveGate) return _live ??= new LiveHub(() => _db, reportBuffer);
+        }
+    }
+    private volatile LiveHub? _live;
+    private readonly object _liveGate = new();
+
     private volatile DatsyncStorageException? _lastWriteFailure;
 
     /// <summary>Why the last journal write failed or was refused, or null when it succeeded (or none failed yet);
@@ -96,15 +108,21 @@ internal sealed class MasterHealth(int reportBuffer = 1024)
     internal void Committed(TxReport report)
     {
         _lastWriteFailure = null;
+        var change = new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, false);
+        // the live queries are offered the transaction before the value is published: their loop never takes the new
+        // value for one that came without its transaction
+        _live?.Offer(change);
         _db = report.DbAfter;
-        if (Reports.HasReaders) Reports.Publish(new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, false));
+        if (Reports.HasReaders) Reports.Publish(change);
         _waiters.Reached(report.DbAfter);
+        _live?.Kick();
     }
 
     /// <summary>The master stopped: its readers' enumerations end, whoever waits for a t hears so.</summary>
     internal void Stopped()
     {
         Reports.Complete();
+        _ = Live.DisposeAsync(); // a subscription asked for later is refused
         _waiters.Fail(new ObjectDisposedException(nameof(DatsyncMaster), "the master was stopped"));
     }
 

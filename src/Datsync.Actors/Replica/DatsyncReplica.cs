@@ -31,6 +31,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     internal void Publish(ReplicaState? state, ConnectionStatus status)
     {
         _current = new ReplicaSnapshot(state, status);
+        _live?.Kick();
         if (!_measured && !_stopped) _measured = Observability.DatsyncTelemetry.ReplicaRunning(this);
         if (state is not null && status.Connection == ConnectionState.Connected) _ready.TrySetResult(); // a resumed replica too waits for its session
     }
@@ -70,6 +71,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     {
         _stopped = true;
         Reports.Complete();
+        _ = Live.DisposeAsync(); // a subscription asked for later is refused
         Observability.DatsyncTelemetry.ReplicaStopped(this);
         _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
     }
@@ -91,9 +93,26 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     /// <summary>Changes of the replica's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
     internal ReportFeed Reports { get; } = new(reportBuffer);
 
+    /// <summary>The live queries, on the master's values this replica applied (its pending writes are not results).</summary>
+    internal LiveHub Live
+    {
+        get
+        {
+            if (_live is { } hub) return hub;
+            lock (_liveGate) return _live ??= new LiveHub(() => State?.Synced, reportBuffer);
+        }
+    }
+    private volatile LiveHub? _live;
+    private readonly object _liveGate = new();
+
     internal void Notify(ReplicaReport report, ILoggingAdapter log)
     {
-        if (Reports.HasReaders) Reports.Publish(new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, report.Pending));
+        if (Reports.HasReaders || _live is not null && !report.Pending)
+        {
+            var change = new DbChange(report.T, report.DbBefore, report.DbAfter, report.TxData, report.Pending);
+            if (Reports.HasReaders) Reports.Publish(change);
+            _live?.Offer(change);
+        }
         foreach (var l in _listeners)
         {
             try { l(report); }
@@ -208,6 +227,14 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// <inheritdoc />
     public IAsyncEnumerable<DbChange> Reports => _shared.Reports;
 
+    internal LiveHub Live => _shared.Live;
+
+    /// <inheritdoc />
+    public QuerySubscription Subscribe(string query, params object?[] inputs) => _shared.Live.Add(LiveQuery.Of(query, inputs ?? []));
+
+    /// <inheritdoc />
+    public QuerySubscription SubscribePull(object pattern, object entity) => _shared.Live.Add(LiveQuery.OfPull(pattern, entity));
+
     /// <summary>
     /// Runs <paramref name="txData"/> here at once (its new entities get local ids, and <see cref="Db"/> shows it) and
     /// sends it to the master. Completes when the master committed it and this replica applied the master's
@@ -264,6 +291,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _shared.Live.DisposeAsync().ConfigureAwait(false); // its subscriptions end first
         if (_ownSystem is not null)
         {
             await _ownSystem.Terminate().ConfigureAwait(false);

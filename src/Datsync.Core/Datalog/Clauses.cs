@@ -20,6 +20,7 @@ internal static partial class Clauses
                 ctx.Trace?.Skipped(c, rel);
                 continue;
             }
+            ctx.Observer?.Applying(c, rel, ctx);
             rel = ctx.Trace is { } trace ? trace.Step(c, rel, ctx, deltaCall) : Apply(c, rel, ctx, deltaCall);
         }
         return rel;

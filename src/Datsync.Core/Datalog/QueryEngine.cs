@@ -14,6 +14,8 @@ internal sealed class QueryContext
     public readonly bool WrittenOrder;
     /// <summary>Records each clause run, for <see cref="Db.Explain(string, object?[])"/>; null: nothing is recorded.</summary>
     public readonly QueryTrace? Trace;
+    /// <summary>Told of every clause before it runs (what a live query reads); null: nobody.</summary>
+    public IClauseObserver? Observer;
     // shared by the contexts of one query (sub-contexts of not/or with another source, nested rule engines)
     private readonly long[] _tuples;
 
@@ -30,6 +32,7 @@ internal sealed class QueryContext
         Rules = parent.Rules;
         WrittenOrder = parent.WrittenOrder;
         Trace = parent.Trace;
+        Observer = parent.Observer;
         foreach (var (k, v) in parent.Sources) Sources[k] = v;
     }
 
@@ -56,15 +59,16 @@ internal static class QueryEngine
 {
     private static readonly object Unset = new();
 
-    /// <summary>Runs a query given as text or data; <paramref name="inputs"/> starts with the default source.</summary>
-    public static object? Run(object query, object?[] inputs, QueryOptions? options = null, QueryTrace? trace = null)
+    /// <summary>Runs a query given as text or data; <paramref name="inputs"/> starts with the default source;
+    /// <paramref name="observer"/> is told of every clause before it runs.</summary>
+    public static object? Run(object query, object?[] inputs, QueryOptions? options = null, QueryTrace? trace = null, IClauseObserver? observer = null)
     {
         var form = query;
         try
         {
             var q = query is string text ? QueryCache.Parse(text) : QueryCache.Parse(query);
             form = q.Form;
-            return RunParsed(q, inputs, new QueryContext(options, trace));
+            return RunParsed(q, inputs, new QueryContext(options, trace) { Observer = observer });
         }
         catch (InsufficientExecutionStackException e)
         {
