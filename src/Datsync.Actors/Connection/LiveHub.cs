@@ -30,6 +30,8 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
     private bool _disposed;
     private Task? _loop;
     private Db? _db;
+    private long _at = -1;
+    private readonly List<(long T, TaskCompletionSource Done)> _waiting = [];
 
     /// <summary>Told of each step, on the loop's thread (the benchmark's and the tests' window on the routing).</summary>
     internal Action<LiveStep>? Stepped;
@@ -51,6 +53,19 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
     {
         try { _kick.Release(); }
         catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Completes once the results are at a value that holds <paramref name="t"/> (every subscription added
+    /// before was evaluated there or found unaffected).</summary>
+    public Task WhenAt(long t)
+    {
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _at) >= t) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting.Add((t, done));
+            return done.Task;
+        }
     }
 
     public QuerySubscription Add(LiveQuery query)
@@ -125,6 +140,7 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
             return;
         }
         foreach (var s in added) Evaluate(s, _db);
+        Reached(_db.BasisT);
     }
 
     private void Apply(DbChange change)
@@ -171,6 +187,21 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
         if (!had || !next.SameAs(last!)) s.Set(next);
     }
 
+    private void Reached(long t)
+    {
+        lock (_gate)
+        {
+            if (t <= _at && _waiting.Count == 0) return;
+            Volatile.Write(ref _at, Math.Max(_at, t));
+            for (var i = _waiting.Count - 1; i >= 0; i--)
+                if (_waiting[i].T <= t)
+                {
+                    _waiting[i].Done.TrySetResult();
+                    _waiting.RemoveAt(i);
+                }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         QuerySubscription[] all;
@@ -186,6 +217,11 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
         _stop.Cancel();
         if (loop is not null) await loop.ConfigureAwait(false);
         foreach (var s in all.Concat(_last.Keys)) s.End();
+        lock (_gate)
+        {
+            foreach (var (_, done) in _waiting) done.TrySetException(new ObjectDisposedException(nameof(IDatsyncConnection), "the connection was disposed"));
+            _waiting.Clear();
+        }
         _kick.Dispose();
         _stop.Dispose();
     }

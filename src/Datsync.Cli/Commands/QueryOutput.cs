@@ -18,6 +18,12 @@ internal sealed class QueryOutput
         _inputs = inputs;
     }
 
+    /// <summary>The query's text.</summary>
+    public string Text => _query;
+
+    /// <summary>Its inputs after <c>$</c>.</summary>
+    public object?[] Inputs => _inputs;
+
     public static Option<bool> ExplainOption() => new("--explain")
     {
         Description = "Print the plan first: the clauses in the order they ran, the index or join each used, the planner's estimate and the tuples in and out; the result is then the last line",

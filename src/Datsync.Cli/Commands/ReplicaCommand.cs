@@ -26,9 +26,13 @@ internal static class ReplicaCommand
         {
             Description = "Once the replica holds the master's t (or --until-t T), run this Datalog query on it, print the result as EDN (the only output on standard output) and exit 0",
         };
+        var watch = new Option<string>("--watch")
+        {
+            Description = "Once bootstrapped, keep this Datalog query live: print t=T and its result as EDN first, then again each time a master transaction changes it (the only output on standard output); with --until-t T, exit 0 once the replica holds T",
+        };
         var inputs = new Option<string[]>("--input")
         {
-            Description = "With --query: an input after $, in :in order, as EDN (repeat for each)",
+            Description = "With --query or --watch: an input after $, in :in order, as EDN (repeat for each)",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var explain = QueryOutput.ExplainOption();
@@ -37,13 +41,14 @@ internal static class ReplicaCommand
         var tls = TlsFlags.Client();
         var cmd = new Command("replica",
             "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies; " +
-            "with --query, sync to the master's t, print the query's result as EDN and exit");
+            "with --query, sync to the master's t, print the query's result as EDN and exit; with --watch, print a live query's result each time it changes");
         cmd.Options.Add(server);
         cmd.Options.Add(clientId);
         cmd.Options.Add(token);
         cmd.Options.Add(untilT);
         cmd.Options.Add(dump);
         cmd.Options.Add(query);
+        cmd.Options.Add(watch);
         cmd.Options.Add(inputs);
         cmd.Options.Add(explain);
         cmd.Options.Add(timeout);
@@ -54,26 +59,29 @@ internal static class ReplicaCommand
             var verbose = parse.GetValue(CliSupport.Verbose);
             return CliSupport.Guarded("replica", verbose, () => Run(parse.GetValue(server)!,
                 parse.GetValue(clientId) ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
-                parse.GetValue(dump), Query(parse.GetValue(query), parse.GetValue(inputs), parse.GetValue(explain), parse.GetValue(dump)),
+                parse.GetValue(dump), Query(parse.GetValue(query), parse.GetValue(watch), parse.GetValue(inputs), parse.GetValue(explain), parse.GetValue(dump)),
                 TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)), tls.Read(parse), verbose, stop));
         });
         return cmd;
     }
 
-    /// <summary>The <c>--query</c>, read and parsed before the replica starts; null without one.</summary>
-    private static (QueryOutput Output, bool Explain)? Query(string? query, string[]? inputs, bool explain, bool dump)
+    /// <summary>The <c>--query</c> or <c>--watch</c>, read and parsed before the replica starts; null without one.</summary>
+    private static (QueryOutput Output, bool Explain, bool Watch)? Query(string? query, string? watch, string[]? inputs, bool explain, bool dump)
     {
-        if (query is null)
+        if (query is not null && watch is not null) throw new CliException("--query and --watch cannot be combined");
+        var text = query ?? watch;
+        if (text is null)
         {
             if (explain || inputs is { Length: > 0 }) throw new CliException($"{(explain ? "--explain" : "--input")} needs --query 'QUERY'");
             return null;
         }
-        if (dump) throw new CliException("--dump and --query cannot be combined");
-        return (QueryOutput.Read("replica", query, inputs), explain);
+        if (dump) throw new CliException($"--dump and {(watch is null ? "--query" : "--watch")} cannot be combined");
+        if (explain && watch is not null) throw new CliException("--explain needs --query 'QUERY' (not --watch)");
+        return (QueryOutput.Read("replica", text, inputs), explain, watch is not null);
     }
 
     private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump,
-        (QueryOutput Output, bool Explain)? query, TimeSpan timeout, Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls,
+        (QueryOutput Output, bool Explain, bool Watch)? query, TimeSpan timeout, Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls,
         bool verbose, CancellationToken stop)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
@@ -114,6 +122,8 @@ internal static class ReplicaCommand
             try { await replica.Ready; }
             catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
             progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
+
+            if (query is { Watch: true } w) return await Watch(replica, w.Output, untilT, stopPrinting, printer, stop);
 
             if (query is { } q)
             {
@@ -157,6 +167,54 @@ internal static class ReplicaCommand
         {
             await CliSupport.Shutdown(system);
         }
+    }
+
+    /// <summary><c>--watch</c>: prints <c>t=T result</c> for the live query's current result and each change, until
+    /// Ctrl-C, a refusal, or (with <c>--until-t</c>) the replica's live queries are at T.</summary>
+    private static async Task<int> Watch(DatsyncReplica replica, QueryOutput query, long? untilT, CancellationTokenSource stopPrinting,
+        ReportPrinter printer, CancellationToken stop)
+    {
+        await using var sub = replica.Subscribe(query.Text, query.Inputs);
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var printed = -1L;
+        void Print(QueryUpdate u)
+        {
+            Console.Out.WriteLine(u.Error is null ? $"t={u.T} {EdnPrinter.Print(u.Result)}" : $"t={u.T} error: {u.Error}");
+            Console.Out.Flush();
+            printed = u.T;
+        }
+        var watching = Task.Run(async () =>
+        {
+            try { await foreach (var u in sub.WithCancellation(stopWatching.Token)) Print(u); }
+            catch (OperationCanceledException) { }
+        }, CancellationToken.None);
+        try
+        {
+            if (untilT is not { } t)
+            {
+                // until Ctrl-C, or until the server ends this client's session and refuses it
+                await replica.WhenRefused.WaitAsync(stop);
+                if (replica.Refusal is TxRejectedException refused) throw new CliException($"{refused.Category}: {refused.Message}", CliSupport.Unreachable);
+                return 0;
+            }
+            await replica.SyncAsync(t, stop);
+            await replica.Live.WhenAt(t).WaitAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return untilT is { } t ? CliSupport.Error("replica", $"stopped before t={t}") : 0;
+        }
+        catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+        finally
+        {
+            await stopWatching.CancelAsync();
+            await watching;
+            await stopPrinting.CancelAsync();
+            await printer.Done;
+        }
+        // the result that holds T, if the reader had not printed it yet
+        if (sub.Current is { } last && last.T != printed) Print(last);
+        return 0;
     }
 
     /// <summary>Prints <c>t=T datoms=N</c> for every master transaction the replica applies (up to

@@ -47,6 +47,51 @@ public sealed class ReplicaQueryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_watched_query_prints_its_result_with_its_t_each_time_a_transaction_changes_it()
+    {
+        using var server = await ServeProcess.Start($"--db \"{_dir}\" --config \"{RepositoryFiles.Hocon("server.conf")}\" --port 0");
+        async Task<long> Transact(string edn)
+        {
+            var r = await DatsyncProcess.Run($"transact --server {server.HostPort} -", edn);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return (long)((IReadOnlyDictionary<object, object?>)EdnReader.Read(r.Stdout)!)[Keyword.Intern("t")]!;
+        }
+        await Transact("[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity} " +
+                       "{:db/ident :person/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]");
+        var t1 = await Transact("""[{:person/name "Anna" :person/age 30} {:person/name "Boris" :person/age 41}]""");
+        const string query = "[:find ?n ?a :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]";
+
+        // the replica watches while the master changes; by hand, the result at each t
+        var watching = DatsyncProcess.Run($"replica --server {server.HostPort} {Client} --watch \"{query}\" --input 40 --until-t {t1 + 3}");
+        var t2 = await Transact("""[{:person/name "Vera" :person/age 52}]""");
+        var t3 = await Transact("""[{:person/name "Anna" :person/age 31}]"""); // read by the query, its result unchanged
+        var t4 = await Transact("""[{:person/name "Boris" :person/age 39}]""");
+        Assert.Equal(t1 + 3, t4);
+        var expected = new Dictionary<long, object?>
+        {
+            [t1] = EdnReader.Read("""#{["Boris" 41]}"""),
+            [t2] = EdnReader.Read("""#{["Boris" 41] ["Vera" 52]}"""),
+            [t4] = EdnReader.Read("""#{["Vera" 52]}"""),
+        };
+        var w = await watching;
+        Assert.True(w.ExitCode == 0, w.Stderr);
+        var lines = w.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(lines);
+        long previous = -1;
+        foreach (var line in lines)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"^t=(\d+) (.*)$");
+            Assert.True(m.Success, line);
+            var t = long.Parse(m.Groups[1].Value);
+            Assert.True(t > previous, $"t={t} after t={previous}");
+            previous = t;
+            Assert.True(expected.ContainsKey(t), $"a result at t={t}, where the result did not change: {line}");
+            Assert.Equal(expected[t], EdnReader.Read(m.Groups[2].Value));
+        }
+        Assert.Equal(t4, previous); // it ends on the result that holds --until-t
+    }
+
+    [Fact]
     public async Task A_malformed_query_is_one_line_before_the_replica_connects()
     {
         // nothing listens there: a replica that tried would fail with exit 2, the server unreachable
