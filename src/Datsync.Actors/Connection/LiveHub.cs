@@ -157,7 +157,7 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
         foreach (var s in affected)
         {
             if (!_last.TryGetValue(s, out var last)) continue;
-            var next = s.Query.Reevaluate(last, change.DbAfter, change.TxData);
+            var next = Guarded(() => s.Query.Reevaluate(last, change.DbAfter, change.TxData), change.DbAfter);
             evaluated++;
             _index.Set(s, next.Topics);
             _last[s] = next;
@@ -180,7 +180,7 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
 
     private void Evaluate(QuerySubscription s, Db db)
     {
-        var next = s.Query.Run(db);
+        var next = Guarded(() => s.Query.Run(db), db);
         var had = _last.TryGetValue(s, out var last);
         _index.Set(s, next.Topics);
         _last[s] = next;
@@ -199,6 +199,17 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
                     _waiting[i].Done.TrySetResult();
                     _waiting.RemoveAt(i);
                 }
+        }
+    }
+
+    /// <summary>An evaluation that failed other than as a query does (a fault of the engine's) becomes that result's
+    /// error, and the query is run again on every transaction: the loop goes on for every other subscription.</summary>
+    private static LiveResult Guarded(Func<LiveResult> evaluate, Db db)
+    {
+        try { return evaluate(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new LiveResult(db.BasisT, null, TopicSet.All(), new QueryException($"the query failed: {e.GetType().Name}: {e.Message}", e));
         }
     }
 
