@@ -11,7 +11,7 @@ internal static class Clauses
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw new QueryException($"Query clauses nested too deep for this thread's stack at {QueryException.Form(clauses.FirstOrDefault()?.Form)}");
         var bound = new HashSet<Symbol>(rel.Vars);
-        foreach (var c in Plan(clauses, bound, ctx))
+        foreach (var c in Fuse(Plan(clauses, bound, ctx), bound, ctx))
         {
             if (rel.Rows.Count == 0 && c is not (NotClause or FunctionClause { Binding: null }))
             {
@@ -22,6 +22,56 @@ internal static class Clauses
             rel = Apply(c, rel, ctx, deltaCall);
         }
         return rel;
+    }
+
+    /// <summary>
+    /// The planned clauses as the steps that run: a database pattern takes the comparisons that follow it once their
+    /// variables are bound (they filter inside its scan), and patterns <c>[?e :attr v]</c> on one entity variable bound
+    /// before them are read in one EAVT pass per entity (<see cref="Patterns.MatchEntity"/>).
+    /// </summary>
+    internal static List<Clause> Fuse(List<Clause> order, HashSet<Symbol> bound, QueryContext ctx)
+    {
+        var steps = new List<Clause>(order.Count);
+        bound = new HashSet<Symbol>(bound);
+        for (var i = 0; i < order.Count;)
+        {
+            if (order[i] is not PatternClause p || ctx.Sources.GetValueOrDefault(p.Source) is not Db db)
+            {
+                foreach (var v in Binds(order[i])) bound.Add(v);
+                steps.Add(order[i++]);
+                continue;
+            }
+            var entity = EntityVar(p, db, bound);
+            var before = new HashSet<Symbol>(bound);
+            var group = new List<PatternClause> { p };
+            var filters = new List<FunctionClause>();
+            bound.UnionWith(p.Vars);
+            var j = i + 1;
+            while (j < order.Count)
+            {
+                if (order[j] is FunctionClause f && Comparison.OpOf(f) is not null && f.ArgVars.All(bound.Contains)) filters.Add(f);
+                else if (entity is not null && order[j] is PatternClause q && q.Source.Equals(p.Source) && entity.Equals(EntityVar(q, db, before)))
+                {
+                    group.Add(q);
+                    bound.UnionWith(q.Vars);
+                }
+                else break;
+                j++;
+            }
+            steps.Add(group.Count == 1 && filters.Count == 0 ? p : new FusedScan(group.ToArray(), filters.ToArray()));
+            i = j;
+        }
+        return steps;
+    }
+
+    /// <summary>The entity variable of a pattern an entity pass can read: <c>[?e :attr v]</c>, ?e bound, the attribute
+    /// installed, no tx, v not ?e; else null.</summary>
+    private static Symbol? EntityVar(PatternClause p, Db db, HashSet<Symbol> bound)
+    {
+        var t = p.Terms;
+        if (t[0] is not Symbol e || !Terms.IsVar(e) || !bound.Contains(e)) return null;
+        if (t[1] is not (Keyword or long) || db.AttributeOf(t[1]) is null || !Terms.IsBlank(t[3])) return null;
+        return e.Equals(t[2]) ? null : e;
     }
 
     private static IEnumerable<Symbol> Binds(Clause c) => c switch
@@ -104,6 +154,8 @@ internal static class Clauses
         switch (c)
         {
             case PatternClause p: return Patterns.Match(p, rel, ctx);
+            case FusedScan s:
+                return s.Patterns.Length == 1 ? Patterns.Match(s.Patterns[0], s.Filters, rel, ctx) : Patterns.MatchEntity(s.Patterns, s.Filters, rel, ctx);
             case FunctionClause f: return Functions.Apply(f, rel, ctx);
             case NotClause n: return Not(n, rel, ctx);
             case OrClause o: return Or(o, rel, ctx, deltaCall);
@@ -180,4 +232,14 @@ internal static class Clauses
         }
         return Relation.Join(rel, new Relation(vars, rows), ctx);
     }
+}
+
+/// <summary>One step of several planned clauses (<see cref="Clauses.Fuse"/>): database patterns (more than one: on one
+/// bound entity, read in one EAVT pass) and the comparisons that filter inside their scan. Its form lists theirs.</summary>
+internal sealed class FusedScan(PatternClause[] patterns, FunctionClause[] filters)
+    : Clause(new EdnVector(patterns.Select(p => p.Form).Concat(filters.Select(f => f.Form))))
+{
+    public PatternClause[] Patterns { get; } = patterns;
+    public FunctionClause[] Filters { get; } = filters;
+    public override IEnumerable<Symbol> Vars => Patterns.SelectMany(p => p.Vars).Distinct();
 }
