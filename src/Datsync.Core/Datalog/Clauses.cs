@@ -82,11 +82,11 @@ internal static class Clauses
     };
 
     /// <summary>
-    /// The order clauses run in, a pure function of the clauses and the bound variables: among the clauses that can
-    /// run (predicates and functions need their arguments bound, not-join its variables), predicates and functions
-    /// first, then the pattern or call with the most bound or constant positions that shares a variable with what is
-    /// bound (between two attribute scans, the attribute with fewer datoms, counted up to a cap); a plain <c>not</c>
-    /// keeps its place, since what is bound there decides what it means.
+    /// The order clauses run in, a pure function of the clauses, the bound variables and the database values: among
+    /// the clauses that can run (predicates and functions need their arguments bound, not-join its variables),
+    /// predicates and functions first, then the clause that sharing a variable with what is bound is estimated to give
+    /// the fewest rows (<see cref="EstimateRows"/>; without statistics, the one with the most bound or constant
+    /// positions). A plain <c>not</c> keeps its place, since what is bound there decides what it means.
     /// </summary>
     public static List<Clause> Plan(IReadOnlyList<Clause> clauses, HashSet<Symbol> bound, QueryContext? ctx)
     {
@@ -113,9 +113,56 @@ internal static class Clauses
         return order;
     }
 
-    /// <summary>How many datoms of an attribute the planner counts at most to compare scans.</summary>
-    private const int EstimateCap = 256;
+    /// <summary>
+    /// The rows a clause is estimated to give for one binding of the <paramref name="bound"/> variables (for a clause
+    /// that uses none of them, its rows in all), from the indexes (<see cref="Estimates"/>); -1 when there is no
+    /// estimate (a source that is not a database, an attribute that is a variable, rules, or, not). A predicate gives
+    /// at most its input row: 1.
+    /// </summary>
+    internal static long EstimateRows(Clause c, IReadOnlySet<Symbol> bound, QueryContext ctx)
+    {
+        if (c is FunctionClause) return 1;
+        var e = EstimatePattern(c, bound, ctx);
+        return e is { } x ? (long)Math.Ceiling(x.Rows) : -1;
+    }
 
+    /// <summary>Estimated rows per binding, and the datoms read once whatever is bound (a value looked up in an
+    /// attribute that is not in AVET or VAET scans the whole attribute).</summary>
+    private static (double Rows, double Scan)? EstimatePattern(Clause c, IReadOnlySet<Symbol> bound, QueryContext? ctx)
+    {
+        if (c is not PatternClause p || ctx?.Sources.GetValueOrDefault(p.Source) is not Db db) return null;
+        var t = p.Terms;
+        if (t[1] is not (Keyword or long) || db.AttributeOf(t[1]) is not { } a) return null;
+        bool Known(object? x) => Terms.IsConst(x) || x is Symbol s && bound.Contains(s);
+        var stats = Estimates.Of(db, a);
+        double n = stats.Count;
+        if (n == 0) return (0, 0);
+        var eKnown = Known(t[0]);
+        var vConst = Terms.IsConst(t[2]);
+        var vKnown = Known(t[2]);
+        double share = 1, rows, scan = 0;
+        if (vConst) share = ValueCount(db, a, stats, t[2]) / n;
+        else if (vKnown) share = stats.PerValue / n;
+        // an entity holds PerEntity datoms of the attribute, each the value with the value's share of them
+        if (eKnown) rows = stats.PerEntity * (vKnown ? Math.Min(1, share) : 1);
+        else rows = share * n;
+        if (!eKnown && vKnown && !a.IsRef && !a.InAvet) scan = n;
+        if (Known(t[3])) rows *= 0.1;
+        return (rows, scan);
+    }
+
+    /// <summary>Datoms of an attribute holding a constant: counted in AVET or VAET, else the sample's share.</summary>
+    private static double ValueCount(Db db, Attribute a, Estimates.AttrStats stats, object? v)
+    {
+        if (!db.TryEncodeValue(a, v, out var vn, out var vo)) return 0;
+        if (a.IsRef) return Estimates.Count(db.Vaet, new ReverseDatoms(vn, a.Id));
+        if (a.StoredInAvet) return Estimates.Count(db.Avet, new ValueSpan(a.Id, new(true, vn, vo), new(true, vn, vo)));
+        return Estimates.Share(stats, vn, vo) * stats.Count;
+    }
+
+    /// <summary>Scores on one scale, the estimated rows: a structural tier t (10 entity known .. 17 nothing known, +5 a
+    /// product) counts as 10^(t-9) rows where there is no estimate, so rules, or and collection patterns keep their
+    /// places against each other and fall in between the estimated patterns.</summary>
     private static double Score(Clause c, HashSet<Symbol> bound, QueryContext? ctx)
     {
         switch (c)
@@ -126,28 +173,25 @@ internal static class Clauses
                 return n.JoinVars!.All(bound.Contains) ? 0 : double.MaxValue;
             case OrClause o:
                 if (!o.JoinVars.Take(o.Required).All(bound.Contains)) return double.MaxValue;
-                return o.JoinVars.Any(bound.Contains) ? 12 : 17;
+                return Tier(o.JoinVars.Any(bound.Contains) ? 12 : 17);
             case RuleCall r:
-                return r.Args.Any(a => Terms.IsConst(a) || a is Symbol s && bound.Contains(s)) ? 12 : 17;
+                return Tier(r.Args.Any(a => Terms.IsConst(a) || a is Symbol s && bound.Contains(s)) ? 12 : 17);
             case PatternClause p:
             {
+                var product = bound.Count > 0 && !p.Vars.Any(bound.Contains); // a product: last resort
+                if (EstimatePattern(p, bound, ctx) is { } e)
+                    return (e.Rows + e.Scan / 100 + 1) * (product ? 1e5 : 1);
                 bool Known(object? t) => Terms.IsConst(t) || t is Symbol s && bound.Contains(s);
                 var t = p.Terms;
                 double score = Known(t[0]) ? 10 : Known(t[1]) && Known(t[2]) ? 11 : Known(t[2]) ? 13 : Known(t[1]) ? 14 : 16;
-                if (!Known(t[0]) && ctx?.Sources.GetValueOrDefault(p.Source) is Db db && (t[1] is Keyword or long) && db.AttributeOf(t[1]) is { } a)
-                {
-                    // a value without AVET or VAET is found by scanning the attribute; among attribute scans, the
-                    // smaller attribute first (counted up to a cap, so the estimate stays cheap)
-                    if (score == 11 && !a.InAvet && !a.IsRef) score = 12.5;
-                    if (score == 14) score += (double)db.AttributeDatoms(a.Id).Take(EstimateCap).Count() / (EstimateCap + 1);
-                }
-                if (bound.Count > 0 && !p.Vars.Any(bound.Contains)) score += 5; // a product: last resort
-                return score;
+                return Tier(score + (product ? 5 : 0));
             }
             default:
-                return 20;
+                return Tier(20);
         }
     }
+
+    private static double Tier(double t) => Math.Pow(10, t - 9);
 
     private static Relation Apply(Clause c, Relation rel, QueryContext ctx, RuleCall? deltaCall)
     {
