@@ -123,7 +123,7 @@ internal static class Clauses
     {
         if (c is FunctionClause) return 1;
         var e = EstimatePattern(c, bound, ctx);
-        return e is { } x ? (long)Math.Ceiling(x.Rows) : -1;
+        return e is { } x ? (long)Math.Ceiling(x.Rows - 1e-6) : -1;
     }
 
     /// <summary>Estimated rows per binding, and the datoms read once whatever is bound (a value looked up in an
