@@ -50,11 +50,13 @@ internal sealed class Comparison
         return new Comparison(f, op, ls, ls < 0 ? f.Args[0] : null, rs, rs < 0 ? f.Args[1] : null);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool Test(object?[] row) =>
         Eval(Op, LeftSlot >= 0 ? row[LeftSlot] : LeftConst, RightSlot >= 0 ? row[RightSlot] : RightConst);
 
     /// <summary>The predicate with a datom's encoded value (N, O) on the side of column <paramref name="valueSlot"/>,
     /// the other side read from the row: a long or double value is compared without boxing it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool TestEncoded(long n, object? o, int valueSlot, object?[] row)
     {
         if (LeftSlot == valueSlot)
@@ -72,6 +74,7 @@ internal sealed class Comparison
         _ => op,
     };
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool Eval(CompareOp op, object? x, object? y)
     {
         if (x is long a && y is long b) return Holds(op, a.CompareTo(b));
@@ -83,6 +86,7 @@ internal sealed class Comparison
         };
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static bool EvalEncoded(CompareOp op, long n, object? o, object? other)
     {
         if (o is null)

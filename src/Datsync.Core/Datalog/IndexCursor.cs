@@ -50,6 +50,7 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
     private int _k;
 
     /// <summary>Positions the cursor on the first datom of the range (or past it when it is empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek<TRange>(SortedDatomSet<TOrder> set, TRange range) where TRange : struct, IDatomRange
     {
         _depth = 0;
@@ -85,6 +86,7 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
         return NextLeaf(range, out d);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool NextLeaf<TRange>(TRange range, out Datom d) where TRange : struct, IDatomRange
     {
         d = null!;

@@ -38,7 +38,8 @@ internal static class Patterns
                 Scan(db, bound, p, run);
                 ctx.Count(run.Rows.Count - before + 1);
             }
-            return Functions.Filter(new Relation(vars, run.Rows), run.Rest, ctx);
+            var made = new Relation(vars, run.Rows, rel.Distinct && Distinguishes(terms), FixedOf(rel));
+            return Functions.Filter(made, run.Rest, ctx);
         }
         // scan by the constants alone, as a relation over every variable of the pattern, then join
         var (patVars, pos) = PatternVars(terms);
@@ -49,7 +50,7 @@ internal static class Patterns
         ownRun.Begin([]);
         Scan(db, consts, p, ownRun);
         ctx.Count(ownRun.Rows.Count);
-        var joined = Relation.Join(rel, new Relation(patVars.ToArray(), ownRun.Rows), ctx);
+        var joined = Relation.Join(rel, new Relation(patVars.ToArray(), ownRun.Rows, Distinguishes(terms)), ctx);
         return Functions.Filter(joined, filters.Where(f => !own.Contains(f)).Concat(ownRun.Rest).ToList(), ctx);
     }
 
@@ -59,6 +60,7 @@ internal static class Patterns
     /// pattern. Values that repeat (cardinality many) give one row each, as the patterns one by one would; a constant or
     /// bound value filters; <paramref name="filters"/> run as soon as their variables are set.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static Relation MatchEntity(IReadOnlyList<PatternClause> group, IReadOnlyList<FunctionClause> filters, Relation rel, QueryContext ctx)
     {
         var first = group[0];
@@ -115,6 +117,7 @@ internal static class Patterns
         var cursor = new IndexCursor<EavtOrder>();
         var width = varArr.Length;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         void Step(int i)
         {
             if (i == k)
@@ -171,8 +174,18 @@ internal static class Patterns
             }
             ctx.Count(rows.Count - before + 1);
         }
-        return Functions.Filter(new Relation(varArr, rows), rest, ctx);
+        // each datom's value is kept, or fixed by a constant or the row: distinct rows stay distinct
+        var distinct = rel.Distinct && steps.All(s => s.Kind != ValueKind.Any);
+        return Functions.Filter(new Relation(varArr, rows, distinct, FixedOf(rel)), rest, ctx);
     }
+
+    /// <summary>Whether the rows a pattern gives one input row are distinct: current datoms differ in e, a or v, so
+    /// they are when none of those is a blank (a constant or bound variable fixes it, a new variable keeps it).</summary>
+    private static bool Distinguishes(object?[] terms) => !Terms.IsBlank(terms[0]) && !Terms.IsBlank(terms[1]) && !Terms.IsBlank(terms[2]);
+
+    /// <summary>The leading columns of what a per-row match makes that hold one value: all of the input's when it
+    /// is one row.</summary>
+    private static int FixedOf(Relation rel) => rel.Rows.Count == 1 ? rel.Vars.Length : rel.Fixed;
 
     private enum ValueKind : byte { Any, Const, Column, Set }
 
@@ -403,6 +416,7 @@ internal static class Patterns
             return lo.Set || hi.Set ? new ValueSpan(a.Id, lo, hi) : null;
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Read<TRange>(SortedDatomSet<EavtOrder> set, TRange range) where TRange : struct, IDatomRange
         {
             var c = _eavt ??= new();
@@ -410,6 +424,7 @@ internal static class Patterns
             while (c.Next(range, out var d)) Take(d);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Read<TRange>(SortedDatomSet<AevtOrder> set, TRange range) where TRange : struct, IDatomRange
         {
             var c = _aevt ??= new();
@@ -417,6 +432,7 @@ internal static class Patterns
             while (c.Next(range, out var d)) Take(d);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Read<TRange>(SortedDatomSet<AvetOrder> set, TRange range) where TRange : struct, IDatomRange
         {
             var c = _avet ??= new();
@@ -424,6 +440,7 @@ internal static class Patterns
             while (c.Next(range, out var d)) Take(d);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Read<TRange>(SortedDatomSet<VaetOrder> set, TRange range) where TRange : struct, IDatomRange
         {
             var c = _vaet ??= new();
@@ -431,11 +448,13 @@ internal static class Patterns
             while (c.Next(range, out var d)) Take(d);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void ReadAll(IEnumerable<Datom> datoms)
         {
             foreach (var d in datoms) Take(d);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Take(Datom d)
         {
             if (_tx is { } t && d.Tx != t) return;

@@ -214,4 +214,21 @@ public class ScanFusionTests
         Assert.Equal(expected, Plan("""[[?e :v/s "k3"] [?e :v/plain 4]]"""));
         Assert.Equal(expected, Plan("""[[?e :v/plain 4] [?e :v/s "k3"]]"""));
     }
+
+    [Fact]
+    public void Rows_a_scan_may_repeat_are_still_made_distinct()
+    {
+        var db = Build([new Row(0, 1, "k0", [1, 2, 3], false), new Row(1, 1, "k0", [2], false)]);
+        // a blank value: one row per datom, one result per entity
+        Assert.Equal([0L, 1L], ((EdnSet)db.Q("[:find ?id :where [?e :v/tags _] [?e :v/id ?id]]")!).Select(t => (long)((EdnVector)t!)[0]!).Order());
+        // a variable found but not asked for, next to a scalar input
+        Assert.Equal(2, ((EdnSet)db.Q("[:find ?e ?c :in $ ?c :where [?e :v/tags ?t]]", 7L)!).Count);
+        Assert.Equal(2, ((EdnSet)db.Q("[:find ?e :in $ ?c :where [?e :v/tags ?t] [(> ?t ?c)]]", 0L)!).Count);
+        // every variable of distinct rows, in another order
+        Assert.Equal(4, ((EdnSet)db.Q("[:find ?t ?e :where [?e :v/tags ?t]]")!).Count);
+        // an aggregate counts what the set holds (duplicates would count twice)
+        Assert.Equal(2L, db.Q("[:find (count ?e) . :where [?e :v/tags _]]"));
+        Assert.Equal(2L, db.Q("[:find (count ?e) . :in $ ?c :where [?e :v/tags ?t] [(> ?t ?c)]]", 0L));
+        Assert.Equal(4L, db.Q("[:find (count ?t) . :with ?e :where [?e :v/tags ?t]]"));
+    }
 }
