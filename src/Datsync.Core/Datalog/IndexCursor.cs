@@ -46,29 +46,74 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
     private readonly SortedDatomSet<TOrder>.Branch[] _path = new SortedDatomSet<TOrder>.Branch[16];
     private readonly int[] _at = new int[16];
     private int _depth;
+    private SortedDatomSet<TOrder>.Node? _root;
     private SortedDatomSet<TOrder>.Node? _leaf;
     private int _k;
+    private bool _done = true;
 
-    /// <summary>Positions the cursor on the first datom of the range (or past it when it is empty).</summary>
+    /// <summary>Positions the cursor on the first datom of the range (or past it when it is empty). When the range
+    /// starts after the first datom of the leaf the cursor is on, in the same set (rows bound in index order seek
+    /// forward), the seek starts from there and climbs only as far as it must, not from the root.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seek<TRange>(SortedDatomSet<TOrder> set, TRange range) where TRange : struct, IDatomRange
     {
+        _done = false;
+        if (_leaf is { } leaf && ReferenceEquals(_root, set.Root) && range.Locate(leaf.Keys[0]) < 0)
+        {
+            // nothing before this leaf is in the range
+            if (range.Locate(leaf.Keys[leaf.Len - 1]) >= 0)
+            {
+                _k = FirstNotBefore(leaf.Keys, 0, leaf.Len, range);
+                return;
+            }
+            for (var l = _depth - 1; l >= 0; l--)
+            {
+                var b = _path[l];
+                if (range.Locate(b.Keys[b.Len - 1]) < 0) continue;
+                Descend(l, FirstNotBefore(b.Keys, _at[l] + 1, b.Len, range), range);
+                return;
+            }
+            _done = true;
+            return;
+        }
+        _root = set.Root;
         _depth = 0;
         _leaf = null;
-        var node = set.Root;
-        if (node is null) return;
-        while (node is SortedDatomSet<TOrder>.Branch b)
+        if (_root is null) { _done = true; return; }
+        if (_root is SortedDatomSet<TOrder>.Branch rb)
         {
-            // a branch key is the greatest datom of its child: the first child whose key is not before the range
-            var i = FirstNotBefore(b.Keys, b.Len, range);
-            if (i == b.Len) return;
-            _path[_depth] = b;
-            _at[_depth] = i;
-            _depth++;
-            node = b.Children[i];
+            _path[0] = rb;
+            _depth = 1;
+            // count the depth once: every leaf is as deep
+            for (var n = rb.Children[0]; n is SortedDatomSet<TOrder>.Branch c; n = c.Children[0]) _depth++;
+            var i = FirstNotBefore(rb.Keys, 0, rb.Len, range);
+            if (i == rb.Len) { _done = true; _leaf = null; return; }
+            Descend(0, i, range);
+        }
+        else
+        {
+            _leaf = _root;
+            _k = FirstNotBefore(_root.Keys, 0, _root.Len, range);
+        }
+    }
+
+    /// <summary>Goes down from child <paramref name="i"/> of the branch at <paramref name="level"/> to the range's
+    /// first datom (a branch key is the greatest datom of its child: the first child whose key is not before it).</summary>
+    private void Descend<TRange>(int level, int i, TRange range) where TRange : struct, IDatomRange
+    {
+        var b = _path[level];
+        _at[level] = i;
+        var node = b.Children[i];
+        for (var l = level + 1; l < _depth; l++)
+        {
+            var br = (SortedDatomSet<TOrder>.Branch)node;
+            var j = FirstNotBefore(br.Keys, 0, br.Len, range);
+            _path[l] = br;
+            _at[l] = j;
+            node = br.Children[j];
         }
         _leaf = node;
-        _k = FirstNotBefore(node.Keys, node.Len, range);
+        _k = FirstNotBefore(node.Keys, 0, node.Len, range);
     }
 
     /// <summary>The next datom of the range; false once past it.</summary>
@@ -76,11 +121,11 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
     public bool Next<TRange>(TRange range, out Datom d) where TRange : struct, IDatomRange
     {
         var leaf = _leaf;
-        if (leaf is not null && _k < leaf.Len)
+        if (!_done && _k < leaf!.Len)
         {
             d = leaf.Keys[_k++];
             if (range.Locate(d) <= 0) return true;
-            _leaf = null;
+            _done = true;
             return false;
         }
         return NextLeaf(range, out d);
@@ -90,10 +135,10 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
     private bool NextLeaf<TRange>(TRange range, out Datom d) where TRange : struct, IDatomRange
     {
         d = null!;
-        if (_leaf is null) return false;
+        if (_done) return false;
         var level = _depth - 1;
         while (level >= 0 && _at[level] + 1 >= _path[level].Len) level--;
-        if (level < 0) { _leaf = null; return false; }
+        if (level < 0) { _done = true; return false; }
         _at[level]++;
         var n = _path[level].Children[_at[level]];
         for (var l = level + 1; l < _depth; l++)
@@ -108,9 +153,9 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
         return Next(range, out d);
     }
 
-    private static int FirstNotBefore<TRange>(Datom[] keys, int len, TRange range) where TRange : struct, IDatomRange
+    private static int FirstNotBefore<TRange>(Datom[] keys, int from, int len, TRange range) where TRange : struct, IDatomRange
     {
-        int lo = 0, hi = len;
+        int lo = from, hi = len;
         while (lo < hi)
         {
             var mid = (lo + hi) >> 1;
