@@ -3,8 +3,9 @@ namespace Datsync.Core;
 /// <summary>Orders and runs <c>:where</c> clauses against a relation.</summary>
 internal static class Clauses
 {
-    /// <summary>Runs the clauses in a cheap order: each next clause the one that shares the most with what is bound
-    /// (<see cref="Plan"/>). <paramref name="deltaCall"/>: the rule call that reads only last round's new tuples.</summary>
+    /// <summary>Runs the clauses in a cheap order: each next clause the one estimated to give the fewest rows given
+    /// what is bound (<see cref="Plan"/>), as fused steps (<see cref="Fuse"/>). <paramref name="deltaCall"/>: the rule
+    /// call that reads only last round's new tuples.</summary>
     public static Relation Run(IReadOnlyList<Clause> clauses, Relation rel, QueryContext ctx, RuleCall? deltaCall)
     {
         // not/or nest at most as deep as the parser allows; a thread with a small stack stops cleanly
@@ -42,7 +43,7 @@ internal static class Clauses
                 continue;
             }
             var entity = EntityVar(p, db, bound);
-            var before = new HashSet<Symbol>(bound);
+            var before = entity is null ? bound : new HashSet<Symbol>(bound);
             var group = new List<PatternClause> { p };
             var filters = new List<FunctionClause>();
             bound.UnionWith(p.Vars);
