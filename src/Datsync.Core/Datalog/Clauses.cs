@@ -118,11 +118,24 @@ internal static class Clauses
     /// The rows a clause is estimated to give for one binding of the <paramref name="bound"/> variables (for a clause
     /// that uses none of them, its rows in all), from the indexes (<see cref="Estimates"/>); -1 when there is no
     /// estimate (a source that is not a database, an attribute that is a variable, rules, or, not). A predicate gives
-    /// at most its input row: 1.
+    /// at most its input row: 1; a fused step (<see cref="Fuse"/>), the product of its patterns' estimates.
     /// </summary>
     internal static long EstimateRows(Clause c, IReadOnlySet<Symbol> bound, QueryContext ctx)
     {
         if (c is FunctionClause) return 1;
+        if (c is FusedScan s)
+        {
+            // the patterns one after the other, each per binding of what the ones before bound; filters only remove
+            var now = new HashSet<Symbol>(bound);
+            double rows = 1;
+            foreach (var p in s.Patterns)
+            {
+                if (EstimatePattern(p, now, ctx) is not { } pe) return -1;
+                rows *= pe.Rows;
+                now.UnionWith(p.Vars);
+            }
+            return (long)Math.Ceiling(rows - 1e-6);
+        }
         var e = EstimatePattern(c, bound, ctx);
         return e is { } x ? (long)Math.Ceiling(x.Rows - 1e-6) : -1;
     }

@@ -21,8 +21,10 @@ internal static class Patterns
         var cols = new int[4];
         for (var i = 0; i < 4; i++) cols[i] = terms[i] is Symbol s && Terms.IsVar(s) ? rel.IndexOf(s) : -1;
         var attr = terms[1] is Keyword or long ? db.AttributeOf(terms[1]) : null;
-        // per bound row when that picks a narrower index range; one row (the inputs, or a first clause) needs no join
-        var perRow = cols[0] >= 0 || cols[2] >= 0 && attr is not null && (attr.IsRef || attr.InAvet) || rel.Rows.Count == 1;
+        // per bound row when that picks a narrower index range; one row (the inputs, or a first clause) sharing no
+        // variable with the pattern needs no join either (a shared value or attribute keeps the join's equality)
+        var perRow = cols[0] >= 0 || cols[2] >= 0 && attr is not null && (attr.IsRef || attr.InAvet)
+                     || rel.Rows.Count == 1 && cols[1] < 0 && cols[2] < 0 && cols[3] < 0;
         if (perRow)
         {
             // the pattern's own (unbound) variables, first position of each

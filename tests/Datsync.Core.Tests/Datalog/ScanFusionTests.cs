@@ -177,6 +177,8 @@ public class ScanFusionTests
         var pass = Assert.IsType<FusedScan>(steps[1]);
         Assert.Equal(3, pass.Patterns.Length);
         Assert.Single(pass.Filters);
+        // its estimate: one n, two tags, one id for the bound entity
+        Assert.Equal(2, Clauses.EstimateRows(pass, new HashSet<Symbol> { new("?e") }, ctx));
     }
 
     [Fact]
