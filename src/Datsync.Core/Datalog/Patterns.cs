@@ -394,10 +394,11 @@ internal static class Patterns
         }
 
         /// <summary>The AVET range the value filters allow for this row, or null (none, or of a type whose index order
-        /// is not the order the comparisons use: doubles hold NaN, which compares first but is stored last).</summary>
+        /// is not the order the comparisons use). Doubles take lower bounds only: NaN compares below every number but
+        /// is stored above them (or, negative, below), and it never passes a lower bound or an equality.</summary>
         public ValueSpan? RangeOf(Attribute a)
         {
-            if (_onValue.Length == 0 || a.ValueType is not (ValueType.Long or ValueType.String or ValueType.Instant)) return null;
+            if (_onValue.Length == 0 || a.ValueType is not (ValueType.Long or ValueType.String or ValueType.Instant or ValueType.Double)) return null;
             ValueBound lo = default, hi = default;
             foreach (var c in _onValue)
             {
@@ -408,12 +409,14 @@ internal static class Patterns
                 {
                     ValueType.Long => other is long or int,
                     ValueType.String => other is string,
+                    ValueType.Double => other is double and not double.NaN or long or int,
                     _ => other is DateTime { Kind: DateTimeKind.Utc },
                 };
                 if (!sameKind || !_db.TryEncodeValue(a, other, out var n, out var o)) continue;
                 // inclusive bounds: the comparison itself still runs on every datom of the range
                 if (op is CompareOp.Gt or CompareOp.Ge or CompareOp.Eq && (!lo.Set || Encoded.Compare(n, o, lo.N, lo.O) > 0)) lo = new(true, n, o);
-                if (op is CompareOp.Lt or CompareOp.Le or CompareOp.Eq && (!hi.Set || Encoded.Compare(n, o, hi.N, hi.O) < 0)) hi = new(true, n, o);
+                var upper = op is CompareOp.Lt or CompareOp.Le || op is CompareOp.Eq;
+                if (upper && (a.ValueType != ValueType.Double || op is CompareOp.Eq) && (!hi.Set || Encoded.Compare(n, o, hi.N, hi.O) < 0)) hi = new(true, n, o);
             }
             return lo.Set || hi.Set ? new ValueSpan(a.Id, lo, hi) : null;
         }

@@ -36,11 +36,15 @@ public class ScanFusionTests
         var db = Db.Empty.Transact(Schema).DbAfter;
         if (rows.Length == 0) return db;
         db = db.Transact("[" + string.Concat(rows.Select(r =>
-            $"{{:v/id {r.Id} :v/s \"{r.S}\"" + (r.N is { } n ? $" :v/n {n} :v/plain {n}" : "") +
+            $"{{:v/id {r.Id} :v/s \"{r.S}\"" + (r.N is { } n ? $" :v/n {n} :v/plain {n} :v/d {Half(n)}" : "") +
             (r.Tags.Length > 0 ? " :v/tags [" + string.Join(" ", r.Tags) + "]" : "") + "}")) + "]").DbAfter;
-        var retract = rows.Where(r => r.Retracted).Select(r => $"[:db/retract [:v/id {r.Id}] :v/n {r.N}] [:db/retract [:v/id {r.Id}] :v/plain {r.N}]").ToList();
+        var retract = rows.Where(r => r.Retracted).Select(r =>
+            $"[:db/retract [:v/id {r.Id}] :v/n {r.N}] [:db/retract [:v/id {r.Id}] :v/plain {r.N}] [:db/retract [:v/id {r.Id}] :v/d {Half(r.N!.Value)}]").ToList();
         return retract.Count == 0 ? db : db.Transact("[" + string.Concat(retract) + "]").DbAfter;
     }
+
+    /// <summary>n/2 as an EDN double.</summary>
+    private static string Half(int n) => (n / 2.0).ToString("0.0##", System.Globalization.CultureInfo.InvariantCulture);
 
     private static readonly string[] Ops = ["<", ">", "<=", ">=", "=", "not="];
 
@@ -76,6 +80,15 @@ public class ScanFusionTests
                 var input = Ids(db.Q($"[:find ?id :in $ ?c :where [?e {attr} ?x] {inputPred} [?e :v/id ?id]]", (long)c));
                 Assert.True(expected.SetEquals(input), $"{attr} {inputPred} with ?c={c}");
             }
+            // doubles (n/2 against c/2, and against the long c, by value)
+            var dPred = flip ? $"[({op} {Half(c)} ?x)]" : $"[({op} ?x {Half(c)})]";
+            var dExpected = rows.Where(r => r.N is { } n && !r.Retracted && Holds(op, flip ? c.CompareTo(n) : n.CompareTo(c)))
+                .Select(r => (long)r.Id).ToHashSet();
+            Assert.True(dExpected.SetEquals(Ids(db.Q($"[:find ?id :where [?e :v/d ?x] {dPred} [?e :v/id ?id]]"))), $":v/d {dPred}");
+            var lExpected = rows.Where(r => r.N is { } n && !r.Retracted && Holds(op, flip ? (2.0 * c).CompareTo(n) : ((double)n).CompareTo(2.0 * c)))
+                .Select(r => (long)r.Id).ToHashSet();
+            var lPred = flip ? $"[({op} {c} ?x)]" : $"[({op} ?x {c})]";
+            Assert.True(lExpected.SetEquals(Ids(db.Q($"[:find ?id :where [?e :v/d ?x] {lPred} [?e :v/id ?id]]"))), $":v/d {lPred}");
         }, iter: 300);
     }
 
@@ -125,9 +138,11 @@ public class ScanFusionTests
             new Dictionary<object, object?> { [Keyword.Intern("v/id")] = 0L, [Keyword.Intern("v/d")] = double.NaN },
             new Dictionary<object, object?> { [Keyword.Intern("v/id")] = 1L, [Keyword.Intern("v/d")] = -1.5 },
             new Dictionary<object, object?> { [Keyword.Intern("v/id")] = 2L, [Keyword.Intern("v/d")] = 4.0 },
+            // a NaN with the sign bit clear: stored above every number, where double.NaN (sign bit set) is below
+            new Dictionary<object, object?> { [Keyword.Intern("v/id")] = 3L, [Keyword.Intern("v/d")] = BitConverter.Int64BitsToDouble(0x7FF8000000000000) },
         }).DbAfter;
         // NaN compares below every number (Double.CompareTo, as the built-in <); = never holds for it
-        Assert.Equal([0L, 1L], Ids(db.Q("[:find ?id :where [?e :v/d ?x] [(< ?x 0.0)] [?e :v/id ?id]]")).Order());
+        Assert.Equal([0L, 1L, 3L], Ids(db.Q("[:find ?id :where [?e :v/d ?x] [(< ?x 0.0)] [?e :v/id ?id]]")).Order());
         Assert.Equal([2L], Ids(db.Q("[:find ?id :where [?e :v/d ?x] [(>= ?x 4)] [?e :v/id ?id]]")).Order());
         Assert.Empty(Ids(db.Q("[:find ?id :in $ ?c :where [?e :v/d ?x] [(= ?x ?c)] [?e :v/id ?id]]", double.NaN)));
     }
