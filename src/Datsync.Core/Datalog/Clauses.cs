@@ -102,7 +102,7 @@ internal static class Clauses
             var bestScore = double.MaxValue;
             for (var i = 0; i < limit; i++)
             {
-                var s = Score(remaining[i], bound, ctx);
+                var s = Score(remaining[i], bound, ctx, remaining);
                 if (s < bestScore) { best = remaining[i]; bestScore = s; }
             }
             // nothing before a not can run: the not runs (it checks its own bindings), or the first clause fails
@@ -130,7 +130,7 @@ internal static class Clauses
             double rows = 1;
             foreach (var p in s.Patterns)
             {
-                if (EstimatePattern(p, now, ctx) is not { } pe) return -1;
+                if (EstimatePattern(p, now, ctx, s.Filters) is not { } pe) return -1;
                 rows *= pe.Rows;
                 now.UnionWith(p.Vars);
             }
@@ -142,7 +142,8 @@ internal static class Clauses
 
     /// <summary>Estimated rows per binding, and the datoms read once whatever is bound (a value looked up in an
     /// attribute that is not in AVET or VAET scans the whole attribute).</summary>
-    private static (double Rows, double Scan)? EstimatePattern(Clause c, IReadOnlySet<Symbol> bound, QueryContext? ctx)
+    private static (double Rows, double Scan)? EstimatePattern(Clause c, IReadOnlySet<Symbol> bound, QueryContext? ctx,
+        IEnumerable<FunctionClause>? filters = null)
     {
         if (c is not PatternClause p || ctx?.Sources.GetValueOrDefault(p.Source) is not Db db) return null;
         var t = p.Terms;
@@ -162,7 +163,34 @@ internal static class Clauses
         else rows = share * n;
         if (!eKnown && vKnown && !a.IsRef && !a.InAvet) scan = n;
         if (Known(t[3])) rows *= 0.1;
+        if (filters is not null && t[2] is Symbol vv && Terms.IsVar(vv) && !bound.Contains(vv)) rows *= FilterShare(db, a, stats, vv, filters, bound);
         return (rows, scan);
+    }
+
+    /// <summary>
+    /// The share of an attribute's values that the comparisons on its value variable let through: against constants,
+    /// counted over the AVET range they bound where there is one, else tried on the sample; a third for each
+    /// comparison against a variable (its value is not known while planning).
+    /// </summary>
+    private static double FilterShare(Db db, Attribute a, Estimates.AttrStats stats, Symbol v, IEnumerable<FunctionClause> filters, IReadOnlySet<Symbol> bound)
+    {
+        var tests = new List<(CompareOp Op, object? Other)>();
+        double share = 1;
+        foreach (var f in filters)
+        {
+            if (Comparison.OpOf(f) is not { } op) continue;
+            var (x, y) = (f.Args[0], f.Args[1]);
+            if (v.Equals(x) && y is not Symbol) tests.Add((op, y));
+            else if (v.Equals(y) && x is not Symbol) tests.Add((Comparison.Flip(op), x));
+            else if (v.Equals(x) && y is Symbol ys && bound.Contains(ys) || v.Equals(y) && x is Symbol xs && bound.Contains(xs)) share /= 3;
+        }
+        if (tests.Count == 0 || stats.Count == 0) return share;
+        if (Patterns.ValueRange(db, a, tests) is { } span) return share * Math.Min(1, Estimates.Count(db.Avet, span) / (double)stats.Count);
+        if (stats.Sample.Length == 0) return share;
+        var hits = 0;
+        foreach (var d in stats.Sample)
+            if (tests.All(t => Comparison.Eval(t.Op, d.V, t.Other))) hits++;
+        return share * Math.Max(hits, 0.5) / stats.Sample.Length;
     }
 
     /// <summary>Datoms of an attribute holding a constant: counted in AVET or VAET, else the sample's share.</summary>
@@ -177,7 +205,7 @@ internal static class Clauses
     /// <summary>Scores on one scale, the estimated rows: a structural tier t (10 entity known .. 17 nothing known, +5 a
     /// product) counts as 10^(t-9) rows where there is no estimate, so rules, or and collection patterns keep their
     /// places against each other and fall in between the estimated patterns.</summary>
-    private static double Score(Clause c, HashSet<Symbol> bound, QueryContext? ctx)
+    private static double Score(Clause c, HashSet<Symbol> bound, QueryContext? ctx, List<Clause> remaining)
     {
         switch (c)
         {
@@ -193,7 +221,7 @@ internal static class Clauses
             case PatternClause p:
             {
                 var product = bound.Count > 0 && !p.Vars.Any(bound.Contains); // a product: last resort
-                if (EstimatePattern(p, bound, ctx) is { } e)
+                if (EstimatePattern(p, bound, ctx, remaining.OfType<FunctionClause>()) is { } e)
                     return (e.Rows + e.Scan / 100 + 1) * (product ? 1e5 : 1);
                 bool Known(object? t) => Terms.IsConst(t) || t is Symbol s && bound.Contains(s);
                 var t = p.Terms;

@@ -203,6 +203,33 @@ internal static class Patterns
         public int Start, End;
     }
 
+    /// <summary>
+    /// The AVET range of an attribute's values <c>v</c> for which every <c>(op v other)</c> may hold, or null (no bound,
+    /// or a type whose index order is not the order the comparisons use). Bounds are inclusive: the comparisons still
+    /// run on each datom of the range. Doubles take lower bounds only: NaN compares below every number but is stored
+    /// above them (or, negative, below), and it never passes a lower bound or an equality.
+    /// </summary>
+    internal static ValueSpan? ValueRange(Db db, Attribute a, IEnumerable<(CompareOp Op, object? Other)> tests)
+    {
+        if (!a.StoredInAvet || a.ValueType is not (ValueType.Long or ValueType.String or ValueType.Instant or ValueType.Double)) return null;
+        ValueBound lo = default, hi = default;
+        foreach (var (op, other) in tests)
+        {
+            var sameKind = a.ValueType switch
+            {
+                ValueType.Long => other is long or int,
+                ValueType.String => other is string,
+                ValueType.Double => other is double and not double.NaN or long or int,
+                _ => other is DateTime { Kind: DateTimeKind.Utc },
+            };
+            if (!sameKind || !db.TryEncodeValue(a, other!, out var n, out var o)) continue;
+            if (op is CompareOp.Gt or CompareOp.Ge or CompareOp.Eq && (!lo.Set || Encoded.Compare(n, o, lo.N, lo.O) > 0)) lo = new(true, n, o);
+            var upper = op is CompareOp.Lt or CompareOp.Le || op is CompareOp.Eq;
+            if (upper && (a.ValueType != ValueType.Double || op is CompareOp.Eq) && (!hi.Set || Encoded.Compare(n, o, hi.N, hi.O) < 0)) hi = new(true, n, o);
+        }
+        return lo.Set || hi.Set ? new ValueSpan(a.Id, lo, hi) : null;
+    }
+
     /// <summary>A lookup ref as a ref attribute's value must name an entity (DataScript fails the query otherwise).</summary>
     private static void CheckLookup(Db db, Attribute a, object? v, object form)
     {
@@ -393,32 +420,19 @@ internal static class Patterns
             _tx = tx; _hasV = hasV; _a = a; _vn = vn; _vo = vo; _vAny = vAny;
         }
 
-        /// <summary>The AVET range the value filters allow for this row, or null (none, or of a type whose index order
-        /// is not the order the comparisons use). Doubles take lower bounds only: NaN compares below every number but
-        /// is stored above them (or, negative, below), and it never passes a lower bound or an equality.</summary>
+        /// <summary>The AVET range the value filters allow for this row, or null (<see cref="ValueRange"/>).</summary>
         public ValueSpan? RangeOf(Attribute a)
         {
-            if (_onValue.Length == 0 || a.ValueType is not (ValueType.Long or ValueType.String or ValueType.Instant or ValueType.Double)) return null;
-            ValueBound lo = default, hi = default;
-            foreach (var c in _onValue)
+            if (_onValue.Length == 0) return null;
+            var tests = new (CompareOp, object?)[_onValue.Length];
+            for (var i = 0; i < tests.Length; i++)
             {
-                var valueLeft = c.LeftSlot == _valueCol;
-                var op = valueLeft ? c.Op : Comparison.Flip(c.Op);
-                var other = valueLeft ? (c.RightSlot >= 0 ? _scratch[c.RightSlot] : c.RightConst) : (c.LeftSlot >= 0 ? _scratch[c.LeftSlot] : c.LeftConst);
-                var sameKind = a.ValueType switch
-                {
-                    ValueType.Long => other is long or int,
-                    ValueType.String => other is string,
-                    ValueType.Double => other is double and not double.NaN or long or int,
-                    _ => other is DateTime { Kind: DateTimeKind.Utc },
-                };
-                if (!sameKind || !_db.TryEncodeValue(a, other, out var n, out var o)) continue;
-                // inclusive bounds: the comparison itself still runs on every datom of the range
-                if (op is CompareOp.Gt or CompareOp.Ge or CompareOp.Eq && (!lo.Set || Encoded.Compare(n, o, lo.N, lo.O) > 0)) lo = new(true, n, o);
-                var upper = op is CompareOp.Lt or CompareOp.Le || op is CompareOp.Eq;
-                if (upper && (a.ValueType != ValueType.Double || op is CompareOp.Eq) && (!hi.Set || Encoded.Compare(n, o, hi.N, hi.O) < 0)) hi = new(true, n, o);
+                var c = _onValue[i];
+                tests[i] = c.LeftSlot == _valueCol
+                    ? (c.Op, c.RightSlot >= 0 ? _scratch[c.RightSlot] : c.RightConst)
+                    : (Comparison.Flip(c.Op), c.LeftSlot >= 0 ? _scratch[c.LeftSlot] : c.LeftConst);
             }
-            return lo.Set || hi.Set ? new ValueSpan(a.Id, lo, hi) : null;
+            return ValueRange(_db, a, tests);
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
