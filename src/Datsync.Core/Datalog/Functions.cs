@@ -3,11 +3,21 @@ namespace Datsync.Core;
 /// <summary>Predicates <c>[(pred args...)]</c> and functions <c>[(f args...) binding]</c>, row by row.</summary>
 internal static class Functions
 {
+    /// <summary>The predicates applied one after the other.</summary>
+    public static Relation Filter(Relation rel, IReadOnlyList<FunctionClause> predicates, QueryContext ctx)
+    {
+        foreach (var f in predicates) rel = Apply(f, rel, ctx);
+        return rel;
+    }
+
     public static Relation Apply(FunctionClause f, Relation rel, QueryContext ctx)
     {
         var unbound = f.ArgVars.Where(v => !rel.Has(v)).ToList();
         if (unbound.Count > 0)
             throw new QueryException($"Insufficient bindings: none of {QueryException.Vars(unbound)} is bound in {QueryException.Form(f.Form)}");
+        // a comparison runs on the row's values directly: no argument array per row, no call through the table
+        if (Comparison.Compile(f, rel.IndexOf) is { } cmp)
+            return new Relation(rel.Vars, rel.Rows.Where(cmp.Test).ToList(), rel.Distinct, rel.Fixed);
         var fnSlot = Terms.IsVar(f.Fn) ? rel.IndexOf(f.Fn) : -1;
         var named = fnSlot >= 0 ? null
             : QueryBuiltIns.Find(f.Fn.FullName) ?? throw new QueryException($"Unknown function '{f.Fn} in {QueryException.Form(f.Form)}");
@@ -32,7 +42,7 @@ internal static class Functions
         if (f.Binding is null)
         {
             var kept = rel.Rows.Where(r => Call(r) is not (null or false)).ToList();
-            return new Relation(rel.Vars, kept);
+            return new Relation(rel.Vars, kept, rel.Distinct, rel.Fixed);
         }
         var outVars = f.OutVars;
         var slots = outVars.Select(v => rel.IndexOf(v)).ToArray();

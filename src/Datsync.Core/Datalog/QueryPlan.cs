@@ -127,7 +127,7 @@ internal sealed class QueryTrace
         return merged;
     }
 
-    /// <summary>How <see cref="Patterns.Match"/> reads a pattern's data given what is bound, decided as it decides:
+    /// <summary>How <see cref="Patterns.Match(PatternClause, Relation, QueryContext)"/> reads a pattern's data given what is bound, decided as it decides:
     /// per input tuple when the entity is bound, or the value of a reference or AVET attribute; else one scan by
     /// the constants, joined.</summary>
     private static string Strategy(Clause c, Relation rel, QueryContext ctx) => c switch
@@ -138,8 +138,24 @@ internal sealed class QueryTrace
         OrClause o => o.IsJoin ? "or-join" : "or",
         RuleCall => "rule",
         PatternClause p => PatternStrategy(p, rel, ctx),
+        FusedScan f => FusedStrategy(f, rel, ctx),
         _ => "?",
     };
+
+    /// <summary>A fused step (<see cref="Clauses.Fuse"/>): patterns on one bound entity read in one EAVT pass, or one
+    /// pattern with the comparisons that run inside its scan (an AVET range when its value is free and in AVET).</summary>
+    private static string FusedStrategy(FusedScan f, Relation rel, QueryContext ctx)
+    {
+        var filtered = f.Filters.Length > 0 ? $" + {f.Filters.Length} filter{(f.Filters.Length > 1 ? "s" : "")} in the scan" : "";
+        if (f.Patterns.Length > 1) return $"EAVT entity pass ({f.Patterns.Length} patterns){filtered}";
+        var p = f.Patterns[0];
+        var t = p.Terms;
+        var strategy = PatternStrategy(p, rel, ctx);
+        var ranged = ctx.Sources.GetValueOrDefault(p.Source) is Db db && t[1] is Keyword or long && db.AttributeOf(t[1]) is { StoredInAvet: true }
+                     && t[2] is Symbol v && Terms.IsVar(v) && !rel.Has(v)
+                     && f.Filters.Any(x => Comparison.OpOf(x) is not (null or CompareOp.Ne) && x.Args.Contains(v));
+        return (ranged ? "AVET range" + (rel.Vars.Length > 0 && !t.Any(x => x is Symbol s && rel.Has(s)) ? " + hash join" : "") : strategy) + filtered;
+    }
 
     private static string PatternStrategy(PatternClause p, Relation rel, QueryContext ctx)
     {

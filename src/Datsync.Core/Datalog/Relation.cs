@@ -5,12 +5,20 @@ internal sealed class Relation
 {
     public readonly Symbol[] Vars;
     public readonly List<object?[]> Rows;
+    /// <summary>True when no row repeats (known by how the rows were made: a scan of distinct datoms, a join of
+    /// relations without repeats, or one row), so a projection onto every variable needs no set.</summary>
+    public readonly bool Distinct;
+    /// <summary>How many leading columns hold the same values in every row (those of one input row, a scalar input's
+    /// say): rows that are <see cref="Distinct"/> differ in the columns after them.</summary>
+    public readonly int Fixed;
     private readonly Dictionary<Symbol, int> _col;
 
-    public Relation(Symbol[] vars, List<object?[]> rows)
+    public Relation(Symbol[] vars, List<object?[]> rows, bool distinct = false, int fixedColumns = 0)
     {
         Vars = vars;
         Rows = rows;
+        Distinct = distinct || rows.Count <= 1;
+        Fixed = rows.Count <= 1 ? vars.Length : fixedColumns;
         _col = new Dictionary<Symbol, int>(vars.Length);
         for (var i = 0; i < vars.Length; i++) _col[vars[i]] = i;
     }
@@ -26,6 +34,19 @@ internal sealed class Relation
     public Relation Project(IReadOnlyList<Symbol> vars)
     {
         var idx = vars.Select(IndexOf).ToArray();
+        if (Distinct && idx.Distinct().Count() == idx.Length && Enumerable.Range(Fixed, Vars.Length - Fixed).All(idx.Contains))
+        {
+            // every column that varies, each once: the rows stay distinct
+            if (idx.Length == Vars.Length && idx.Select((c, i) => c == i).All(x => x)) return this;
+            var moved = new List<object?[]>(Rows.Count);
+            foreach (var r in Rows)
+            {
+                var p = new object?[idx.Length];
+                for (var i = 0; i < idx.Length; i++) p[i] = r[idx[i]];
+                moved.Add(p);
+            }
+            return new Relation(vars.ToArray(), moved, distinct: true);
+        }
         var seen = new HashSet<object?[]>(RowComparer.Instance);
         var rows = new List<object?[]>();
         foreach (var r in Rows)
@@ -34,10 +55,11 @@ internal sealed class Relation
             for (var i = 0; i < idx.Length; i++) p[i] = r[idx[i]];
             if (seen.Add(p)) rows.Add(p);
         }
-        return new Relation(vars.ToArray(), rows);
+        return new Relation(vars.ToArray(), rows, distinct: true);
     }
 
     /// <summary>Natural join by hash on the shared variables, built on the smaller side; a product when none are shared.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static Relation Join(Relation a, Relation b, QueryContext ctx)
     {
         var shared = a.Vars.Where(b.Has).ToArray();
@@ -46,6 +68,8 @@ internal sealed class Relation
         var extraIdx = extra.Select(b.IndexOf).ToArray();
         var rows = new List<object?[]>();
         if (a.Rows.Count == 0 || b.Rows.Count == 0) return new Relation(vars, rows);
+        // the join of two sets is a set
+        var distinct = a.Distinct && b.Distinct;
         var ka = shared.Select(a.IndexOf).ToArray();
         var kb = shared.Select(b.IndexOf).ToArray();
         var buildOnA = a.Rows.Count <= b.Rows.Count;
@@ -70,7 +94,7 @@ internal sealed class Relation
             }
             ctx.Count(matches.Count);
         }
-        return new Relation(vars, rows);
+        return new Relation(vars, rows, distinct, a.Fixed);
     }
 
     private static object?[] Key(object?[] row, int[] idx)

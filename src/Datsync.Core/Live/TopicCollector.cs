@@ -29,6 +29,11 @@ internal sealed class TopicCollector(Db db) : IClauseObserver
             case PatternClause p when ReferenceEquals(ctx.Sources.GetValueOrDefault(p.Source), db):
                 Pattern(p.Terms, input);
                 break;
+            case FusedScan fused:
+                // the patterns of one scan: each read at what its input bound (a later one sees no more than that)
+                foreach (var p in fused.Patterns)
+                    if (ReferenceEquals(ctx.Sources.GetValueOrDefault(p.Source), db)) Pattern(p.Terms, input);
+                break;
             case FunctionClause f:
                 Function(f, input, ctx);
                 break;
