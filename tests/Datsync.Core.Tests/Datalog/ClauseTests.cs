@@ -27,6 +27,14 @@ public class ClauseTests
         Assert.Contains("Nothing found", Fails("""[:find ?a :where [[:person/name "Nobody"] :person/age ?a]]""").Message);
 
     [Fact]
+    public void A_lookup_ref_that_names_nothing_is_an_error_also_after_a_clause_that_finds_nothing()
+    {
+        // whichever clause the plan runs first, the lookup ref is resolved
+        Assert.Contains("Nothing found", Fails("""[:find ?a :in $ ?n :where [?e :person/name ?n] [[:person/name "Nobody"] :person/age ?a]]""", "No such name").Message);
+        Assert.Contains("Nothing found", Fails("""[:find ?a :in $ ?n :where [[:person/name "Nobody"] :person/age ?a] [?e :person/name ?n]]""", "No such name").Message);
+    }
+
+    [Fact]
     public void A_blank_matches_anything() =>
         AssertQ("""#{["Alice"] ["Bob"] ["Carol"]}""", "[:find ?n :where [?e :person/age _] [?e :person/name ?n]]");
 

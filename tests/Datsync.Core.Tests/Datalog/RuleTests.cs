@@ -31,6 +31,16 @@ public class RuleTests
         AssertQ("""#{["Bob"] ["Carol"] ["Dave"]}""", """[:find ?n :in $ % :where (anc ?d [:person/name "Alice"]) [?d :person/name ?n]]""", Read(Ancestor));
 
     [Fact]
+    public void A_blank_argument_is_one_unnamed_variable_of_the_call()
+    {
+        // (sib ?e _) means (sib ?e ?someone): the blank is not put into the body, where each _ would match anything
+        const string sib = "[[(sib ?x ?y) [?x :person/parent ?p] [?y :person/parent ?p] [(not= ?x ?y)]]]";
+        AssertQ("#{}", "[:find ?n :in $ % :where [?e :person/name ?n] (sib ?e _)]", Read(sib));
+        AssertQ("""#{["Bob"] ["Carol"] ["Dave"]}""", "[:find ?n :in $ % :where [?e :person/name ?n] (child ?e _)]",
+            Read("[[(child ?x ?y) [?x :person/parent ?y]]]"));
+    }
+
+    [Fact]
     public void Rules_can_be_given_as_text() =>
         AssertQ("""#{["Alice"]}""", """[:find ?n :in $ % :where [?b :person/name "Bob"] (anc ?b ?a) [?a :person/name ?n]]""", Ancestor);
 

@@ -32,7 +32,14 @@ public class DifferentialTests
     {
         var txs = (IReadOnlyList<object?>)EdnReader.Read(File.ReadAllText(Path.Combine(Dir, seed + ".edn")))!;
         using var ds = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, seed + ".ds.json")));
-        var results = ds.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Replay(seed, txs, ds.RootElement);
+    }
+
+    /// <summary>Runs the transactions from an empty db, asserting each outcome and the final state against DataScript's
+    /// (<c>results</c> and <c>state</c> of ds_run.js's output); returns the final db.</summary>
+    internal static Db Replay(string seed, IReadOnlyList<object?> txs, JsonElement ds)
+    {
+        var results = ds.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(txs.Count - 1, results.Count);
 
         var db = Db.Empty.Transact((IReadOnlyList<object?>)txs[0]!).DbAfter;
@@ -50,9 +57,10 @@ public class DifferentialTests
             Assert.Fail($"{seed}: tx {i} {(error is null ? "succeeded" : "failed: " + error)} here but {(dsOk ? "succeeded" : "failed")} in DataScript: {EdnPrinter.Print(forms)}");
         }
 
-        var expectedState = ds.RootElement.GetProperty("state").EnumerateArray()
+        var expectedState = ds.GetProperty("state").EnumerateArray()
             .Select(x => Canon(x[0].GetString()!, x[1].GetString()!, JsonValue(x[2]))).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(expectedState, State(db));
+        return db;
     }
 
     private static bool IsRetraction(object? form) =>

@@ -59,6 +59,28 @@ public class ResolutionTests
     }
 
     [Fact]
+    public void Tempids_with_different_new_identity_values_stay_different_entities_when_another_tempid_upserts()
+    {
+        // "b" is first a ref value, "d" upserts only after it was used as a ref value, "c" is new after that:
+        // DataScript's retry-with-tempid gives "c" the id it gave "b" and folds them; each is its own entity
+        var a = _db.Id(":person/email", "a@x");
+        var r = _db.Tx("""
+            [{:db/id "n" :person/email "n@x" :person/friends "b" :person/spouse "d"}
+             {:db/id "d" :person/email "a@x"}
+             {:db/id "c" :person/email "c@x" :person/name "C"}
+             {:db/id "b" :person/email "b2@x" :person/name "B"}]
+            """);
+        Assert.Equal(a, r.Tempids["d"]);
+        Assert.Equal(4, new[] { r.Tempids["n"], r.Tempids["d"], r.Tempids["c"], r.Tempids["b"] }.Distinct().Count());
+        var db = r.DbAfter;
+        Assert.Equal(r.Tempids["c"], db.Id(":person/email", "c@x"));
+        Assert.Equal("C", db.Value(r.Tempids["c"], ":person/name"));
+        Assert.Equal("B", db.Value(db.Id(":person/email", "b2@x"), ":person/name"));
+        Assert.Equal([(object)db.Id(":person/email", "b2@x")], db.Values(r.Tempids["n"], ":person/friends"));
+        Assert.Equal(a, db.Value(r.Tempids["n"], ":person/spouse"));
+    }
+
+    [Fact]
     public void A_tempid_that_would_resolve_to_two_existing_entities_is_an_error()
     {
         var ex = _db.Rejects("""[[:db/add "t" :person/email "a@x"] [:db/add "t" :person/email "b@x"]]""", ":db.error/unique-conflict");
