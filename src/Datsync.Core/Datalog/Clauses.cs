@@ -16,7 +16,8 @@ internal static partial class Clauses
         {
             // a pattern naming its entity by lookup ref or ident still resolves it: one naming nothing is an error
             // wherever the plan puts the pattern
-            if (rel.Rows.Count == 0 && c is not (NotClause or FunctionClause { Binding: null } or PatternClause { Terms: [Keyword or IReadOnlyList<object?>, ..] }))
+            if (rel.Rows.Count == 0 && c is not (NotClause or FunctionClause { Binding: null } or PatternClause { Terms: [Keyword or IReadOnlyList<object?>, ..] }
+                    or FusedScan { Patterns: [{ Terms: [Keyword or IReadOnlyList<object?>, ..] }, ..] }))
             {
                 // nothing can match any more, but the remaining clauses still say which variables exist
                 rel = new Relation(rel.Vars.Concat(Binds(c).Where(v => !rel.Has(v))).Distinct().ToArray(), []);

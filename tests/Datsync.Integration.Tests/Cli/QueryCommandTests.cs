@@ -61,12 +61,14 @@ public sealed class QueryCommandTests : IDisposable
             $"query --db \"{db}\" --explain \"[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]\" 40");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(5, lines.Length); // the header, three clauses, the result
+        // the header, a line per step (the predicate may run inside the age pattern's scan), the result
+        Assert.InRange(lines.Length, 4, 5);
         Assert.Matches(@"^#\s+clause\s+strategy\s+est\.\s+in\s+out\s+runs$", lines[0]);
         Assert.Equal(EdnReader.Read("""#{["Boris"] ["Vera"]}"""), EdnReader.Read(lines[^1]));
+        var steps = lines[1..^1];
         foreach (var clause in new[] { "[?e :person/name ?n]", "[?e :person/age ?a]", "[(>= ?a ?min)]" })
-            Assert.Single(lines[1..4], l => l.Contains(clause, StringComparison.Ordinal));
-        // the predicate leaves Boris and Vera of the three people: 3 tuples in, 2 out
-        Assert.Matches(@"\[\(>= \?a \?min\)\]\s+predicate\s+-\s+3\s+2\s+1$", Assert.Single(lines, l => l.Contains("predicate")));
+            Assert.Single(steps, l => l.Contains(clause, StringComparison.Ordinal));
+        // the last step leaves Boris and Vera of the three people: 2 tuples out, in one run
+        Assert.Matches(@"\s2\s+1$", steps[^1]);
     }
 }
