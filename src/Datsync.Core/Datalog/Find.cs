@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Datsync.Core;
 
 /// <summary>Turns the final relation into the result the find spec asks for: projection, aggregates, pulls, maps.</summary>
@@ -124,7 +122,6 @@ internal static class Find
     /// columns as <see cref="Relation.Project"/> makes them (unless the relation knows they are), then a relation
     /// result drops the rows its set finds equal; the set trusts rows whose values cannot be equal unless the same.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static object? PlainResult(ParsedQuery q, Relation rel, int[] find, int[] needed)
     {
         var rows = rel.Rows;
