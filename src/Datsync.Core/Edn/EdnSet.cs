@@ -18,7 +18,9 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     public static EdnSet Empty { get; } = new(Array.Empty<object?>(), null, false);
 
     private readonly object?[] _items;
-    private readonly HashSet<object>? _index;
+    /// <summary>The lookup of a set larger than <see cref="EdnMap.LinearLimit"/>: built with the set, or on the first
+    /// lookup for a set made of items known to be distinct (<see cref="FromDistinct"/>).</summary>
+    private HashSet<object>? _index;
     private readonly bool _hasNil;
     private int _hash;
 
@@ -48,6 +50,24 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     {
         if (items.IsEmpty) return Empty;
         var (array, index, hasNil) = BuildDistinct(items.ToArray());
+        return new EdnSet(array, index, hasNil);
+    }
+
+    /// <summary>
+    /// Takes ownership of <paramref name="items"/>, which the caller knows hold no two equal elements
+    /// (and a nil exactly when <paramref name="hasNil"/>); the lookup is built when first needed.
+    /// </summary>
+    internal static EdnSet FromDistinct(object?[] items, bool hasNil)
+    {
+        if (items.Length == 0) return Empty;
+        return new EdnSet(items, null, hasNil);
+    }
+
+    /// <summary>Takes ownership of <paramref name="items"/>; repeated elements are dropped (keeping the first).</summary>
+    internal static EdnSet FromOwned(object?[] items)
+    {
+        if (items.Length == 0) return Empty;
+        var (array, index, hasNil) = BuildDistinct(items);
         return new EdnSet(array, index, hasNil);
     }
 
@@ -151,12 +171,26 @@ public sealed class EdnSet : IReadOnlyCollection<object?>, IEquatable<EdnSet>
     public bool Contains(object? item)
     {
         if (item is null) return _hasNil;
-        if (_index is not null) return _index.Contains(item);
+        var index = _index;
+        if (index is null && _items.Length > EdnMap.LinearLimit) index = BuildIndex();
+        if (index is not null) return index.Contains(item);
         foreach (var x in _items)
         {
             if (x is not null && EdnEquality.AreEqual(x, item)) return true;
         }
         return false;
+    }
+
+    /// <summary>The lookup of a set made by <see cref="FromDistinct"/>; threads that race each build one, the first
+    /// published is kept (a set is read-only once published).</summary>
+    private HashSet<object> BuildIndex()
+    {
+        var index = new HashSet<object>(_items.Length, EdnEquality.Instance);
+        foreach (var x in _items)
+        {
+            if (x is not null) index.Add(x);
+        }
+        return Interlocked.CompareExchange(ref _index, index, null) ?? index;
     }
 
     /// <summary>The elements in insertion order as a span (no copy).</summary>
