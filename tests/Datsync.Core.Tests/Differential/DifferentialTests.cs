@@ -13,10 +13,13 @@ public class DifferentialTests
 {
     private static readonly string Dir = Path.Combine(AppContext.BaseDirectory, "Data", "difftest");
 
-    public static TheoryData<string> Seeds()
+    public static TheoryData<string> Seeds() => SeedsIn(Dir);
+
+    /// <summary>The workloads of a corpus folder, by name (<c>seed-N</c>).</summary>
+    internal static TheoryData<string> SeedsIn(string dir)
     {
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Dir, "seed-*.edn").Order()) data.Add(Path.GetFileNameWithoutExtension(f));
+        foreach (var f in Directory.GetFiles(dir, "seed-*.edn").Order()) data.Add(Path.GetFileNameWithoutExtension(f));
         return data;
     }
 

@@ -16,12 +16,7 @@ public class QueryDifferentialTests
     private static readonly Keyword TxsKey = Keyword.Intern("txs"), QueriesKey = Keyword.Intern("queries"),
         QueryKey = Keyword.Intern("query"), InputsKey = Keyword.Intern("inputs");
 
-    public static TheoryData<string> Seeds()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Dir, "seed-*.edn").Order()) data.Add(Path.GetFileNameWithoutExtension(f));
-        return data;
-    }
+    public static TheoryData<string> Seeds() => DifferentialTests.SeedsIn(Dir);
 
     [Fact]
     public void The_corpus_is_present()
