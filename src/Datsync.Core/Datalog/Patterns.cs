@@ -435,34 +435,20 @@ internal static class Patterns
             return ValueRange(_db, a, tests);
         }
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Read<TRange>(SortedDatomSet<EavtOrder> set, TRange range) where TRange : struct, IDatomRange
-        {
-            var c = _eavt ??= new();
-            c.Seek(set, range);
-            while (c.Next(range, out var d)) Take(d);
-        }
+        public void Read<TRange>(SortedDatomSet<EavtOrder> set, TRange range) where TRange : struct, IDatomRange => Read(ref _eavt, set, range);
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Read<TRange>(SortedDatomSet<AevtOrder> set, TRange range) where TRange : struct, IDatomRange
-        {
-            var c = _aevt ??= new();
-            c.Seek(set, range);
-            while (c.Next(range, out var d)) Take(d);
-        }
+        public void Read<TRange>(SortedDatomSet<AevtOrder> set, TRange range) where TRange : struct, IDatomRange => Read(ref _aevt, set, range);
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Read<TRange>(SortedDatomSet<AvetOrder> set, TRange range) where TRange : struct, IDatomRange
-        {
-            var c = _avet ??= new();
-            c.Seek(set, range);
-            while (c.Next(range, out var d)) Take(d);
-        }
+        public void Read<TRange>(SortedDatomSet<AvetOrder> set, TRange range) where TRange : struct, IDatomRange => Read(ref _avet, set, range);
 
+        public void Read<TRange>(SortedDatomSet<VaetOrder> set, TRange range) where TRange : struct, IDatomRange => Read(ref _vaet, set, range);
+
+        /// <summary>Every datom of <paramref name="range"/> through this run's cursor of that index (made once, reused).</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void Read<TRange>(SortedDatomSet<VaetOrder> set, TRange range) where TRange : struct, IDatomRange
+        private void Read<TOrder, TRange>(ref IndexCursor<TOrder>? cursor, SortedDatomSet<TOrder> set, TRange range)
+            where TOrder : struct, IDatomOrder where TRange : struct, IDatomRange
         {
-            var c = _vaet ??= new();
+            var c = cursor ??= new();
             c.Seek(set, range);
             while (c.Next(range, out var d)) Take(d);
         }
