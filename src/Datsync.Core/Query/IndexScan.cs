@@ -29,6 +29,13 @@ internal readonly struct AttrDatoms(long e, int a) : IDatomRange
     }
 }
 
+/// <summary>AEVT: every datom of one attribute.</summary>
+internal readonly struct AevtAttrDatoms(int a) : IDatomRange
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Locate(Datom d) => d.A == a ? 0 : d.A < a ? -1 : 1;
+}
+
 /// <summary>VAET: the datoms of ref attribute a whose value is entity v (VAET holds only refs, all with O == null).</summary>
 internal readonly struct ReverseDatoms(long v, int a) : IDatomRange
 {
