@@ -353,7 +353,8 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     public static SortedDatomSet<TOrder> FromSorted(Datom[] sorted, int count)
     {
         if (count == 0) return Empty;
-        const int fill = MaxLen * 3 / 4;
+        // full nodes: a bulk-loaded set is mostly read, and an insert copies its leaf either way
+        const int fill = MaxLen;
         var level = new List<Node>((count + fill - 1) / fill);
         for (var i = 0; i < count; i += fill)
         {
