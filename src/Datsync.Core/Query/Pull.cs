@@ -32,6 +32,8 @@ internal sealed class Puller
         _recursionDepth = root.RecursionSlots == 0 ? [] : new int[root.RecursionSlots];
     }
 
+    // the per-entity methods are compiled optimized at once: tiering would run the first thousands of pulls unoptimized
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public Dictionary<object, object?> Pull(long e, PullPattern pattern)
     {
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
@@ -147,6 +149,7 @@ internal sealed class Puller
         return datoms;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void PullAttr(long e, AttrSpec spec, Attribute? a, bool reverse, int level, List<Datom>? entity,
         Dictionary<object, object?> result)
     {
@@ -226,6 +229,7 @@ internal sealed class Puller
     }
 
     /// <summary>Index of the first datom of attribute a in one entity's datoms (EAVT order), or where it would be.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static int FirstOfAttr(List<Datom> datoms, int a)
     {
         int lo = 0, hi = datoms.Count;
@@ -237,6 +241,7 @@ internal sealed class Puller
         return lo;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private object? Value(Attribute a, Datom d, AttrSpec? spec) =>
         a.IsRef ? Ref(a, d.N, spec, forward: true) : Encoded.Decode(d.N, d.O);
 
