@@ -99,7 +99,7 @@ internal static class BulkLoad
     /// AEVT order from EAVT order in O(n): a stable counting sort by attribute keeps entity, then value, order
     /// within each attribute. <c>:db/txInstant</c> stays out: AEVT reads find it in EAVT.
     /// </summary>
-    private static Datom[] GroupByAttribute(Datom[] eavt, int count, out int n)
+    internal static Datom[] GroupByAttribute(Datom[] eavt, int count, out int n)
     {
         int min = int.MaxValue, max = int.MinValue;
         for (var i = 0; i < count; i++)
@@ -128,7 +128,7 @@ internal static class BulkLoad
         return result;
     }
 
-    private static Datom[] GroupByAttributeSparse(Datom[] eavt, int count, out int n)
+    internal static Datom[] GroupByAttributeSparse(Datom[] eavt, int count, out int n)
     {
         var counts = new Dictionary<int, int>();
         for (var i = 0; i < count; i++)

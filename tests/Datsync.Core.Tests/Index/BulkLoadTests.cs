@@ -27,6 +27,23 @@ public class BulkLoadTests
         }, iter: 200);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(200_000)] // ids too far apart for the array by attribute id
+    public void Grouping_by_attribute_gives_aevt_order_without_tx_instants(int idSpread)
+    {
+        Gen.Select(Gen.Int[0, 500], Gen.Int[0, 5]).Array[0, 1500].Sample(facts =>
+        {
+            var attrs = new[] { BuiltIns.TxInstantId, 100, 100 + idSpread / 3, 100 + idSpread };
+            var eavt = facts.Select(f => Datom.Create(f.Item1, attrs[f.Item2 % attrs.Length], (long)f.Item2)).ToArray();
+            var sorted = BulkLoad.Sorted<EavtOrder>(eavt, dedupe: true, out var count);
+            var expected = sorted.Take(count).Where(d => d.A != BuiltIns.TxInstantId)
+                .OrderBy(d => d, Comparer<Datom>.Create(AevtOrder.Compare)).ToList();
+            Assert.Equal(expected, BulkLoad.GroupByAttribute(sorted, count, out var n).Take(n).ToList());
+            Assert.Equal(expected, BulkLoad.GroupByAttributeSparse(sorted, count, out var m).Take(m).ToList());
+        }, iter: 100);
+    }
+
     [Fact]
     public void A_bulk_loaded_db_has_the_indexes_of_the_db_its_datoms_came_from()
     {
