@@ -94,6 +94,17 @@ internal sealed class Puller
         return plan;
     }
 
+    /// <summary>Pulls the pattern for each entity in order; null for an eid that names no entity.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public void PullEach(IEnumerable<object> eids, PullPattern pattern, List<IReadOnlyDictionary<object, object?>?> results)
+    {
+        foreach (var eid in eids)
+        {
+            long? e = eid is long l ? (_db.EntityExists(l) ? l : null) : _db.EntId(eid);
+            results.Add(e is { } id ? Pull(id, pattern) : null);
+        }
+    }
+
     private int Push(long e)
     {
         if (_depth == _path.Length)
