@@ -353,7 +353,8 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     public static SortedDatomSet<TOrder> FromSorted(Datom[] sorted, int count)
     {
         if (count == 0) return Empty;
-        const int fill = MaxLen * 3 / 4;
+        // full nodes: a bulk-loaded set is mostly read, and an insert copies its leaf either way
+        const int fill = MaxLen;
         var level = new List<Node>((count + fill - 1) / fill);
         for (var i = 0; i < count; i += fill)
         {
@@ -385,46 +386,134 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
     // ---- reading ----
 
     /// <summary>Datoms d with from &lt;= d &lt;= to (either bound may be null for open).</summary>
-    public IEnumerable<Datom> Slice(Datom? from, Datom? to)
+    public IEnumerable<Datom> Slice(Datom? from, Datom? to) => new RangeReader<ProbeRange>(Root, new ProbeRange(from, to));
+
+    /// <summary>The datoms of a contiguous range, in order: one object that is both sequence and enumerator.</summary>
+    public IEnumerable<Datom> Range<TRange>(TRange range) where TRange : struct, IDatomRange => new RangeReader<TRange>(Root, range);
+
+    /// <summary>from &lt;= d &lt;= to in this order; a null bound is open.</summary>
+    internal readonly struct ProbeRange(Datom? from, Datom? to) : IDatomRange
     {
-        if (Root is null) yield break;
-        // stack of (branch, index) down to the first leaf position
-        var stackNodes = new Branch[12];
-        var stackIdx = new int[12];
-        var depth = 0;
-        var node = Root;
-        while (node is Branch b)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Locate(Datom d)
         {
-            var i = from is null ? 0 : LowerBound(b.Keys, b.Len, from);
-            if (i == b.Len) yield break;
-            stackNodes[depth] = b; stackIdx[depth] = i; depth++;
-            node = b.Children[i];
+            if (from is not null && TOrder.Compare(d, from) < 0) return -1;
+            return to is not null && TOrder.Compare(d, to) > 0 ? 1 : 0;
         }
-        var leaf = node;
-        var k = from is null ? 0 : LowerBound(leaf.Keys, leaf.Len, from);
-        while (true)
+    }
+
+    /// <summary>
+    /// Reads a range leaf by leaf. It keeps no path: the next leaf is found from the root by the greatest key of the
+    /// current one (one descent per leaf), so a reader is one small object. Like a C# iterator, the first
+    /// <see cref="GetEnumerator"/> on the creating thread returns the reader itself.
+    /// </summary>
+    private sealed class RangeReader<TRange>(Node? root, TRange range) : IEnumerable<Datom>, IEnumerator<Datom>
+        where TRange : struct, IDatomRange
+    {
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+        private Node? _leaf;
+        private int _k;
+        private int _state; // 0 unstarted, 1 reading, 2 done
+        private Datom? _current;
+
+        public Datom Current => _current!;
+        object IEnumerator.Current => Current;
+
+        public IEnumerator<Datom> GetEnumerator()
         {
-            for (; k < leaf.Len; k++)
+            if (_state == 0 && _thread == Environment.CurrentManagedThreadId)
             {
-                var d = leaf.Keys[k];
-                if (to is not null && TOrder.Compare(d, to) > 0) yield break;
-                yield return d;
+                _state = -1; // handed out: the next call makes a fresh reader
+                return this;
             }
-            // next leaf
-            var level = depth - 1;
-            while (level >= 0 && stackIdx[level] + 1 >= stackNodes[level].Len) level--;
-            if (level < 0) yield break;
-            stackIdx[level]++;
-            Node n = stackNodes[level].Children[stackIdx[level]];
-            for (var l = level + 1; l < depth; l++)
-            {
-                var br = (Branch)n;
-                stackNodes[l] = br; stackIdx[l] = 0;
-                n = br.Children[0];
-            }
-            leaf = n;
-            k = 0;
+            var r = new RangeReader<TRange>(root, range) { _state = -1 };
+            return r;
         }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public bool MoveNext()
+        {
+            if (_state == 2) return false;
+            if (_state != 1)
+            {
+                _state = 1;
+                if (!Seek()) return Done();
+            }
+            while (true)
+            {
+                var leaf = _leaf!;
+                if (_k < leaf.Len)
+                {
+                    var d = leaf.Keys[_k];
+                    if (range.Locate(d) > 0) return Done();
+                    _k++;
+                    _current = d;
+                    return true;
+                }
+                if (!NextLeaf(leaf.Keys[leaf.Len - 1])) return Done();
+            }
+        }
+
+        private bool Done()
+        {
+            _state = 2;
+            _current = null;
+            _leaf = null;
+            return false;
+        }
+
+        /// <summary>To the first datom not before the range.</summary>
+        private bool Seek()
+        {
+            var node = root;
+            if (node is null) return false;
+            while (node is Branch b)
+            {
+                var i = FirstNotBefore(b.Keys, b.Len);
+                if (i == b.Len) return false;
+                node = b.Children[i];
+            }
+            _leaf = node;
+            _k = FirstNotBefore(node.Keys, node.Len);
+            return true;
+        }
+
+        /// <summary>To the first datom after <paramref name="last"/>, the greatest key of the leaf just read.</summary>
+        private bool NextLeaf(Datom last)
+        {
+            var node = root!;
+            while (node is Branch b)
+            {
+                int lo = 0, hi = b.Len;
+                while (lo < hi)
+                {
+                    var mid = (lo + hi) >> 1;
+                    if (TOrder.Compare(b.Keys[mid], last) <= 0) lo = mid + 1; else hi = mid;
+                }
+                if (lo == b.Len) return false;
+                node = b.Children[lo];
+            }
+            _leaf = node;
+            _k = 0;
+            while (_k < node.Len && TOrder.Compare(node.Keys[_k], last) <= 0) _k++;
+            return _k < node.Len; // a leaf root, or keys no greater than last: the end
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int FirstNotBefore(Datom[] keys, int len)
+        {
+            int lo = 0, hi = len;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >> 1;
+                if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
+            }
+            return lo;
+        }
+
+        public void Reset() => throw new NotSupportedException();
+        public void Dispose() { }
     }
 
     /// <summary>The first datom >= probe, or null.</summary>

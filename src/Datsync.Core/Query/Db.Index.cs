@@ -11,10 +11,32 @@ public sealed partial class Db
     /// </summary>
     public IEnumerable<Datom> Datoms(IndexType index, params object?[] components)
     {
+        if (CommonRange(index, components) is { } common) return common;
         var (from, to, tx) = Bounds(index, components, seek: false);
         if (from is null) return [];
         var range = Range(index, from, to!, components);
         return tx is { } t ? range.Where(d => d.Tx == t || d.T == t) : range;
+    }
+
+    /// <summary>
+    /// The ranges most reads ask for (an entity, an entity and attribute, an attribute in AEVT) read straight from
+    /// the index, without probe datoms; null for any other shape.
+    /// </summary>
+    private IEnumerable<Datom>? CommonRange(IndexType index, object?[] c)
+    {
+        if (c.Length == 0 || c.Length > 2) return null;
+        switch (index)
+        {
+            case IndexType.Eavt:
+                if (c.Length == 2 && AttributeOf(c[1]) is null) return [];
+                if (EntId(c[0]) is not { } e) return [];
+                return c.Length == 1 ? Eavt.Range(new EntityDatoms(e)) : Eavt.Range(new AttrDatoms(e, AttributeOf(c[1])!.Id));
+            case IndexType.Aevt when c.Length == 1:
+                if (AttributeOf(c[0]) is not { } a) return [];
+                return a.Id == BuiltIns.TxInstantId ? null : Aevt.Range(new AevtAttrDatoms(a.Id));
+            default:
+                return null;
+        }
     }
 
     /// <summary>The datoms of an index from the first one at or after the given components, to the end of the index.</summary>
@@ -32,8 +54,9 @@ public sealed partial class Db
     }
 
     /// <summary>The datoms of one attribute, in AEVT order.</summary>
-    internal IEnumerable<Datom> AttributeDatoms(int a) =>
-        AevtSlice(Probe(long.MinValue, a, 0, ScalarTag.Min), Probe(long.MaxValue, a, 0, ScalarTag.Max));
+    internal IEnumerable<Datom> AttributeDatoms(int a) => a != BuiltIns.TxInstantId
+        ? Aevt.Range(new AevtAttrDatoms(a))
+        : AevtSlice(Probe(long.MinValue, a, 0, ScalarTag.Min), Probe(long.MaxValue, a, 0, ScalarTag.Max));
 
     /// <summary>
     /// AEVT datoms from..to (to null: the end), with the <c>:db/txInstant</c> datoms in their place. Those live only

@@ -29,8 +29,7 @@ public sealed partial class Db
         var results = eids is IReadOnlyCollection<object> c
             ? new List<IReadOnlyDictionary<object, object?>?>(c.Count)
             : new List<IReadOnlyDictionary<object, object?>?>();
-        foreach (var eid in eids)
-            results.Add(EntId(eid) is { } e ? puller.Pull(e, p) : null);
+        puller.PullEach(eids, p, results);
         return results;
     }
 }

@@ -29,6 +29,13 @@ internal readonly struct AttrDatoms(long e, int a) : IDatomRange
     }
 }
 
+/// <summary>AEVT: every datom of one attribute.</summary>
+internal readonly struct AevtAttrDatoms(int a) : IDatomRange
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Locate(Datom d) => d.A == a ? 0 : d.A < a ? -1 : 1;
+}
+
 /// <summary>VAET: the datoms of ref attribute a whose value is entity v (VAET holds only refs, all with O == null).</summary>
 internal readonly struct ReverseDatoms(long v, int a) : IDatomRange
 {
@@ -46,7 +53,9 @@ internal readonly struct ReverseDatoms(long v, int a) : IDatomRange
 /// </summary>
 internal static class IndexScan
 {
+    // Collect and Visit are compiled optimized at once: they run per entity, so tiering would leave them slow longest
     /// <summary>Appends the datoms of the range in index order, at most <paramref name="max"/> of them (negative: all).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Collect<TOrder, TRange>(SortedDatomSet<TOrder> set, TRange range, List<Datom> into, int max)
         where TOrder : struct, IDatomOrder
         where TRange : struct, IDatomRange
@@ -57,6 +66,7 @@ internal static class IndexScan
     }
 
     /// <summary>Visits one subtree; false when the scan is over (past the range, or the limit reached).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Visit<TOrder, TRange>(SortedDatomSet<TOrder>.Node node, TRange range, List<Datom> into, ref int remaining, bool seek)
         where TOrder : struct, IDatomOrder
         where TRange : struct, IDatomRange

@@ -32,17 +32,77 @@ internal sealed class Puller
         _recursionDepth = root.RecursionSlots == 0 ? [] : new int[root.RecursionSlots];
     }
 
+    // the per-entity methods are compiled optimized at once: tiering would run the first thousands of pulls unoptimized
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public Dictionary<object, object?> Pull(long e, PullPattern pattern)
     {
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw new InvalidOperationException($"pull nested too deep (over {_depth} levels); use a recursion limit");
         var level = Push(e);
         var result = new Dictionary<object, object?>(pattern.Specs.Length + (pattern.Wildcard ? 8 : 0));
-        if (pattern.Wildcard) PullWildcard(e, pattern, level, result);
+        var plan = PlanOf(pattern);
+        // with two or more forward attributes, one EAVT read of the entity serves them all
+        List<Datom>? entity = null;
+        if (pattern.Wildcard) entity = PullWildcard(e, pattern, level, result);
+        else if (plan.Forward >= 2)
+        {
+            entity = Buffer(_entityDatoms, level);
+            IndexScan.Collect(_db.Eavt, new EntityDatoms(e), entity, EntityReadCap + 1);
+            if (entity.Count > EntityReadCap) entity = null; // a big entity: a read per attribute is cheaper
+        }
         var specs = pattern.Specs;
-        for (var i = 0; i < specs.Length; i++) PullAttr(e, specs[i], level, result);
+        for (var i = 0; i < specs.Length; i++) PullAttr(e, specs[i], plan.Attrs[i], plan.Reverse[i], level, entity, result);
         _depth--;
         return result;
+    }
+
+    // most datoms one read of an entity takes before the pull falls back to a read per attribute
+    private const int EntityReadCap = 256;
+
+    /// <summary>A pattern's attributes resolved against one schema; kept on the pattern for the next pull.</summary>
+    internal sealed class Plan(Schema schema, Attribute?[] attrs, bool[] reverse, int forward)
+    {
+        public readonly Schema Schema = schema;
+        public readonly Attribute?[] Attrs = attrs;
+        public readonly bool[] Reverse = reverse;
+        public readonly int Forward = forward;
+    }
+
+    private Plan PlanOf(PullPattern pattern)
+    {
+        var plan = pattern.Plan;
+        if (plan is not null && ReferenceEquals(plan.Schema, _schema)) return plan;
+        var specs = pattern.Specs;
+        var attrs = new Attribute?[specs.Length];
+        var reverse = new bool[specs.Length];
+        var forward = 0;
+        for (var i = 0; i < specs.Length; i++)
+        {
+            var spec = specs[i];
+            if (spec.IsDbId) continue;
+            var a = _schema[spec.Name];
+            if (a is null && spec.Forward is not null && _schema[spec.Forward] is { IsRef: true } ra)
+            {
+                a = ra;
+                reverse[i] = true;
+            }
+            else if (a is not null) forward++;
+            attrs[i] = a;
+        }
+        plan = new Plan(_schema, attrs, reverse, forward);
+        pattern.Plan = plan; // a race only makes the same plan twice
+        return plan;
+    }
+
+    /// <summary>Pulls the pattern for each entity in order; null for an eid that names no entity.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public void PullEach(IEnumerable<object> eids, PullPattern pattern, List<IReadOnlyDictionary<object, object?>?> results)
+    {
+        foreach (var eid in eids)
+        {
+            long? e = eid is long l ? (_db.EntityExists(l) ? l : null) : _db.EntId(eid);
+            results.Add(e is { } id ? Pull(id, pattern) : null);
+        }
     }
 
     private int Push(long e)
@@ -71,7 +131,8 @@ internal sealed class Puller
         return b;
     }
 
-    private void PullWildcard(long e, PullPattern pattern, int level, Dictionary<object, object?> result)
+    /// <summary>Adds every attribute the pattern does not name; returns the entity's datoms.</summary>
+    private List<Datom> PullWildcard(long e, PullPattern pattern, int level, Dictionary<object, object?> result)
     {
         result[BuiltIns.DbId] = e;
         var datoms = Buffer(_entityDatoms, level);
@@ -96,9 +157,12 @@ internal sealed class Puller
             }
             i = j;
         }
+        return datoms;
     }
 
-    private void PullAttr(long e, AttrSpec spec, int level, Dictionary<object, object?> result)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void PullAttr(long e, AttrSpec spec, Attribute? a, bool reverse, int level, List<Datom>? entity,
+        Dictionary<object, object?> result)
     {
         if (spec.IsDbId)
         {
@@ -111,35 +175,43 @@ internal sealed class Puller
             else if (spec.HasDefault) result[spec.Key] = spec.Default;
             return;
         }
-        var a = _schema[spec.Name];
-        var reverse = false;
         if (a is null)
         {
-            if (spec.Forward is not null && _schema[spec.Forward] is { IsRef: true } ra)
-            {
-                a = ra;
-                reverse = true;
-            }
-            else
-            {
-                // not an attribute of this database: nothing to find
-                if (spec.HasDefault) result[spec.Key] = spec.Default;
-                return;
-            }
+            // not an attribute of this database: nothing to find
+            if (spec.HasDefault) result[spec.Key] = spec.Default;
+            return;
         }
         // a bounded recursion that has gone its full depth leaves the attribute out
         if (spec.Recursion > 0 && _recursionDepth[spec.RecursionSlot] >= spec.Recursion) return;
 
-        var values = Buffer(_values, level);
+        List<Datom> values;
+        int from, count;
         if (reverse)
         {
+            values = Buffer(_values, level);
             IndexScan.Collect(_db.Vaet, new ReverseDatoms(e, a.Id), values, a.IsComponent ? 1 : spec.Limit);
+            from = 0; count = values.Count;
         }
         else
         {
-            IndexScan.Collect(_db.Eavt, new AttrDatoms(e, a.Id), values, a.IsMany ? spec.Limit : 1);
+            var max = a.IsMany ? spec.Limit : 1;
+            if (entity is not null)
+            {
+                values = entity;
+                from = FirstOfAttr(entity, a.Id);
+                var end = from;
+                while (end < entity.Count && entity[end].A == a.Id) end++;
+                count = end - from;
+                if (max >= 0 && count > max) count = max;
+            }
+            else
+            {
+                values = Buffer(_values, level);
+                IndexScan.Collect(_db.Eavt, new AttrDatoms(e, a.Id), values, max);
+                from = 0; count = values.Count;
+            }
         }
-        if (values.Count == 0)
+        if (count == 0)
         {
             if (spec.HasDefault) result[spec.Key] = spec.Default;
             return;
@@ -152,21 +224,35 @@ internal sealed class Puller
                 result[spec.Key] = Ref(a, values[0].E, spec, forward: false);
                 return;
             }
-            var owners = new List<object?>(values.Count);
-            for (var k = 0; k < values.Count; k++) owners.Add(Ref(a, values[k].E, spec, forward: false));
+            var owners = new List<object?>(count);
+            for (var k = 0; k < count; k++) owners.Add(Ref(a, values[k].E, spec, forward: false));
             result[spec.Key] = owners;
             return;
         }
         if (!a.IsMany)
         {
-            result[spec.Key] = Value(a, values[0], spec);
+            result[spec.Key] = Value(a, values[from], spec);
             return;
         }
-        var list = new List<object?>(values.Count);
-        for (var k = 0; k < values.Count; k++) list.Add(Value(a, values[k], spec));
+        var list = new List<object?>(count);
+        for (var k = from; k < from + count; k++) list.Add(Value(a, values[k], spec));
         result[spec.Key] = list;
     }
 
+    /// <summary>Index of the first datom of attribute a in one entity's datoms (EAVT order), or where it would be.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static int FirstOfAttr(List<Datom> datoms, int a)
+    {
+        int lo = 0, hi = datoms.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >> 1;
+            if (datoms[mid].A < a) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private object? Value(Attribute a, Datom d, AttrSpec? spec) =>
         a.IsRef ? Ref(a, d.N, spec, forward: true) : Encoded.Decode(d.N, d.O);
 

@@ -41,6 +41,9 @@ public sealed class PullPattern
     /// <summary>Number of recursion specs in the whole pattern tree (only meaningful on a root pattern).</summary>
     internal int RecursionSlots { get; private set; }
 
+    /// <summary>The attributes resolved against the schema of the last pull (see <see cref="Puller"/>).</summary>
+    internal Puller.Plan? Plan;
+
     /// <summary>The pattern data this was parsed from.</summary>
     public object Source { get; }
 

@@ -40,7 +40,7 @@ internal static class Encoded
     /// <summary>The .NET value of an encoded payload.</summary>
     public static object Decode(long n, object? o)
     {
-        if (o is null) return n;
+        if (o is null) return (ulong)(n - SmallMin) < (ulong)SmallLongs.Length ? SmallLongs[n - SmallMin] : n;
         if (o is ScalarTag tag)
         {
             if (ReferenceEquals(tag, ScalarTag.Boolean)) return n != 0 ? True : False;
@@ -49,6 +49,17 @@ internal static class Encoded
             if (ReferenceEquals(tag, ScalarTag.Instant)) return new DateTime(n, DateTimeKind.Utc);
         }
         return o;
+    }
+
+    // boxes of the small longs every read would otherwise make again (ages, counts, enum-like codes)
+    private const long SmallMin = -128;
+    private static readonly object[] SmallLongs = MakeSmallLongs(1024);
+
+    private static object[] MakeSmallLongs(int count)
+    {
+        var boxes = new object[count];
+        for (var i = 0; i < count; i++) boxes[i] = SmallMin + i;
+        return boxes;
     }
 
     public static readonly object True = true;
