@@ -90,7 +90,7 @@ internal static class Estimates
     {
         var keys = node.Keys;
         var len = node.Len;
-        var first = FirstNotBefore(keys, len, range);
+        var first = DatomRanges.FirstNotBefore(keys, 0, len, range);
         if (first == len) return 0;
         if (node is not SortedDatomSet<TOrder>.Branch b)
         {
@@ -122,14 +122,4 @@ internal static class Estimates
         return b.Len * child;
     }
 
-    private static int FirstNotBefore<TRange>(Datom[] keys, int len, TRange range) where TRange : struct, IDatomRange
-    {
-        int lo = 0, hi = len;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >> 1;
-            if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
 }

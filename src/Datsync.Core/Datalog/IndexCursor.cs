@@ -63,14 +63,14 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
             // nothing before this leaf is in the range
             if (range.Locate(leaf.Keys[leaf.Len - 1]) >= 0)
             {
-                _k = FirstNotBefore(leaf.Keys, 0, leaf.Len, range);
+                _k = DatomRanges.FirstNotBefore(leaf.Keys, 0, leaf.Len, range);
                 return;
             }
             for (var l = _depth - 1; l >= 0; l--)
             {
                 var b = _path[l];
                 if (range.Locate(b.Keys[b.Len - 1]) < 0) continue;
-                Descend(l, FirstNotBefore(b.Keys, _at[l] + 1, b.Len, range), range);
+                Descend(l, DatomRanges.FirstNotBefore(b.Keys, _at[l] + 1, b.Len, range), range);
                 return;
             }
             _done = true;
@@ -86,14 +86,14 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
             _depth = 1;
             // count the depth once: every leaf is as deep
             for (var n = rb.Children[0]; n is SortedDatomSet<TOrder>.Branch c; n = c.Children[0]) _depth++;
-            var i = FirstNotBefore(rb.Keys, 0, rb.Len, range);
+            var i = DatomRanges.FirstNotBefore(rb.Keys, 0, rb.Len, range);
             if (i == rb.Len) { _done = true; _leaf = null; return; }
             Descend(0, i, range);
         }
         else
         {
             _leaf = _root;
-            _k = FirstNotBefore(_root.Keys, 0, _root.Len, range);
+            _k = DatomRanges.FirstNotBefore(_root.Keys, 0, _root.Len, range);
         }
     }
 
@@ -107,13 +107,13 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
         for (var l = level + 1; l < _depth; l++)
         {
             var br = (SortedDatomSet<TOrder>.Branch)node;
-            var j = FirstNotBefore(br.Keys, 0, br.Len, range);
+            var j = DatomRanges.FirstNotBefore(br.Keys, 0, br.Len, range);
             _path[l] = br;
             _at[l] = j;
             node = br.Children[j];
         }
         _leaf = node;
-        _k = FirstNotBefore(node.Keys, 0, node.Len, range);
+        _k = DatomRanges.FirstNotBefore(node.Keys, 0, node.Len, range);
     }
 
     /// <summary>The next datom of the range; false once past it.</summary>
@@ -153,14 +153,4 @@ internal sealed class IndexCursor<TOrder> where TOrder : struct, IDatomOrder
         return Next(range, out d);
     }
 
-    private static int FirstNotBefore<TRange>(Datom[] keys, int from, int len, TRange range) where TRange : struct, IDatomRange
-    {
-        int lo = from, hi = len;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >> 1;
-            if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
 }

@@ -470,12 +470,12 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
             if (node is null) return false;
             while (node is Branch b)
             {
-                var i = FirstNotBefore(b.Keys, b.Len);
+                var i = DatomRanges.FirstNotBefore(b.Keys, 0, b.Len, range);
                 if (i == b.Len) return false;
                 node = b.Children[i];
             }
             _leaf = node;
-            _k = FirstNotBefore(node.Keys, node.Len);
+            _k = DatomRanges.FirstNotBefore(node.Keys, 0, node.Len, range);
             return true;
         }
 
@@ -500,17 +500,6 @@ internal sealed class SortedDatomSet<TOrder> : IEnumerable<Datom> where TOrder :
             return _k < node.Len; // a leaf root, or keys no greater than last: the end
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private int FirstNotBefore(Datom[] keys, int len)
-        {
-            int lo = 0, hi = len;
-            while (lo < hi)
-            {
-                var mid = (lo + hi) >> 1;
-                if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
-            }
-            return lo;
-        }
 
         public void Reset() => throw new NotSupportedException();
         public void Dispose() { }

@@ -11,6 +11,23 @@ internal interface IDatomRange
     int Locate(Datom d);
 }
 
+internal static class DatomRanges
+{
+    /// <summary>The first of <paramref name="keys"/>[<paramref name="from"/>..<paramref name="len"/>) (sorted) that
+    /// does not sort before <paramref name="range"/>: a binary search.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstNotBefore<TRange>(Datom[] keys, int from, int len, TRange range) where TRange : struct, IDatomRange
+    {
+        int lo = from, hi = len;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >> 1;
+            if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+}
+
 /// <summary>EAVT: every datom of one entity.</summary>
 internal readonly struct EntityDatoms(long e) : IDatomRange
 {
@@ -74,7 +91,7 @@ internal static class IndexScan
         if (node is SortedDatomSet<TOrder>.Branch b)
         {
             // a branch key is >= every datom of its child and < every datom of the next child
-            for (var i = seek ? FirstNotBefore(b.Keys, b.Len, range) : 0; i < b.Len; i++)
+            for (var i = seek ? DatomRanges.FirstNotBefore(b.Keys, 0, b.Len, range) : 0; i < b.Len; i++)
             {
                 if (!Visit(b.Children[i], range, into, ref remaining, seek)) return false;
                 if (range.Locate(b.Keys[i]) > 0) return false;
@@ -84,7 +101,7 @@ internal static class IndexScan
         }
         var keys = node.Keys;
         var len = node.Len;
-        for (var k = seek ? FirstNotBefore(keys, len, range) : 0; k < len; k++)
+        for (var k = seek ? DatomRanges.FirstNotBefore(keys, 0, len, range) : 0; k < len; k++)
         {
             var d = keys[k];
             if (range.Locate(d) > 0) return false;
@@ -94,14 +111,4 @@ internal static class IndexScan
         return true;
     }
 
-    private static int FirstNotBefore<TRange>(Datom[] keys, int len, TRange range) where TRange : struct, IDatomRange
-    {
-        int lo = 0, hi = len;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >> 1;
-            if (range.Locate(keys[mid]) < 0) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
 }
