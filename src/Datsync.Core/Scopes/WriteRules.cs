@@ -20,12 +20,17 @@ internal sealed record ScopeViolation(string Rule, Datom? Datom, string Message)
 /// before it, or is <b>a new entity this transaction creates, which must be visible after it</b> (so a client may
 /// create a document it owns, not one it cannot see, and may not take over an entity it could not see by asserting the
 /// datom that would make it visible).</item>
-/// <item><c>ref</c>: a reference's value entity follows the same rule (visible before, or new and visible after; an
-/// ident entity always passes), so no write names an entity the client cannot see.</item>
+/// <item><c>ref</c>: an asserted reference's value entity follows the same rule (visible before, or new and visible
+/// after; an ident entity always passes), so no assertion names an entity the client cannot see. A retraction's value
+/// is not checked: removing a link discloses nothing, and a new value of a cardinality-one reference retracts the old
+/// one whatever it was.</item>
+/// <item>Retracting an entity the client sees also retracts the references to it from entities it does not see; those
+/// retractions pass <c>entity</c> (their value is an entity the client saw and that has no datom left).</item>
 /// </list>
 /// The datoms of the transaction entity itself (<c>:db/txInstant</c>, tx metadata) pass <c>entity</c>. Custom rules
 /// (<see cref="WriteRule"/>) are checked after the default ones; the first datom of the transaction that breaks any rule
-/// names the refusal (for one datom, default rules before custom ones, custom ones in order).
+/// names the refusal — assertions before retractions, so that a new value is named rather than the retraction of the old
+/// one it implies; for one datom, default rules before custom ones, custom ones in order.
 /// </remarks>
 internal static class WriteRules
 {
@@ -44,6 +49,7 @@ internal static class WriteRules
         bool IsNew(long e) => e >= EntityIds.FirstUser && e < EntityIds.TxBase && e > dbBefore.MaxEntityId;
         bool Seen0(long e, bool asRef) => s0.Entities.Contains(e) || asRef && dbBefore.Ident(e) is not null;
         bool Seen1(long e, bool asRef) => s1.Entities.Contains(e) || asRef && dbAfter.Ident(e) is not null;
+        bool Gone(long e) => !dbAfter.Datoms(IndexType.Eavt, e).Any();
         bool MayName(long e, bool asRef) => Seen0(e, asRef) || IsNew(e) && Seen1(e, asRef);
 
         string? Default(Datom d)
@@ -52,19 +58,20 @@ internal static class WriteRules
             if (isSchema) return mayWriteSchema ? null : Schema;
             if (d.E == report.TxId) return d.A == BuiltIns.TxInstantId || s1.Attributes.Contains(d.A) ? null : Attribute;
             if (!(d.Added ? s1 : s0).Attributes.Contains(d.A)) return Attribute;
-            if (d.Added ? !MayName(d.E, asRef: false) : !Seen0(d.E, asRef: false)) return Entity;
-            if (dbAfter.Schema[d.A] is { IsRef: true })
+            var isRef = dbAfter.Schema[d.A] is { IsRef: true };
+            if (d.Added)
             {
-                var v = (long)d.V;
-                if (d.Added ? !MayName(v, asRef: true) : !Seen0(v, asRef: true)) return Ref;
+                if (!MayName(d.E, asRef: false)) return Entity;
+                if (isRef && !MayName((long)d.V, asRef: true)) return Ref;
             }
+            else if (!Seen0(d.E, asRef: false) && !(isRef && Seen0((long)d.V, asRef: false) && Gone((long)d.V))) return Entity;
             return null;
         }
 
         var custom = policy.CustomWriteRules.Select(r => (r.Name, Tuples: Run(r, policy, identity, report))).ToList();
-        for (var i = 0; i < report.TxData.Count; i++)
+        // the assertions the client wrote are named before the retractions they imply (a new value's old one)
+        foreach (var d in report.TxData.Where(d => d.Added).Concat(report.TxData.Where(d => !d.Added)))
         {
-            var d = report.TxData[i];
             if (Default(d) is { } rule) return Violation(rule, d, dbAfter);
             foreach (var (name, tuples) in custom)
                 if (tuples.Any(tu => NamesDatom(tu, d, dbAfter))) return Violation(name, d, dbAfter);
@@ -94,7 +101,7 @@ internal static class WriteRules
     {
         var tx = report.TxData.Select(d => (object?)new object?[] { d.E, report.DbAfter.Ident(d.A), d.V, d.Added }).ToList();
         object? result;
-        try { result = report.DbBefore.Q(rule.Form, report.DbAfter, tx, identity.ClientId, identity.RolesInput(), policy.Rules); }
+        try { result = report.DbAfter.Q(rule.Form, report.DbBefore, report.DbAfter, tx, identity.ClientId, identity.RolesInput(), policy.Rules); }
         catch (QueryException e) { throw new ScopeException($"Write rule {rule.Name} fails: {e.Message}", e); }
         return ((IEnumerable<object?>?)result ?? []).OfType<IReadOnlyList<object?>>().ToList();
     }
