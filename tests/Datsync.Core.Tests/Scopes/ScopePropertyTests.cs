@@ -14,7 +14,7 @@ public class ScopePropertyTests
 {
     private static object?[] Lr(string attr, string v) => [K(attr), v];
 
-    private static readonly Gen<object> Form = Gen.Select(Gen.Int[0, 13], Gen.Int[0, 5], Gen.Int[0, 3], Gen.Int[0, 4], (kind, d, u, s) =>
+    private static readonly Gen<object> Form = Gen.Select(Gen.Int[0, 17], Gen.Int[0, 5], Gen.Int[0, 3], Gen.Int[0, 4], (kind, d, u, s) =>
     {
         var dk = "d" + d;
         var uk = "u" + u;
@@ -38,7 +38,12 @@ public class ScopePropertyTests
             10 => new object?[] { K(":db/retractEntity"), s % 2 == 0 ? doc : Lr(":section/key", sk) },
             11 => Map(":doc/key", dk, ":doc/secret", "secret" + s),
             12 => Map(":doc/key", dk, ":doc/color", u % 2 == 0 ? K(":color/red") : K(":color/blue")),
-            _ => new object?[] { K(":db/retract"), doc, K(":doc/owner"), user },
+            13 => new object?[] { K(":db/retract"), doc, K(":doc/owner"), user },
+            // schema: an attribute renamed out of and back into the allow-list, an enum ident that comes and goes
+            14 => s % 2 == 0 ? Map(":db/id", K(":doc/secret"), ":db/ident", K(":hidden/secret")) : Map(":db/id", K(":hidden/secret"), ":db/ident", K(":doc/secret")),
+            15 => Map(":db/ident", K(":color/green")),
+            16 => new object?[] { K(":db/retract"), K(":color/green"), K(":db/ident"), K(":color/green") },
+            _ => Map(":doc/key", dk, ":doc/color", K(":color/green")),
         };
         return form;
     });
