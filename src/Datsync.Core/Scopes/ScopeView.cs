@@ -38,6 +38,7 @@ internal sealed class ScopeView
     public ScopeState State { get; }
     public Db Db { get; }
 
+    /// <summary>A scope on the value it was evaluated on (same t).</summary>
     public ScopeView(ScopeState state, Db db)
     {
         if (state.T != db.BasisT) throw new ArgumentException($"the scope is of t={state.T}, the value of t={db.BasisT}", nameof(db));
@@ -102,6 +103,7 @@ internal sealed class ScopeView
     }
 
     /// <summary>The filtered value: the visible datoms as a database of the same basis t (its schema read from the
-    /// schema datoms, which are all visible).</summary>
+    /// schema datoms, which are all visible). Its <see cref="Db.MaxEntityId"/> is the highest visible id, not the
+    /// master's, so it tells nothing of entities the client does not see.</summary>
     public Db Filter() => Db.FromDatoms(BootstrapDatoms().ToList(), Db.BasisT);
 }

@@ -78,7 +78,7 @@ internal static class WriteRules
         }
         foreach (var (name, tuples) in custom)
             if (tuples.Count > 0)
-                return new ScopeViolation(name, null, $"The transaction breaks rule {name}: {EdnPrinter.Print(tuples[0])}");
+                return new ScopeViolation(name, null, $"The transaction breaks write rule {name}: {EdnPrinter.Print(tuples[0])}");
         return null;
     }
 

@@ -143,6 +143,18 @@ public class ScopeDeltaTests
     }
 
     [Fact]
+    public void A_rule_that_fails_on_a_value_sees_nothing_there_and_everything_once_mended()
+    {
+        // a lookup ref that finds nothing until ghost exists
+        var policy = ScopePolicy.Create("""[[(visible ?c ?r ?e) [?e :doc/owner [:user/id "ghost"]]]]""");
+        var before = ScopeView.Of(policy, Alice, World);
+        Assert.Empty(before.Entities);
+        var (delta, ops, report) = Step(World, Alice, """[{:db/id "g" :user/id "ghost"} [:db/add [:doc/key "a1"] :doc/owner "g"]]""", policy);
+        Assert.Contains(report.DbAfter.Id(":doc/key", "a1"), delta.Next.Entities);
+        Assert.Contains(ops, o => o.Contains("Alice's plan"));
+    }
+
+    [Fact]
     public void A_new_policy_is_delivered_as_the_difference_of_the_two_filtered_values()
     {
         var open = ScopeView.Of(Policy, Alice, World).Filter();

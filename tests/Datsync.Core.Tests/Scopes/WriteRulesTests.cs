@@ -136,6 +136,26 @@ public class WriteRulesTests
     }
 
     [Fact]
+    public void A_custom_rule_whose_tuples_name_no_datom_still_refuses_by_name()
+    {
+        var policy = ScopePolicy.Create(Rules, writeRules: [("read-only-clients",
+            """[:find ?client :where [(= ?client "alice")]]""")]);
+        var v = Check(Alice, """[{:doc/key "a2" :doc/owner [:user/id "alice"]}]""", World, policy);
+        Assert.Equal("read-only-clients", v!.Rule);
+        Assert.Null(v.Datom);
+        Assert.Equal("The transaction breaks write rule read-only-clients: [\"alice\"]", v.Message);
+        Assert.Null(Check(Bob, """[[:db/add [:doc/key "b1"] :doc/title "ok"]]""", World, policy));
+    }
+
+    [Fact]
+    public void A_scope_at_hand_is_used_for_the_value_before()
+    {
+        var report = World.Transact(Forms("""[[:db/add [:doc/key "a1"] :doc/title "v3"]]"""));
+        Assert.Null(WriteRules.Check(Policy, Alice, report, ScopeState.Of(Policy, Alice, World)));
+        Assert.NotNull(WriteRules.Check(Policy, Bob, report, ScopeState.Of(Policy, Bob, World)));
+    }
+
+    [Fact]
     public void Enforce_throws_the_forbidden_rejection()
     {
         var report = World.Transact(Forms("""[[:db/add [:doc/key "b1"] :doc/title "x"]]"""));
