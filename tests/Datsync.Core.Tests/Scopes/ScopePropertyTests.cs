@@ -118,6 +118,39 @@ public class ScopePropertyTests
         }, iter: 120);
     }
 
+    /// <summary>No leak through writes: what the default write rules accept from one client changes another client's
+    /// visible set only by entities the writer sees (before or after), and what they refuse commits nothing.</summary>
+    [Fact]
+    public void An_accepted_write_moves_only_entities_its_writer_sees()
+    {
+        ClientIdentity[] clients = [ClientIdentity.Of("u0"), ClientIdentity.Of("u1", "admin"), ClientIdentity.Of("u2"), ClientIdentity.Of("u3")];
+        Gen.Select(Stream, Gen.Int[0, 3].Array[20]).Sample((stream, writers) =>
+        {
+            var db = Start;
+            for (var i = 0; i < stream.Length; i++)
+            {
+                TxReport report;
+                try { report = db.Transact(stream[i]); }
+                catch (TxRejectedException) { continue; }
+                var writer = clients[writers[i]];
+                if (WriteRules.Check(Policy, writer, report) is { } violation)
+                {
+                    Assert.Equal(ScopeErrors.Forbidden, violation.ToException().Category);
+                    continue; // refused: the master stays at db
+                }
+                var seen = ScopeView.Of(Policy, writer, db).Entities.Union(ScopeView.Of(Policy, writer, report.DbAfter).Entities).ToHashSet();
+                foreach (var other in clients)
+                {
+                    var v0 = ScopeView.Of(Policy, other, db).Entities;
+                    var v1 = ScopeView.Of(Policy, other, report.DbAfter).Entities;
+                    foreach (var e in v0.Except(v1).Concat(v1.Except(v0)))
+                        Assert.True(seen.Contains(e), $"{writer.ClientId}'s {EdnPrinter.Print(stream[i])} moved {e}, which it does not see, for {other.ClientId}");
+                }
+                db = report.DbAfter;
+            }
+        }, iter: 80);
+    }
+
     [Fact]
     public void The_difference_of_two_filtered_values_turns_one_into_the_other()
     {
