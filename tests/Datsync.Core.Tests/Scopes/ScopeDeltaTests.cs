@@ -29,6 +29,15 @@ public class ScopeDeltaTests
     }
 
     [Fact]
+    public void Delivered_datoms_are_at_the_transactions_t_and_leave_the_transaction_entity_out()
+    {
+        var (delta, ops, report) = Step(World, Bob, """[[:db/add [:doc/key "a1"] :doc/shared [:user/id "bob"]]]""");
+        Assert.All(delta.Datoms, d => Assert.Equal(report.T, d.T));
+        Assert.DoesNotContain(ops, o => o.Contains(":db/txInstant"));
+        Assert.Equal(report.T, delta.Next.T);
+    }
+
+    [Fact]
     public void An_edit_of_an_invisible_document_delivers_nothing()
     {
         var (delta, _, _) = Step(World, Alice, """[[:db/add [:doc/key "b1"] :doc/title "v2"]]""");
