@@ -115,29 +115,8 @@ public sealed class Entity : IEquatable<Entity>
         return collection;
     }
 
-    private object As(Type type, string attr, object value)
-    {
-        if (type.IsInstanceOfType(value)) return value;
-        var target = Nullable.GetUnderlyingType(type) ?? type;
-        if (target.IsInstanceOfType(value)) return value;
-        if (value is Entity e && target == typeof(long)) return e.Id;
-        if (value is long l)
-        {
-            try
-            {
-                if (target == typeof(int)) return checked((int)l);
-                if (target == typeof(short)) return checked((short)l);
-                if (target == typeof(byte)) return checked((byte)l);
-                if (target == typeof(ulong)) return checked((ulong)l);
-                if (target == typeof(uint)) return checked((uint)l);
-            }
-            catch (OverflowException)
-            {
-                throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds {l}, which a {target.Name} cannot hold");
-            }
-        }
-        throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} holds a {value.GetType().Name}, not a {type.Name}");
-    }
+    private object As(Type type, string attr, object value) =>
+        TypedValues.As(type, value, out var why) ?? throw new InvalidCastException($"{Keyword.Intern(attr)} of entity {Id} {why}");
 
     /// <summary>The attributes this entity has a value for, in attribute id order.</summary>
     public IReadOnlyList<Keyword> Keys
