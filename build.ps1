@@ -22,7 +22,7 @@ function Invoke-Step([string]$Title, [scriptblock]$Block) {
 
 switch ($Target) {
     'build' { Invoke-Step 'build' { dotnet build Datsync.Actors.sln -c $Configuration } }
-    'test' { Invoke-Step 'test' { dotnet test Datsync.Actors.sln -c $Configuration } }
+    'test' { Invoke-Step 'test' { dotnet test Datsync.Actors.sln -c $Configuration --blame-hang-timeout 10m --blame-hang-dump-type none } }
     'bench' { Invoke-Step 'bench' { dotnet run -c Release --project src/Datsync.Benchmarks -- compare } }
     'pack' { Invoke-Step 'pack' { dotnet pack Datsync.Actors.sln -c $Configuration -o artifacts } }
     'replay' { Invoke-Step 'replay' { dotnet run -c $Configuration --project src/Datsync.Cli -- replay src/Datsync.Cli/examples/people.edn } }

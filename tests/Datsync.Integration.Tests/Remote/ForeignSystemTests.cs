@@ -43,7 +43,7 @@ public sealed class ForeignSystemTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate();
+        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromMinutes(1)); // a shutdown that hangs fails the test
     }
 
     private Task<TxAccepted> Commit(string edn) => RemoteTesting.Commit(_server, edn, Long);

@@ -42,7 +42,7 @@ public sealed class RemoteReplicationTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate();
+        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromMinutes(1)); // a shutdown that hangs fails the test
     }
 
     private ActorSystem Client(string name)

@@ -29,7 +29,7 @@ public sealed class RemoteRestartTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate();
+        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromMinutes(1)); // a shutdown that hangs fails the test
         _dir.Dispose();
     }
 

@@ -78,7 +78,7 @@ public sealed class TlsTests(TlsCertificates certs) : IClassFixture<TlsCertifica
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate();
+        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromMinutes(1)); // a shutdown that hangs fails the test
     }
 
     private MasterSystem Server(bool mutual)

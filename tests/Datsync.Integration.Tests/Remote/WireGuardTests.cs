@@ -42,7 +42,7 @@ public sealed class WireGuardTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     public async Task DisposeAsync()
     {
-        foreach (var s in _systems) await s.Terminate();
+        foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromMinutes(1)); // a shutdown that hangs fails the test
     }
 
     private WireGuardStats Stats => WireGuard.StatsOf(_server.System) ?? throw new Xunit.Sdk.XunitException("the server's transport has no guard");
