@@ -53,6 +53,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<string> _inFlight = new();
     private readonly DroppedMessages _drops;
     private readonly SessionTelemetry _telemetry;
+    private readonly ClientIdentity? _identity; // on a scoped server: who the client is, for its write rules
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -66,6 +67,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _drops = new DroppedMessages(Context.GetLogger());
         _submitParts = new PartAssembler<string>();
         _telemetry = new SessionTelemetry(clientId);
+        _identity = settings.Scopes?.IdentityOf(clientId);
 
         Receive<Admitted>(a =>
         {
@@ -353,7 +355,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _inFlight.Add(requestId);
-        _transactor.Tell(made);
+        _transactor.Tell(_identity is not null && made is Transact tx ? tx with { Identity = _identity } : made);
     }
 
     private void Outcome(string requestId, object outcome)
