@@ -158,3 +158,66 @@ internal static class Docs
 
     public static ServerScopes Scopes() => ServerScopes.From(ConfigurationFactory.ParseString(Hocon))!;
 }
+
+/// <summary>Scopes configured in code (<see cref="DatsyncScopesOptions"/>) reach the master started with them.</summary>
+public class ScopesOptionsTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    private static DatsyncScopesOptions Options() => new()
+    {
+        Rules = """
+            [[(me ?client ?u) [?u :user/id ?client]]
+             [(visible ?client ?roles ?u) (me ?client ?u)]
+             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+             [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
+            """,
+        Attributes = ["user/*", ":doc/key", ":doc/title", ":doc/owner"],
+        RoleAttributes = { ["admin"] = [":doc/shared"] },
+        Roles = { ["admin-1"] = ["admin", "schema-admin"] },
+        SchemaWriters = ["schema-admin"],
+        WriteRules = { ["no-empty-title"] = """[:find ?e ?a ?v ?added :where [(= ?a :doc/title)] [(= ?v "")]]""" },
+    };
+
+    [Fact]
+    public void The_options_give_the_policy_and_roles_they_declare()
+    {
+        var scopes = ServerScopes.From(new DatsyncMasterOptions { Scopes = Options() }.ToConfig())!;
+
+        Assert.Equal(ClientIdentity.Of("admin-1", "admin", "schema-admin"), scopes.IdentityOf("admin-1"));
+        Assert.Equal(["user/*", ":doc/key", ":doc/title", ":doc/owner"], scopes.Policy.ReadAttributes);
+        Assert.Equal([":doc/shared"], scopes.Policy.RoleAttributes["admin"]);
+        Assert.Contains("schema-admin", scopes.Policy.SchemaWriters);
+        Assert.Equal("no-empty-title", Assert.Single(scopes.Policy.CustomWriteRules).Name);
+        Assert.Equal(Options().Rules, scopes.Policy.VisibilityRules);
+        Assert.Null(ServerScopes.From(new DatsyncMasterOptions().ToConfig()));
+    }
+
+    [Fact]
+    public void A_rule_that_does_not_parse_fails_the_configuration_naming_the_path()
+    {
+        var ex = Assert.Throws<ConfigurationException>(() =>
+            ServerScopes.From(new DatsyncMasterOptions { Scopes = { Rules = "[[(seen ?e) [?e :doc/key]]]" } }.ToConfig()));
+        Assert.Contains("datsync.server.scopes", ex.Message);
+        Assert.Contains("visible", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_master_started_with_scopes_refuses_what_a_replica_may_not_write()
+    {
+        var name = "scoped-" + Guid.NewGuid().ToString("N")[..8];
+        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+        {
+            Name = name, Storage = { Kind = "memory" }, Scopes = Options(),
+        }).WaitAsync(Long);
+        await master.TransactAsync(Docs.SchemaEdn).WaitAsync(Long);
+        await master.TransactAsync(Docs.WorldEdn).WaitAsync(Long);
+        await using var alice = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "alice", ServerSystemName = name }).WaitAsync(Long);
+
+        var empty = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync("""[[:db/add [:doc/key "a1"] :doc/title ""]]""").WaitAsync(Long));
+        Assert.Equal(DatsyncErrors.Forbidden, empty.Category);
+        Assert.EndsWith("breaks write rule no-empty-title", empty.Message);
+        var r = await alice.TransactAsync("""[[:db/add [:doc/key "a1"] :doc/title "v2"]]""").WaitAsync(Long);
+        Assert.Equal(r.T, master.Db.BasisT);
+    }
+}
