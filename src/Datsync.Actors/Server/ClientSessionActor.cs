@@ -20,6 +20,11 @@ namespace Datsync.Actors.Server;
 /// (rate-limited). A replica in this process hands over its transactions as their forms (<see cref="SubmitTxData"/>,
 /// under the same key, taken only from an actor of this system) instead of as text. To a replica in another process
 /// everything goes under the same key (<see cref="FromSession"/>).</para>
+/// <para>Scopes (<see cref="SessionSettings.Scopes"/>): a scoped client's transactions carry its identity for the
+/// transactor's write rules; its replica is bootstrapped with the master filtered to its scope and gets each delta
+/// filtered (<see cref="SessionScope"/>), never the master's value. Its range requests are answered from the session's
+/// own scoped deltas; when the session cannot follow (a delta read back from the journal, a range it no longer holds),
+/// it ends, and the replica is bootstrapped again by the next session.</para>
 /// <para>Supervision: the server restarts a session that fails (its default). The new instance holds no handshake, so
 /// its replica hears no more heartbeats, connects again after its connection timeout and resumes from its t; the
 /// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a

@@ -160,3 +160,44 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
         Assert.Empty(delivered.Single(d => d.T == world.BasisT + 3).TxData); // c1 is bob's: an empty delta at its t
     }
 }
+
+/// <summary>A scoped session answers its replica's range requests from its own scoped deltas, and ends (so that the
+/// replica is bootstrapped again) when asked for what it no longer holds; it never relays the journal's unfiltered
+/// ranges.</summary>
+public class ScopedRangeTests(ITestOutputHelper output) : ReplicationTestKit(output)
+{
+    private static readonly ServerScopes Scopes = Docs.Scopes();
+
+    [Fact]
+    public void A_range_the_session_holds_is_answered_scoped_and_one_it_does_not_ends_the_session()
+    {
+        var (master, server) = StartMaster("scoped-range", scopes: Scopes);
+        Commit(master, Docs.SchemaEdn);
+        var basis = Commit(master, Docs.WorldEdn).T;
+        var replica = CreateTestProbe();
+        const string key = "scoped-range-key";
+        server.Tell(new Connect("alice", null, 1, null, key), replica.Ref);
+        var connected = replica.FishForMessage<Connected>(_ => true, Long);
+        var session = replica.LastSender;
+        for (var seq = 0; seq < connected.BootstrapChunks; seq++)
+        {
+            var chunk = replica.FishForMessage<BootstrapChunk>(_ => true, Long);
+            replica.Reply(new ToSession(key, new BootstrapAck(chunk.BasisT, seq + 1)));
+        }
+        Commit(master, """[{:doc/key "c1" :doc/title "Bob's secret" :doc/owner [:user/id "bob"]}]""");
+        var edit = Commit(master, """[[:db/add [:doc/key "a1"] :doc/title "v2"]]""").T;
+        replica.FishForMessage(m => m is TxDelta d && d.T == edit || m is TxDeltaBatch b && b.LastT == edit, Long);
+
+        session.Tell(new ToSession(key, new DeltasWanted(basis + 1, edit)), replica.Ref);
+
+        var range = replica.FishForMessage<TxRangeResult>(_ => true, Long);
+        Assert.Equal([basis + 1, edit], range.Deltas.Select(d => d.T));
+        Assert.Empty(range.Deltas[0].TxData); // bob's document, not hers
+        Assert.All(range.Deltas, d => Assert.Null(d.MasterValue));
+        Assert.Contains(range.Deltas[1].TxData, d => d.Added && "v2".Equals(d.V));
+
+        Watch(session);
+        session.Tell(new ToSession(key, new DeltasWanted(1, edit)), replica.Ref); // before its bootstrap: not held
+        ExpectTerminated(session, Long);
+    }
+}
