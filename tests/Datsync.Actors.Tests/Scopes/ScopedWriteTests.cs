@@ -117,6 +117,25 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     }
 
     [Fact]
+    public void A_one_shot_transaction_of_a_scoped_client_is_checked_as_its_replicas_are()
+    {
+        var (master, server) = StartMaster("scoped-once", scopes: Docs.Scopes());
+        Commit(master, Docs.SchemaEdn);
+        Commit(master, Docs.WorldEdn);
+        var t = MasterT(master);
+        var client = CreateTestProbe();
+
+        server.Tell(new TransactOnce("alice", null, "once-1", """[[:db/add [:doc/key "b1"] :doc/title "mine now"]]"""), client.Ref);
+        var refused = client.ExpectMsg<TxRejected>(Long);
+        server.Tell(new TransactOnce("alice", null, "once-2", """[[:db/add [:doc/key "a1"] :doc/title "v2"]]"""), client.Ref);
+        var accepted = client.ExpectMsg<TxAccepted>(Long);
+
+        Assert.Equal(DatsyncErrors.Forbidden, refused.Category);
+        Assert.EndsWith("breaks write rule entity", refused.Message);
+        Assert.Equal(t + 1, accepted.T);
+    }
+
+    [Fact]
     public void The_roles_of_a_client_come_from_the_configuration()
     {
         var scopes = Docs.Scopes();
