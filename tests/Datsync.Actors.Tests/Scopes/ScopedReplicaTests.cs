@@ -99,6 +99,43 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
     }
 
     [Fact]
+    public async Task A_scoped_replica_is_bootstrapped_again_after_a_restart_of_its_session()
+    {
+        var (master, server) = StartMaster("scoped-session-restart", scopes: Scopes);
+        Commit(master, Docs.SchemaEdn);
+        Commit(master, Docs.WorldEdn);
+        var alice = StartReplica(server, "alice");
+        await alice.Ready.WaitAsync(Long);
+        AwaitFiltered(master, alice, "alice");
+        var session = await Sys.ActorSelection(server.Path / DatsyncServerActor.SessionName("alice")).ResolveOne(Long);
+
+        session.Tell(FailForTest.Instance); // it throws: the server restarts it, without the scope it filtered from
+        foreach (var tx in Stream.Take(3)) Commit(master, tx);
+
+        AwaitFiltered(master, alice, "alice");
+        Assert.NotNull(Lookup(alice.Db, "doc/key", "b1"));
+    }
+
+    [Fact]
+    public async Task A_scoped_replica_follows_across_a_restart_of_the_log_listener()
+    {
+        var (master, server) = StartMaster("scoped-listener-restart", scopes: Scopes);
+        Commit(master, Docs.SchemaEdn);
+        Commit(master, Docs.WorldEdn);
+        var alice = StartReplica(server, "alice");
+        var bob = StartReplica(server, "bob");
+        await alice.Ready.WaitAsync(Long);
+        await bob.Ready.WaitAsync(Long);
+
+        master.Listener.Tell(TxListenerActor.FailForTest.Instance);
+        foreach (var tx in Stream) Commit(master, tx);
+
+        AwaitFiltered(master, alice, "alice");
+        AwaitFiltered(master, bob, "bob");
+        Assert.Null(Lookup(alice.Db, "doc/key", "c1"));
+    }
+
+    [Fact]
     public void No_message_a_scoped_session_sends_holds_a_datom_its_client_may_not_see_or_the_masters_value()
     {
         var (master, server) = StartMaster("scoped-wire", scopes: Scopes);
@@ -199,5 +236,63 @@ public class ScopedRangeTests(ITestOutputHelper output) : ReplicationTestKit(out
         Watch(session);
         session.Tell(new ToSession(key, new DeltasWanted(1, edit)), replica.Ref); // before its bootstrap: not held
         ExpectTerminated(session, Long);
+    }
+}
+
+/// <summary>A scoped session fed by probes: what it makes of the log's deltas.</summary>
+public class ScopedSessionTests(ITestOutputHelper output) : ReplicationTestKit(output)
+{
+    private static readonly ServerScopes Scopes = Docs.Scopes();
+
+    private static readonly Db World = Db.Empty.Transact(Forms(Docs.SchemaEdn)).DbAfter.Transact(Forms(Docs.WorldEdn)).DbAfter;
+
+    /// <summary>A probe replica connected through a server whose transactor and log are probes; the session bootstraps it
+    /// at <see cref="World"/>'s t.</summary>
+    private (Akka.TestKit.TestProbe Listener, Akka.TestKit.TestProbe Replica, IActorRef Session) Connected()
+    {
+        var (transactor, listener, server) = ProbedServer(QuickSession with { Scopes = Scopes });
+        var replica = CreateTestProbe();
+        server.Tell(new Connect("alice", null, 1, null, "key"), replica.Ref);
+        transactor.ExpectMsg<GetDb>(Long);
+        var session = transactor.LastSender;
+        transactor.Reply(new CurrentDb(World));
+        replica.FishForMessage(m => m is Connected, Long);
+        listener.FishForMessage(m => m is SubscribeLog s && s.AfterT == World.BasisT, Long);
+        return (listener, replica, session);
+    }
+
+    [Fact]
+    public void A_delta_of_the_log_reaches_a_scoped_replica_filtered_and_without_the_masters_value()
+    {
+        var (listener, replica, session) = Connected();
+        var share = World.Transact(Forms("""[[:db/add [:doc/key "b1"] :doc/shared [:user/id "alice"]] [:db/add [:doc/key "b1"] :doc/title "t"]]"""));
+        var other = share.DbAfter.Transact(Forms("""[{:doc/key "c1" :doc/title "Bob's secret" :doc/owner [:user/id "bob"]}]"""));
+
+        session.Tell(new TxDeltaBatch([TxDelta.From(share.DbAfter, share.T, share.TxData), TxDelta.From(other.DbAfter, other.T, other.TxData)]), listener.Ref);
+
+        var b = replica.FishForMessage<TxDeltaBatch>(_ => true, Long);
+        Assert.Equal([share.T, other.T], b.Deltas.Select(d => d.T));
+        Assert.All(b.Deltas, d => Assert.Null(d.MasterValue));
+        var b1 = Lookup(World, "doc/key", "b1")!.Value;
+        Assert.Contains(b.Deltas[0].TxData, d => d.Added && d.E == b1 && "t".Equals(d.V));
+        Assert.Contains(b.Deltas[0].TxData, d => d.Added && d.E == b1 && "b1".Equals(d.V)); // moved in with its datoms...
+        var bob = Lookup(World, "user/id", "bob")!.Value;
+        Assert.DoesNotContain(b.Deltas[0].TxData, d => d.V is long v && v == bob); // ...but not its reference to bob, whom alice does not see
+        Assert.Empty(b.Deltas[1].TxData);
+    }
+
+    [Fact]
+    public void A_delta_read_back_from_the_journal_ends_a_scoped_session_rather_than_reaching_its_replica()
+    {
+        var (listener, replica, session) = Connected();
+        var next = World.Transact(Forms("""[[:db/add [:doc/key "b1"] :doc/title "t"]]"""));
+        Watch(session);
+
+        session.Tell(TxDelta.From(next.DbAfter, next.T, next.TxData).ForWire(), listener.Ref); // no master value: as from the journal
+
+        listener.FishForMessage(m => m is UnsubscribeLog, Long);
+        ExpectTerminated(session, Long);
+        var sent = replica.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m, msgs: int.MaxValue);
+        Assert.DoesNotContain(sent, m => m is TxDelta or TxDeltaBatch or TxRangeResult);
     }
 }
