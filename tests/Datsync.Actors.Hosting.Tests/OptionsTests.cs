@@ -48,6 +48,28 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Scopes_bound_from_configuration_reach_the_transactor_and_the_sessions()
+    {
+        var options = Configuration(
+                ("Datsync:Master:Scopes:Rules", "[[(visible ?client ?roles ?u) [?u :user/id ?client]]]"),
+                ("Datsync:Master:Scopes:Attributes:0", "user/*"),
+                ("Datsync:Master:Scopes:Roles:web-1:0", "admin"),
+                ("Datsync:Master:Scopes:SchemaWriters:0", "admin"),
+                ("Datsync:Master:Scopes:WriteRules:no-ids", "[:find ?e ?a ?v ?added :where [(= ?a :user/id)]]"))
+            .GetSection(DatsyncMasterOptions.SectionName).Get<DatsyncMasterOptions>()!;
+
+        var hocon = options.ToConfig();
+        Assert.Equal("[[(visible ?client ?roles ?u) [?u :user/id ?client]]]", hocon.GetString("datsync.server.scopes.rules"));
+        Assert.Equal(["user/*"], hocon.GetStringList("datsync.server.scopes.attributes"));
+        Assert.Equal(["admin"], hocon.GetStringList("datsync.server.scopes.roles.web-1"));
+        Assert.Equal(["admin"], hocon.GetStringList("datsync.server.scopes.schema-writers"));
+        Assert.Equal("[:find ?e ?a ?v ?added :where [(= ?a :user/id)]]", hocon.GetString("datsync.server.scopes.write-rules.no-ids"));
+        Assert.NotNull(options.ToMasterSettings(Config.Empty).Scopes);
+        Assert.NotNull(options.ToSessionSettings(Config.Empty).Scopes);
+        Assert.Null(new DatsyncMasterOptions().ToMasterSettings(Config.Empty).Scopes);
+    }
+
+    [Fact]
     public void The_options_own_hocon_wins_over_their_properties_and_strings_survive_quoting()
     {
         var options = new DatsyncMasterOptions

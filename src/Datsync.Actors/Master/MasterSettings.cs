@@ -33,6 +33,10 @@ internal sealed record MasterSettings(string PersistenceId, int SnapshotEvery, i
     /// (<see cref="StorageOptions.SnapshotStorePluginId"/>).</summary>
     public string SnapshotPluginId { get; init; } = StorageOptions.SnapshotStorePluginId;
 
+    /// <summary>The server's scope policy (<c>datsync.server.scopes</c>): a client's transaction (one that carries its
+    /// <see cref="Protocol.Transact.Identity"/>) is checked against its write rules before it is written; null: no scopes.</summary>
+    public Server.ServerScopes? Scopes { get; init; }
+
     /// <summary>The settings in <paramref name="config"/>, with the library's defaults for what it leaves out.</summary>
     public static MasterSettings From(Config config)
     {
@@ -47,6 +51,7 @@ internal sealed record MasterSettings(string PersistenceId, int SnapshotEvery, i
         {
             CatchUpTimeout = c.GetTimeSpan("datsync.listener.catch-up-timeout"),
             CatchUpRetry = c.GetTimeSpan("datsync.listener.catch-up-retry"),
+            Scopes = Server.ServerScopes.Read(c),
         };
     }
 

@@ -146,6 +146,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         try
         {
             var report = _speculative.Transact(request.TxData);
+            if (request.Identity is { } identity) CheckWriteRules(identity, report);
             _speculative = report.DbAfter;
             p = new Pending(replyTo, request, report, null, Alone: alone, Received: received, Trace: trace);
             _uncommitted.Add(request.RequestId);
@@ -166,6 +167,20 @@ internal sealed class TransactorActor : ReceivePersistentActor
     }
 
     private bool _revalidating;
+
+    /// <summary>Throws the <c>:datsync.error/forbidden</c> rejection of a client's transaction its write rules refuse,
+    /// before anything is written. Fails closed: a rule that errs, or a client's transaction reaching a transactor
+    /// without a policy (a session configured with scopes its transactor lacks), is refused.</summary>
+    private void CheckWriteRules(ClientIdentity identity, TxReport report)
+    {
+        if (_settings.Scopes is not { } scopes)
+            throw new TxRejectedException(DatsyncErrors.Forbidden,
+                $"client \"{identity.ClientId}\" is scoped, but the transactor has no scope policy (datsync.server.scopes); nothing was committed");
+        ScopeViolation? violation;
+        try { violation = WriteRules.Check(scopes.Policy, identity, report); }
+        catch (ScopeException e) { throw new TxRejectedException(DatsyncErrors.Forbidden, $"{e.Message}; nothing was committed"); }
+        if (violation is not null) throw violation.ToException();
+    }
 
     /// <summary>The records of the write in flight, and of the last write the journal refused (by reference): the
     /// journal answers a refused write with one rejection per record, and those of a write already handled must not be

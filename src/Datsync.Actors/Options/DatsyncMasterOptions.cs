@@ -94,6 +94,9 @@ public sealed class DatsyncMasterOptions
     /// </summary>
     public Dictionary<string, string?> Clients { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>What each client may read and write (<c>datsync.server.scopes</c>); no rules: no scopes.</summary>
+    public DatsyncScopesOptions Scopes { get; set; } = new();
+
     /// <summary>Any further HOCON; it wins over the properties above (e.g. SQL tuning under <c>datsync.storage</c>).</summary>
     public string? Hocon { get; set; }
 
@@ -135,6 +138,7 @@ public sealed class DatsyncMasterOptions
         HoconWriter.Set(hocon, "datsync.session.share-master-values", ShareMasterValues);
         foreach (var (clientId, hash) in (Clients ?? []).Where(c => !string.IsNullOrWhiteSpace(c.Value)).OrderBy(c => c.Key, StringComparer.Ordinal))
             HoconWriter.Set(hocon, ClientAccess.ConfigPath + "." + StorageOptions.Quote(clientId), hash);
+        (Scopes ?? new DatsyncScopesOptions()).AppendHocon(hocon);
         return hocon.ToString();
     }
 

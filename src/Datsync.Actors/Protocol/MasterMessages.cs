@@ -9,7 +9,13 @@ namespace Datsync.Actors.Protocol;
 /// (<see cref="TxAccepted.DbBefore"/>, <see cref="TxAccepted.DbAfter"/>); no other asker gets them, so no answer kept
 /// elsewhere keeps a version of the database alive.</summary>
 internal sealed record Transact(string RequestId, IReadOnlyList<object?> TxData, string? TxMeta = null, string? TraceParent = null,
-    bool WithValues = false);
+    bool WithValues = false)
+{
+    /// <summary>The client whose transaction this is, on a scoped server (its session sets it): the transactor checks
+    /// the transaction's report against the client's write rules (<see cref="Master.MasterSettings.Scopes"/>) before
+    /// writing it. Null: the master's own connection, or a server without scopes; not checked.</summary>
+    public ClientIdentity? Identity { get; init; }
+}
 
 /// <summary>The transaction is durable as basis <paramref name="T"/>.</summary>
 internal sealed record TxAccepted(string RequestId, long T, IReadOnlyDictionary<object, long> Tempids, IReadOnlyList<Datom> TxData) : IToReplica

@@ -62,4 +62,8 @@ public static class DatsyncErrors
     /// <summary>The server holds as much as it takes from this client (or from all clients) right now; nothing was
     /// committed, and the same request may be sent again later.</summary>
     public static readonly Keyword Busy = Keyword.Intern("datsync.error/busy");
+
+    /// <summary>The transaction writes what the client may not write (the server's scopes, <c>datsync.server.scopes</c>);
+    /// the message names the first datom that broke a write rule, and the rule. Nothing was committed.</summary>
+    public static readonly Keyword Forbidden = ScopeErrors.Forbidden;
 }

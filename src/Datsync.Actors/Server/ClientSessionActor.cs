@@ -20,6 +20,11 @@ namespace Datsync.Actors.Server;
 /// (rate-limited). A replica in this process hands over its transactions as their forms (<see cref="SubmitTxData"/>,
 /// under the same key, taken only from an actor of this system) instead of as text. To a replica in another process
 /// everything goes under the same key (<see cref="FromSession"/>).</para>
+/// <para>Scopes (<see cref="SessionSettings.Scopes"/>): a scoped client's transactions carry its identity for the
+/// transactor's write rules; its replica is bootstrapped with the master filtered to its scope and gets each delta
+/// filtered (<see cref="SessionScope"/>), never the master's value. Its range requests are answered from the session's
+/// own scoped deltas; when the session cannot follow (a delta read back from the journal, a range it no longer holds),
+/// it ends, and the replica is bootstrapped again by the next session.</para>
 /// <para>Supervision: the server restarts a session that fails (its default). The new instance holds no handshake, so
 /// its replica hears no more heartbeats, connects again after its connection timeout and resumes from its t; the
 /// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a
@@ -53,6 +58,8 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<string> _inFlight = new();
     private readonly DroppedMessages _drops;
     private readonly SessionTelemetry _telemetry;
+    private readonly ClientIdentity? _identity; // on a scoped server: who the client is, for its write rules
+    private readonly SessionScope? _scope; // on a scoped server: what of the master the client's replica holds
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -66,6 +73,8 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _drops = new DroppedMessages(Context.GetLogger());
         _submitParts = new PartAssembler<string>();
         _telemetry = new SessionTelemetry(clientId);
+        _identity = settings.Scopes?.IdentityOf(clientId);
+        _scope = settings.Scopes is { } scopes ? new SessionScope(scopes, _identity!) : null;
 
         Receive<Admitted>(a =>
         {
@@ -78,8 +87,18 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         // what the master's actors send: only from them (another process cannot write these types, and an answer the
         // server or anyone else sends in a session's name is not the master's)
         Receive<CurrentDb>(d => { if (FromMaster(d, _transactor)) OnCurrentDb(d); });
-        Receive<TxDelta>(d => { if (FromMaster(d, _listener)) Forward(d, d.T); });
-        Receive<TxDeltaBatch>(b => { if (FromMaster(b, _listener)) Forward(b, b.LastT); });
+        Receive<TxDelta>(d =>
+        {
+            if (!FromMaster(d, _listener)) return;
+            if (_scope is null) Forward(d, d.T);
+            else ForwardScoped([d]);
+        });
+        Receive<TxDeltaBatch>(b =>
+        {
+            if (!FromMaster(b, _listener)) return;
+            if (_scope is null) Forward(b, b.LastT);
+            else ForwardScoped(b.Deltas);
+        });
         // dropped by the log (the replica fell a whole buffer behind): resubscribe once the replica has applied what it
         // was sent, after the latest t it acknowledged; at once, the log would only resend what the replica still queues
         Receive<ResumeFrom>(r =>
@@ -92,6 +111,9 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<TxRangeResult>(r =>
         {
             if (!FromMaster(r, _listener)) return;
+            // a scoped session never asks: the journal's deltas carry no value per t to filter against, so a scoped
+            // replica is answered from the session's scoped deltas, or bootstrapped again (DeltasWanted)
+            if (_scope is not null) return;
             if (_replica is not null) _telemetry.DeltasSent(r.Deltas.Count);
             if (!_framed) ToReplica(_remote ? WireForm.Of(r) : r);
             else if (r.Deltas.Count == 0) ToReplica(r);
@@ -169,7 +191,10 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 else _listener.Tell(new LogAck(a.T));
                 break;
             case DeltasWanted w:
-                if (w.FromT <= w.ToT) _listener.Tell(new TxRange(w.FromT, w.ToT));
+                if (w.FromT > w.ToT) break;
+                if (_scope is null) _listener.Tell(new TxRange(w.FromT, w.ToT));
+                else if (_scope.Range(w.FromT, w.ToT) is { } kept) ToReplica(new TxRangeResult(w.FromT, w.ToT, kept));
+                else Rebootstrap($"its replica asks for t={w.FromT}..{w.ToT}, which the session no longer holds scoped");
                 break;
         }
     }
@@ -243,7 +268,9 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _handshake = null;
         var db = current.Db;
         if (db.BasisT > _headT) _headT = db.BasisT;
-        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
+        // a scoped replica resumes only from the t of the scope this session filters from (what it holds at another t
+        // is not known here: the journal has no value per t to filter against); otherwise it is bootstrapped again
+        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT && (_scope is null || _scope.T == last))
         {
             // the log holds everything after the replica's t: no reload
             ToReplica(new Connected(_attempt, last, 0, _headT));
@@ -253,6 +280,16 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         // encoded off this thread (one encoding for the handshakes of the same basis); until it is ready the session
         // has no subscription, so nothing reaches the replica out of order
         var attempt = _attempt;
+        if (_scope is not null)
+        {
+            // a scoped client's own image: the master's value filtered to its scope, never the shared one
+            _scope.Reset();
+            var scope = _scope;
+            var chunkSize = _settings.ChunkSize;
+            Task.Run(() => scope.ImageOf(db, chunkSize)).PipeTo(Self,
+                success: r => new ImageReady(attempt, r.Image, null, r.State), failure: e => new ImageReady(attempt, null, e));
+            return;
+        }
         _images.For(db).PipeTo(Self, success: image => new ImageReady(attempt, image, null), failure: e => new ImageReady(attempt, null, e));
     }
 
@@ -266,6 +303,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _image = ready.Image;
+        if (ready.Scope is { } scope) _scope?.Start(scope);
         _ackedSeq = 0;
         _sentSeq = 0;
         ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
@@ -297,6 +335,25 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         else
             foreach (var frame in WireFrames.Deltas(deltas is TxDeltaBatch b ? b.Deltas : [(TxDelta)deltas], _settings.FrameBudget, Context.System.Serialization))
                 ToReplica(frame);
+    }
+
+    /// <summary>The log's deltas as the scoped replica's: only what it may see, at every t (an empty delta still
+    /// advances its t).</summary>
+    private void ForwardScoped(IReadOnlyList<TxDelta> deltas)
+    {
+        var (scoped, lost) = _scope!.Filter(deltas, id => _inFlight.Contains(id) || _outcomes.ContainsKey(id));
+        if (scoped.Count > 0) Forward(new TxDeltaBatch(scoped), scoped[^1].T);
+        if (lost) Rebootstrap("the log sent a delta the scope cannot follow (after a gap, or read back from the journal)");
+    }
+
+    /// <summary>A scoped replica that fell behind what the session can filter is bootstrapped again: the session ends,
+    /// its replica connects again (at once in this process, after its connection timeout from another) and the new
+    /// session sends the filtered value. Never the unfiltered ranges of the journal.</summary>
+    private void Rebootstrap(string why)
+    {
+        Context.GetLogger().Info("session {0}: {1}; ending, so that its replica is bootstrapped again", _clientId, why);
+        _listener.Tell(UnsubscribeLog.Instance);
+        Context.Stop(Self);
     }
 
     private void OnBootstrapAck(BootstrapAck a)
@@ -353,7 +410,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _inFlight.Add(requestId);
-        _transactor.Tell(made);
+        _transactor.Tell(_identity is not null && made is Transact tx ? tx with { Identity = _identity } : made);
     }
 
     private void Outcome(string requestId, object outcome)
@@ -368,7 +425,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         ToReplica(outcome);
     }
 
-    private sealed record ImageReady(long Attempt, BootstrapImage? Image, Exception? Failure);
+    private sealed record ImageReady(long Attempt, BootstrapImage? Image, Exception? Failure, ScopeState? Scope = null);
 
     private sealed record Heartbeat
     {

@@ -87,6 +87,7 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 Reply(unreadable, key);
                 return;
             }
+            if (settings.Scopes is { } scopes && request is Transact tx) request = tx with { Identity = scopes.IdentityOf(t.ClientId) };
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
             var answer = master.Transactor.Ask<object>(request, OneShotTimeout);
             Observability.DatsyncTelemetry.StopWhen(trace, answer);

@@ -10,6 +10,9 @@ internal sealed record SessionSettings(int ChunkSize, int BootstrapWindow, int B
     /// <summary>A replica in another process that sends nothing for this long is taken as gone and its session ends.</summary>
     public TimeSpan ReplicaTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The scope policy and the roles of each client (<c>datsync.server.scopes</c>); null: no scopes.</summary>
+    public ServerScopes? Scopes { get; init; }
+
     public static SessionSettings From(Config config)
     {
         var all = config.WithFallback(DatsyncConfig.Default);
@@ -19,6 +22,7 @@ internal sealed record SessionSettings(int ChunkSize, int BootstrapWindow, int B
             all.GetInt("datsync.wire.frame-budget"), Positive(c, "max-pending-submits"), Positive(all, "datsync.server.max-sessions"))
         {
             ReplicaTimeout = c.GetTimeSpan("replica-timeout"),
+            Scopes = ServerScopes.Read(all),
         };
     }
 

@@ -15,10 +15,10 @@ namespace Datsync.Actors.Tests.Replication;
 public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestKit(output)
 {
     private protected (MasterHandle Master, IActorRef Server) StartMaster(string id, SessionSettings? session = null, int recent = 10_000, int buffer = 1024,
-        ClientAccess? access = null)
+        ClientAccess? access = null, ServerScopes? scopes = null)
     {
-        var master = MasterRuntime.Start(Sys, Settings(id, buffer: buffer, recent: recent), id);
-        var server = MasterRuntime.StartServer(Sys, master, session ?? QuickSession, access, id + "-server");
+        var master = MasterRuntime.Start(Sys, Settings(id, buffer: buffer, recent: recent) with { Scopes = scopes }, id);
+        var server = MasterRuntime.StartServer(Sys, master, (session ?? QuickSession) with { Scopes = scopes }, access, id + "-server");
         return (master, server);
     }
 

@@ -1,0 +1,78 @@
+using Datsync.Actors;
+using Datsync.Actors.Server;
+using Datsync.Core;
+
+namespace Datsync.Integration.Tests.Remote;
+
+/// <summary>A scoped client over Akka.Remote: its replica in another actor system holds exactly the master filtered to
+/// its scope through a share and an unshare, and the master refuses what it may not write.</summary>
+public sealed class RemoteScopeTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+
+    private const string Schema = """
+        [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+         {:db/ident :doc/owner  :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}
+         {:db/ident :doc/shared :db/valueType :db.type/ref    :db/cardinality :db.cardinality/many}]
+        """;
+
+    private static readonly DatsyncScopesOptions Scopes = new()
+    {
+        Rules = """
+            [[(me ?client ?u) [?u :user/id ?client]]
+             [(visible ?client ?roles ?u) (me ?client ?u)]
+             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/shared ?u]]]
+            """,
+    };
+
+    private static List<string> Facts(Db db) =>
+        db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
+
+    [Fact]
+    public async Task A_remote_scoped_replica_holds_the_filtered_master_and_its_forbidden_write_is_refused()
+    {
+        var name = "scoped-remote-" + Guid.NewGuid().ToString("N")[..6];
+        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+        {
+            Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = Scopes,
+        }).WaitAsync(Long);
+        await master.TransactAsync(Schema).WaitAsync(Long);
+        await master.TransactAsync("""
+            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
+             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
+             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
+            """).WaitAsync(Long);
+        await using var alice = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions
+        {
+            ClientId = "alice", Server = master.ListeningAt, ServerSystemName = name,
+        }).WaitAsync(Long);
+        var policy = ServerScopes.From(new DatsyncMasterOptions { Scopes = Scopes }.ToConfig())!;
+
+        async Task AssertFiltered()
+        {
+            var m = master.Db;
+            var here = await alice.SyncAsync(m.BasisT).WaitAsync(Long);
+            var expected = ScopeView.Of(policy.Policy, policy.IdentityOf("alice"), m).Filter();
+            Assert.Equal(Facts(expected), Facts(here));
+        }
+
+        await AssertFiltered();
+        Assert.Null(alice.Db.EntId(new object?[] { Keyword.Intern("doc/key"), "b1" }));
+        await master.TransactAsync("""[[:db/add [:doc/key "b1"] :doc/shared [:user/id "alice"]]]""").WaitAsync(Long);
+        await AssertFiltered();
+        Assert.NotNull(alice.Db.EntId(new object?[] { Keyword.Intern("doc/key"), "b1" }));
+        await alice.TransactAsync("""[[:db/add [:doc/key "b1"] :doc/title "edited while shared"]]""").WaitAsync(Long);
+        await master.TransactAsync("""[[:db/retract [:doc/key "b1"] :doc/shared [:user/id "alice"]]]""").WaitAsync(Long);
+        await AssertFiltered();
+        Assert.Null(alice.Db.EntId(new object?[] { Keyword.Intern("doc/key"), "b1" }));
+
+        var b1 = master.Db.EntId(new object?[] { Keyword.Intern("doc/key"), "b1" })!.Value;
+        var ex = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync($$"""[[:db/add {{b1}} :doc/title "mine"]]""").WaitAsync(Long));
+        Assert.Equal(DatsyncErrors.Forbidden, ex.Category);
+        Assert.Equal($"""[:db/add {b1} :doc/title "mine"] breaks write rule entity""", ex.Message);
+        Assert.Equal("edited while shared", master.Db.Entity(b1)!.Get<string>(":doc/title"));
+    }
+}
