@@ -80,6 +80,7 @@ public sealed class QuerySubscription : IAsyncEnumerable<QueryUpdate>, IAsyncDis
     {
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested(); // a reader that stopped takes no result that came since
             Task wait;
             lock (_gate)
             {

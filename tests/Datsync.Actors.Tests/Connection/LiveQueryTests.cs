@@ -253,6 +253,39 @@ public class LiveQueryTests(ITestOutputHelper output) : DatsyncTestKit(output: o
     }
 
     [Fact]
+    public async Task The_observable_adapter_gives_the_current_result_then_each_change_until_it_is_unsubscribed()
+    {
+        var master = await StartMasterAsync();
+        await master.TransactAsync(Schema).WaitAsync(Long);
+        await using var sub = master.Subscribe("[:find ?n . :where [?e :item/key \"o\"] [?e :item/n ?n]]");
+        var seen = new ConcurrentQueue<QueryUpdate>();
+        var observer = new Observer(seen);
+        var unsubscribe = sub.AsObservable().Subscribe(observer);
+        await AwaitAssertAsync(() => Assert.Single(seen), Long);
+        Assert.Null(seen.Single().Result); // nothing yet
+        var t = (await master.TransactAsync(Item("o", 7)).WaitAsync(Long)).T;
+        await AwaitAssertAsync(() => Assert.Equal(2, seen.Count), Long);
+        Assert.Equal(7L, seen.Last().Result);
+        Assert.Equal(t, seen.Last().T);
+
+        unsubscribe.Dispose(); // as in Rx, an observer that unsubscribes is told nothing more, not even OnCompleted
+        await master.TransactAsync(Item("o", 8)).WaitAsync(Long);
+        await AwaitAssertAsync(() => Assert.Equal(8L, sub.Current?.Result), Long);
+        Assert.Equal(2, seen.Count); // nothing after it was unsubscribed
+        Assert.Null(observer.Error);
+        Assert.False(observer.Completed);
+    }
+
+    private sealed class Observer(ConcurrentQueue<QueryUpdate> seen) : IObserver<QueryUpdate>
+    {
+        public volatile bool Completed;
+        public Exception? Error;
+        public void OnNext(QueryUpdate value) => seen.Enqueue(value);
+        public void OnError(Exception error) => Error = error;
+        public void OnCompleted() => Completed = true;
+    }
+
+    [Fact]
     public async Task A_malformed_query_is_refused_at_once_and_a_failing_one_says_why_until_a_transaction_mends_it()
     {
         var master = await StartMasterAsync();
