@@ -89,6 +89,51 @@ public class DemoCommandTests
         AssertEveryReplicaEqualsTheMaster(again, againLines, againErrors, 1);
     }
 
+    /// <summary>Scoped: each user's replica equals the master filtered to its scope, each user's row shows the datoms it
+    /// holds (fewer than the master's), the share was committed and the sharee's retraction refused, and every writer's
+    /// forbidden writes were refused as expected.</summary>
+    [Fact]
+    public void Scoped_replicas_equal_the_filtered_master_through_a_share_an_unshare_and_refused_writes()
+    {
+        var (code, lines, stderr) = Demo(new DemoOptions { Replicas = 3, Transactions = 90, Scoped = true });
+        var text = string.Join("\n", lines);
+        Assert.True(code == 0, $"exit code {code}\nstdout:\n{text}\nstderr:\n{stderr}");
+        Assert.Matches(new Regex(@"^verdict: OK — 3 scoped replicas equal the master filtered to their user at t=\d+ \([\d,]+ datoms on the master\)$"),
+            Assert.Single(lines, l => l.StartsWith("verdict: ", StringComparison.Ordinal)));
+
+        var total = Regex.Match(Assert.Single(lines, l => l.StartsWith("total ", StringComparison.Ordinal)),
+            @"^total\s+(?<committed>[\d,]+)\s+(?<forbidden>[\d,]+)\s+(?<unexpected>[\d,]+)\s");
+        Assert.True(total.Success, text);
+        Assert.True(long.Parse(total.Groups["forbidden"].Value.Replace(",", "")) > 0, "no write was refused\n" + text);
+        Assert.Equal("0", total.Groups["unexpected"].Value);
+        Assert.Contains("u2 retracts the shared u1-notes: refused as expected (:datsync.error/forbidden)", lines);
+        Assert.Contains(lines, l => l.StartsWith("u1 shares u1-notes with u2: committed at t=", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("u1 unshares u1-notes from u2: committed at t=", StringComparison.Ordinal));
+        Assert.Contains("after the unshare u2's replica no longer holds u1-notes", lines);
+
+        var master = Assert.Single(lines, l => l.StartsWith("master ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var masterDatoms = long.Parse(master[2].Replace(",", ""));
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Matches(new Regex(@"^via u" + i + @"\s+[\d,]+\s+[1-9][\d,]*\s+0\s"), Assert.Single(lines, l => l.StartsWith($"via u{i} ", StringComparison.Ordinal)));
+            var row = Assert.Single(lines, l => Regex.IsMatch(l, $@"^u{i}\s+\d")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(master[1], row[1]); // the master's t
+            Assert.InRange(long.Parse(row[2].Replace(",", "")), 1, masterDatoms - 1); // some of the master's datoms, not all
+            Assert.Equal("yes", row[4]);
+        }
+    }
+
+    [Fact]
+    public void The_scoped_demo_refuses_child_processes_and_a_single_user()
+    {
+        var (code, _, stderr) = Demo(new DemoOptions { Replicas = 1, Scoped = true });
+        Assert.Equal(2, code);
+        Assert.Contains("--replicas", stderr);
+        (code, _, stderr) = Demo(new DemoOptions { Replicas = 2, Scoped = true, Processes = true });
+        Assert.Equal(2, code);
+        Assert.Contains("--processes", stderr);
+    }
+
     [Fact]
     public void Bad_options_are_refused_with_exit_code_2()
     {

@@ -160,7 +160,8 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// <param name="name">The replica actor's name; null: one made from the client id.</param>
     /// <param name="resumeFrom">A value of this master the replica already holds (e.g. the <see cref="SyncedDb"/> of
     /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
-    /// of a bootstrap. Pending local transactions of an earlier replica are not carried over. Null: bootstrap.</param>
+    /// of a bootstrap. Pending local transactions of an earlier replica are not carried over; a replica the server refuses
+    /// drops it too. Null: bootstrap.</param>
     /// <param name="token">The client's token, when the server lists its clients (<c>datsync.server.clients</c>).</param>
     /// <param name="ownSystem">An actor system made for this replica alone, terminated when it is disposed.</param>
     internal static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
@@ -201,10 +202,12 @@ public sealed class DatsyncReplica : IDatsyncConnection
 
     /// <summary>The current value: the master's value at <see cref="ConnectionStatus.BasisT"/> with this replica's
     /// pending transactions applied on top. Its entity and pull answer <c>:datsync.remote.db/id</c>. Empty before
-    /// bootstrap.</summary>
+    /// bootstrap, and once the server refused the replica: a client revoked (its token replaced, or taken off the
+    /// server's list) keeps none of the master's data, and its status says <c>Refused</c>.</summary>
     public Db Db => _shared.State?.View ?? Db.Empty;
 
-    /// <summary>Exactly the master's value at the replica's basis t (no pending local transactions).</summary>
+    /// <summary>Exactly the master's value at the replica's basis t (no pending local transactions); empty before
+    /// bootstrap and once refused, as <see cref="Db"/>.</summary>
     public Db SyncedDb => _shared.State?.Synced ?? Db.Empty;
 
     /// <inheritdoc />

@@ -4,8 +4,10 @@ using Datsync.Core;
 
 namespace Datsync.Actors.Replica;
 
-// Refused: the server refused the client. The replica does not try again; its callers fail, and it goes on serving
-// reads from the value it holds.
+// Refused: the server refused the client. The replica does not try again and its callers fail. It drops the value it
+// held (a client whose token was revoked, or that was taken off the server's list, keeps none of the master's data):
+// its Db is Db.Empty from then on, its status says Refused and not bootstrapped. Deltas that still arrive from the
+// ended session are only held (there is no value to apply them to) and bootstrap chunks are ignored.
 internal sealed partial class ReplicaActor
 {
     private void Refused()
@@ -26,6 +28,11 @@ internal sealed partial class ReplicaActor
         if (r.Attempt != _attempt) return;
         _log.Error("replica {0}: the server refused it: {1}", _clientId, r.Reason);
         _connection = ConnectionState.Refused;
+        if (_state is not null)
+        {
+            _log.Warning("replica {0}: dropped the value it held at t={1} (refused by the server)", _clientId, _state.BasisT);
+            _state = null; // revoked: the data it was given goes with its access
+        }
         Become(Refused);
         Timers.Cancel("tick");
         var refused = new TxRejectedException(DatsyncErrors.Refused, $"the server refused replica {_clientId}: {r.Reason}");

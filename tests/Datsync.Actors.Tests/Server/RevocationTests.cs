@@ -46,6 +46,37 @@ public class RevocationTests(ITestOutputHelper output) : ReplicationTestKit(outp
     }
 
     [Fact]
+    public async Task A_revoked_replica_drops_the_masters_data_and_its_session_ends()
+    {
+        var access = ClientAccess.Of([new("alice", "a-token"), new("bob", "b-token")]);
+        var (master, server) = StartMaster("revoke-purge", access: access);
+        Commit(master, SchemaEdn);
+        var t0 = Commit(master, """[{:item/key "secret" :item/n 7}]""").T;
+        var alice = Replica(server, "alice", "a-token");
+        await alice.Ready.WaitAsync(Long);
+        await alice.SyncAsync(t0).WaitAsync(Long);
+        Assert.NotEmpty(alice.Db.Q("[:find ?e :where [?e :item/key \"secret\"]]") as IEnumerable<object?> ?? []);
+        var aliceSession = await Sys.ActorSelection(server.Path / "session-alice").ResolveOne(Long);
+        Watch(aliceSession);
+
+        // alice's token is replaced: her session ends and her replica, refused, no longer holds anything of the master
+        Assert.Equal(["alice"], Assert.IsType<ClientsReplaced>(Replace(server, ClientAccess.Of([new("alice", "new-token"), new("bob", "b-token")]))).Ended);
+        ExpectTerminated(aliceSession, Long);
+        var refusal = await alice.WhenRefused.WaitAsync(Long);
+        Assert.Contains("wrong token for client \"alice\"", refusal.Message);
+
+        Assert.Equal(ConnectionState.Refused, alice.Status.Connection);
+        Assert.False(alice.Status.Bootstrapped);
+        Assert.Equal(0, alice.Db.Count - Datsync.Core.Db.Empty.Count);
+        Assert.Equal(0, alice.SyncedDb.Count - Datsync.Core.Db.Empty.Count);
+        Assert.Null(alice.Db.Schema[Datsync.Core.Keyword.Intern("item/key")]);
+        Assert.Equal(ConnectionState.Refused, alice.Snapshot.Status.Connection);
+        Assert.Equal(0, alice.Snapshot.Db.Count - Datsync.Core.Db.Empty.Count);
+        await Assert.ThrowsAsync<Datsync.Core.TxRejectedException>(() => alice.TransactAsync("""[{:item/key "late" :item/n 1}]""").WaitAsync(Long));
+        await Assert.ThrowsAsync<ActorNotFoundException>(() => Sys.ActorSelection(server.Path / "session-alice").ResolveOne(Long)); // no new session
+    }
+
+    [Fact]
     public async Task A_client_given_another_token_is_ended_and_its_old_token_refused()
     {
         var (master, server) = StartMaster("revoke-rehash", access: ClientAccess.Of([new("alice", "old"), new("bob", "b")]));

@@ -26,12 +26,15 @@ internal sealed record DemoOptions
     public bool Processes { get; init; }
     public bool Verbose { get; init; }
     public int MasterWriters { get; init; } = 2;
+    /// <summary>Scoped replicas: one user each, holding what the user sees (<see cref="DemoScoped"/>).</summary>
+    public bool Scoped { get; init; }
 }
 
 /// <summary>
 /// <c>datsync demo</c>: a master on a SQLite file, several replicas (in this process, or one child process each),
 /// writers committing a realistic workload through the master and through the replicas, live progress on standard
 /// error, then a check that every replica holds exactly the master's datoms, and a verdict on standard output.
+/// With <c>--scoped</c>, <see cref="DemoScoped"/>: one replica per user, each checked against the filtered master.
 /// </summary>
 internal static class DemoCommand
 {
@@ -53,7 +56,8 @@ internal static class DemoCommand
         var processes = new Option<bool>("--processes") { Description = "run each replica in a child process, connected over Akka.Remote" };
         var cmd = new Command("demo",
             "A master on a SQLite file, several replicas, a live workload through both, then a check that every replica equals the master");
-        foreach (var o in new Option[] { replicas, seconds, transactions, db, processes }) cmd.Options.Add(o);
+        var scoped = new Option<bool>("--scoped") { Description = "scoped replicas: one user each, holding its own documents and those shared with it; a share, an unshare and refused writes during the run; every replica checked against the master filtered to its user" };
+        foreach (var o in new Option[] { replicas, seconds, transactions, db, processes, scoped }) cmd.Options.Add(o);
         // a synchronous action, so that Ctrl+C is this command's to handle: the first stops the writers and the demo
         // still checks the replicas; a second one ends the process
         cmd.SetAction(parse =>
@@ -69,7 +73,7 @@ internal static class DemoCommand
             var options = new DemoOptions
             {
                 Replicas = parse.GetValue(replicas), Seconds = parse.GetValue(seconds), Transactions = parse.GetValue(transactions),
-                DataDirectory = parse.GetValue(db), Processes = parse.GetValue(processes), Verbose = parse.GetValue(CliSupport.Verbose), // the global --verbose: every rejection, the replica processes' messages
+                DataDirectory = parse.GetValue(db), Processes = parse.GetValue(processes), Scoped = parse.GetValue(scoped), Verbose = parse.GetValue(CliSupport.Verbose), // the global --verbose: every rejection, the replica processes' messages
             };
             try { return RunAsync(options, Console.Out, Console.Error, !Console.IsErrorRedirected, interrupt.Token).GetAwaiter().GetResult(); }
             finally { Console.CancelKeyPress -= onCancel; }
@@ -84,6 +88,7 @@ internal static class DemoCommand
 
     public static async Task<int> RunAsync(DemoOptions o, TextWriter output, TextWriter stderr, bool stderrIsTerminal, CancellationToken cancel)
     {
+        if (o.Scoped) return await DemoScoped.RunAsync(o, output, stderr, cancel);
         if (o.Replicas < 1 || o.Replicas > 64) return Usage(stderr, "--replicas must be between 1 and 64");
         if (o.Seconds is <= 0) return Usage(stderr, "--seconds must be positive");
         if (o.Transactions is <= 0) return Usage(stderr, "--transactions must be positive");
