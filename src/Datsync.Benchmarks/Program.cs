@@ -30,7 +30,7 @@ namespace Datsync.Benchmarks
     internal static class Bench
     {
         private static readonly string Usage =
-            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions | scopes) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "            --jvm: DataScript on the JVM too (shared/jvm-datascript/run.sh, or --jvm-runner PATH; --jvm-warmup N, default\n" +
             "            --warmup if given, else 5)\n" +
@@ -46,6 +46,8 @@ namespace Datsync.Benchmarks
             "            a replica's writes as EDN forms vs as .NET lists (text), commits with a Reports reader vs none ([--quick] [--rounds N])\n" +
             "  subscriptions  live queries on a replica: N subscriptions of mixed shapes, per transaction what the topic index examined,\n" +
             "            re-evaluated and emitted, route time, transact->result p50/p99, beside re-running all N ([--sizes 1000,10000,100000] [--quick])\n" +
+            "  scopes    N client scopes routed per transaction (~1% concerned): examined, route+filter time, beside filtering every\n" +
+            "            scope; a scoped bootstrap of 10k of 1M datoms ([--clients 1000,10000,100000] [--txs N] [--quick])\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
@@ -55,6 +57,7 @@ namespace Datsync.Benchmarks
             if (args.Length > 0 && args[0] == "keywords") return KeywordBench.Run(args);
             if (args.Length > 0 && args[0] == "connection") return ConnectionBench.Run(args);
             if (args.Length > 0 && args[0] == "subscriptions") return SubscriptionsBench.Run(args);
+            if (args.Length > 0 && args[0] == "scopes") return ScopesBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))

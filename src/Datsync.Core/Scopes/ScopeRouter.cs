@@ -4,9 +4,24 @@ namespace Datsync.Core;
 /// those it delivers datoms to without changing their set (a datom names one of their visible entities, or is schema).
 /// Every other client's delta at that t is empty and its scope stays as it is.</summary>
 internal sealed record ScopeRouting<TClient>(IReadOnlySet<TClient> Reevaluate, IReadOnlySet<TClient> Deliver, int Examined)
+    where TClient : class
 {
     /// <summary>Every client concerned: run <see cref="ScopeDelta.Of"/> for these only.</summary>
     public IEnumerable<TClient> Concerned => Reevaluate.Concat(Deliver.Where(c => !Reevaluate.Contains(c)));
+
+    /// <summary>For each client the transaction delivers to without re-evaluating its set (not a schema transaction):
+    /// the transaction's datoms whose entity it sees, in the transaction's order.</summary>
+    internal IReadOnlyDictionary<TClient, List<Datom>>? Own { get; init; }
+
+    /// <summary>
+    /// What to hand <see cref="ScopeDelta.Of"/> for <paramref name="client"/>: the whole transaction when the client's
+    /// set may change (or the transaction is schema), else only its datoms whose entity the client sees. The delta is
+    /// the same: with the set and the attributes unchanged, a datom of the transaction is visible only when its entity
+    /// is, and the topics that did not match the whole transaction do not match a part of it. So the work per concerned
+    /// client grows with the datoms that concern it, not with the size of the transaction.
+    /// </summary>
+    public IReadOnlyList<Datom> TxDataFor(TClient client, IReadOnlyList<Datom> txData) =>
+        !Reevaluate.Contains(client) && Own is { } own ? own.TryGetValue(client, out var mine) ? mine : [] : txData;
 }
 
 /// <summary>
@@ -60,12 +75,22 @@ internal sealed class ScopeRouter<TClient> where TClient : class
             foreach (var c in _entities.Keys) deliver.Add(c);
             return new ScopeRouting<TClient>(reevaluate, deliver, examined + _entities.Count);
         }
+        var own = new Dictionary<TClient, List<Datom>>(ReferenceEqualityComparer.Instance);
         foreach (var d in txData)
         {
-            examined += Collect(d.E, deliver);
+            if (_byEntity.TryGetValue(d.E, out var seers))
+            {
+                examined += seers.Count;
+                foreach (var c in seers)
+                {
+                    deliver.Add(c);
+                    if (!own.TryGetValue(c, out var list)) own[c] = list = [];
+                    list.Add(d);
+                }
+            }
             if (dbAfter.Schema[d.A] is { IsRef: true }) examined += Collect((long)d.V, deliver);
         }
-        return new ScopeRouting<TClient>(reevaluate, deliver, examined);
+        return new ScopeRouting<TClient>(reevaluate, deliver, examined) { Own = own };
     }
 
     private int Collect(long e, HashSet<TClient> into)

@@ -110,4 +110,42 @@ public class ScopeRouterTests
         router.Remove(clients[0]);
         Assert.Equal(5, router.Count);
     }
+
+    [Fact]
+    public void A_clients_own_datoms_give_the_delta_of_the_whole_transaction()
+    {
+        var (db, clients, router) = Many(8);
+        string[] txs =
+        [
+            """[[:db/add [:doc/key "d1a"] :doc/title "y"] [:db/add [:doc/key "d5b"] :doc/title "z"] [:db/add [:doc/key "d6a"] :doc/title "w"]]""",
+            """[[:db/add [:doc/key "d1a"] :doc/shared [:user/id "u2"]] [:db/add [:doc/key "d3a"] :doc/title "q"]]""",
+            """[[:db/add [:doc/key "d1a"] :doc/title "again"] [:db/add [:doc/key "d0a"] :doc/related [:doc/key "d7b"]]]""",
+            """[[:db/add [:doc/key "d1a"] :doc/owner [:user/id "u4"]] [:db/add [:doc/key "d2b"] :doc/title "r"]]""",
+            """[[:db/retract [:doc/key "d5b"] :doc/title "z"] [:db/add [:doc/key "d0b"] :doc/related [:doc/key "d0a"]]]""",
+            """[[:db/retractEntity [:doc/key "d1a"]] [:db/add [:doc/key "d4a"] :doc/title "s"]]""",
+            "[{:db/ident :doc/tags :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}]",
+        ];
+        var narrowed = 0;
+        foreach (var tx in txs)
+        {
+            var report = db.Transact(Forms(tx));
+            var routing = router.Route(report.DbAfter, report.TxData);
+            foreach (var c in routing.Concerned)
+            {
+                var part = routing.TxDataFor(c, report.TxData);
+                if (part.Count < report.TxData.Count) narrowed++;
+                var whole = ScopeDelta.Of(c.State, report.DbAfter, report.TxData);
+                var own = ScopeDelta.Of(c.State, report.DbAfter, part);
+                Assert.Equal(Ops(whole.Datoms, report.DbAfter), Ops(own.Datoms, report.DbAfter));
+                Assert.Equal(whole.Next.Entities.Order(), own.Next.Entities.Order());
+                Assert.Equal(whole.Next.T, own.Next.T);
+                router.Set(c, c.State = own.Next);
+            }
+            db = report.DbAfter;
+        }
+        Assert.True(narrowed > 0, "no client was handed a part of a transaction");
+        // every scope, kept with the parts, is the scope evaluated on the last value
+        foreach (var c in clients)
+            Assert.Equal(ScopeState.Of(Policy, c.Id, db).Entities.Order(), c.State.Entities.Order());
+    }
 }
