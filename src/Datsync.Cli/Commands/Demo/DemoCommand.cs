@@ -90,9 +90,8 @@ internal static class DemoCommand
     {
         if (o.Scoped) return await DemoScoped.RunAsync(o, output, stderr, cancel);
         if (o.Replicas < 1 || o.Replicas > 64) return Usage(stderr, "--replicas must be between 1 and 64");
-        if (o.Seconds is <= 0) return Usage(stderr, "--seconds must be positive");
-        if (o.Transactions is <= 0) return Usage(stderr, "--transactions must be positive");
-        var seconds = o.Seconds ?? (o.Transactions is null ? 10 : (double?)null);
+        if (LengthRefused(o, stderr) is { } refused) return refused;
+        var (seconds, run, temporary, dir) = Prepare(o);
 
         var errLock = new object();
         void Err(string line)
@@ -100,10 +99,6 @@ internal static class DemoCommand
             lock (errLock) stderr.WriteLine(line);
         }
 
-        var run = Guid.NewGuid().ToString("N")[..6];
-        var temporary = o.DataDirectory is null;
-        var dir = Path.GetFullPath(o.DataDirectory ?? Path.Combine(Path.GetTempPath(), "datsync-demo-" + run));
-        Directory.CreateDirectory(dir);
         var hocon = StderrLogger.Hocon + "\n" + QuickHocon + "\n" +
                     // replicas in this process apply every delta's datoms themselves, as those in other processes do:
                     // comparing them with the master then checks replication, not a shared reference
@@ -287,7 +282,28 @@ internal static class DemoCommand
         catch (EdnReadException) { return null; }
     }
 
-    private static int Usage(TextWriter stderr, string message)
+    /// <summary>Exit code 2 for a length that is not positive (<c>--seconds</c>, <c>--transactions</c>), else null.</summary>
+    internal static int? LengthRefused(DemoOptions o, TextWriter stderr)
+    {
+        if (o.Seconds is <= 0) return Usage(stderr, "--seconds must be positive");
+        if (o.Transactions is <= 0) return Usage(stderr, "--transactions must be positive");
+        return null;
+    }
+
+    /// <summary>A run's length (10 s when neither a length nor a transaction limit is given), its id and its data
+    /// directory (a temporary one when none is given, removed afterwards), as both demos take them.</summary>
+    internal static (double? Seconds, string Run, bool Temporary, string Dir) Prepare(DemoOptions o)
+    {
+        var seconds = o.Seconds ?? (o.Transactions is null ? 10 : (double?)null);
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var temporary = o.DataDirectory is null;
+        var dir = Path.GetFullPath(o.DataDirectory ?? Path.Combine(Path.GetTempPath(), "datsync-demo-" + run));
+        Directory.CreateDirectory(dir);
+        return (seconds, run, temporary, dir);
+    }
+
+    /// <summary>One line on standard error for a refused option, and exit code 2.</summary>
+    internal static int Usage(TextWriter stderr, string message)
     {
         stderr.WriteLine("datsync demo: " + message);
         return 2;

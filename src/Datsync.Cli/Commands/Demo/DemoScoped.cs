@@ -57,19 +57,14 @@ internal static class DemoScoped
     {
         if (o.Replicas < 2 || o.Replicas > 32) return Usage(stderr, "--scoped needs --replicas between 2 and 32 (one user each)");
         if (o.Processes) return Usage(stderr, "--scoped runs its replicas in this process; leave out --processes");
-        if (o.Seconds is <= 0) return Usage(stderr, "--seconds must be positive");
-        if (o.Transactions is <= 0) return Usage(stderr, "--transactions must be positive");
-        var seconds = o.Seconds ?? (o.Transactions is null ? 10 : (double?)null);
+        if (DemoCommand.LengthRefused(o, stderr) is { } refused) return refused;
+        var (seconds, run, temporary, dir) = DemoCommand.Prepare(o);
         var errLock = new object();
         void Err(string line)
         {
             lock (errLock) stderr.WriteLine(line);
         }
 
-        var run = Guid.NewGuid().ToString("N")[..6];
-        var temporary = o.DataDirectory is null;
-        var dir = Path.GetFullPath(o.DataDirectory ?? Path.Combine(Path.GetTempPath(), "datsync-demo-" + run));
-        Directory.CreateDirectory(dir);
         var name = "datsync-demo-" + run;
         var options = new DatsyncMasterOptions
         {
@@ -284,9 +279,5 @@ internal static class DemoScoped
         }
     }
 
-    private static int Usage(TextWriter stderr, string message)
-    {
-        stderr.WriteLine("datsync demo: " + message);
-        return 2;
-    }
+    private static int Usage(TextWriter stderr, string message) => DemoCommand.Usage(stderr, message);
 }
