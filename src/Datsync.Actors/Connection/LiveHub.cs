@@ -159,7 +159,7 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
             if (!_last.TryGetValue(s, out var last)) continue;
             var next = Guarded(() => s.Query.Reevaluate(last, change.DbAfter, change.TxData), change.DbAfter);
             evaluated++;
-            _index.Set(s, next.Topics);
+            if (!ReferenceEquals(next.Topics, last.Topics)) _index.Set(s, next.Topics); // kept from the datoms: the same topics
             _last[s] = next;
             if (next.SameAs(last)) continue;
             s.Set(next);

@@ -49,14 +49,8 @@ internal abstract class LiveQuery
     public static LiveQuery Of(object query, object?[] inputs)
     {
         ArgumentNullException.ThrowIfNull(query);
-        object form;
-        if (query is string text)
-        {
-            try { form = EdnReader.Read(text) ?? throw new QueryException("A query cannot be nil"); }
-            catch (EdnReadException e) { throw new QueryException($"Cannot read query: {e.Message}", e); }
-        }
-        else form = query;
-        return new DatalogLive(form, QueryCache.Parse(form), inputs);
+        // read and parsed as Db.Q reads them (each run then finds this parse in the cache)
+        return new DatalogLive(query, query is string text ? QueryCache.Parse(text) : QueryCache.Parse(query), inputs);
     }
 
     /// <summary>A pull of one entity.</summary>
@@ -72,7 +66,7 @@ internal abstract class LiveQuery
         return new PullLive(PullPattern.Parse(pattern), entity);
     }
 
-    private sealed class DatalogLive(object form, ParsedQuery parsed, object?[] inputs) : LiveQuery
+    private sealed class DatalogLive(object query, ParsedQuery parsed, object?[] inputs) : LiveQuery
     {
         private readonly OnePattern? _one = OnePattern.Of(parsed, inputs);
 
@@ -84,7 +78,7 @@ internal abstract class LiveQuery
             var all = new object?[inputs.Length + 1];
             all[0] = db;
             inputs.CopyTo(all, 1);
-            var result = ResultValues.Canonical(QueryEngine.Run(form, all, observer: collector));
+            var result = ResultValues.Canonical(QueryEngine.Run(query, all, observer: collector));
             foreach (var p in parsed.Find.OfType<FindPull>())
             {
                 if (p.Source.Name != "$") continue; // another source is an input: it does not change
@@ -111,8 +105,7 @@ internal abstract class LiveQuery
             // an id reads its datoms even before it has any; a lookup ref also reads its resolution (an ident's is the
             // schema's, and a schema change re-runs everything)
             if ((entity as long? ?? e) is { } id) collector.Pull(pattern, [id]);
-            if (entity is IReadOnlyList<object?> { Count: 2 } lr && db.AttributeOf(lr[0]) is { } a)
-                collector.Topics.Add(new Topic(a.Id, null, new HashSet<object>(TopicKeys.Comparer) { TopicKeys.Of(lr[1]) }));
+            collector.LookupRef(entity);
             var result = e is { } found ? ResultValues.Canonical(db.Pull(pattern, found)) : null;
             return new LiveResult(db.BasisT, result, collector.Topics);
         }

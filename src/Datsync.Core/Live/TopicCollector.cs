@@ -102,8 +102,8 @@ internal sealed class TopicCollector(Db db) : IClauseObserver
         return set;
     }
 
-    /// <summary>A lookup ref reads its unique attribute at its value.</summary>
-    private void LookupRef(object? term)
+    /// <summary>A lookup ref reads its unique attribute at its value (anything else: nothing).</summary>
+    public void LookupRef(object? term)
     {
         if (term is IReadOnlyList<object?> { Count: 2 } lr && db.AttributeOf(lr[0]) is { } la)
             Topics.Add(new Topic(la.Id, null, new HashSet<object>(TopicKeys.Comparer) { TopicKeys.Of(lr[1]) }));
