@@ -147,7 +147,8 @@ public class ScopedFaultPropertyTests : ReplicationTestKit
 
         // the workload
         var transactions = random.Next(40, 81);
-        int refused = 0, writtenThroughReplicas = 0, snapshots = 0;
+        var restartAt = random.NextDouble() < 0.5 ? random.Next(transactions) : -1; // a session restarted: its replica bootstrapped again
+        int refused = 0, writtenThroughReplicas = 0, snapshots = 0, behind = 0;
         for (var i = 0; i < transactions; i++)
         {
             var roll = random.NextDouble();
@@ -165,10 +166,24 @@ public class ScopedFaultPropertyTests : ReplicationTestKit
                 Keep(run, Commit(master, tx, run));
             }
 
+            if (i == restartAt)
+            {
+                var c = replicas[random.Next(replicas.Count)].Client;
+                var session = await Sys.ActorSelection(server.Path / DatsyncServerActor.SessionName(c)).ResolveOne(Converge);
+                session.Tell(FailForTest.Instance); // it throws; the server restarts it, without the scope it filtered from
+                _output.WriteLine($"  step {i}: the session of {c} restarted");
+            }
+
             if (random.NextDouble() < 0.12) // now and then, each replica as it is now: the filtered master at its t
             {
-                snapshots++;
-                foreach (var r in replicas) AssertFilteredAtItsT(run, r.Client, r.Replica.SyncedDb);
+                var masterT = run.Values.Keys.Max();
+                foreach (var r in replicas)
+                {
+                    var db = r.Replica.SyncedDb;
+                    AssertFilteredAtItsT(run, r.Client, db);
+                    snapshots++;
+                    if (db.BasisT < masterT) behind++;
+                }
             }
         }
 
@@ -197,7 +212,7 @@ public class ScopedFaultPropertyTests : ReplicationTestKit
             bootstraps += b;
         }
         _output.WriteLine($"seed {seed}: {transactions} steps to t={last}, {writtenThroughReplicas} written through replicas, {refused} refused, " +
-                         $"{snapshots} snapshots, {deltas} deltas and {bootstraps} bootstraps checked");
+                         $"{snapshots} snapshots ({behind} of a replica behind the master), {deltas} deltas and {bootstraps} bootstraps checked");
         Assert.True(bootstraps >= replicas.Count, $"seed {seed}: fewer bootstraps recorded ({bootstraps}) than replicas");
 
         foreach (var r in replicas) await r.Replica.DisposeAsync();
