@@ -62,9 +62,13 @@ public sealed partial class Db
     /// Applies the datoms of a transaction that was already validated (a recorded or replicated transaction): no
     /// resolution or checks, just the indexes and the schema. <paramref name="t"/> must be <see cref="BasisT"/> + 1.
     /// </summary>
-    public Db ApplyTx(long t, IReadOnlyList<Datom> txData, long maxEntityId)
+    public Db ApplyTx(long t, IReadOnlyList<Datom> txData, long maxEntityId) => ApplyTx(t, txData, maxEntityId, t - 1);
+
+    /// <summary><see cref="ApplyTx(long, IReadOnlyList{Datom}, long)"/> for a value at <paramref name="prevT"/>, the t
+    /// before <paramref name="t"/> in a stream that skips transactions (a scoped replica's: nothing between reaches it).</summary>
+    internal Db ApplyTx(long t, IReadOnlyList<Datom> txData, long maxEntityId, long prevT)
     {
-        if (t != BasisT + 1) throw new InvalidOperationException($"transaction t={t} does not follow basis t={BasisT}");
+        if (prevT != BasisT || t <= prevT) throw new InvalidOperationException($"transaction t={t} (after t={prevT}) does not follow basis t={BasisT}");
         var ticks = LastTxTicks;
         foreach (var d in txData)
             if (d.Added && d.A == BuiltIns.TxInstantId && EntityIds.IsTx(d.E)) ticks = ((DateTime)d.V).Ticks;

@@ -42,9 +42,11 @@ internal sealed record DeltasWanted(long FromT, long ToT) : ISessionRequest;
 
 /// <summary>The session took handshake <paramref name="Attempt"/>. With <paramref name="BootstrapChunks"/> &gt; 0 a
 /// bootstrap of the master's value at <paramref name="BasisT"/> follows (<paramref name="BootstrapDatoms"/> datoms in
-/// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.</summary>
+/// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.
+/// <paramref name="Scoped"/>: the replica holds a scoped client's view; its stream skips the transactions that do not
+/// concern it (<see cref="TxDelta.After"/>), so to reach a t it asks for it (<see cref="DeltasWanted"/>).</summary>
 internal sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
-    long BootstrapBytes = 0) : IToReplica;
+    long BootstrapBytes = 0, bool Scoped = false) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
 /// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>
@@ -56,6 +58,11 @@ internal sealed record BootstrapChunk(long BasisT, int Seq, int Count, byte[] Pa
 /// <summary>The server refused handshake <paramref name="Attempt"/>: <paramref name="Reason"/> says why (an unknown
 /// client, a wrong token). The replica does not try again.</summary>
 internal sealed record ConnectRefused(long Attempt, string Reason) : IToReplica;
+
+/// <summary>The session can no longer continue the replica's stream (a scoped client's, e.g. its scope changed or
+/// the scope hub started again): the replica sends its handshake again at once and is bootstrapped again.
+/// <paramref name="Reason"/> is for its log.</summary>
+internal sealed record BootstrapAgain(string Reason) : IToReplica;
 
 /// <summary>The session is alive and the master log reaches <paramref name="HeadT"/>.</summary>
 internal sealed record SessionHeartbeat(long HeadT) : IToReplica;

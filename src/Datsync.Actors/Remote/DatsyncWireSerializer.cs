@@ -104,8 +104,8 @@ internal sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
         Surrogate.Create<BigInteger, BigIntegerOnWire>(b => new BigIntegerOnWire(b.ToByteArray()), w => new BigInteger(w.Bytes)),
         Surrogate.Create<Datom, DatomOnWire>(d => new DatomOnWire(d.E, d.A, d.V, d.T, d.Added), w => Datom.Create(w.E, w.A, w.V, w.T, w.Added)),
         // only what a delta says travels, never the master's in-process value or cached datoms
-        Surrogate.Create<TxDelta, TxDeltaOnWire>(d => new TxDeltaOnWire(d.T, d.TxInstant, [.. d.Datoms], d.RequestId, Tempids(d.Tempids)),
-            w => new TxDelta(w.T, w.TxInstant, w.Datoms, w.RequestId, w.Tempids)),
+        Surrogate.Create<TxDelta, TxDeltaOnWire>(d => new TxDeltaOnWire(d.T, d.TxInstant, [.. d.Datoms], d.RequestId, Tempids(d.Tempids), d.After),
+            w => new TxDelta(w.T, w.TxInstant, w.Datoms, w.RequestId, w.Tempids) { After = w.After }),
         Surrogate.Create<TxDeltaBatch, TxDeltaBatchOnWire>(b => new TxDeltaBatchOnWire([.. b.Deltas]), w => new TxDeltaBatch(w.Deltas)),
         Surrogate.Create<TxRangeResult, TxRangeResultOnWire>(r => new TxRangeResultOnWire(r.FromT, r.ToT, [.. r.Deltas]),
             w => new TxRangeResult(w.FromT, w.ToT, w.Deltas)),
@@ -137,7 +137,7 @@ internal sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
     ];
 
     private sealed record TxDeltaOnWire(long T, DateTime TxInstant, DeltaDatom[] Datoms, string? RequestId,
-        Dictionary<object, long>? Tempids);
+        Dictionary<object, long>? Tempids, long? After);
 
     private sealed record TxDeltaBatchOnWire(TxDelta[] Deltas);
 

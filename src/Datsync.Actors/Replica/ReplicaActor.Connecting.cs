@@ -66,6 +66,7 @@ internal sealed partial class ReplicaActor
         }
         _connectDelay = _settings.RetryInterval;
         if (c.HeadT > _headT) _headT = c.HeadT;
+        _scoped = c.Scoped;
         if (c.BootstrapChunks > 0) StartBootstrap(c);
         else
         {

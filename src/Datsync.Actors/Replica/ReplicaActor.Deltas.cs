@@ -77,6 +77,9 @@ internal sealed partial class ReplicaActor
         if (_state is not null && _state.BasisT >= s.T) { s.Done.TrySetResult(); return; }
         if (!_syncWaiters.TryGetValue(s.T, out var list)) _syncWaiters[s.T] = list = new List<TaskCompletionSource>();
         list.Add(s.Done);
+        // a scoped stream skips what does not concern this client: asked, the session moves the replica's t on to s.T
+        // once the master has it (an unscoped stream brings every t anyway)
+        if (_scoped && _state is not null) ToSession(new DeltasWanted(_state.BasisT + 1, s.T));
     }
 
     private void OnAccepted(TxAccepted a)

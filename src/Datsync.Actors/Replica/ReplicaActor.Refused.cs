@@ -19,7 +19,7 @@ internal sealed partial class ReplicaActor
 
     private void OnRefusedServer(object message)
     {
-        if (message is ConnectRefused) return; // refused already
+        if (message is ConnectRefused or BootstrapAgain) return; // refused already: nothing to connect again to
         OnServer(message, DeltasHeldOrOffered);
     }
 

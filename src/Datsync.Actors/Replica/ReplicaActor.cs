@@ -35,6 +35,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private IActorRef? _session;
     private DateTime _lastHeard;
     private long _headT;
+    private bool _scoped; // the session streams a scoped client's view: the replica asks for the t it waits for
     private long _ackedT = -1;
 
     private readonly Dictionary<string, LocalTx> _local;
@@ -144,6 +145,10 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
                 break;
             case ConnectRefused r:
                 OnRefused(r);
+                break;
+            case BootstrapAgain again:
+                Heard();
+                Disconnected($"its session bootstraps it again: {Shorten(again.Reason)}");
                 break;
             case BootstrapChunk:
                 Heard(); // no bootstrap under way: nothing to take it into

@@ -21,10 +21,12 @@ namespace Datsync.Actors.Server;
 /// under the same key, taken only from an actor of this system) instead of as text. To a replica in another process
 /// everything goes under the same key (<see cref="FromSession"/>).</para>
 /// <para>Scopes (<see cref="SessionSettings.Scopes"/>): a scoped client's transactions carry its identity for the
-/// transactor's write rules; its replica is bootstrapped with the master filtered to its scope and gets each delta
-/// filtered (<see cref="SessionScope"/>), never the master's value. Its range requests are answered from the session's
-/// own scoped deltas; when the session cannot follow (a delta read back from the journal, a range it no longer holds),
-/// it ends, and the replica is bootstrapped again by the next session.</para>
+/// transactor's write rules; its replica is bootstrapped with the master filtered to its scope (from the scope hub's
+/// value) and then gets the deltas the scope hub makes for it (<see cref="ScopeHubActor"/>, <see cref="SessionScope"/>),
+/// never the master's value: a session of a scoped client does not subscribe to the log. Its range requests are
+/// answered from the session's own scoped deltas; when the stream cannot go on (the hub ended it, a range the session
+/// no longer holds), the session tells its replica to connect again (<see cref="BootstrapAgain"/>) and bootstraps
+/// it.</para>
 /// <para>Supervision: the server restarts a session that fails (its default). The new instance holds no handshake, so
 /// its replica hears no more heartbeats, connects again after its connection timeout and resumes from its t; the
 /// outcomes it remembered are gone, and a transaction sent again is answered by the transactor, which commits a
@@ -60,10 +62,12 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly SessionTelemetry _telemetry;
     private readonly ClientIdentity? _identity; // on a scoped server: who the client is, for its write rules
     private readonly SessionScope? _scope; // on a scoped server: what of the master the client's replica holds
+    private readonly IActorRef? _hub; // on a scoped server: the scope hub that makes the client's deltas
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ClientSessionActor(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images)
+    public ClientSessionActor(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images,
+        IActorRef? hub = null)
     {
         _clientId = clientId;
         _transactor = transactor;
@@ -75,6 +79,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _telemetry = new SessionTelemetry(clientId);
         _identity = settings.Scopes?.IdentityOf(clientId);
         _scope = settings.Scopes is { } scopes ? new SessionScope(scopes, _identity!) : null;
+        _hub = _scope is null ? null : hub ?? throw new ArgumentNullException(nameof(hub), "a scoped session needs the scope hub");
 
         Receive<Admitted>(a =>
         {
@@ -87,17 +92,14 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         // what the master's actors send: only from them (another process cannot write these types, and an answer the
         // server or anyone else sends in a session's name is not the master's)
         Receive<CurrentDb>(d => { if (FromMaster(d, _transactor)) OnCurrentDb(d); });
-        Receive<TxDelta>(d =>
+        Receive<TxDelta>(d => { if (FromMaster(d, _listener) && _scope is null) Forward(d, d.T); });
+        Receive<TxDeltaBatch>(b => { if (FromMaster(b, _listener) && _scope is null) Forward(b, b.LastT); });
+        // a scoped client's stream, from the scope hub only
+        Receive<ScopeDb>(d => FromMaster(d, _hub!), OnScopeDb);
+        Receive<ScopedDeltas>(d => FromMaster(d, _hub!), ForwardScoped);
+        Receive<ScopeEnded>(e => FromMaster(e, _hub!), e =>
         {
-            if (!FromMaster(d, _listener)) return;
-            if (_scope is null) Forward(d, d.T);
-            else ForwardScoped([d]);
-        });
-        Receive<TxDeltaBatch>(b =>
-        {
-            if (!FromMaster(b, _listener)) return;
-            if (_scope is null) Forward(b, b.LastT);
-            else ForwardScoped(b.Deltas);
+            if (e.Generation == _scope?.Generation) Rebootstrap(e.Reason);
         });
         // dropped by the log (the replica fell a whole buffer behind): resubscribe once the replica has applied what it
         // was sent, after the latest t it acknowledged; at once, the log would only resend what the replica still queues
@@ -137,7 +139,8 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 Context.Stop(Self);
                 return;
             }
-            ToReplica(new SessionHeartbeat(_headT));
+            if (_scope is not null) ToReplica(new SessionHeartbeat(_scope.LastT ?? 0));
+            else ToReplica(new SessionHeartbeat(_headT));
         });
         Receive<ImageReady>(r => { if (Sender.Path.Address.HasLocalScope) OnImage(r); });
         Receive<Terminated>(t =>
@@ -148,8 +151,9 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images) =>
-        Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images));
+    public static Props Props(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images,
+        IActorRef? hub = null) =>
+        Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images, hub));
 
     protected override void PreStart()
     {
@@ -187,14 +191,14 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 break;
             case DeltasApplied a:
                 if (a.T > _ackedT) _ackedT = a.T;
+                if (_scope is not null) break; // the hub does not wait for acknowledgements
                 if (_dropped) ResubscribeWhenDrained();
                 else _listener.Tell(new LogAck(a.T));
                 break;
             case DeltasWanted w:
                 if (w.FromT > w.ToT) break;
                 if (_scope is null) _listener.Tell(new TxRange(w.FromT, w.ToT));
-                else if (_scope.Range(w.FromT, w.ToT) is { } kept) ToReplica(new TxRangeResult(w.FromT, w.ToT, kept));
-                else Rebootstrap($"its replica asks for t={w.FromT}..{w.ToT}, which the session no longer holds scoped");
+                else ScopedRange(w.FromT, w.ToT);
                 break;
         }
     }
@@ -257,9 +261,41 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
         _lastHeard = DateTime.UtcNow;
         _image = null;
+        if (_scope is not null)
+        {
+            OnScopedConnect(c);
+            return;
+        }
         _handshake = c;
         // answered with CurrentDb; a transactor that is restarting does not answer, and the replica's next handshake asks again
         _transactor.Tell(GetDb.Instance);
+    }
+
+    /// <summary>A scoped client's handshake: resumed within the stream it has (from the kept deltas), else bootstrapped
+    /// from the scope hub's value.</summary>
+    private void OnScopedConnect(Connect c)
+    {
+        var scope = _scope!;
+        if (c.LastAppliedT is { } held && scope.LastT is { } last && held <= last && scope.Range(held + 1, last) is { } kept)
+        {
+            ToReplica(new Connected(_attempt, held, 0, last, Scoped: true));
+            if (kept.Count > 0) ForwardScopedDeltas(kept);
+            return;
+        }
+        // answered with ScopeDb; the replica's next handshake asks again if it is not
+        _hub!.Tell(LeaveScope.Instance);
+        _hub.Tell(new ScopeDbWanted(scope.Reset()));
+    }
+
+    /// <summary>The hub's value: the client's image is made from it off this thread (the master's value filtered to its
+    /// scope, never the shared image).</summary>
+    private void OnScopeDb(ScopeDb d)
+    {
+        if (_scope is not { } scope || d.Generation != scope.Generation || scope.LastT is not null || _replica is null) return;
+        var attempt = _attempt;
+        var chunkSize = _settings.ChunkSize;
+        Task.Run(() => scope.ImageOf(d.Db, chunkSize)).PipeTo(Self,
+            success: r => new ImageReady(attempt, r.Image, null, r.State), failure: e => new ImageReady(attempt, null, e));
     }
 
     private void OnCurrentDb(CurrentDb current)
@@ -268,9 +304,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _handshake = null;
         var db = current.Db;
         if (db.BasisT > _headT) _headT = db.BasisT;
-        // a scoped replica resumes only from the t of the scope this session filters from (what it holds at another t
-        // is not known here: the journal has no value per t to filter against); otherwise it is bootstrapped again
-        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT && (_scope is null || _scope.T == last))
+        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
         {
             // the log holds everything after the replica's t: no reload
             ToReplica(new Connected(_attempt, last, 0, _headT));
@@ -280,16 +314,6 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         // encoded off this thread (one encoding for the handshakes of the same basis); until it is ready the session
         // has no subscription, so nothing reaches the replica out of order
         var attempt = _attempt;
-        if (_scope is not null)
-        {
-            // a scoped client's own image: the master's value filtered to its scope, never the shared one
-            _scope.Reset();
-            var scope = _scope;
-            var chunkSize = _settings.ChunkSize;
-            Task.Run(() => scope.ImageOf(db, chunkSize)).PipeTo(Self,
-                success: r => new ImageReady(attempt, r.Image, null, r.State), failure: e => new ImageReady(attempt, null, e));
-            return;
-        }
         _images.For(db).PipeTo(Self, success: image => new ImageReady(attempt, image, null), failure: e => new ImageReady(attempt, null, e));
     }
 
@@ -303,9 +327,17 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _image = ready.Image;
-        if (ready.Scope is { } scope) _scope?.Start(scope);
         _ackedSeq = 0;
         _sentSeq = 0;
+        if (ready.Scope is { } scope && _scope is not null)
+        {
+            // the stream starts at the image's t: the hub sends what it routed since, then the rest as it comes
+            _scope.Start(scope);
+            _hub!.Tell(new JoinScope(_scope.Generation, scope));
+            ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _image.BasisT, _image.Datoms, _image.Bytes, Scoped: true));
+            SendChunks(0);
+            return;
+        }
         ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
         SendChunks(0);
         // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
@@ -337,23 +369,47 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 ToReplica(frame);
     }
 
-    /// <summary>The log's deltas as the scoped replica's: only what it may see, at every t (an empty delta still
-    /// advances its t).</summary>
-    private void ForwardScoped(IReadOnlyList<TxDelta> deltas)
+    /// <summary>The hub's deltas for the scoped replica: only what it may see, each after the one before it, and an
+    /// empty delta that moves its t on to where its stream is complete.</summary>
+    private void ForwardScoped(ScopedDeltas s)
     {
-        var (scoped, lost) = _scope!.Filter(deltas, id => _inFlight.Contains(id) || _outcomes.ContainsKey(id));
-        if (scoped.Count > 0) Forward(new TxDeltaBatch(scoped), scoped[^1].T);
-        if (lost) Rebootstrap("the log sent a delta the scope cannot follow (after a gap, or read back from the journal)");
+        if (_scope!.Take(s, id => _inFlight.Contains(id) || _outcomes.ContainsKey(id)) is not { } deltas)
+            Rebootstrap($"the scope hub's deltas do not continue the stream at t={_scope.LastT}");
+        else if (deltas.Count > 0) ForwardScopedDeltas(deltas);
     }
 
-    /// <summary>A scoped replica that fell behind what the session can filter is bootstrapped again: the session ends,
-    /// its replica connects again (at once in this process, after its connection timeout from another) and the new
-    /// session sends the filtered value. Never the unfiltered ranges of the journal.</summary>
+    private void ForwardScopedDeltas(List<TxDelta> deltas) => Forward(deltas.Count == 1 ? deltas[0] : new TxDeltaBatch(deltas), deltas[^1].T);
+
+    /// <summary>A scoped replica's range request: answered from the kept deltas of its stream, and, beyond the stream's
+    /// end, by the hub once it has routed <paramref name="toT"/> (then an empty delta moves the replica's t on).</summary>
+    private void ScopedRange(long fromT, long toT)
+    {
+        var scope = _scope!;
+        if (scope.LastT is not { } last) return; // a bootstrap is under way
+        if (fromT <= last)
+        {
+            if (scope.Range(fromT, toT) is not { } kept)
+            {
+                Rebootstrap($"its replica asks for t={fromT}..{toT}, which the session no longer holds scoped");
+                return;
+            }
+            if (_replica is not null) _telemetry.DeltasSent(kept.Count);
+            if (!_framed) ToReplica(new TxRangeResult(fromT, toT, kept));
+            else foreach (var frame in WireFrames.Deltas(kept, _settings.FrameBudget, Context.System.Serialization)) ToReplica(frame);
+        }
+        if (toT > last) _hub!.Tell(new ScopeHeadWanted(scope.Generation, toT));
+    }
+
+    /// <summary>A scoped replica whose stream cannot go on is bootstrapped again: the session tells it to connect again
+    /// at once (<see cref="BootstrapAgain"/>), and its handshake gets the filtered value. Never the unfiltered ranges of
+    /// the journal.</summary>
     private void Rebootstrap(string why)
     {
-        Context.GetLogger().Info("session {0}: {1}; ending, so that its replica is bootstrapped again", _clientId, why);
-        _listener.Tell(UnsubscribeLog.Instance);
-        Context.Stop(Self);
+        Context.GetLogger().Info("session {0}: {1}; its replica is bootstrapped again", _clientId, why);
+        _hub!.Tell(LeaveScope.Instance);
+        _scope!.Reset();
+        _image = null;
+        ToReplica(new BootstrapAgain(why));
     }
 
     private void OnBootstrapAck(BootstrapAck a)

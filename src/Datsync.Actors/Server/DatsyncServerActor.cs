@@ -32,6 +32,8 @@ internal sealed class DatsyncServerActor : ReceiveActor
     {
         _access = Replaced.TryGetValue(Self, out var replaced) ? replaced : access;
         var images = new BootstrapImages(settings);
+        // a scoped server routes its clients' deltas in one place; restarted with the server
+        var hub = settings.Scopes is null ? null : Context.ActorOf(ScopeHubActor.Props(master, settings.HeartbeatInterval), "scopes");
         _drops = new DroppedMessages(_log);
         _refusals = new DroppedMessages(_log);
         Receive<ReplaceClients>(r =>
@@ -58,7 +60,7 @@ internal sealed class DatsyncServerActor : ReceiveActor
             var name = SessionName(c.ClientId);
             if (_ending.Contains(name)) return; // a revoked session still stopping: the replica sends its handshake again
             var session = Context.Child(name);
-            if (session.IsNobody() && Context.GetChildren().Count() >= settings.MaxSessions)
+            if (session.IsNobody() && Context.GetChildren().Count() - (hub is null ? 0 : 1) >= settings.MaxSessions)
             {
                 var full = $"the server holds {settings.MaxSessions} sessions, the most it takes (datsync.server.max-sessions)";
                 _refusals.Drop(c, Sender, full);
@@ -66,7 +68,7 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 return;
             }
             if (session.IsNobody())
-                session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images), name);
+                session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images, hub), name);
             session.Tell(new Admitted(c, Sender));
         });
         Receive<TransactOnce>(t =>

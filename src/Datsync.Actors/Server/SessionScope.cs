@@ -3,11 +3,11 @@ using Datsync.Core;
 namespace Datsync.Actors.Server;
 
 /// <summary>
-/// The scope of one session's client (a scoped server): its bootstrap is the master's value filtered to the scope, and
-/// each delta of the log becomes the delta of the scoped replica at the same t — only the visible datoms, with the
-/// datoms that moved in or out (<see cref="ScopeDelta.Of"/>), never the master's value. Per session: each session
-/// evaluates its own scope for each transaction (the live evaluation's topics skip the re-evaluation of the visible set
-/// for transactions that cannot change it). Not thread-safe: the session's state.
+/// The stream of one session's scoped client (a scoped server): its bootstrap is the master's value filtered to the
+/// scope, and then the deltas the scope hub made for it (<see cref="ScopeHubActor"/>) — only the visible datoms, with
+/// the datoms that moved in or out, never the master's value — each after the one before it, skipping the transactions
+/// that do not concern the client, and empty deltas that move its t on to where the stream is complete. The deltas sent
+/// are kept for a replica's range requests. Not thread-safe: the session's state.
 /// </summary>
 internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
 {
@@ -15,10 +15,12 @@ internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
     public const int Kept = 1024;
 
     private readonly LinkedList<TxDelta> _sent = new();
-    private ScopeState? _state;
 
-    /// <summary>The t of the scope the deltas are filtered from; null before the first bootstrap.</summary>
-    public long? T => _state?.T;
+    /// <summary>Grows with every bootstrap; what the hub sends for an older one is dropped.</summary>
+    public long Generation { get; private set; }
+
+    /// <summary>The t of the last delta of the stream (the bootstrap's basis at first); null before a bootstrap starts.</summary>
+    public long? LastT { get; private set; }
 
     /// <summary>The bootstrap of the client on <paramref name="db"/>: the filtered value's image and the scope it was
     /// filtered to. Pure; runs off the session's thread.</summary>
@@ -30,54 +32,72 @@ internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
 
     public (BootstrapImage Image, ScopeState State) ImageOf(Db db, int chunkSize) => ImageOf(scopes, identity, db, chunkSize);
 
-    /// <summary>Deltas are filtered from <paramref name="state"/> on (a bootstrap at its t was sent).</summary>
-    public void Start(ScopeState state)
+    /// <summary>A bootstrap is under way: the stream before it ends, and the hub's deltas for it are dropped.</summary>
+    public long Reset()
     {
-        _state = state;
+        LastT = null;
         _sent.Clear();
+        return ++Generation;
     }
 
-    /// <summary>A bootstrap is under way: deltas are dropped until it starts (the new subscription sends them again).</summary>
-    public void Reset()
+    /// <summary>The stream starts from <paramref name="state"/> (a bootstrap at its t is being sent).</summary>
+    public void Start(ScopeState state)
     {
-        _state = null;
+        LastT = state.T;
         _sent.Clear();
     }
 
     /// <summary>
-    /// The scoped deltas of <paramref name="deltas"/> (those already filtered left out), or <c>Lost</c> when the scope
-    /// cannot follow: a delta after a gap, or one read back from the journal, which carries no master value at its t to
-    /// filter against (the replica must be bootstrapped again). <paramref name="ours"/>: true for the request ids of
-    /// this client, whose deltas keep their request id and tempids (another client's stay its own).
+    /// The replica's deltas of the hub's <paramref name="s"/>: each delta of this stream, with its request id and
+    /// tempids only when <paramref name="ours"/> says the request was this client's (another client's stay its own),
+    /// then an empty delta up to the t the stream is complete through. Null when the deltas do not continue the stream
+    /// (the session must bootstrap its replica again).
     /// </summary>
-    public (List<TxDelta> Deltas, bool Lost) Filter(IReadOnlyList<TxDelta> deltas, Func<string, bool> ours)
+    public List<TxDelta>? Take(ScopedDeltas s, Func<string, bool> ours)
     {
-        var list = new List<TxDelta>(deltas.Count);
-        if (_state is null) return (list, false);
-        foreach (var d in deltas)
+        var list = new List<TxDelta>(s.Deltas.Count + 1);
+        if (s.Generation != Generation || LastT is not { } last) return list; // for an older bootstrap
+        foreach (var d in s.Deltas)
         {
-            if (d.T <= _state.T) continue; // sent already
-            if (d.T != _state.T + 1 || d.MasterValue is not { } after || after.BasisT != d.T) return (list, true);
-            var delta = ScopeDelta.Of(_state, after, d.TxData);
-            _state = delta.Next;
+            if (d.Prev != last) return null;
             var mine = d.RequestId is { } id && ours(id);
-            var scoped = TxDelta.From(after, d.T, delta.Datoms, mine ? d.RequestId : null, mine ? d.Tempids : null) with
-            {
-                TxInstant = d.TxInstant,
-                MasterValue = null, // a scoped replica applies its datoms; the master's value holds what it may not see
-                TraceParent = d.TraceParent,
-            };
-            list.Add(scoped);
-            _sent.AddLast(scoped);
-            if (_sent.Count > Kept) _sent.RemoveFirst();
+            var delta = mine || d.RequestId is null && d.Tempids is null ? d : d with { RequestId = null, Tempids = null };
+            Keep(delta);
+            list.Add(delta);
+            last = d.T;
         }
-        return (list, false);
+        if (s.ThroughT > last)
+        {
+            var on = new TxDelta(s.ThroughT, DateTime.MinValue, []) { After = last };
+            Keep(on);
+            list.Add(on);
+            last = s.ThroughT;
+        }
+        LastT = last;
+        return list;
     }
 
-    /// <summary>The scoped deltas <paramref name="fromT"/>..<paramref name="toT"/> when all are kept, else null.</summary>
+    private void Keep(TxDelta d)
+    {
+        _sent.AddLast(d);
+        if (_sent.Count > Kept) _sent.RemoveFirst();
+    }
+
+    /// <summary>The deltas of the stream from <paramref name="fromT"/> through the first at or after
+    /// <paramref name="toT"/> (the stream may skip <paramref name="toT"/>), when the kept ones cover that range — the
+    /// first of them follows a t before <paramref name="fromT"/> — else null. Empty when the stream has nothing after
+    /// <paramref name="fromT"/> yet.</summary>
     public List<TxDelta>? Range(long fromT, long toT)
     {
-        if (_sent.First is not { } first || first.Value.T > fromT || _state is null || toT > _state.T) return null;
-        return _sent.Where(d => d.T >= fromT && d.T <= toT).ToList();
+        if (LastT is not { } last || fromT > last) return [];
+        var list = new List<TxDelta>();
+        foreach (var d in _sent)
+        {
+            if (d.T < fromT) continue;
+            if (list.Count == 0 && d.Prev >= fromT) return null; // what came before it is no longer kept
+            list.Add(d);
+            if (d.T >= toT) break;
+        }
+        return list.Count == 0 ? null : list;
     }
 }

@@ -36,14 +36,17 @@ internal sealed class ScopeFanout<TClient> where TClient : class
     /// <summary>
     /// The deltas of the transaction that made <paramref name="dbAfter"/> with <paramref name="txData"/> for the clients
     /// it concerns (an empty one when it concerns a client's scope without a datom it sees). A client whose scope is
-    /// already at or past that t is left out.
+    /// already at or past that t is left out. <paramref name="also"/> (e.g. the client whose request it was) gets its
+    /// delta too, empty when nothing of the transaction reaches it.
     /// </summary>
-    public List<(TClient Client, ScopeDelta Delta)> Route(Db dbAfter, IReadOnlyList<Datom> txData)
+    public List<(TClient Client, ScopeDelta Delta)> Route(Db dbAfter, IReadOnlyList<Datom> txData, TClient? also = null)
     {
         var routing = _router.Route(dbAfter, txData);
         LastExamined = routing.Examined;
         var deltas = new List<(TClient, ScopeDelta)>();
-        foreach (var c in routing.Concerned)
+        var concerned = routing.Concerned;
+        if (also is not null && !routing.Reevaluate.Contains(also) && !routing.Deliver.Contains(also)) concerned = concerned.Append(also);
+        foreach (var c in concerned)
         {
             if (!_states.TryGetValue(c, out var state) || state.T >= dbAfter.BasisT) continue;
             var delta = ScopeDelta.Of(state, dbAfter, routing.TxDataFor(c, txData));

@@ -7,9 +7,10 @@ namespace Datsync.Core;
 internal sealed record SequencerStep(DeltaSequencer Next, IReadOnlyList<TxDelta> Ready, (long FromT, long ToT)? Missing);
 
 /// <summary>
-/// Puts deltas in t order for a replica: t+1 is released only after t, a delta already applied or already held is
-/// dropped, and a delta beyond a gap is held while the gap is reported so the replica can ask for that range.
-/// Immutable: each offer returns the next sequencer.
+/// Puts deltas in t order for a replica: a delta is released only after the one before it in the stream
+/// (<see cref="TxDelta.Prev"/>: t - 1 in the master's log, the client's previous t in a scoped stream that skips
+/// transactions), a delta already applied or already held is dropped, and a delta beyond a gap is held while the gap is
+/// reported so the replica can ask for that range. Immutable: each offer returns the next sequencer.
 /// </summary>
 internal sealed class DeltaSequencer
 {
@@ -31,12 +32,12 @@ internal sealed class DeltaSequencer
     public static DeltaSequencer At(long appliedT) => new(appliedT, ImmutableSortedDictionary<long, TxDelta>.Empty);
 
     /// <summary>The range still missing before the held deltas, or null.</summary>
-    public (long FromT, long ToT)? Missing => _held.IsEmpty ? null : (AppliedT + 1, _held.Keys.First() - 1);
+    public (long FromT, long ToT)? Missing => _held.IsEmpty ? null : (AppliedT + 1, Math.Max(AppliedT + 1, _held.Values.First().Prev));
 
     public SequencerStep Offer(TxDelta delta)
     {
         if (delta.T <= AppliedT || _held.ContainsKey(delta.T)) return new SequencerStep(this, [], Missing); // duplicate
-        if (delta.T != AppliedT + 1)
+        if (!Follows(delta, AppliedT))
         {
             var holding = new DeltaSequencer(AppliedT, _held.Add(delta.T, delta));
             return new SequencerStep(holding, [], holding.Missing);
@@ -44,25 +45,34 @@ internal sealed class DeltaSequencer
         var ready = new List<TxDelta> { delta };
         var held = _held;
         var t = delta.T;
-        while (held.TryGetValue(t + 1, out var next))
+        // the held deltas that follow, in t order; one at or before t is stale (t passed it)
+        while (!held.IsEmpty)
         {
-            ready.Add(next);
-            held = held.Remove(t + 1);
-            t++;
+            var next = held.First();
+            if (next.Key <= t) { held = held.Remove(next.Key); continue; }
+            if (!Follows(next.Value, t)) break;
+            ready.Add(next.Value);
+            held = held.Remove(next.Key);
+            t = next.Key;
         }
         var after = new DeltaSequencer(t, held);
         return new SequencerStep(after, ready, after.Missing);
     }
 
-    /// <summary>When the list is consecutive in t and its first delta after <paramref name="appliedT"/> is
-    /// appliedT + 1: the index of that delta (the list's length when every delta is at or before appliedT).</summary>
+    /// <summary>True when <paramref name="delta"/> (after <paramref name="appliedT"/>) applies to the value at
+    /// <paramref name="appliedT"/>: nothing of its stream lies between them.</summary>
+    private static bool Follows(TxDelta delta, long appliedT) => delta.Prev == appliedT;
+
+    /// <summary>When the list is one stream in order and its first delta after <paramref name="appliedT"/> follows
+    /// appliedT: the index of that delta (the list's length when every delta is at or before appliedT).</summary>
     private static int? InOrderAfter(IReadOnlyList<TxDelta> list, long appliedT)
     {
         for (var i = 1; i < list.Count; i++)
-            if (list[i].T != list[i - 1].T + 1) return null;
+            if (list[i].Prev != list[i - 1].T) return null;
         if (list.Count == 0 || list[^1].T <= appliedT) return list.Count;
-        var from = (int)Math.Max(0, appliedT + 1 - list[0].T);
-        return list[from].T == appliedT + 1 ? from : null;
+        var from = 0;
+        while (list[from].T <= appliedT) from++;
+        return Follows(list[from], appliedT) ? from : null;
     }
 
     /// <summary>Offers several deltas in the order given; the ready ones in t order.</summary>

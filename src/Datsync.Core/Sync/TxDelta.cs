@@ -53,6 +53,17 @@ internal sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDa
     [field: NonSerialized]
     public string? TraceParent { get; init; }
 
+    /// <summary>
+    /// The t of the delta before this one in its stream; null: <c>T - 1</c> (the master's log has a delta at every t).
+    /// A scoped client's stream skips the transactions that do not concern it: its delta at t=10 after the one at t=5
+    /// says that nothing of t=6..9 reaches that client, and an empty delta with an <see cref="After"/> only moves the
+    /// client's t on. The replica applies a delta only to the value at its <see cref="Prev"/>.
+    /// </summary>
+    public long? After { get; init; }
+
+    /// <summary>The t of the value this delta applies to: <see cref="After"/>, or <c>T - 1</c>.</summary>
+    public long Prev => After ?? T - 1;
+
     /// <summary>The delta's datoms as datoms at t.</summary>
     public IReadOnlyList<Datom> TxData => _txData ??= ToDatoms();
 
@@ -77,7 +88,7 @@ internal sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDa
     private static bool IsAttributeEntity(Db db, long e) => e <= int.MaxValue && db.Schema[(int)e] is not null;
 
     /// <summary>
-    /// Applies this delta to a replica's value at basis T - 1 (entities, attributes included, keep the master's ids):
+    /// Applies this delta to a replica's value at basis <see cref="Prev"/> (entities, attributes included, keep the master's ids):
     /// schema datoms take effect with the transaction, and retracting a datom the replica does not hold changes nothing.
     /// </summary>
     public Db ApplyTo(Db replica)
@@ -89,7 +100,7 @@ internal sealed record TxDelta(long T, DateTime TxInstant, IReadOnlyList<DeltaDa
                 throw new InvalidOperationException($"delta t={T} names {d.A} ({d.AttributeId}), which the replica's schema does not hold");
             if (d.E < EntityIds.TxBase && d.E > maxEid) maxEid = d.E;
         }
-        return replica.ApplyTx(T, TxData, maxEid);
+        return replica.ApplyTx(T, TxData, maxEid, Prev);
     }
 
     /// <summary>The delta as EDN: <c>{:t T :tx-instant #inst "..." :datoms [[:db/add e :a v] ...]}</c>.</summary>
