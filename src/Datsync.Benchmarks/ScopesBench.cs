@@ -13,7 +13,8 @@ namespace Datsync.Benchmarks;
 /// route, the index entries it examined, the clients concerned, and route + <see cref="ScopeDelta.Of"/> for the
 /// concerned clients only; beside it, the way the sessions do it today: <see cref="ScopeDelta.Of"/> for every client.
 /// Then the bootstrap of one client's scope of ~10k datoms out of a 1M-datom master (the scope's evaluation, its
-/// bootstrap datoms, the filtered value and the session's image of it).
+/// bootstrap datoms, the filtered value and the session's image of it). Then the delivery through the actors
+/// (<see cref="ScopesDeliveryBench"/>; <c>--no-deliver</c> skips it).
 /// </summary>
 internal static class ScopesBench
 {

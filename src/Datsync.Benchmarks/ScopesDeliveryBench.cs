@@ -57,7 +57,7 @@ internal static class ScopesDeliveryBench
         output.WriteLine($"> delivery through the actors: {Environment.ProcessorCount} cores; .NET {Environment.Version}; one master (in-memory journal) " +
                          "with N users of 2 documents each; transactions submitted by one thread, at most " +
                          $"{o.Window} committed and not yet applied by every replica they concern; {o.Txs} measured after a warmup of {Warmup(o.Txs)} " +
-                         $"(unscoped runs: at least {MinUnscopedTxs:N0}, so that their short streams' CPU time can be read). " +
+                         $"(unscoped runs: at least {MinUnscopedDeliveries:N0} deliveries, so that their short streams' CPU time can be read). " +
                          "Each transaction retitles one document of each of max(1, N/100) random clients (seed 42; the same stream in every run).");
         output.WriteLine("> scoped: N in-process scoped replicas (client id = user id; rule: a user sees itself and the documents it owns), a delivery " +
                          "is a concerned replica applying its transaction. unscoped: the same master and stream without scopes, R = N/100 " +
@@ -120,13 +120,14 @@ internal static class ScopesDeliveryBench
         return reply as TxAccepted ?? throw new InvalidOperationException($"benchmark transaction refused: {(reply as TxRejected)?.Describe() ?? reply.ToString()}");
     }
 
-    /// <summary>Transactions measured in an unscoped run: at least this many, so that its stream (a few µs per delivery)
-    /// lasts long enough for the process CPU time to be read (its resolution is a scheduler tick).</summary>
-    internal const int MinUnscopedTxs = 1_000;
+    /// <summary>Deliveries measured in an unscoped run: at least this many (more transactions than a scoped run's when
+    /// its replicas are few), so that its stream (a few µs per delivery) lasts long enough for the process CPU time to
+    /// be read (its resolution is a scheduler tick).</summary>
+    internal const int MinUnscopedDeliveries = 10_000;
 
     private static Row RunOne(string kind, int users, int replicaCount, bool scopes, bool share, Options o, Log log)
     {
-        var txs = scopes ? o.Txs : Math.Max(o.Txs, MinUnscopedTxs);
+        var txs = scopes ? o.Txs : Math.Max(o.Txs, (MinUnscopedDeliveries + replicaCount - 1) / replicaCount);
         var what = $"{kind} {users}";
         var hocon = new StringBuilder($"""
             akka.loglevel = WARNING
@@ -139,6 +140,7 @@ internal static class ScopesDeliveryBench
             """);
         if (scopes) new DatsyncScopesOptions { Rules = ScopesBench.Rules }.AppendHocon(hocon);
         var ms = MasterRuntime.StartSystem($"scopes-deliver-{(scopes ? "s" : share ? "u" : "o")}-{users}", new InMemoryStorage(), hocon.ToString());
+        var replicas = new DatsyncReplica[replicaCount];
         try
         {
             var sw = Stopwatch.StartNew();
@@ -163,7 +165,6 @@ internal static class ScopesDeliveryBench
             // the replicas: scoped ones as the users (client id = user id), unscoped ones under any id
             sw.Restart();
             var sinks = new Sink?[1];
-            var replicas = new DatsyncReplica[replicaCount];
             var settings = ReplicaSettings.From(ms.Config);
             for (var r = 0; r < replicaCount; r++)
             {
@@ -194,7 +195,12 @@ internal static class ScopesDeliveryBench
             return new Row(kind, users, replicaCount, txs, (double)s.Deliveries / txs, s.Deliveries, s.Deliveries / s.StreamSec, s.P50Ms, s.P99Ms,
                 s.CpuUs, s.StreamSec, s.ConvergedSec, startSec);
         }
-        finally { ms.System.Terminate().Wait(TimeSpan.FromMinutes(2)); }
+        finally
+        {
+            // the replicas first: a session stopped under its replica has the replica warn that it connects again
+            Task.WhenAll(replicas.Where(r => r is not null).Select(r => r.Actor.GracefulStop(TimeSpan.FromMinutes(1)))).Wait(TimeSpan.FromMinutes(2));
+            ms.System.Terminate().Wait(TimeSpan.FromMinutes(2));
+        }
     }
 
     /// <summary>Every replica ready (bootstrapped and connected); fails loudly on a refusal, or after
