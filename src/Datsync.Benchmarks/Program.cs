@@ -47,7 +47,10 @@ namespace Datsync.Benchmarks
             "  subscriptions  live queries on a replica: N subscriptions of mixed shapes, per transaction what the topic index examined,\n" +
             "            re-evaluated and emitted, route time, transact->result p50/p99, beside re-running all N ([--sizes 1000,10000,100000] [--quick])\n" +
             "  scopes    N client scopes routed per transaction (~1% concerned): examined, route+filter time, beside filtering every\n" +
-            "            scope; a scoped bootstrap of 10k of 1M datoms ([--clients 1000,10000,100000] [--txs N] [--quick])\n" +
+            "            scope; a scoped bootstrap of 10k of 1M datoms ([--clients 1000,10000,100000] [--txs N] [--quick]); then the\n" +
+            "            delivery through the actors: a master with scopes and N in-process scoped replicas, commit->applied p50/p99,\n" +
+            "            delivered/s and CPU per delivery, beside unscoped fan-out of the same deliveries ([--deliver-clients 1000,10000]\n" +
+            "            [--deliver-txs N] [--deliver-window N] [--no-deliver] [--no-routing] [--no-bootstrap])\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 

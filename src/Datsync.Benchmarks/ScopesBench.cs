@@ -13,18 +13,19 @@ namespace Datsync.Benchmarks;
 /// route, the index entries it examined, the clients concerned, and route + <see cref="ScopeDelta.Of"/> for the
 /// concerned clients only; beside it, the way the sessions do it today: <see cref="ScopeDelta.Of"/> for every client.
 /// Then the bootstrap of one client's scope of ~10k datoms out of a 1M-datom master (the scope's evaluation, its
-/// bootstrap datoms, the filtered value and the session's image of it).
+/// bootstrap datoms, the filtered value and the session's image of it). Then the delivery through the actors
+/// (<see cref="ScopesDeliveryBench"/>; <c>--no-deliver</c> skips it).
 /// </summary>
 internal static class ScopesBench
 {
-    private const string SchemaEdn = """
+    internal const string SchemaEdn = """
         [{:db/ident :user/id   :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
          {:db/ident :doc/key   :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
          {:db/ident :doc/title :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
          {:db/ident :doc/owner :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}]
         """;
 
-    private const string Rules = """
+    internal const string Rules = """
         [[(me ?client ?u) [?u :user/id ?client]]
          [(visible ?client ?roles ?u) (me ?client ?u)]
          [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]]
@@ -42,6 +43,11 @@ internal static class ScopesBench
         var txs = 200;
         var naiveTxs = 5;
         var bootstrap = true;
+        var routing = true;
+        var deliver = true;
+        var deliverClients = new[] { 1_000, 10_000 };
+        var deliverTxs = 200;
+        var deliverWindow = 4;
         for (var i = 1; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -51,21 +57,59 @@ internal static class ScopesBench
                 case "--txs": txs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--naive-txs": naiveTxs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-bootstrap": bootstrap = false; break;
-                case "--quick": sizes = [1_000, 10_000]; txs = 50; naiveTxs = 2; break;
+                case "--no-routing": routing = false; break;
+                case "--no-deliver": deliver = false; break;
+                case "--deliver-clients": deliverClients = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--deliver-txs": deliverTxs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--deliver-window": deliverWindow = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--quick": sizes = [1_000, 10_000]; txs = 50; naiveTxs = 2; deliverClients = [1_000]; deliverTxs = 50; break;
                 default:
-                    Console.Error.WriteLine("usage: Datsync.Benchmarks scopes [--clients 1000,10000,100000] [--txs N] [--naive-txs N] [--no-bootstrap] [--quick]");
+                    Console.Error.WriteLine(Usage);
                     return 2;
             }
         }
+        if (deliverClients.Length == 0 || deliverClients.Any(n => n < 1) || deliverTxs < 1 || deliverWindow < 1)
+        {
+            Console.Error.WriteLine("--deliver-clients must list counts >= 1, --deliver-txs and --deliver-window must be >= 1\n" + Usage);
+            return 2;
+        }
         var policy = ScopePolicy.Create(Rules);
         var rows = new List<string>();
-        foreach (var n in sizes)
+        foreach (var n in routing ? sizes : [])
         {
             rows.Add(Routing(policy, n, txs, naiveTxs));
             GC.Collect();
         }
         var boot = bootstrap ? Bootstrap(policy) : null;
 
+        if (rows.Count > 0) RoutingTable(rows);
+        if (boot is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine(boot);
+        }
+        if (deliver)
+        {
+            Console.Out.Flush();
+            ScopesDeliveryBench.Run(new ScopesDeliveryBench.Options(deliverClients, deliverTxs, deliverWindow), Console.Out, Console.Error);
+        }
+        return 0;
+    }
+
+    internal const string Usage =
+        "usage: Datsync.Benchmarks scopes [--clients 1000,10000,100000] [--txs N] [--naive-txs N] [--no-routing] [--no-bootstrap]\n" +
+        "                                 [--no-deliver] [--deliver-clients 1000,10000] [--deliver-txs N] [--deliver-window N] [--quick]\n" +
+        "  --clients          client counts of the routing table (in process, no actors; default 1000,10000,100000)\n" +
+        "  --txs, --naive-txs transactions measured per routing row (200), and filtered by every scope (5)\n" +
+        "  --no-routing       skip the routing table; --no-bootstrap: the scoped bootstrap of 10k of 1M datoms\n" +
+        "  --no-deliver       skip the delivery through the actors (real master, N scoped replicas, unscoped fan-out beside it)\n" +
+        "  --deliver-clients  scoped replicas per delivery run (default 1000,10000; unscoped runs take N/100 replicas)\n" +
+        "  --deliver-txs      transactions measured per delivery run (default 200)\n" +
+        "  --deliver-window   at most this many transactions committed and not applied by every replica they concern (default 4)\n" +
+        "  --quick            routing at 1000,10000 with 50 transactions; delivery at 1000 clients, 50 transactions";
+
+    private static void RoutingTable(List<string> rows)
+    {
         Console.WriteLine();
         Console.WriteLine($"> machine: {Environment.ProcessorCount} cores; .NET {Environment.Version}; in process, no actors: one ScopeRouter " +
                           "over N client scopes (each a user owning 2 documents; rule: a user sees itself and the documents it owns); each " +
@@ -76,12 +120,6 @@ internal static class ScopesBench
         Console.WriteLine("| clients | concerned/tx | index entries examined/tx | non-empty deltas/tx | route µs/tx p50 | ScopeRouter.Set µs/tx p50 (in route+filter) | route+filter µs/tx p50 | p99 | every scope ms/tx | every scope/routed |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows) Console.WriteLine(r);
-        if (boot is not null)
-        {
-            Console.WriteLine();
-            Console.WriteLine(boot);
-        }
-        return 0;
     }
 
     private static Db Schema() => Db.Empty.Transact(Forms(SchemaEdn)).DbAfter;
