@@ -12,8 +12,10 @@ namespace Datsync.Actors.Hosting;
 /// (<see cref="DatsyncMasterOptions.Clients"/> and their <c>Hocon</c>) goes to the server (<see cref="ReplaceClients"/>),
 /// which ends at once the sessions of clients taken off the list or given another hash. A list with a plain token, an
 /// unchanged list, or an empty one after a guarded one (which would admit any client) leaves the server's list as it
-/// is; each outcome is one line in the log. Only the client list follows the options: the other settings keep the
-/// values the master started with.
+/// is; each outcome is one line in the log. On a master started with scopes, the scopes and roles follow the options
+/// too (<see cref="DatsyncMasterOptions.Scopes"/>, <see cref="ReplaceScopes"/>): each scoped client whose view changes is
+/// bootstrapped again with its new filtered value; scopes that do not parse or name no rules leave the old ones. The
+/// other settings keep the values the master started with.
 /// </summary>
 internal sealed class DatsyncClientsWatch : IDisposable
 {
@@ -24,11 +26,15 @@ internal sealed class DatsyncClientsWatch : IDisposable
     private readonly object _gate = new();
     private Task _last = Task.CompletedTask;
     private ClientAccess _sent;
+    private readonly bool _scoped;
+    private string _sentScopes;
 
-    public DatsyncClientsWatch(ActorSystem system, IActorRef server, Config beneath, IOptionsMonitor<DatsyncOptions> options)
+    public DatsyncClientsWatch(ActorSystem system, IActorRef server, Config beneath, IOptionsMonitor<DatsyncOptions> options, bool scoped = false)
     {
         _server = server;
         _beneath = beneath;
+        _scoped = scoped;
+        _sentScopes = ScopesHocon(options.CurrentValue.Master); // what the master started with
         _log = Logging.GetLogger(system, typeof(DatsyncClientsWatch));
         _sent = ClientAccess.From(system.Settings.Config); // what the server started with
         _subscription = options.OnChange(changed =>
@@ -37,7 +43,36 @@ internal sealed class DatsyncClientsWatch : IDisposable
         });
     }
 
+    private static string ScopesHocon(DatsyncMasterOptions? options)
+    {
+        var hocon = new System.Text.StringBuilder();
+        (options?.Scopes ?? new DatsyncScopesOptions()).AppendHocon(hocon);
+        return hocon.ToString();
+    }
+
     private async Task Apply(DatsyncMasterOptions? options)
+    {
+        await ApplyClients(options).ConfigureAwait(false);
+        if (_scoped) await ApplyScopes(options).ConfigureAwait(false);
+    }
+
+    private async Task ApplyScopes(DatsyncMasterOptions? options)
+    {
+        var hocon = ScopesHocon(options);
+        if (hocon == _sentScopes) return; // a change elsewhere in the configuration
+        try
+        {
+            var rebootstrapped = await ScopesReload.ReplaceAsync(_server, ConfigurationFactory.ParseString(hocon)).ConfigureAwait(false);
+            _sentScopes = hocon;
+            _log.Info("Datsync: {0}", ScopesReload.Line(rebootstrapped));
+        }
+        catch (Exception e) when (e is ConfigurationException or InvalidOperationException or AskTimeoutException or TaskCanceledException)
+        {
+            _log.Warning("Datsync: kept the old scopes: {0}", e.Message);
+        }
+    }
+
+    private async Task ApplyClients(DatsyncMasterOptions? options)
     {
         ClientAccess access;
         try { access = ClientAccess.From((options ?? new DatsyncMasterOptions()).ToConfig().WithFallback(_beneath)); }

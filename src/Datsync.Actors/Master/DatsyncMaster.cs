@@ -15,6 +15,9 @@ internal sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
     /// <summary>What the transactor last made of its journal (see <see cref="MasterHealth"/>).</summary>
     public MasterHealth Health { get; init; } = new();
 
+    /// <summary>The scopes in force, for a master started with scopes (<c>datsync.server.scopes</c>); null without.</summary>
+    public Server.ScopesInForce? Scopes { get; init; }
+
     /// <summary>The master's value once the transactor has recovered its journal; faults at once with a
     /// <see cref="DatsyncStorageException"/> naming the cause when the recovery fails, or with a timeout.</summary>
     public async Task<Db> Recovered(TimeSpan? timeout, CancellationToken cancel = default)
@@ -111,8 +114,11 @@ internal static class MasterRuntime
         if (MasterLock.Acquire(actorSystem.Settings.Config, settings.JournalPluginId, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(actorSystem.Settings.Config));
+        // one set of scopes for the transactor and the server, replaced in place (a restarted transactor keeps it)
+        var scopes = settings.Scopes is { } s ? new Server.ScopesInForce(s) : null;
+        settings = settings with { InForce = scopes };
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
         var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener, health)), name);
-        return new MasterHandle(transactor, listener) { Health = health };
+        return new MasterHandle(transactor, listener) { Health = health, Scopes = scopes };
     }
 }

@@ -108,6 +108,31 @@ public sealed class DatsyncMaster : IDatsyncConnection
     public Task<Db> SyncAsync(long t, CancellationToken cancellationToken = default) =>
         _node.Master.Health.SyncAsync(t, cancellationToken);
 
+    /// <summary>
+    /// Puts new scopes in force (rules, attributes, roles, write rules): the transactor checks the next transaction
+    /// against them, and every scoped client whose view changes — entities or attributes it now sees or no longer sees —
+    /// is bootstrapped again at once with its new filtered value (what it may no longer see leaves its replica). A
+    /// client whose view stays the same keeps its stream. The master must have been started with scopes.
+    /// </summary>
+    /// <returns>The client ids whose replicas are bootstrapped again.</returns>
+    /// <exception cref="ArgumentException">The scopes do not parse, or name no rules; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The master was started without scopes; nothing changed.</exception>
+    public async Task<IReadOnlyList<string>> ReplaceScopesAsync(DatsyncScopesOptions scopes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        var hocon = new System.Text.StringBuilder();
+        scopes.AppendHocon(hocon);
+        try
+        {
+            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Server, Akka.Configuration.ConfigurationFactory.ParseString(hocon.ToString()), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Akka.Configuration.ConfigurationException e)
+        {
+            throw new ArgumentException(e.Message, nameof(scopes), e);
+        }
+    }
+
     /// <summary>The masters of this process named <paramref name="name"/> (an in-process replica connects to the one).</summary>
     internal static IReadOnlyList<DatsyncMaster> Named(string name) =>
         InProcess.Where(m => m.Value == name).Select(m => m.Key).ToList();

@@ -37,6 +37,9 @@ internal sealed record MasterSettings(string PersistenceId, int SnapshotEvery, i
     /// <see cref="Protocol.Transact.Identity"/>) is checked against its write rules before it is written; null: no scopes.</summary>
     public Server.ServerScopes? Scopes { get; init; }
 
+    /// <summary>The master's scopes as they are now (<see cref="Scopes"/> as replaced since); set when the master starts.</summary>
+    internal Server.ScopesInForce? InForce { get; init; }
+
     /// <summary>The settings in <paramref name="config"/>, with the library's defaults for what it leaves out.</summary>
     public static MasterSettings From(Config config)
     {

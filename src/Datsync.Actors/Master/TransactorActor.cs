@@ -173,9 +173,10 @@ internal sealed class TransactorActor : ReceivePersistentActor
     /// without a policy (a session configured with scopes its transactor lacks), is refused.</summary>
     private void CheckWriteRules(ClientIdentity identity, TxReport report)
     {
-        if (_settings.Scopes is not { } scopes)
+        if ((_settings.InForce?.Current ?? _settings.Scopes) is not { } scopes)
             throw new TxRejectedException(DatsyncErrors.Forbidden,
                 $"client \"{identity.ClientId}\" is scoped, but the transactor has no scope policy (datsync.server.scopes); nothing was committed");
+        identity = scopes.IdentityOf(identity.ClientId); // its roles as they are now
         ScopeViolation? violation;
         try { violation = WriteRules.Check(scopes.Policy, identity, report); }
         catch (ScopeException e) { throw new TxRejectedException(DatsyncErrors.Forbidden, $"{e.Message}; nothing was committed"); }

@@ -60,14 +60,13 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly HashSet<string> _inFlight = new();
     private readonly DroppedMessages _drops;
     private readonly SessionTelemetry _telemetry;
-    private readonly ClientIdentity? _identity; // on a scoped server: who the client is, for its write rules
     private readonly SessionScope? _scope; // on a scoped server: what of the master the client's replica holds
     private readonly IActorRef? _hub; // on a scoped server: the scope hub that makes the client's deltas
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ClientSessionActor(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images,
-        IActorRef? hub = null)
+        IActorRef? hub = null, ScopesInForce? scopes = null)
     {
         _clientId = clientId;
         _transactor = transactor;
@@ -77,8 +76,8 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _drops = new DroppedMessages(Context.GetLogger());
         _submitParts = new PartAssembler<string>();
         _telemetry = new SessionTelemetry(clientId);
-        _identity = settings.Scopes?.IdentityOf(clientId);
-        _scope = settings.Scopes is { } scopes ? new SessionScope(scopes, _identity!) : null;
+        scopes ??= settings.Scopes is { } configured ? new ScopesInForce(configured) : null;
+        _scope = scopes is null ? null : new SessionScope(scopes, clientId);
         _hub = _scope is null ? null : hub ?? throw new ArgumentNullException(nameof(hub), "a scoped session needs the scope hub");
 
         Receive<Admitted>(a =>
@@ -152,8 +151,8 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(string clientId, IActorRef transactor, IActorRef listener, SessionSettings settings, BootstrapImages images,
-        IActorRef? hub = null) =>
-        Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images, hub));
+        IActorRef? hub = null, ScopesInForce? scopes = null) =>
+        Akka.Actor.Props.Create(() => new ClientSessionActor(clientId, transactor, listener, settings, images, hub, scopes));
 
     protected override void PreStart()
     {
@@ -466,7 +465,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             return;
         }
         _inFlight.Add(requestId);
-        _transactor.Tell(_identity is not null && made is Transact tx ? tx with { Identity = _identity } : made);
+        _transactor.Tell(_scope is not null && made is Transact tx ? tx with { Identity = _scope.Identity } : made);
     }
 
     private void Outcome(string requestId, object outcome)

@@ -32,9 +32,28 @@ internal sealed class DatsyncServerActor : ReceiveActor
     {
         _access = Replaced.TryGetValue(Self, out var replaced) ? replaced : access;
         var images = new BootstrapImages(settings);
-        // a scoped server routes its clients' deltas in one place; restarted with the server
-        var hub = settings.Scopes is null ? null : Context.ActorOf(ScopeHubActor.Props(master, settings.HeartbeatInterval), "scopes");
         _drops = new DroppedMessages(_log);
+        // the master's scopes (replaced in place), and on a scoped server the one place its clients' deltas are routed
+        var scopes = master.Scopes ?? (settings.Scopes is { } configured ? new ScopesInForce(configured) : null);
+        var hub = scopes is null ? null : Context.ActorOf(ScopeHubActor.Props(master, settings.HeartbeatInterval), "scopes");
+        Receive<ReplaceScopes>(r =>
+        {
+            var asker = Sender;
+            if (asker.IsNobody() || !asker.Path.Address.HasLocalScope || r.Scopes is null)
+            {
+                _drops.Drop(r, asker, "ReplaceScopes is taken only from an actor of this process, with scopes");
+                return;
+            }
+            if (scopes is null || hub is null)
+            {
+                asker.Tell(new ScopesNotReplaced("the server was started without scopes (datsync.server.scopes); a restart with scope rules turns them on"));
+                return;
+            }
+            scopes.Replace(r.Scopes);
+            _log.Info("replaced the scopes; the scoped clients' views are evaluated again");
+            hub.Ask<ScopesReplaced>(new Rescope(r.Scopes), TimeSpan.FromMinutes(1))
+                .PipeTo(asker, failure: e => new ScopesNotReplaced($"the new scopes are in force for writes and bootstraps, but the scope hub did not answer ({e.Message})"));
+        });
         _refusals = new DroppedMessages(_log);
         Receive<ReplaceClients>(r =>
         {
@@ -68,7 +87,7 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 return;
             }
             if (session.IsNobody())
-                session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images, hub), name);
+                session = Context.ActorOf(ClientSessionActor.Props(c.ClientId, master.Transactor, master.Listener, settings, images, hub, scopes), name);
             session.Tell(new Admitted(c, Sender));
         });
         Receive<TransactOnce>(t =>
@@ -89,7 +108,7 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 Reply(unreadable, key);
                 return;
             }
-            if (settings.Scopes is { } scopes && request is Transact tx) request = tx with { Identity = scopes.IdentityOf(t.ClientId) };
+            if (scopes is not null && request is Transact tx) request = tx with { Identity = scopes.Current.IdentityOf(t.ClientId) };
             // asked, not told on the client's behalf: the answer goes back without the transaction's datoms
             var answer = master.Transactor.Ask<object>(request, OneShotTimeout);
             Observability.DatsyncTelemetry.StopWhen(trace, answer);

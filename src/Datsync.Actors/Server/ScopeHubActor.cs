@@ -134,6 +134,37 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
                 if (c.LastT < _routedT) Complete(c);
         });
         Receive<CurrentDb>(_ => { });
+        Receive<Rescope>(r => Sender.Tell(Rescoped(r.Scopes)));
+    }
+
+    /// <summary>
+    /// Every joined client's scope under <paramref name="scopes"/> (its policy and the client's roles now), on the value
+    /// routed last: a client whose visible entities or allowed attributes stay the same keeps its stream under the new
+    /// scope; any other's stream ends, and its session bootstraps its replica again with the new filtered value.
+    /// </summary>
+    private ScopesReplaced Rescoped(ServerScopes scopes)
+    {
+        var ended = new List<Client>();
+        foreach (var c in _bySession.Values)
+        {
+            var old = _fanout.StateOf(c);
+            ScopeState next;
+            try { next = ScopeState.Of(scopes.Policy, scopes.IdentityOf(c.ClientId), _db!); }
+            catch (Exception e)
+            {
+                _log.Error(e, "evaluating the new scope of {0} failed", c.ClientId);
+                ended.Add(c);
+                continue;
+            }
+            if (old is not null && old.Entities.SetEquals(next.Entities) && old.Attributes.SetEquals(next.Attributes)) _fanout.Set(c, next);
+            else ended.Add(c);
+        }
+        foreach (var c in ended)
+        {
+            c.Session.Tell(new ScopeEnded(c.Generation, "its scope changed"));
+            Leave(c.Session);
+        }
+        return new ScopesReplaced(ended.Select(c => c.ClientId).Order(StringComparer.Ordinal).ToList());
     }
 
     private bool FromListener() => Sender.Equals(_listener);
@@ -326,6 +357,9 @@ internal sealed record JoinScope(long Generation, ScopeState State);
 /// <summary>Hub to session: the next deltas of the client's stream (each after the one before it), and the t through
 /// which the stream is complete (no delta up to <paramref name="ThroughT"/> is still to come).</summary>
 internal sealed record ScopedDeltas(long Generation, IReadOnlyList<TxDelta> Deltas, long ThroughT);
+
+/// <summary>Server to hub: the scopes were replaced (answered with <see cref="ScopesReplaced"/>).</summary>
+internal sealed record Rescope(ServerScopes Scopes);
 
 /// <summary>Session to hub: answer with an empty <see cref="ScopedDeltas"/> once the hub has routed <paramref name="T"/>.</summary>
 internal sealed record ScopeHeadWanted(long Generation, long T);

@@ -65,8 +65,9 @@ internal sealed class ServerScopes
         if (sub is null || sub.IsEmpty) return map;
         foreach (var (key, value) in sub.AsEnumerable())
         {
-            if (!value.IsArray()) throw new ConfigurationException($"{ConfigPath}.{path}.\"{key}\" must be a list of strings");
-            map[key] = value.GetStringList().ToList();
+            // [] reads as neither array nor string here: an empty list
+            if (value.IsObject() || value.IsString() && !value.IsArray()) throw new ConfigurationException($"{ConfigPath}.{path}.\"{key}\" must be a list of strings");
+            map[key] = value.IsArray() ? value.GetStringList().ToList() : [];
         }
         return map;
     }

@@ -9,7 +9,7 @@ namespace Datsync.Actors.Server;
 /// that do not concern the client, and empty deltas that move its t on to where the stream is complete. The deltas sent
 /// are kept for a replica's range requests. Not thread-safe: the session's state.
 /// </summary>
-internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
+internal sealed class SessionScope(ScopesInForce scopes, string clientId)
 {
     /// <summary>Scoped deltas kept for a replica's range requests (the journal's cannot be filtered).</summary>
     public const int Kept = 1024;
@@ -22,6 +22,9 @@ internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
     /// <summary>The t of the last delta of the stream (the bootstrap's basis at first); null before a bootstrap starts.</summary>
     public long? LastT { get; private set; }
 
+    /// <summary>Who the client is under the scopes in force now (its roles as they are).</summary>
+    public ClientIdentity Identity => scopes.Current.IdentityOf(clientId);
+
     /// <summary>The bootstrap of the client on <paramref name="db"/>: the filtered value's image and the scope it was
     /// filtered to. Pure; runs off the session's thread.</summary>
     public static (BootstrapImage Image, ScopeState State) ImageOf(ServerScopes scopes, ClientIdentity identity, Db db, int chunkSize)
@@ -30,7 +33,12 @@ internal sealed class SessionScope(ServerScopes scopes, ClientIdentity identity)
         return (BootstrapImage.Of(view.Filter(), chunkSize), view.State);
     }
 
-    public (BootstrapImage Image, ScopeState State) ImageOf(Db db, int chunkSize) => ImageOf(scopes, identity, db, chunkSize);
+    /// <summary><see cref="ImageOf(ServerScopes, ClientIdentity, Db, int)"/> under the scopes in force now.</summary>
+    public (BootstrapImage Image, ScopeState State) ImageOf(Db db, int chunkSize)
+    {
+        var now = scopes.Current;
+        return ImageOf(now, now.IdentityOf(clientId), db, chunkSize);
+    }
 
     /// <summary>A bootstrap is under way: the stream before it ends, and the hub's deltas for it are dropped.</summary>
     public long Reset()

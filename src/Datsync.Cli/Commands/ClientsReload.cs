@@ -10,7 +10,9 @@ namespace Datsync.Cli.Commands;
 /// <c>datsync serve</c> reads its <c>--config</c> files again on SIGHUP and gives the server the client list they hold
 /// now (<see cref="ReplaceClients"/>): a client removed, or given another token hash, loses its session at once. A file
 /// that cannot be read, is not valid HOCON or holds a plain token leaves the old list in force; either way one line on
-/// standard error says what happened.
+/// standard error says what happened. On a master started with scopes it then gives the server the scopes and roles
+/// of the files (<see cref="ReplaceScopes"/>): each scoped client whose view changes is bootstrapped again with its new
+/// filtered value; scopes that do not parse or name no rules leave the old ones in force, in one more line.
 /// </summary>
 internal sealed class ClientsReload : IDisposable
 {
@@ -20,10 +22,13 @@ internal sealed class ClientsReload : IDisposable
     private readonly object _gate = new();
     private Task _last = Task.CompletedTask;
 
-    private ClientsReload(IActorRef server, string[] files)
+    private readonly bool _scoped;
+
+    private ClientsReload(IActorRef server, string[] files, bool scoped)
     {
         _server = server;
         _files = files;
+        _scoped = scoped;
         try
         {
             _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -36,7 +41,7 @@ internal sealed class ClientsReload : IDisposable
     }
 
     /// <summary>From now until disposed, a SIGHUP reloads the client list of <paramref name="files"/> into <paramref name="server"/>.</summary>
-    public static ClientsReload OnSighup(IActorRef server, string[]? files) => new(server, files ?? []);
+    public static ClientsReload OnSighup(IActorRef server, string[]? files, bool scoped = false) => new(server, files ?? [], scoped);
 
     /// <summary>The client list of the loaded files, read as the server reads it (a plain token fails here, in one
     /// line, before anything starts).</summary>
@@ -73,6 +78,16 @@ internal sealed class ClientsReload : IDisposable
             line = $"kept the old client list: {(e is CliException ? e.Message : $"{e.Message} ({e.GetType().Name})").ReplaceLineEndings(" ")}";
         }
         Console.Error.WriteLine("datsync serve: " + line);
+        if (_scoped)
+        {
+            // the scopes and roles of the files too (a server started without scopes takes none)
+            try { line = ScopesReload.Line(await ScopesReload.ReplaceAsync(_server, CliSupport.LoadConfig(_files))); }
+            catch (Exception e) when (e is ConfigurationException or InvalidOperationException or AskTimeoutException or CliException)
+            {
+                line = $"kept the old scopes: {e.Message.ReplaceLineEndings(" ")}";
+            }
+            Console.Error.WriteLine("datsync serve: " + line);
+        }
         Console.Error.Flush();
     }
 

@@ -86,7 +86,8 @@ internal static class ServeCommand
                     try { current = await server.Master.Recovered(LocalMaster.Timeout, stop); }
                     catch (OperationCanceledException) when (stop.IsCancellationRequested) { return 0; } // stopped while recovering
                     catch (Exception e) when (LocalMaster.StorageFailure(e, storage) is { } failure) { throw failure; }
-                    using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config)); // SIGHUP: the client list again
+                    // SIGHUP: the client list again, and the scopes and roles of a scoped master
+                    using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config), scoped: server.Master.Scopes is not null);
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
                     var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";
