@@ -75,4 +75,49 @@ public sealed class RemoteScopeTests
         Assert.Equal($"""[:db/add {b1} :doc/title "mine"] breaks write rule entity""", ex.Message);
         Assert.Equal("edited while shared", master.Db.Entity(b1)!.Get<string>(":doc/title"));
     }
+
+    [Fact]
+    public async Task A_remote_scoped_replica_whose_view_changes_is_bootstrapped_again_at_once_with_its_new_value()
+    {
+        var name = "scoped-remote-reload-" + Guid.NewGuid().ToString("N")[..6];
+        var admin = new DatsyncScopesOptions
+        {
+            Rules = """
+                [[(me ?client ?u) [?u :user/id ?client]]
+                 [(visible ?client ?roles ?u) (me ?client ?u)]
+                 [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+                 [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
+                """,
+        };
+        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+        {
+            Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = admin,
+        }).WaitAsync(Long);
+        await master.TransactAsync(Schema).WaitAsync(Long);
+        await master.TransactAsync("""
+            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
+             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
+             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
+            """).WaitAsync(Long);
+        // without a word from the session, this replica would connect again only after an hour: what follows comes
+        // from the session's signal, not from a timeout
+        await using var alice = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions
+        {
+            ClientId = "alice", Server = master.ListeningAt, ServerSystemName = name, ConnectionTimeout = TimeSpan.FromHours(1),
+        }).WaitAsync(Long);
+        await alice.SyncAsync(master.Db.BasisT).WaitAsync(Long);
+        var b1 = new object?[] { Keyword.Intern("doc/key"), "b1" };
+        Assert.Null(alice.Db.EntId(b1));
+
+        var given = new DatsyncScopesOptions { Rules = admin.Rules, Roles = { ["alice"] = ["admin"] } };
+        Assert.Equal(["alice"], await master.ReplaceScopesAsync(given).WaitAsync(Long));
+        var policy = ServerScopes.From(new DatsyncMasterOptions { Scopes = given }.ToConfig())!;
+        await Waits.Until(() => alice.Db.EntId(b1) is not null, Long, () => "alice's replica holds bob's document once she is an admin");
+        var m = master.Db;
+        var here = await alice.SyncAsync(m.BasisT).WaitAsync(Long);
+        Assert.Equal(Facts(ScopeView.Of(policy.Policy, policy.IdentityOf("alice"), m).Filter()), Facts(here));
+
+        Assert.Equal(["alice"], await master.ReplaceScopesAsync(admin).WaitAsync(Long)); // the role taken away
+        await Waits.Until(() => alice.Db.EntId(b1) is null, Long, () => "bob's document leaves alice's replica with her role");
+    }
 }
