@@ -77,4 +77,20 @@ public class ScopeFanoutTests
         Assert.Empty(fanout.Route(report.DbAfter.Transact(Forms("""[[:db/add [:doc/key "d17b"] :doc/title "gone"]]""")).DbAfter,
             report.DbAfter.Transact(Forms("""[[:db/add [:doc/key "d17b"] :doc/title "gone"]]""")).TxData));
     }
+
+    [Fact]
+    public void The_client_named_beside_the_concerned_ones_gets_its_delta_too_empty_when_nothing_reaches_it()
+    {
+        var (db, clients, fanout) = Many(5);
+        var report = db.Transact(Forms("""[[:db/add [:doc/key "d1a"] :doc/title "z"]]"""));
+        var routed = fanout.Route(report.DbAfter, report.TxData, also: clients[3]);
+
+        Assert.Equal(["u1", "u3"], routed.Select(r => r.Client.Id.ClientId).Order());
+        Assert.True(routed.Single(r => r.Client == clients[3]).Delta.IsEmpty);
+        Assert.Equal(report.DbAfter.BasisT, fanout.StateOf(clients[3])!.T);
+        Assert.False(routed.Single(r => r.Client == clients[1]).Delta.IsEmpty);
+        // named and concerned: one delta, not two
+        var again = report.DbAfter.Transact(Forms("""[[:db/add [:doc/key "d1a"] :doc/title "zz"]]"""));
+        Assert.Single(fanout.Route(again.DbAfter, again.TxData, also: clients[1]));
+    }
 }

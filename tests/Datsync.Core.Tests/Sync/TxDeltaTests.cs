@@ -53,4 +53,22 @@ public class TxDeltaTests
         Assert.Equal("A", after.Value(e, ":person/full-name"));
         Assert.Equal(3L, after.Value(e, ":person/age"));
     }
+
+    [Fact]
+    public void A_delta_after_an_earlier_t_applies_to_the_value_at_that_t_and_an_empty_one_moves_the_t_on()
+    {
+        var db = TestDb.Schema.After("""[{:person/email "a@x" :person/age 1}]""");
+        var r = db.Tx("""[[:db/add [:person/email "a@x"] :person/age 2]]""");
+        var skipping = TxDelta.From(r.DbAfter, r.T + 5, r.TxData) with { MasterValue = null, After = db.BasisT };
+        var applied = skipping.ApplyTo(db);
+        Assert.Equal(r.T + 5, applied.BasisT);
+        Assert.Equal(2L, applied.Value(applied.EntId(new object?[] { K(":person/email"), "a@x" })!.Value, ":person/age"));
+
+        var on = new TxDelta(applied.BasisT + 3, DateTime.MinValue, []) { After = applied.BasisT }.ApplyTo(applied);
+        Assert.Equal(applied.BasisT + 3, on.BasisT);
+        Assert.Equal(applied.Count, on.Count);
+
+        // a delta does not apply to a value at another t than the one it follows
+        Assert.Throws<InvalidOperationException>(() => (skipping with { After = db.BasisT - 1 }).ApplyTo(db));
+    }
 }
