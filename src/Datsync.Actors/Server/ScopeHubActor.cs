@@ -260,11 +260,10 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
             _kept.AddLast((after, d.TxData));
             if (_kept.Count > Kept) _kept.RemoveFirst();
         }
+        // complete through its last delta: the t after it comes with the periodic advance or when asked, not as one
+        // more empty delta per delivery
         foreach (var (client, list) in outgoing)
-        {
-            client.LastT = _routedT;
-            client.Session.Tell(new ScopedDeltas(client.Generation, list, _routedT));
-        }
+            client.Session.Tell(new ScopedDeltas(client.Generation, list, client.LastT));
         _listener.Tell(new LogAck(_routedT));
         if (_headWaiters.Count == 0) return;
         List<Client>? done = null;
