@@ -260,7 +260,7 @@ public static class FanoutBench
         var window = new SemaphoreSlim(Math.Max(1, windowSize / Chunk));
         var sink = new StreamSink(n, count, head, window);
         Volatile.Write(ref sinks[0], sink);
-        var stamper = new StampingRef(ms.System, sink);
+        var stamper = new StampingRef(ms.System, sink.Committed, () => Interlocked.Increment(ref sink.Rejected));
         var nextChunk = -1;
         var threads = Enumerable.Range(0, submitters).Select(_ => new Thread(() =>
         {
@@ -328,22 +328,22 @@ public static class FanoutBench
             cpu.TotalMicroseconds / ((double)count * n), cpu / wall, allocated / ((double)count * n));
     }
 
-    /// <summary>The sender of the benchmark's transactions: it stamps each TxAccepted synchronously, on the transactor's
-    /// thread, as the transactor sends it (right after the journal write, right before it hands the commit to the log
-    /// listener).</summary>
-    internal sealed class StampingRef(ActorSystem system, StreamSink sink) : MinimalActorRef
+    /// <summary>The sender of a benchmark's transactions: it hands each TxAccepted to <paramref name="committed"/>
+    /// synchronously, on the transactor's thread, as the transactor sends it (right after the journal write, right before
+    /// it hands the commit to the log listener), and counts each TxRejected with <paramref name="rejected"/>.</summary>
+    internal sealed class StampingRef(ActorSystem system, Action<TxAccepted> committed, Action rejected, string name = "fanout-stamper") : MinimalActorRef
     {
         // a local address (the root path's), also in a system with Akka.Remote: the master takes transactions from actors of
         // this process only, and a sender with the remote address would look like another process
-        private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.RootPath.Address) / "temp" / ("fanout-stamper-" + Guid.NewGuid().ToString("N")[..8]);
+        private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.RootPath.Address) / "temp" / (name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
         public override ActorPath Path => _path;
         public override IActorRefProvider Provider => ((ExtendedActorSystem)system).Provider;
 
         protected override void TellInternal(object message, IActorRef sender)
         {
-            if (message is TxAccepted a) sink.Committed(a);
-            else if (message is TxRejected) Interlocked.Increment(ref sink.Rejected);
+            if (message is TxAccepted a) committed(a);
+            else if (message is TxRejected) rejected();
         }
     }
 

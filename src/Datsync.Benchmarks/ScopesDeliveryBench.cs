@@ -280,7 +280,7 @@ internal static class ScopesDeliveryBench
         var concerned = plan.Select(p => scopes ? p.Users.ToHashSet() : null).ToArray();
         var sink = new Sink(head + 1, replicas.Length, concerned, window);
         Volatile.Write(ref sinks[0], sink);
-        var stamper = new StampingRef(ms.System, sink);
+        var stamper = new Fanout.FanoutBench.StampingRef(ms.System, sink.Committed, () => Interlocked.Increment(ref sink.Rejected), "scopes-stamper");
         // the transactor itself, not its supervisor: the supervisor relays each answer (after the transactor has handed the
         // commit to the log listener, so a stamp there may come after the replicas applied it); the transactor answers the
         // stamper synchronously, before it tells the listener
@@ -326,21 +326,6 @@ internal static class ScopesDeliveryBench
             Stopwatch.GetElapsedTime(start, delivered).TotalSeconds, Stopwatch.GetElapsedTime(start, converged).TotalSeconds);
     }
 
-    /// <summary>The sender of the stream's transactions: it stamps each TxAccepted on the transactor's thread as the
-    /// transactor sends it (after the journal write, before it hands the commit to the log listener).</summary>
-    private sealed class StampingRef(ActorSystem system, Sink sink) : MinimalActorRef
-    {
-        private readonly ActorPath _path = new RootActorPath(((ExtendedActorSystem)system).Provider.RootPath.Address) / "temp" / ("scopes-stamper-" + Guid.NewGuid().ToString("N")[..8]);
-
-        public override ActorPath Path => _path;
-        public override IActorRefProvider Provider => ((ExtendedActorSystem)system).Provider;
-
-        protected override void TellInternal(object message, IActorRef sender)
-        {
-            if (message is TxAccepted a) sink.Committed(a);
-            else if (message is TxRejected) Interlocked.Increment(ref sink.Rejected);
-        }
-    }
 
     private sealed class Log(TextWriter w)
     {

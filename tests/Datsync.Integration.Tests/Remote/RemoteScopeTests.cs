@@ -31,13 +31,12 @@ public sealed class RemoteScopeTests
     private static List<string> Facts(Db db) =>
         db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
 
-    [Fact]
-    public async Task A_remote_scoped_replica_holds_the_filtered_master_and_its_forbidden_write_is_refused()
+    /// <summary>A scoped master on loopback holding alice, bob and one document of each.</summary>
+    private static async Task<DatsyncMaster> StartMaster(string name, DatsyncScopesOptions scopes)
     {
-        var name = "scoped-remote-" + Guid.NewGuid().ToString("N")[..6];
-        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
+        var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
         {
-            Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = Scopes,
+            Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = scopes,
         }).WaitAsync(Long);
         await master.TransactAsync(Schema).WaitAsync(Long);
         await master.TransactAsync("""
@@ -45,6 +44,14 @@ public sealed class RemoteScopeTests
              {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
              {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
             """).WaitAsync(Long);
+        return master;
+    }
+
+    [Fact]
+    public async Task A_remote_scoped_replica_holds_the_filtered_master_and_its_forbidden_write_is_refused()
+    {
+        var name = "scoped-remote-" + Guid.NewGuid().ToString("N")[..6];
+        await using var master = await StartMaster(name, Scopes);
         await using var alice = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions
         {
             ClientId = "alice", Server = master.ListeningAt, ServerSystemName = name,
@@ -89,16 +96,7 @@ public sealed class RemoteScopeTests
                  [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
                 """,
         };
-        await using var master = await DatsyncNode.StartMasterAsync(new DatsyncMasterOptions
-        {
-            Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = admin,
-        }).WaitAsync(Long);
-        await master.TransactAsync(Schema).WaitAsync(Long);
-        await master.TransactAsync("""
-            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
-             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-            """).WaitAsync(Long);
+        await using var master = await StartMaster(name, admin);
         // without a word from the session, this replica would connect again only after an hour: what follows comes
         // from the session's signal, not from a timeout
         await using var alice = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions
