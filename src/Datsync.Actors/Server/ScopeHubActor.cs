@@ -100,7 +100,8 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
             Become(Routing);
             Stash.UnstashAll();
         });
-        Receive<Advance>(_ => { });
+        // a transactor that is recovering or restarting does not answer: asked again every interval
+        Receive<Advance>(_ => _transactor.Tell(GetDb.Instance));
         Receive<TxDelta>(_ => { });
         Receive<TxDeltaBatch>(_ => { });
         Receive<ResumeFrom>(_ => { });

@@ -298,6 +298,21 @@ public class ScopedSessionTests(ITestOutputHelper output) : ReplicationTestKit(o
     }
 
     [Fact]
+    public void The_scope_hub_asks_a_transactor_that_did_not_answer_again_and_then_serves_the_sessions()
+    {
+        var (transactor, listener, server) = ProbedServer(QuickSession with { Scopes = Scopes });
+        transactor.ExpectMsg<GetDb>(Long); // not answered, as by a transactor still recovering
+        var replica = CreateTestProbe();
+        server.Tell(new Connect("alice", null, 1, null, "key"), replica.Ref);
+        transactor.ExpectMsg<GetDb>(Long); // asked again
+        transactor.Reply(new CurrentDb(World));
+        listener.FishForMessage(m => m is SubscribeLog s && s.AfterT == World.BasisT, Long);
+        var connected = replica.FishForMessage<Connected>(_ => true, Long);
+        Assert.Equal(World.BasisT, connected.BasisT);
+        Assert.True(connected.Scoped);
+    }
+
+    [Fact]
     public void A_delta_read_back_from_the_journal_bootstraps_a_scoped_replica_again_rather_than_reaching_it()
     {
         var (listener, replica, hub) = Connected();
