@@ -1,0 +1,158 @@
+using Datsync.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using static Datsync.Actors.Hosting.Tests.Hosts;
+
+namespace Datsync.Actors.Hosting.Tests;
+
+/// <summary>A hosted master started with scopes follows <c>Datsync:Master:Scopes</c> when the configuration reloads:
+/// a role given bootstraps the client's replica again with what it may now see; rules that do not parse leave the old
+/// scopes.</summary>
+public sealed class ScopeReloadHostingTests
+{
+    private const string SchemaEdn = """
+        [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
+         {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+         {:db/ident :doc/owner  :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}]
+        """;
+
+    private const string WorldEdn = """
+        [{:db/id "alice" :user/id "alice"}
+         {:db/id "bob" :user/id "bob"}
+         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
+         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
+        """;
+
+    /// <summary>A user sees itself and the documents it owns; an admin sees every document.</summary>
+    private const string Rules = """
+        [[(me ?client ?u) [?u :user/id ?client]]
+         [(visible ?client ?roles ?u) (me ?client ?u)]
+         [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+         [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
+        """;
+
+    private static long? Lookup(Db db, string attr, object value) => db.EntId(new object?[] { Keyword.Intern(attr), value });
+
+    private static string? Title(Db db, string key) =>
+        Lookup(db, "doc/key", key) is { } e ? db.Entity(e)?.Get<string>(":doc/title") : null;
+
+    private static async Task Until(Func<Db> db, Func<Db, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TestTimeout;
+        while (!condition(db()))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"the replica never came to {what} (a1: {Title(db(), "a1") ?? "-"}, b1: {Title(db(), "b1") ?? "-"})");
+            await Task.Delay(25);
+        }
+    }
+
+    private static Dictionary<string, string?> Settings(string name) => new()
+    {
+        ["Datsync:Master:Name"] = name,
+        ["Datsync:Master:Storage:Kind"] = "memory",
+        ["Datsync:Master:Scopes:Rules"] = Rules,
+        ["Datsync:Replica:ClientId"] = "alice",
+        ["Datsync:Replica:ServerSystemName"] = name,
+    };
+
+    private static async Task<(IDatsyncConnection Alice, DatsyncMaster Master)> Start(Microsoft.Extensions.Hosting.IHost host)
+    {
+        await host.StartAsync().WaitAsync(TestTimeout);
+        var master = host.Services.GetRequiredService<DatsyncMaster>();
+        await master.TransactAsync(SchemaEdn).WaitAsync(TestTimeout);
+        var world = await master.TransactAsync(WorldEdn).WaitAsync(TestTimeout);
+        var alice = host.Services.GetRequiredService<IDatsyncConnection>();
+        await alice.SyncAsync(world.T).WaitAsync(TestTimeout);
+        return (alice, master);
+    }
+
+    [Fact]
+    public async Task A_role_given_in_the_reloaded_configuration_bootstraps_the_hosted_replica_again_with_every_document()
+    {
+        var name = UniqueName("scoped");
+        var source = new ReloadableSource(Settings(name));
+        var logs = new CapturingLoggerProvider();
+        using var host = Build(new Dictionary<string, string?>(), logs, source: source);
+        var (alice, master) = await Start(host);
+        await using var bob = await DatsyncNode.ConnectReplicaAsync(new DatsyncReplicaOptions { ClientId = "bob", ServerSystemName = name }).WaitAsync(TestTimeout);
+        await bob.SyncAsync(master.Db.BasisT).WaitAsync(TestTimeout);
+        Assert.Equal("Alice's plan", Title(alice.Db, "a1"));
+        Assert.Null(Title(alice.Db, "b1"));
+
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Scopes:Roles:alice:0"] = "admin" });
+        var line = await logs.WaitFor("Datsync: replaced the scopes").WaitAsync(TestTimeout);
+        Assert.Contains("Datsync: replaced the scopes; bootstrapped again (their view changed): alice", line);
+        await Until(() => alice.Db, db => Title(db, "b1") == "Bob's notes", "hold bob's document");
+        Assert.Equal("Alice's plan", Title(alice.Db, "a1"));
+        Assert.Null(Title(bob.Db, "a1")); // bob's view is as it was
+        Assert.Equal("Bob's notes", Title(bob.Db, "b1"));
+
+        // a change elsewhere in the configuration leaves the scopes alone
+        var before = logs.Messages.Count(m => m.Message.Contains("scopes"));
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Unrelated:Setting"] = "1" });
+        var t = await master.TransactAsync("""[[:db/add [:doc/key "b1"] :doc/title "Bob's notes, v2"]]""").WaitAsync(TestTimeout);
+        await alice.SyncAsync(t.T).WaitAsync(TestTimeout);
+        Assert.Equal("Bob's notes, v2", Title(alice.Db, "b1"));
+        await host.StopAsync().WaitAsync(TestTimeout);
+        Assert.Equal(before, logs.Messages.Count(m => m.Message.Contains("scopes")));
+    }
+
+    [Fact]
+    public async Task Rules_that_do_not_parse_in_the_reloaded_configuration_leave_the_old_scopes()
+    {
+        var name = UniqueName("scoped-bad");
+        var source = new ReloadableSource(Settings(name));
+        var logs = new CapturingLoggerProvider();
+        using var host = Build(new Dictionary<string, string?>(), logs, source: source);
+        var (alice, master) = await Start(host);
+
+        source.Replace(new Dictionary<string, string?>(source.Current)
+        {
+            ["Datsync:Master:Scopes:Rules"] = "[[(seen ?e) [?e :doc/key]]]",
+            ["Datsync:Master:Scopes:Roles:alice:0"] = "admin",
+        });
+        var kept = await logs.WaitFor("Datsync: kept the old scopes").WaitAsync(TestTimeout);
+        Assert.Contains("visible", kept);
+
+        // alice still sees only her own: a change to bob's document does not reach her, one to hers does
+        await master.TransactAsync("""[[:db/add [:doc/key "b1"] :doc/title "Bob's notes, v2"]]""").WaitAsync(TestTimeout);
+        var t = await master.TransactAsync("""[[:db/add [:doc/key "a1"] :doc/title "Alice's plan, v2"]]""").WaitAsync(TestTimeout);
+        await alice.SyncAsync(t.T).WaitAsync(TestTimeout);
+        Assert.Equal("Alice's plan, v2", Title(alice.Db, "a1"));
+        Assert.Null(Title(alice.Db, "b1"));
+
+        // and good rules afterwards are taken
+        source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Scopes:Rules"] = Rules });
+        var line = await logs.WaitFor("Datsync: replaced the scopes").WaitAsync(TestTimeout);
+        Assert.Contains("bootstrapped again (their view changed): alice", line);
+        await Until(() => alice.Db, db => Title(db, "b1") == "Bob's notes, v2", "hold bob's document");
+        await host.StopAsync().WaitAsync(TestTimeout);
+    }
+
+    /// <summary>A configuration source whose whole content a test replaces, firing the reload a file change would.</summary>
+    private sealed class ReloadableSource(IDictionary<string, string?> initial) : IConfigurationSource
+    {
+        private readonly Provider _provider = new(initial);
+
+        public IReadOnlyDictionary<string, string?> Current => _provider.Snapshot;
+
+        public void Replace(IDictionary<string, string?> data) => _provider.Replace(data);
+
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => _provider;
+
+        private sealed class Provider : ConfigurationProvider
+        {
+            public Provider(IDictionary<string, string?> initial) => Data = new Dictionary<string, string?>(initial, StringComparer.OrdinalIgnoreCase);
+
+            public IReadOnlyDictionary<string, string?> Snapshot => new Dictionary<string, string?>(Data, StringComparer.OrdinalIgnoreCase);
+
+            public void Replace(IDictionary<string, string?> data)
+            {
+                Data = new Dictionary<string, string?>(data, StringComparer.OrdinalIgnoreCase);
+                OnReload();
+            }
+        }
+    }
+}
