@@ -43,6 +43,16 @@ internal sealed class LiveHub(Func<Db?> current, int capacity) : IAsyncDisposabl
         if (!_changes.Writer.TryWrite(change)) _overflowed = true;
     }
 
+    /// <summary>The connection's value was replaced by one that does not follow from it by transactions, perhaps at the
+    /// same t (a bootstrap again, e.g. of a scoped client whose view changed): every query runs again on the value
+    /// published now (called on the actor's thread, after it published that value).</summary>
+    public void Replaced()
+    {
+        if (!_active) return;
+        _overflowed = true;
+        Release();
+    }
+
     /// <summary>The connection published a value (called on the actor's thread).</summary>
     public void Kick()
     {

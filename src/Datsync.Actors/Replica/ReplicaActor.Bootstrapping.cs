@@ -87,6 +87,7 @@ internal sealed partial class ReplicaActor
             return;
         }
         _log.Info("replica {0} bootstrapped at t={1} ({2} datoms)", _clientId, db.BasisT, db.Count);
+        var again = _state is not null;
         _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
         _connection = ConnectionState.Connected;
         Become(Live);
@@ -97,5 +98,8 @@ internal sealed partial class ReplicaActor
         SendLocal(resend: true);
         CompleteSyncWaiters();
         Publish();
+        // a value that replaced the one before, perhaps at the same t (a scoped client's new view): once it is
+        // published, the live queries run again on it rather than follow its t
+        if (again) _shared.Live.Replaced();
     }
 }

@@ -92,11 +92,6 @@ public class ScopeReloadApiTests
         Assert.Equal("Bob's notes, v2", Title(bob.Db, "b1"));
     }
 
-    // PRODUCT BUG (found by this test, left failing): a live query does not follow a replica bootstrapped again at the
-    // same t. LiveHub (src/Datsync.Actors/Connection/LiveHub.cs) refreshes its results on a value that came without
-    // its transactions only when `now.BasisT > _db.BasisT`; a re-bootstrap after ReplaceScopesAsync, with no new
-    // transaction, brings a value at the same t, so the subscription keeps the old view's result (#{["a1"]}), while
-    // replica.Db already holds b1. The next transaction is then applied incrementally to the stale result.
     [Fact]
     public async Task A_live_query_of_a_replica_bootstrapped_again_gives_the_result_on_its_new_view()
     {

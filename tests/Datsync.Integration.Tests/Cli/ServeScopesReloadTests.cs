@@ -110,10 +110,6 @@ public sealed class ServeScopesReloadTests : IDisposable
         Assert.Equal(0, await server.Terminate());
     }
 
-    // PRODUCT BUG (found by this test, left failing): the server names alice in its line and bootstraps her replica
-    // again, but `datsync replica --watch` never prints the new result (its last line stays `t=2 #{["a1"]}`): the
-    // replica's live queries are not evaluated again on a value bootstrapped at the same t (LiveHub refreshes only when
-    // the new value's BasisT is greater; see ScopeReloadApiTests.A_live_query_of_a_replica_bootstrapped_again_...).
     [Fact]
     public async Task A_connected_replica_whose_view_changes_is_named_in_the_SIGHUP_line()
     {
