@@ -131,7 +131,8 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>Starts a replica whose link to <paramref name="server"/> is a <see cref="FaultShim"/>; not waited
     /// for. <paramref name="dropWhere"/> and <paramref name="holdWhere"/> are in force before its first message.</summary>
     internal (DatsyncReplica Replica, ReplicaLink Link) StartLinkedReplica(IActorRef server, string clientId, Faults faults,
-        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
+        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null,
+        string? resumeDatabaseId = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         ArgumentNullException.ThrowIfNull(faults);
@@ -140,7 +141,8 @@ public abstract class DatsyncTestKit : Akka.TestKit.Xunit2.TestKit
         var shim = Sys.ActorOf(FaultShim.Props(server, faults), "link-" + unique);
         if (dropWhere is not null) shim.Tell(new FaultShim.DropWhere(dropWhere));
         if (holdWhere is not null) shim.Tell(new FaultShim.Hold(holdWhere));
-        var replica = DatsyncReplica.Start(Sys, shim, clientId, settings ?? ReplicaSettings.From(Sys.Settings.Config), "replica-" + unique, resumeFrom);
+        var replica = DatsyncReplica.Start(Sys, shim, clientId, settings ?? ReplicaSettings.From(Sys.Settings.Config), "replica-" + unique, resumeFrom,
+            resumeDatabaseId: resumeDatabaseId);
         shim.Tell(new FaultShim.SetReplica(replica.Actor));
         var link = new ReplicaLink(replica, shim, ReplicationTimeout);
         _links[replica] = link;

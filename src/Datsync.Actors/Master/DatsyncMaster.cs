@@ -18,6 +18,9 @@ internal sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
     /// <summary>The scopes in force, for a master started with scopes (<c>datsync.server.scopes</c>); null without.</summary>
     public Server.ScopesInForce? Scopes { get; init; }
 
+    /// <summary>The master database's id (<see cref="DatabaseIds"/>), once the transactor has recovered; null before.</summary>
+    public string? DatabaseId => Health.DatabaseId;
+
     /// <summary>The master's value once the transactor has recovered its journal; faults at once with a
     /// <see cref="DatsyncStorageException"/> naming the cause when the recovery fails, or with a timeout.</summary>
     public async Task<Db> Recovered(TimeSpan? timeout, CancellationToken cancel = default)

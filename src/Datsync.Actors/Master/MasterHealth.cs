@@ -54,8 +54,15 @@ internal sealed class MasterHealth(int reportBuffer = 1024)
         }
     }
 
-    internal void Recovered(Db db)
+    private volatile string? _databaseId;
+
+    /// <summary>The master database's id (<see cref="Protocol.DatabaseIds"/>), or null before the transactor first
+    /// recovered.</summary>
+    public string? DatabaseId => _databaseId;
+
+    internal void Recovered(Db db, string? databaseId = null)
     {
+        if (databaseId is not null) _databaseId = databaseId;
         lock (_gate)
         {
             RecoveryFailure = null;

@@ -52,6 +52,18 @@ internal sealed class TransactorActor : ReceivePersistentActor
     private readonly Queue<long> _snapshots = new(); // sequence numbers of the snapshots known to be kept, oldest first
     private readonly CommitTelemetry _telemetry;
 
+    /// <summary>
+    /// The database's id (<see cref="DatabaseIds"/>). Made when the transactor recovers an empty journal and journaled
+    /// with the first transaction (the <see cref="TxRecord"/> of t = 1, its only record that carries it: one field on one
+    /// record, and the journal is where the database begins); every <see cref="DbSnapshot"/> carries it too, so recovery
+    /// reads it from the snapshot it starts from or from the record of t = 1 (replayed when there is no snapshot).
+    /// Until t = 1 is committed it lives in memory only: a restart before then makes a new one, which costs nothing, as
+    /// a database without a transaction has nothing a replica could resume. A database written before ids existed (no
+    /// id in its snapshot nor in its t = 1 record) gets one at its next start, saved at once in a snapshot.
+    /// An in-memory journal is empty at every start, so an in-memory master has a new id per run.
+    /// </summary>
+    private string? _databaseId;
+
     public TransactorActor(MasterSettings settings, IActorRef? listener, MasterHealth? health = null)
     {
         _settings = settings;
@@ -67,6 +79,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
             if (offer.Snapshot is DbSnapshot s)
             {
                 _durable = s.Db;
+                _databaseId = DatabaseIds.Checked(s.DatabaseId);
                 foreach (var r in s.Requests) Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
             }
             _lastSnapshotT = _durable.BasisT;
@@ -75,12 +88,25 @@ internal sealed class TransactorActor : ReceivePersistentActor
         Recover<TxRecord>(r =>
         {
             _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId);
+            if (r.T == 1 && _databaseId is null) _databaseId = DatabaseIds.Checked(r.DatabaseId);
             Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
         });
         Recover<RecoveryCompleted>(_ =>
         {
             _waitingForRecovery.Clear();
-            _health?.Recovered(_durable);
+            if (_databaseId is null)
+            {
+                _databaseId = DatabaseIds.New();
+                if (_durable.BasisT > 0)
+                {
+                    // written before databases had ids: the new one is kept in a snapshot (until it is stored, a restart
+                    // makes another, and replicas synced meanwhile are bootstrapped again: never resumed wrongly)
+                    _log.Info("transactor {0}: the database at t={1} has no id yet; it is given {2}", PersistenceId, _durable.BasisT, _databaseId);
+                    _lastSnapshotT = _durable.BasisT;
+                    SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId));
+                }
+            }
+            _health?.Recovered(_durable, _databaseId);
             _speculative = _durable;
             _listener?.Tell(new LogHead(_durable.BasisT));
             _log.Info("transactor {0} recovered at t={1} ({2} datoms)", PersistenceId, _durable.BasisT, _durable.Count);
@@ -89,7 +115,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         // its supervisor is its only door, and takes nothing from another process (TransactorSupervisor)
         Command<Transact>(Handle);
         Command<FlushQueued>(_ => { if (_inFlight is null) Flush(); });
-        Command<GetDb>(_ => Sender.Tell(new CurrentDb(_durable)));
+        Command<GetDb>(_ => Sender.Tell(new CurrentDb(_durable, _databaseId)));
         Command<SaveSnapshotSuccess>(s => KeepLatestSnapshots(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot at t={0} failed; recovery replays more events", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -226,7 +252,8 @@ internal sealed class TransactorActor : ReceivePersistentActor
         }
         var write = new List<TxRecord>(records);
         foreach (var p in batch)
-            if (p.Report is not null) write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta));
+            if (p.Report is not null)
+                write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta, p.Report.T == 1 ? _databaseId : null));
         var remaining = write.Count;
         _inFlightWrite = new HashSet<TxRecord>(write, ReferenceEqualityComparer.Instance);
         _telemetry.Write(write.Count);
@@ -261,7 +288,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
             _lastSnapshotT = _durable.BasisT;
-            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests()));
+            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId));
         }
         Flush();
     }

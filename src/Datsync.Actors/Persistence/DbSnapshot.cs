@@ -6,7 +6,9 @@ namespace Datsync.Actors.Persistence;
 /// ids of the latest commits (so a request sent again after a restart is answered, not committed twice).</summary>
 /// <param name="Db">The database value.</param>
 /// <param name="Requests">The latest committed requests, oldest first; empty in snapshots written before they were kept.</param>
-internal sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests)
+/// <param name="DatabaseId">The database's id (<see cref="Protocol.DatabaseIds"/>); null in snapshots written before
+/// databases had ids.</param>
+internal sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests, string? DatabaseId = null)
 {
     public DbSnapshot(Db db) : this(db, []) { }
 }

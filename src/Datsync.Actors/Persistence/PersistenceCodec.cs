@@ -27,14 +27,14 @@ internal static class PersistenceCodec
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var db = snapshot.Db ?? throw new SerializationException("a DbSnapshot without a Db cannot be serialized");
-        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt), snapshot.Requests ?? []);
+        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt), snapshot.Requests ?? [], snapshot.DatabaseId);
     }
 
     /// <summary>A replica's bootstrap: the snapshot format with the schema datoms first (the reader takes any order),
     /// without request ids.</summary>
-    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms(), []);
+    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms(), [], null);
 
-    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms, IReadOnlyList<RecentRequest> requests)
+    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms, IReadOnlyList<RecentRequest> requests, string? databaseId)
     {
         using var block = new DatomBlockWriter(db.Count);
         foreach (var d in datoms)
@@ -58,6 +58,8 @@ internal static class PersistenceCodec
             + Int64FieldSize(PSnapshot.MaxEntityIdFieldNumber, db.MaxEntityId)
             + Wire.LenFieldSize(PSnapshot.DatomsFieldNumber, blockSize)
             + requestsSize;
+        var databaseIdBytes = string.IsNullOrEmpty(databaseId) ? 0 : Wire.Utf8Length(databaseId);
+        if (databaseIdBytes != 0) size += Wire.LenFieldSize(PSnapshot.DatabaseIdFieldNumber, databaseIdBytes);
         var bytes = new byte[size];
         var w = new SpanWriter(bytes);
         w.WriteVarintField(PSnapshot.FormatVersionFieldNumber, FormatVersion);
@@ -72,6 +74,7 @@ internal static class PersistenceCodec
             WriteInt64(ref w, PRequest.TFieldNumber, r.T);
             WriteTempids(ref w, PRequest.TempidsFieldNumber, tempids);
         }
+        if (databaseIdBytes != 0) w.WriteStringField(PSnapshot.DatabaseIdFieldNumber, databaseId!, databaseIdBytes);
         CheckSize(w, size);
         return bytes;
     }
@@ -79,19 +82,24 @@ internal static class PersistenceCodec
     public static DbSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes)
     {
         var requests = new List<RecentRequest>();
-        var (datoms, basisT, maxEntityId) = DecodeSnapshotParts(bytes, requests);
-        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId), requests);
+        var (datoms, basisT, maxEntityId, databaseId) = DecodeSnapshotParts(bytes, requests);
+        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId), requests, databaseId);
     }
 
     /// <summary>The parts of a snapshot, before the database is built from them (the datoms are in EAVT order).</summary>
-    public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes) =>
-        DecodeSnapshotParts(bytes, null);
+    public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes)
+    {
+        var (datoms, basisT, maxEntityId, _) = DecodeSnapshotParts(bytes, null);
+        return (datoms, basisT, maxEntityId);
+    }
 
     /// <summary>The parts of a snapshot; its request ids go to <paramref name="requests"/> (skipped when null).</summary>
-    private static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotParts(ReadOnlySpan<byte> bytes, List<RecentRequest>? requests)
+    private static (Datom[] Datoms, long BasisT, long MaxEntityId, string? DatabaseId) DecodeSnapshotParts(ReadOnlySpan<byte> bytes,
+        List<RecentRequest>? requests)
     {
         ulong version = 0;
         long basisT = 0, maxEntityId = 0;
+        string? databaseId = null;
         ReadOnlySpan<byte> block = default;
         var hasBlock = false;
         var r = new WireReader(bytes);
@@ -121,6 +129,10 @@ internal static class PersistenceCodec
                     WireReader.Expect(field, wt, Wire.Len);
                     requests.Add(ReadRequest(r.ReadLenPayload()));
                     break;
+                case PSnapshot.DatabaseIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    databaseId = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
                 default:
                     r.Skip(wt);
                     break;
@@ -128,7 +140,7 @@ internal static class PersistenceCodec
         }
         CheckVersion("DbSnapshot", version);
         if (!hasBlock) throw Wire.Corrupt("the DbSnapshot has no datoms field");
-        return (DatomBlockReader.Read(block), basisT, maxEntityId);
+        return (DatomBlockReader.Read(block), basisT, maxEntityId, string.IsNullOrEmpty(databaseId) ? null : databaseId);
     }
 
     // ------------------------------------------------------------------ transaction record
@@ -149,6 +161,7 @@ internal static class PersistenceCodec
         var requestIdBytes = Wire.Utf8Length(requestId);
         var metaBytes = record.Meta is null ? 0 : Wire.Utf8Length(record.Meta);
         var ticks = InstantTicks(record.TxInstant);
+        var idBytes = string.IsNullOrEmpty(record.DatabaseId) ? 0 : Wire.Utf8Length(record.DatabaseId);
 
         var size = Wire.VarintFieldSize(PTx.FormatVersionFieldNumber, FormatVersion)
             + Int64FieldSize(PTx.TFieldNumber, record.T)
@@ -158,7 +171,8 @@ internal static class PersistenceCodec
             + tempidsSize
             + (requestIdBytes == 0 ? 0 : Wire.LenFieldSize(PTx.RequestIdFieldNumber, requestIdBytes))
             + (record.Meta is null ? 0 : Wire.LenFieldSize(PTx.MetaFieldNumber, metaBytes))
-            + Int64FieldSize(PTx.MaxEntityIdFieldNumber, record.MaxEntityId);
+            + Int64FieldSize(PTx.MaxEntityIdFieldNumber, record.MaxEntityId)
+            + (idBytes == 0 ? 0 : Wire.LenFieldSize(PTx.DatabaseIdFieldNumber, idBytes));
         var bytes = new byte[size];
         var w = new SpanWriter(bytes);
         w.WriteVarintField(PTx.FormatVersionFieldNumber, FormatVersion);
@@ -171,6 +185,7 @@ internal static class PersistenceCodec
         if (requestIdBytes != 0) w.WriteStringField(PTx.RequestIdFieldNumber, requestId, requestIdBytes);
         if (record.Meta is not null) w.WriteStringField(PTx.MetaFieldNumber, record.Meta, metaBytes);
         WriteInt64(ref w, PTx.MaxEntityIdFieldNumber, record.MaxEntityId);
+        if (idBytes != 0) w.WriteStringField(PTx.DatabaseIdFieldNumber, record.DatabaseId!, idBytes);
         CheckSize(w, size);
         return bytes;
     }
@@ -256,7 +271,7 @@ internal static class PersistenceCodec
         var hasBlock = false;
         var tempids = new Dictionary<object, long>();
         var requestId = "";
-        string? meta = null;
+        string? meta = null, databaseId = null;
         var r = new WireReader(bytes);
         while (!r.End)
         {
@@ -301,6 +316,10 @@ internal static class PersistenceCodec
                     WireReader.Expect(field, wt, Wire.Varint);
                     maxEntityId = (long)r.ReadVarint();
                     break;
+                case PTx.DatabaseIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    databaseId = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
                 default:
                     r.Skip(wt);
                     break;
@@ -310,7 +329,8 @@ internal static class PersistenceCodec
         if (!hasBlock) throw Wire.Corrupt("the TxRecord has no datoms field");
         if ((ulong)ticks > (ulong)DateTime.MaxValue.Ticks) throw Wire.Corrupt($"tx instant ticks {ticks} are out of range");
         var datoms = DatomBlockReader.Read(block);
-        return new TxRecord(t, txId, new DateTime(ticks, DateTimeKind.Utc), datoms, tempids, requestId, meta, maxEntityId);
+        return new TxRecord(t, txId, new DateTime(ticks, DateTimeKind.Utc), datoms, tempids, requestId, meta, maxEntityId,
+            string.IsNullOrEmpty(databaseId) ? null : databaseId);
     }
 
     private static (object Key, long Entity) ReadTempid(ReadOnlySpan<byte> bytes)

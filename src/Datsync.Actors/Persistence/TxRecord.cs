@@ -15,6 +15,8 @@ namespace Datsync.Actors.Persistence;
 /// <param name="RequestId">Id of the request that carried the transaction.</param>
 /// <param name="Meta">Request metadata as an EDN string, or null.</param>
 /// <param name="MaxEntityId"><see cref="Db.MaxEntityId"/> after the transaction.</param>
+/// <param name="DatabaseId">The database's id (<see cref="Protocol.DatabaseIds"/>), on the record of t = 1 only (null on
+/// the others, and on records written before databases had ids).</param>
 internal sealed record TxRecord(
     long T,
     long TxId,
@@ -23,10 +25,11 @@ internal sealed record TxRecord(
     IReadOnlyDictionary<object, long> Tempids,
     string RequestId,
     string? Meta,
-    long MaxEntityId)
+    long MaxEntityId,
+    string? DatabaseId = null)
 {
     /// <summary>The record of a committed transaction.</summary>
-    public static TxRecord From(TxReport report, string requestId, string? meta)
+    public static TxRecord From(TxReport report, string requestId, string? meta, string? databaseId = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(requestId);
@@ -43,6 +46,6 @@ internal sealed record TxRecord(
         if (instant is null)
             throw new ArgumentException($"the report of t {report.T} asserts no :db/txInstant on its transaction entity", nameof(report));
         return new TxRecord(report.T, txId, instant.Value, report.TxData, report.Tempids, requestId, meta,
-            report.DbAfter.MaxEntityId);
+            report.DbAfter.MaxEntityId, databaseId);
     }
 }

@@ -45,4 +45,6 @@ internal sealed record GetDb
     public static readonly GetDb Instance = new();
 }
 
-internal sealed record CurrentDb(Db Db);
+/// <summary>The transactor's durable value and its database's id (<see cref="DatabaseIds"/>; null only from a stand-in
+/// for a transactor, e.g. a test's).</summary>
+internal sealed record CurrentDb(Db Db, string? DatabaseId = null);

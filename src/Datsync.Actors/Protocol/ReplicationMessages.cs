@@ -9,8 +9,12 @@ namespace Datsync.Actors.Protocol;
 /// with every try, so a late or repeated handshake is told apart from the current one. <paramref name="Token"/> proves
 /// the client is one the server knows. <paramref name="ChannelKey"/> (<see cref="ChannelKeys.New"/>) is the secret the
 /// session and the replica put on every message between them from then on (<see cref="ToSession"/>,
-/// <see cref="FromSession"/>).</summary>
-internal sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null, string? ChannelKey = null) : IToServer;
+/// <see cref="FromSession"/>). <paramref name="DatabaseId"/>: the id of the master database the replica's value came from
+/// (<see cref="DatabaseIds"/>): the session resumes it from its t only when that is the master's database, and bootstraps
+/// it otherwise. A replica that names none (an older one, or one without a value) is resumed as before; anything but 32
+/// hex characters counts as none.</summary>
+internal sealed record Connect(string ClientId, long? LastAppliedT, long Attempt, string? Token = null, string? ChannelKey = null,
+    string? DatabaseId = null) : IToServer;
 
 /// <summary>The replica holds bootstrap chunks 0..NextSeq-1 of <paramref name="BasisT"/>; sent again unchanged when
 /// nothing arrived for a while, which asks for the chunks from <paramref name="NextSeq"/> again.</summary>
@@ -44,9 +48,11 @@ internal sealed record DeltasWanted(long FromT, long ToT) : ISessionRequest;
 /// bootstrap of the master's value at <paramref name="BasisT"/> follows (<paramref name="BootstrapDatoms"/> datoms in
 /// <paramref name="BootstrapBytes"/> bytes); otherwise deltas after the replica's t.
 /// <paramref name="Scoped"/>: the replica holds a scoped client's view; its stream skips the transactions that do not
-/// concern it (<see cref="TxDelta.After"/>), so to reach a t it asks for it (<see cref="DeltasWanted"/>).</summary>
+/// concern it (<see cref="TxDelta.After"/>), so to reach a t it asks for it (<see cref="DeltasWanted"/>).
+/// <paramref name="DatabaseId"/>: the master database's id (<see cref="DatabaseIds"/>), which the replica names in its
+/// next handshakes; null from a server that does not tell.</summary>
 internal sealed record Connected(long Attempt, long BasisT, int BootstrapChunks, long HeadT, long BootstrapDatoms = 0,
-    long BootstrapBytes = 0, bool Scoped = false) : IToReplica;
+    long BootstrapBytes = 0, bool Scoped = false, string? DatabaseId = null) : IToReplica;
 
 /// <summary>Part <paramref name="Seq"/> of a bootstrap: a slice of the encoded value at <paramref name="BasisT"/>
 /// (schema datoms first, then the data). The slices, concatenated in order, decode to the whole value.</summary>

@@ -24,6 +24,11 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     /// <summary>The replica's client id, for its measurements (<c>datsync.replica.lag</c>).</summary>
     internal string ClientId { get; init; } = "";
 
+    private volatile string? _databaseId;
+
+    /// <summary>The id of the master database the replica's value came from (set by the actor before it publishes).</summary>
+    internal string? DatabaseId { get => _databaseId; set => _databaseId = value; }
+
     private bool _measured;
     public Task Ready => _ready.Task;
     public bool IsStopped => _stopped;
@@ -162,15 +167,18 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// a replica that stopped): the replica starts from it and asks only for the transactions after its basis t instead
     /// of a bootstrap. Pending local transactions of an earlier replica are not carried over; a replica the server refuses
     /// drops it too. Null: bootstrap.</param>
+    /// <param name="resumeDatabaseId">The id of the master database <paramref name="resumeFrom"/> came from (the
+    /// <see cref="DatabaseId"/> of the replica that held it): resumed only against that database, bootstrapped against
+    /// another. Null: unknown, resumed as before database ids.</param>
     /// <param name="token">The client's token, when the server lists its clients (<c>datsync.server.clients</c>).</param>
     /// <param name="ownSystem">An actor system made for this replica alone, terminated when it is disposed.</param>
     internal static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
-        string? name = null, Db? resumeFrom = null, string? token = null, ActorSystem? ownSystem = null)
+        string? name = null, Db? resumeFrom = null, string? token = null, ActorSystem? ownSystem = null, string? resumeDatabaseId = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         settings ??= ReplicaSettings.Default;
         var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId };
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token),
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
@@ -182,11 +190,12 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// speaks TLS. The master's actor system and server actor have the default names unless given.</summary>
     internal static DatsyncReplica Connect(ActorSystem system, string server, string clientId, string? token = null,
         ReplicaSettings? settings = null, Db? resumeFrom = null, ActorSystem? ownSystem = null, string? name = null,
-        string serverSystem = Remote.DatsyncRemote.SystemName, string serverActor = Master.MasterRuntime.ServerName)
+        string serverSystem = Remote.DatsyncRemote.SystemName, string serverActor = Master.MasterRuntime.ServerName,
+        string? resumeDatabaseId = null)
     {
         Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
         return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server, serverSystem, serverActor)), clientId,
-            settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem);
+            settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem, resumeDatabaseId);
     }
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
@@ -212,6 +221,11 @@ public sealed class DatsyncReplica : IDatsyncConnection
 
     /// <inheritdoc />
     public ConnectionStatus Status => _shared.Status;
+
+    /// <summary>The id of the master database the replica's value came from (<see cref="Protocol.DatabaseIds"/>), what
+    /// a replica started from that value later passes as <c>resumeDatabaseId</c>; null while it has no value, or when
+    /// its master did not tell.</summary>
+    internal string? DatabaseId => _shared.DatabaseId;
 
     /// <summary>The value and the status of one moment, published together (reading <see cref="Db"/> and
     /// <see cref="Status"/> one after the other may see two moments).</summary>

@@ -17,6 +17,7 @@ internal sealed partial class ReplicaActor
     private long _bootDatoms, _bootTotalBytes; // the whole image, as the session announced it
     private DateTime _lastChunkAt;
     private readonly List<TxDelta> _early = new();
+    private string? _bootDatabaseId; // the database of the image under way: the value's once it is applied
 
     private void Bootstrapping()
     {
@@ -31,8 +32,9 @@ internal sealed partial class ReplicaActor
         else OnServer(message, DeltasHeld);
     }
 
-    private void StartBootstrap(Connected c)
+    private void StartBootstrap(Connected c, string? databaseId)
     {
+        _bootDatabaseId = databaseId;
         _connection = ConnectionState.Bootstrapping;
         Become(Bootstrapping);
         _bootBasis = c.BasisT;
@@ -89,6 +91,8 @@ internal sealed partial class ReplicaActor
         _log.Info("replica {0} bootstrapped at t={1} ({2} datoms)", _clientId, db.BasisT, db.Count);
         var again = _state is not null;
         _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
+        _databaseId = _bootDatabaseId;
+        _bootstrapWanted = false;
         _connection = ConnectionState.Connected;
         Become(Live);
         _ackedT = -1;

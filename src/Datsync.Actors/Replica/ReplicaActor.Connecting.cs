@@ -23,14 +23,16 @@ internal sealed partial class ReplicaActor
     private void OnConnectingServer(object message)
     {
         if (message is Connected c) OnConnected(c);
-        else OnServer(message, DeltasHeldOrOffered);
+        // a value that is not the master's database takes none of its deltas: they wait for the bootstrap
+        else OnServer(message, _bootstrapWanted ? DeltasHeld : DeltasHeldOrOffered);
     }
 
     private void SendConnect()
     {
         _attempt = Math.Max(_attempt + 1, DateTime.UtcNow.Ticks); // grows across restarts of this actor too
         _connectSentAt = DateTime.UtcNow;
-        _server.Tell(new Connect(_clientId, _state?.BasisT, _attempt, _token, _key), Self);
+        var held = _bootstrapWanted ? null : _state?.BasisT;
+        _server.Tell(new Connect(_clientId, held, _attempt, _token, _key, held is null ? null : _databaseId), Self);
         Publish();
     }
 
@@ -67,9 +69,21 @@ internal sealed partial class ReplicaActor
         _connectDelay = _settings.RetryInterval;
         if (c.HeadT > _headT) _headT = c.HeadT;
         _scoped = c.Scoped;
-        if (c.BootstrapChunks > 0) StartBootstrap(c);
+        var master = DatabaseIds.Checked(c.DatabaseId);
+        if (c.BootstrapChunks > 0) StartBootstrap(c, master);
+        else if (_state is not null && _databaseId is { } mine && master != mine)
+        {
+            // resumed against another master database than the value's (a server that did not check): the answer is
+            // dropped and the next handshake asks for a bootstrap
+            _log.Warning("replica {0}: its value at t={1} is of database {2}, the master's is {3}; it is bootstrapped",
+                _clientId, _state.BasisT, mine, master ?? "unnamed");
+            _bootstrapWanted = true;
+            SendConnect();
+            return;
+        }
         else
         {
+            if (_state is not null) _databaseId = master;
             _connection = ConnectionState.Connected;
             Become(Live);
             _ackedT = -1;

@@ -37,6 +37,10 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private long _headT;
     private bool _scoped; // the session streams a scoped client's view: the replica asks for the t it waits for
     private long _ackedT = -1;
+    // the id of the master database the value came from (DatabaseIds), named in every handshake; null when the value
+    // came from a master that did not tell, or there is none
+    private string? _databaseId;
+    private bool _bootstrapWanted; // the value is not the master's database: handshakes ask for a bootstrap until one lands
 
     private readonly Dictionary<string, LocalTx> _local;
     private readonly PartAssembler<long> _deltaParts = new();
@@ -51,8 +55,11 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     /// null to bootstrap.</param>
     /// <param name="server">The server actor, or a selection of it in another actor system.</param>
     /// <param name="token">The client's token, when the server requires one.</param>
+    /// <param name="resumeDatabaseId">The id of the master database <paramref name="resumeFrom"/> came from
+    /// (<see cref="DatabaseIds"/>): the server resumes the replica only against that database. Null: unknown (resumed as
+    /// before database ids).</param>
     public ReplicaActor(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
-        string? token = null)
+        string? token = null, string? resumeDatabaseId = null)
     {
         _clientId = clientId;
         _server = server;
@@ -60,11 +67,16 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
         _connectDelay = settings.RetryInterval;
         _settings = settings;
         _shared = shared;
-        if (resumeFrom is not null) _state = ReplicaState.Bootstrapped(resumeFrom);
+        if (resumeFrom is not null)
+        {
+            _state = ReplicaState.Bootstrapped(resumeFrom);
+            _databaseId = DatabaseIds.Checked(resumeDatabaseId);
+        }
         // a restarted actor takes over from the instance that failed: its value, its callers and its waiters
         if (shared.TakeCarried() is Carried carried)
         {
             _state = carried.State;
+            _databaseId = carried.DatabaseId;
             _local = carried.Local;
             _syncWaiters = carried.SyncWaiters;
         }
@@ -198,8 +210,8 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private void ToSession(ISessionRequest request) => _session?.Tell(new ToSession(_key, request));
 
     public static Props Props(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
-        string? token = null) =>
-        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom, token));
+        string? token = null, string? resumeDatabaseId = null) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId));
 
     protected override void PreStart()
     {
@@ -233,7 +245,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
                 st.Done.TrySetException(failed);
                 break;
         }
-        _shared.Carry(new Carried(_state, _local, _syncWaiters));
+        _shared.Carry(new Carried(_state, _local, _syncWaiters, _state is null ? null : _databaseId));
         // not the default, which would run PostStop and fail every caller as if the replica had stopped
     }
 
@@ -252,13 +264,15 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private void Publish()
     {
         var basis = _state?.BasisT ?? -1;
+        _shared.DatabaseId = _state is null ? null : _databaseId;
         _shared.Publish(_state, new ConnectionStatus(basis, Math.Max(_headT, basis), _state?.Pending.Count ?? 0, _connection, _state is not null));
     }
 
     // ------------------------------------------------------------------ messages of its own
 
     /// <summary>What a restarted instance takes over from the one that failed.</summary>
-    internal sealed record Carried(ReplicaState? State, Dictionary<string, LocalTx> Local, SortedDictionary<long, List<TaskCompletionSource>> SyncWaiters);
+    internal sealed record Carried(ReplicaState? State, Dictionary<string, LocalTx> Local, SortedDictionary<long, List<TaskCompletionSource>> SyncWaiters,
+        string? DatabaseId = null);
 
     private sealed record BootstrapDecoded(long BasisT, long Attempt, Db? Db, Exception? Failure);
 

@@ -45,6 +45,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private string? _key; // the channel key of the handshake taken
     private DateTime _lastHeard; // the latest request of the replica
     private Connect? _handshake; // waiting for the transactor's value
+    private string? _databaseId; // the master database's id, as the transactor (or the scope hub) last told it
     private long _headT;
     private long _ackedT; // the latest t the replica acknowledged on this subscription
     private long _forwardedT; // the latest t forwarded to the replica
@@ -275,9 +276,11 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void OnScopedConnect(Connect c)
     {
         var scope = _scope!;
-        if (c.LastAppliedT is { } held && scope.LastT is { } last && held <= last && scope.Range(held + 1, last) is { } kept)
+        // a stream the session holds came with the hub's value, so _databaseId is that value's database
+        if (c.LastAppliedT is { } held && scope.LastT is { } last && held <= last && SameDatabase(c, _databaseId)
+            && scope.Range(held + 1, last) is { } kept)
         {
-            ToReplica(new Connected(_attempt, held, 0, last, Scoped: true));
+            ToReplica(new Connected(_attempt, held, 0, last, Scoped: true, DatabaseId: _databaseId));
             if (kept.Count > 0) ForwardScopedDeltas(kept);
             return;
         }
@@ -291,6 +294,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void OnScopeDb(ScopeDb d)
     {
         if (_scope is not { } scope || d.Generation != scope.Generation || scope.LastT is not null || _replica is null) return;
+        _databaseId = d.DatabaseId;
         var attempt = _attempt;
         var chunkSize = _settings.ChunkSize;
         Task.Run(() => scope.ImageOf(d.Db, chunkSize)).PipeTo(Self,
@@ -302,11 +306,12 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         if (_handshake is not { } c || _replica is null) return;
         _handshake = null;
         var db = current.Db;
+        _databaseId = current.DatabaseId;
         if (db.BasisT > _headT) _headT = db.BasisT;
-        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT)
+        if (c.LastAppliedT is { } last && last >= 0 && last <= db.BasisT && SameDatabase(c, _databaseId))
         {
             // the log holds everything after the replica's t: no reload
-            ToReplica(new Connected(_attempt, last, 0, _headT));
+            ToReplica(new Connected(_attempt, last, 0, _headT, DatabaseId: _databaseId));
             Subscribe(last);
             return;
         }
@@ -333,15 +338,24 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
             // the stream starts at the image's t: the hub sends what it routed since, then the rest as it comes
             _scope.Start(scope);
             _hub!.Tell(new JoinScope(_scope.Generation, scope));
-            ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _image.BasisT, _image.Datoms, _image.Bytes, Scoped: true));
+            ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _image.BasisT, _image.Datoms, _image.Bytes, Scoped: true,
+                DatabaseId: _databaseId));
             SendChunks(0);
             return;
         }
-        ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes));
+        ToReplica(new Connected(_attempt, _image.BasisT, _image.Chunks.Count, _headT, _image.Datoms, _image.Bytes, DatabaseId: _databaseId));
         SendChunks(0);
         // deltas after the basis flow at once, interleaved with the chunks; the replica holds them until it has the value
         Subscribe(_image.BasisT);
     }
+
+    /// <summary>True when the replica of handshake <paramref name="c"/> may be resumed against the master database
+    /// <paramref name="master"/>: its value came from that database, or it names none (a replica older than database
+    /// ids, resumed as before; a name that is not an id counts as none). A replica that names another database — or
+    /// one of a master that does not tell its own — is bootstrapped: it never resumes against a master it was not
+    /// synced from.</summary>
+    private static bool SameDatabase(Connect c, string? master) =>
+        DatabaseIds.Checked(c.DatabaseId) is not { } held || held == master;
 
     private void Subscribe(long afterT)
     {

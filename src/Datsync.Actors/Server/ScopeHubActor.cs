@@ -54,6 +54,7 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
     /// <summary>The ts one session may wait for at once (a peer's requests do not grow the hub's memory).</summary>
     private const int MaxWaitsPerSession = 16;
     private Db? _db;        // the master's value at the latest t routed
+    private string? _databaseId; // the master database's id, with the value (DatabaseIds)
     private long _routedT = -1;
 
     public IStash Stash { get; set; } = null!;
@@ -94,6 +95,7 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
         Receive<CurrentDb>(d => Sender.Path.Parent.Equals(_transactor.Path) || Sender.Equals(_transactor), d =>
         {
             _db = d.Db;
+            _databaseId = d.DatabaseId;
             _routedT = d.Db.BasisT;
             _kept.Clear();
             _listener.Tell(new SubscribeLog(_routedT, Batched: true));
@@ -115,7 +117,7 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
         Receive<TxDelta>(d => FromListener(), d => Route([d]));
         Receive<TxDeltaBatch>(b => FromListener(), b => Route(b.Deltas));
         Receive<ResumeFrom>(r => FromListener(), _ => _listener.Tell(new SubscribeLog(_routedT, Batched: true)));
-        Receive<ScopeDbWanted>(w => Sender.Tell(new ScopeDb(w.Generation, _db!)));
+        Receive<ScopeDbWanted>(w => Sender.Tell(new ScopeDb(w.Generation, _db!, _databaseId)));
         Receive<JoinScope>(Join);
         Receive<ScopeHeadWanted>(w =>
         {
@@ -347,8 +349,8 @@ internal sealed class ScopeHubActor : ReceiveActor, IWithUnboundedStash, IWithTi
 /// <summary>Session to hub: the master's value the hub routes from, for a bootstrap (answered with <see cref="ScopeDb"/>).</summary>
 internal sealed record ScopeDbWanted(long Generation);
 
-/// <summary>Hub to session: the master's value at the latest t the hub routed.</summary>
-internal sealed record ScopeDb(long Generation, Db Db);
+/// <summary>Hub to session: the master's value at the latest t the hub routed, and the master database's id.</summary>
+internal sealed record ScopeDb(long Generation, Db Db, string? DatabaseId = null);
 
 /// <summary>Session to hub: its client's stream starts at <paramref name="State"/> (the scope its bootstrap was filtered
 /// to); replaces the session's stream before.</summary>

@@ -249,6 +249,7 @@ public sealed class PersistenceSerializerTests(SerializationFixture fixture)
 
         Assert.Equal(7, back.T);
         Assert.Null(back.Meta);
+        Assert.Null(back.DatabaseId); // written before database ids
         Assert.Equal(new Dictionary<object, long> { ["t"] = 1000, [-3L] = 1001 }, back.Tempids);
         SameDatoms(
             [Datom.Create(1000, 10, "from protoc", 7), Datom.Create(1001, 11, new BigInteger(257), 7), Datom.Create(1001, 9, true, 7, added: false)],
@@ -289,12 +290,51 @@ public sealed class PersistenceSerializerTests(SerializationFixture fixture)
 
         Assert.Equal(3, back.Db.BasisT);
         Assert.Empty(back.Requests);
+        Assert.Null(back.DatabaseId); // written before database ids
         // and the generated code reads the new field
         var parsed = Proto.DbSnapshot.Parser.ParseFrom(fixture.ToBinary(new DbSnapshot(back.Db,
             [new RecentRequest("r", 3, new Dictionary<object, long> { ["t"] = 1000 })])));
         Assert.Equal("r", parsed.RecentRequests.Single().RequestId);
         Assert.Equal(3, parsed.RecentRequests.Single().T);
         Assert.Equal(1000, parsed.RecentRequests.Single().Tempids.Single().Entity);
+    }
+
+    private const string SomeDatabaseId = "0123456789abcdef0123456789abcdef";
+
+    [Fact]
+    public void A_record_and_a_snapshot_keep_the_database_id_and_the_generated_code_reads_it()
+    {
+        var report = AllTypesSchema().Transact([Add("a", ":all/string", "x")], Instant);
+        var record = TxRecord.From(report, "req", null, SomeDatabaseId);
+        var snapshot = new DbSnapshot(report.DbAfter, [new RecentRequest("req", report.T, new Dictionary<object, long>())], SomeDatabaseId);
+
+        Assert.Equal(SomeDatabaseId, fixture.RoundTrip(record).DatabaseId);
+        Assert.Equal(SomeDatabaseId, fixture.RoundTrip(snapshot).DatabaseId);
+        Assert.Equal(SomeDatabaseId, Proto.TxRecord.Parser.ParseFrom(fixture.ToBinary(record)).DatabaseId);
+        Assert.Equal(SomeDatabaseId, Proto.DbSnapshot.Parser.ParseFrom(fixture.ToBinary(snapshot)).DatabaseId);
+        // and without one (every record but t = 1's), nothing is written for it
+        var without = TxRecord.From(report, "req", null);
+        Assert.Null(fixture.RoundTrip(without).DatabaseId);
+        Assert.Equal("", Proto.TxRecord.Parser.ParseFrom(fixture.ToBinary(without)).DatabaseId);
+        Assert.Equal(fixture.ToBinary(record).Length - 2 - SomeDatabaseId.Length, fixture.ToBinary(without).Length);
+        // a bootstrap image never carries it
+        Assert.Equal("", Proto.DbSnapshot.Parser.ParseFrom(PersistenceCodec.EncodeBootstrap(report.DbAfter)).DatabaseId);
+    }
+
+    [Fact]
+    public void A_database_id_written_by_the_generated_code_is_read()
+    {
+        var serializer = fixture.SerializerFor(new DbSnapshot(Db.Empty));
+        var record = new Proto.TxRecord
+        {
+            FormatVersion = 1, T = 1, TxId = EntityIds.TxId(1), RequestId = "g", Datoms = new Proto.DatomBlock(), DatabaseId = SomeDatabaseId,
+        };
+        var snapshot = new Proto.DbSnapshot { FormatVersion = 1, BasisT = 1, Datoms = new Proto.DatomBlock(), DatabaseId = SomeDatabaseId };
+
+        Assert.Equal(SomeDatabaseId,
+            Assert.IsType<TxRecord>(serializer.FromBinary(record.ToByteArray(), DatsyncPersistenceSerializer.TxRecordManifest)).DatabaseId);
+        Assert.Equal(SomeDatabaseId,
+            Assert.IsType<DbSnapshot>(serializer.FromBinary(snapshot.ToByteArray(), DatsyncPersistenceSerializer.DbSnapshotManifest)).DatabaseId);
     }
 
     private static void AssertSameRecord(TxRecord expected, TxRecord actual)

@@ -76,6 +76,7 @@ public class WireSerializerTests(ITestOutputHelper log) : MasterTestKit(log)
         var r = Report();
         var delta = Delta();
         yield return new Connected(3, 10, 4, 12, 1000, 64000);
+        yield return new Connected(3, 10, 0, 12, DatabaseId: "0123456789abcdef0123456789abcdef");
         yield return new ConnectRefused(4, "unknown client");
         yield return new BootstrapChunk(10, 2, 4, [1, 2, 3]);
         yield return new SessionHeartbeat(12);
@@ -98,6 +99,7 @@ public class WireSerializerTests(ITestOutputHelper log) : MasterTestKit(log)
     {
         yield return new Connect("client \"1\"", 17, 99, "secret");
         yield return new Connect("c", null, 1);
+        yield return new Connect("c", 4, 2, null, ChannelKeys.New(), "0123456789abcdef0123456789abcdef");
         yield return new BootstrapAck(10, 3);
         yield return new SubmitTx("c", "r", "[{:db/id \"a\" :x/y 1}]");
         yield return new SubmitTxPart("c", "r", 0, 2, Encoding.UTF8.GetBytes("[{:db/id"));

@@ -22,14 +22,18 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         return (master, server);
     }
 
-    private protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null) =>
-        DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom);
+    private protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null,
+        string? resumeDatabaseId = null) =>
+        DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom,
+            resumeDatabaseId: resumeDatabaseId);
 
     /// <summary>A replica that reaches the server through a <see cref="FaultShim"/> with the given seed and faults.</summary>
     private protected (DatsyncReplica Replica, IActorRef Shim) StartShimmedReplica(IActorRef server, string clientId, int seed, Faults faults,
-        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null)
+        ReplicaSettings? settings = null, Db? resumeFrom = null, Func<object, bool>? dropWhere = null, Func<object, bool>? holdWhere = null,
+        string? resumeDatabaseId = null)
     {
-        var (replica, link) = StartLinkedReplica(server, clientId, faults with { Seed = seed }, settings ?? QuickReplica, resumeFrom, dropWhere, holdWhere);
+        var (replica, link) = StartLinkedReplica(server, clientId, faults with { Seed = seed }, settings ?? QuickReplica, resumeFrom, dropWhere, holdWhere,
+            resumeDatabaseId);
         return (replica, link.Shim);
     }
 
