@@ -20,6 +20,11 @@ public sealed partial class Db
     internal Db WithIdFloor(long maxEntityId) => maxEntityId <= MaxEntityId ? this :
         new(Eavt, Aevt, Avet, Vaet, Schema, BasisT, maxEntityId, LastTxTicks) { RemoteIdResolver = RemoteIdResolver };
 
+    /// <summary>This value with new entities allocated right after <paramref name="maxEntityId"/>, lower than its own
+    /// perhaps (a replica checking a transaction outside its local range).</summary>
+    internal Db WithNewIdsAfter(long maxEntityId) => maxEntityId == MaxEntityId ? this :
+        new(Eavt, Aevt, Avet, Vaet, Schema, BasisT, maxEntityId, LastTxTicks) { RemoteIdResolver = RemoteIdResolver };
+
     /// <summary>Every current datom with the schema first: the datoms of attribute entities, then everything else in
     /// EAVT order. A replica bootstrapping from this stream knows every attribute before it meets its data.</summary>
     public IEnumerable<Datom> SchemaFirstDatoms()

@@ -256,7 +256,9 @@ internal sealed class ReplicaState
     {
         try
         {
-            var report = View.Transact(txData);
+            // checked with new ids after the synced value's (the view's may already be in the local range, where no
+            // attribute id can be): only to validate, nothing of it is shown
+            var report = View.WithNewIdsAfter(Math.Min(View.MaxEntityId, Synced.MaxEntityId)).Transact(txData);
             return report.DbAfter.Schema.Attributes.Count() != View.Schema.Attributes.Count() ? report : null;
         }
         catch (TxRejectedException)

@@ -140,6 +140,20 @@ public class ReplicaStateTests
     }
 
     [Fact]
+    public void A_new_attribute_while_a_local_entity_is_pending_waits_for_the_master_rather_than_failing_on_its_id()
+    {
+        var (_, s) = Start();
+        var (next, _) = s.Local("r1", Forms("""[{:db/id "a" :person/email "a@x"}]""")); // the view holds an id of the local range
+        var (third, report) = next.Local("r2", Forms("[{:db/ident :person/motto :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"));
+
+        var waiting = third.Pending[^1];
+        Assert.Equal("r2", waiting.RequestId);
+        Assert.False(waiting.InView); // new attributes need master ids: shown when the master's delta arrives
+        Assert.Same(next.View, third.View);
+        Assert.Contains(report.TxData, d => Equals(d.V, K(":person/motto")));
+    }
+
+    [Fact]
     public void An_invalid_local_transaction_throws_and_leaves_the_state_alone()
     {
         var (m, s) = Start();
