@@ -92,6 +92,7 @@ internal sealed class ReplicaStore : IDisposable
             conn.Open();
             Exec(conn, "PRAGMA journal_mode=WAL");
             Exec(conn, "PRAGMA synchronous=NORMAL");
+            Exec(conn, "PRAGMA journal_size_limit=4194304"); // the WAL of a bootstrap does not stay the snapshot's size
             using (var tx = conn.BeginTransaction())
             {
                 var hasStore = Scalar(conn, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='store'") is long n && n > 0;
@@ -187,7 +188,7 @@ internal sealed class ReplicaStore : IDisposable
                 if (!r.Read()) return null;
                 var basisT = r.GetInt64(0);
                 databaseId = r.IsDBNull(1) ? null : r.GetString(1);
-                var payload = r.GetFieldValue<byte[]>(2);
+                var payload = Payload(r, 2, "its snapshot");
                 try
                 {
                     value = PersistenceCodec.DecodeSnapshot(payload).Db;
@@ -206,7 +207,7 @@ internal sealed class ReplicaStore : IDisposable
                 while (r.Read())
                 {
                     var t = r.GetInt64(0);
-                    var payload = r.GetFieldValue<byte[]>(1);
+                    var payload = Payload(r, 1, $"its delta t={t}");
                     try
                     {
                         var stored = ReplicaStoreCodec.DecodeDelta(payload);
@@ -298,7 +299,8 @@ internal sealed class ReplicaStore : IDisposable
     /// <summary>
     /// Writes <paramref name="value"/> as the new snapshot and deletes the deltas up to its t, in one transaction.
     /// The value must be the stored value at one of its ts (the snapshot's, or a stored delta's), e.g. the replica's
-    /// current value; the caller decides when (e.g. every N deltas, see <see cref="DeltasSinceSnapshot"/>).
+    /// current value; the caller decides when (e.g. every N deltas, see <see cref="DeltasSinceSnapshot"/>). A value at
+    /// the snapshot's own t changes nothing; any other t is an <see cref="InvalidOperationException"/>.
     /// </summary>
     public void Compact(Db value)
     {
@@ -425,7 +427,7 @@ internal sealed class ReplicaStore : IDisposable
                 var id = r.GetInt64(0);
                 try
                 {
-                    var (mutationId, requestId, txEdn, created) = ReplicaStoreCodec.DecodeOutboxEntry(r.GetFieldValue<byte[]>(1));
+                    var (mutationId, requestId, txEdn, created) = ReplicaStoreCodec.DecodeOutboxEntry(Payload(r, 1, $"its outbox entry {id}"));
                     if (mutationId != id) throw new SerializationException($"the payload is the entry of mutation id {mutationId}");
                     entries.Add(new OutboxEntry(id, requestId, txEdn, created));
                 }
@@ -481,6 +483,14 @@ internal sealed class ReplicaStore : IDisposable
         cmd.Parameters.Add("$payload", SqliteType.Blob).Value = payload;
         cmd.ExecuteNonQuery();
     }
+
+    /// <summary>A payload column: a BLOB, anything else is corruption.</summary>
+    private byte[] Payload(SqliteDataReader r, int column, string what) => r.GetValue(column) switch
+    {
+        byte[] bytes => bytes,
+        var other => throw new DatsyncStorageException(
+            $"replica store {Path}: {what} cannot be read: its payload is {other switch { string => "TEXT", long => "an INTEGER", double => "a REAL", _ => "NULL" }}, not a BLOB"),
+    };
 
     private DatsyncStorageException Unreadable(string what, Exception e) =>
         new($"replica store {Path}: {what} cannot be read: {e.Message}", e);

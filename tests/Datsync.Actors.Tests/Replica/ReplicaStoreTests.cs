@@ -328,6 +328,34 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public void The_payloads_are_the_messages_of_replica_store_v1_proto()
+    {
+        var h = History();
+        var delta = Delta(h[4], after: 3);
+        var p = Datsync.Actors.Persistence.Proto.StoredDelta.Parser.ParseFrom(Datsync.Actors.Persistence.ReplicaStoreCodec.EncodeDelta(delta));
+        Assert.Equal(1u, p.FormatVersion);
+        Assert.Equal(5, p.T);
+        Assert.True(p.HasAfter);
+        Assert.Equal(3, p.After);
+        Assert.Equal(T0.AddSeconds(5).Ticks, p.TxInstantTicks);
+        Assert.Equal((uint)delta.Datoms.Count, p.Datoms.Count);
+        Assert.Equal(delta.Datoms.Count(d => !d.Added), p.Datoms.Retracted.Count);
+        var plain = Datsync.Actors.Persistence.Proto.StoredDelta.Parser.ParseFrom(Datsync.Actors.Persistence.ReplicaStoreCodec.EncodeDelta(Delta(h[2])));
+        Assert.False(plain.HasAfter); // absent: t - 1
+        Assert.Equal(2, plain.Datoms.Retracted.Count); // :t/y and the count 1
+        var after0 = Datsync.Actors.Persistence.Proto.StoredDelta.Parser.ParseFrom(Datsync.Actors.Persistence.ReplicaStoreCodec.EncodeDelta(Delta(h[1], after: 0)));
+        Assert.True(after0.HasAfter);
+        Assert.Equal(0, after0.After);
+
+        var created = new DateTime(2025, 6, 1, 12, 0, 0, DateTimeKind.Utc);
+        var o = Datsync.Actors.Persistence.Proto.OutboxEntry.Parser.ParseFrom(
+            Datsync.Actors.Persistence.ReplicaStoreCodec.EncodeOutboxEntry(7, "req-7", "[[:db/add \"p\" :a/b \"ü\"]]", created));
+        Assert.Equal((1u, 7L, "req-7", "[[:db/add \"p\" :a/b \"ü\"]]", created.Ticks), (o.FormatVersion, o.MutationId, o.RequestId, o.TxEdn, o.CreatedTicks));
+        Assert.Equal((7L, "req-7", "[[:db/add \"p\" :a/b \"ü\"]]", created),
+            Datsync.Actors.Persistence.ReplicaStoreCodec.DecodeOutboxEntry(Google.Protobuf.MessageExtensions.ToByteArray(o)));
+    }
+
     // ------------------------------------------------------------------ failures
 
     [Theory]
@@ -336,6 +364,8 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
     [InlineData("deltas", "garbage")]
     [InlineData("deltas", "truncated")]
     [InlineData("outbox", "garbage")]
+    [InlineData("snapshot", "text")]
+    [InlineData("outbox", "text")]
     public void A_corrupted_payload_is_a_storage_exception(string table, string how)
     {
         var h = History();
@@ -345,9 +375,12 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
             store.Append(Delta(h[2]));
             store.Enqueue("req-1", "[]");
         }
-        RawExec(how == "garbage"
-            ? $"UPDATE {table} SET payload = x'0a0b0cffffffff'"
-            : $"UPDATE {table} SET payload = substr(payload, 1, length(payload) / 2)");
+        RawExec(how switch
+        {
+            "garbage" => $"UPDATE {table} SET payload = x'0a0b0cffffffff'",
+            "truncated" => $"UPDATE {table} SET payload = substr(payload, 1, length(payload) / 2)",
+            _ => $"UPDATE {table} SET payload = 'some text'",
+        });
         using var reopened = ReplicaStore.Open(_dir, "client-1");
         var e = Assert.Throws<DatsyncStorageException>(() => reopened.Load());
         Assert.Contains("replica.db", e.Message);
@@ -381,7 +414,7 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
         // a payload of a newer format_version
         RawExec("UPDATE store SET format_version = 1");
         using (var store = ReplicaStore.Open(_dir, "client-1")) store.ResetTo(History()[0].DbAfter, null);
-        RawExec("UPDATE snapshot SET payload = x'0802' || substr(payload, 3)"); // field 1 (format_version) = 2
+        RawExec("UPDATE snapshot SET payload = CAST(x'0802' || substr(payload, 3) AS BLOB)"); // field 1 (format_version) = 2
         using var reopened = ReplicaStore.Open(_dir, "client-1");
         var e2 = Assert.Throws<DatsyncStorageException>(() => reopened.Load());
         Assert.Contains("format_version 2", e2.Message);
@@ -456,6 +489,17 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
 
     // ------------------------------------------------------------------ size
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double OpenAndLoad(int expectedCount)
+    {
+        var sw = Stopwatch.StartNew();
+        using var store = ReplicaStore.Open(_dir, "client-1");
+        var state = store.Load()!;
+        var ms = sw.Elapsed.TotalMilliseconds;
+        Assert.Equal(expectedCount, state.Value.Count);
+        return ms;
+    }
+
     [Fact]
     public void A_million_datom_value_resets_loads_and_appends()
     {
@@ -505,16 +549,66 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
         sw.Restart();
         store.Compact(value);
         var compact = sw.Elapsed;
-        sw.Restart();
-        loaded = store.Load()!;
-        var loadSnapshotOnly = sw.Elapsed;
+        var loadSnapshotOnly = new List<double>();
+        for (var round = 0; round < 3; round++)
+        {
+            sw.Restart();
+            loaded = store.Load()!;
+            loadSnapshotOnly.Add(sw.Elapsed.TotalMilliseconds);
+        }
         Assert.Equal(value.Count, loaded.Value.Count);
         Assert.Null(DatsyncTestKit.Difference(value, loaded.Value));
 
-        output.WriteLine($"{db.Count:N0} datoms, file {size:N0} bytes after ResetTo ({(double)size / db.Count:F2} bytes per datom)");
+        // where a Load's time goes: the SQLite read of the payload, then the snapshot codec
+        byte[] payload;
+        sw.Restart();
+        using (var raw = Raw())
+        using (var cmd = raw.CreateCommand())
+        {
+            cmd.CommandText = "SELECT payload FROM snapshot";
+            payload = (byte[])cmd.ExecuteScalar()!;
+        }
+        var read = sw.Elapsed;
+        sw.Restart();
+        var (datoms, basisT, maxEntityId) = Datsync.Actors.Persistence.PersistenceCodec.DecodeSnapshotDatoms(payload);
+        var decode = sw.Elapsed;
+        sw.Restart();
+        Assert.Equal(value.Count, Db.FromDatoms(datoms, basisT, maxEntityId).Count);
+        var build = sw.Elapsed;
+
+        const int Enqueues = 200;
+        sw.Restart();
+        for (var i = 0; i < Enqueues; i++) store.Enqueue("req-" + i, """[[:db/add "n" :bench/name "x"]]""");
+        var enqueue = sw.Elapsed;
+
+        // a replica's start: open the store and load it, the heap holding nothing else of the kind
+        store.Dispose();
+        var closedSize = new FileInfo(System.IO.Path.Combine(_dir, ReplicaStore.FileName)).Length;
+        var expectedCount = value.Count;
+        loaded = null!;
+        value = db = null!;
+        deltas.Clear();
+        var payloadLength = payload.Length;
+        payload = null!;
+        datoms = null!;
+        var starts = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
+            sw.Restart();
+            starts.Add($"{OpenAndLoad(expectedCount):F0} ms (GCs {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2})");
+        }
+
+        output.WriteLine($"{expectedCount:N0} datoms; file + WAL {size:N0} bytes after ResetTo; file {closedSize:N0} bytes when closed after compaction ({(double)closedSize / expectedCount:F2} bytes per datom)");
         output.WriteLine($"ResetTo {reset.TotalMilliseconds:F0} ms");
         output.WriteLine($"{Appends} Appends {append.TotalMilliseconds:F0} ms ({append.TotalMicroseconds / Appends:F0} us per append of a 3-datom delta)");
         output.WriteLine($"Load of snapshot + {Appends} deltas {load.TotalMilliseconds:F0} ms");
-        output.WriteLine($"Compact {compact.TotalMilliseconds:F0} ms; Load of the snapshot alone {loadSnapshotOnly.TotalMilliseconds:F0} ms");
+        output.WriteLine($"Compact {compact.TotalMilliseconds:F0} ms; Load of the snapshot alone {string.Join(" / ", loadSnapshotOnly.Select(ms => ms.ToString("F0")))} ms");
+        output.WriteLine($"of which: SQLite read of the {payloadLength:N0}-byte payload {read.TotalMilliseconds:F0} ms, " +
+                         $"decode {decode.TotalMilliseconds:F0} ms, Db.FromDatoms {build.TotalMilliseconds:F0} ms");
+        output.WriteLine($"Open + Load at a replica's start: {string.Join(" / ", starts)}");
+        output.WriteLine($"{Enqueues} Enqueues (synchronous=FULL) {enqueue.TotalMilliseconds:F0} ms ({enqueue.TotalMicroseconds / Enqueues:F0} us each)");
     }
 }
