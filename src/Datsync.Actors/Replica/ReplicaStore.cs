@@ -25,7 +25,13 @@ namespace Datsync.Actors.Replica;
 /// <c>deltas(t PRIMARY KEY, payload)</c> where payload is a replica_store_v1 <c>StoredDelta</c>;
 /// <c>outbox(mutation_id PRIMARY KEY, payload)</c> where payload is a replica_store_v1 <c>OutboxEntry</c>.
 /// The rows of <c>deltas</c> chain without a gap from the snapshot's basis t: each one's <c>after</c> (or t - 1) is
-/// the t of the row before it.</para>
+/// the t of the row before it. The file does not shrink: the pages of a replaced snapshot are free and hold the
+/// next one, so it stays at about twice the snapshot's size (a purge zeroes them).</para>
+/// <para><b>Use.</b> At start, <see cref="Open"/> then <see cref="Load"/> (null: bootstrap from the master, then
+/// <see cref="ResetTo"/>); after each delta applied in memory, <see cref="Append"/>, and <see cref="Compact"/> with
+/// the current value when <see cref="DeltasSinceSnapshot"/> grows large; a local transaction goes through
+/// <see cref="Enqueue"/> before it is sent and <see cref="Remove"/> once the master committed or rejected it;
+/// <see cref="Outbox"/> (or <see cref="StoredState.Outbox"/>) is what to send again after a restart.</para>
 /// <para><b>Threading.</b> Not thread-safe: the store has one owner, the replica actor, which calls it from its own
 /// message handlers only. Opening the same directory twice at once is not supported.</para>
 /// <para><b>Errors.</b> A file that cannot be read (not a database, a corrupted payload, a format newer than this
