@@ -365,23 +365,23 @@ internal static class PersistenceCodec
 
     // ------------------------------------------------------------------ helpers
 
-    private static long InstantTicks(DateTime dt) => (dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt).Ticks;
+    internal static long InstantTicks(DateTime dt) => (dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt).Ticks;
 
-    private static int Int64FieldSize(int field, long value) => value == 0 ? 0 : Wire.VarintFieldSize(field, (ulong)value);
+    internal static int Int64FieldSize(int field, long value) => value == 0 ? 0 : Wire.VarintFieldSize(field, (ulong)value);
 
-    private static void WriteInt64(ref SpanWriter w, int field, long value)
+    internal static void WriteInt64(ref SpanWriter w, int field, long value)
     {
         if (value != 0) w.WriteVarintField(field, (ulong)value);
     }
 
-    private static void CheckVersion(string message, ulong version)
+    internal static void CheckVersion(string message, ulong version)
     {
         if (version != FormatVersion)
             throw new SerializationException(
                 $"{message} format_version {version} is not supported by this Datsync.Actors (it reads version {FormatVersion})");
     }
 
-    private static void CheckSize(in SpanWriter w, int size)
+    internal static void CheckSize(in SpanWriter w, int size)
     {
         if (w.Position != size) throw new InvalidOperationException($"encoder wrote {w.Position} bytes into a {size}-byte message");
     }

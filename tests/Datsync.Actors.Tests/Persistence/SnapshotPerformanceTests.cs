@@ -12,7 +12,7 @@ public sealed class SnapshotPerformanceTests(SerializationFixture fixture, ITest
 {
     private const int Entities = 200_000;
 
-    private static Db BuildDb()
+    internal static Db BuildDb()
     {
         var schemaDb = Db.Empty.Transact(
         [
