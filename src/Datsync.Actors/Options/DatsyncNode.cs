@@ -51,14 +51,19 @@ public static class DatsyncNode
     /// master in an actor system of its own (TLS with <see cref="DatsyncReplicaOptions.Tls"/>); without it, a replica
     /// of the master of this process named <see cref="DatsyncReplicaOptions.ServerSystemName"/>, sharing its
     /// immutable values. A remote master that is not up yet is waited for (the handshake is sent again with backoff)
-    /// until <paramref name="cancellationToken"/> says stop.
+    /// until <paramref name="cancellationToken"/> says stop. A replica with a local store (<see cref="DatsyncReplicaOptions.Store"/>)
+    /// that holds a value completes at once, before any network call: it reads its stored value offline
+    /// (<see cref="IDatsyncConnection.Status"/> says it is not connected, at its basis t) and resumes from that t once
+    /// the master answers.
     /// </summary>
     /// <exception cref="Datsync.Core.TxRejectedException"><c>:datsync.error/refused</c>: the server refused the client id or
     /// token.</exception>
     /// <exception cref="InvalidOperationException">No client id, or no master of that name runs in this process.</exception>
+    /// <exception cref="DatsyncStorageException">The store cannot be read, or belongs to another client id.</exception>
     public static async Task<DatsyncReplica> ConnectReplicaAsync(DatsyncReplicaOptions options, CancellationToken cancellationToken = default)
     {
         var replica = await StartReplicaAsync(options).ConfigureAwait(false);
+        if (replica.StartedFromStore) return replica;
         try
         {
             await replica.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);

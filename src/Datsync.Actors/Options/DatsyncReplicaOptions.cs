@@ -54,6 +54,13 @@ public sealed class DatsyncReplicaOptions
     /// <summary>Silence from the session after which the replica connects again (<c>datsync.replica.connection-timeout</c>).</summary>
     public TimeSpan? ConnectionTimeout { get; set; }
 
+    /// <summary>A directory for the replica's local store (<c>datsync.replica.store</c>): the synced value and the
+    /// deltas applied since, in <c>replica.db</c>. The replica starts from it before any network call (reads work at
+    /// once, offline; <see cref="DatsyncNode.ConnectReplicaAsync"/> returns without waiting for the master) and resumes
+    /// from its t once the master answers — or is bootstrapped again when the master's log no longer reaches that t, or
+    /// it is another master. A store belongs to one client id. Null: the replica lives in memory only.</summary>
+    public string? Store { get; set; }
+
     /// <summary>Name of the replica actor; null: <c>replica-{ClientId}</c>.</summary>
     internal string? ActorName { get; set; }
 
@@ -70,6 +77,7 @@ public sealed class DatsyncReplicaOptions
         HoconWriter.Set(hocon, "datsync.replica.retry-interval", RetryInterval);
         HoconWriter.Set(hocon, "datsync.replica.ack-every", AckEvery);
         HoconWriter.Set(hocon, "datsync.replica.connection-timeout", ConnectionTimeout);
+        HoconWriter.Set(hocon, "datsync.replica.store", Store);
         return hocon.ToString();
     }
 

@@ -26,6 +26,10 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
 
     private volatile string? _databaseId;
 
+    /// <summary>The replica's local store, opened with it (<c>datsync.replica.store</c>); null: in memory only. The
+    /// actor writes it (one owner at a time); the handle disposes it once the actor stopped.</summary>
+    internal ReplicaStore? Store { get; init; }
+
     /// <summary>The id of the master database the replica's value came from (set by the actor before it publishes).</summary>
     internal string? DatabaseId { get => _databaseId; set => _databaseId = value; }
 
@@ -75,6 +79,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     internal void Stopped()
     {
         _stopped = true;
+        Store?.Dispose(); // the actor's last step: nothing writes it any more
         Reports.Complete();
         _ = Live.DisposeAsync(); // a subscription asked for later is refused
         Observability.DatsyncTelemetry.ReplicaStopped(this);
@@ -177,12 +182,38 @@ public sealed class DatsyncReplica : IDatsyncConnection
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         settings ??= ReplicaSettings.Default;
-        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId };
+        // a replica with a store starts from what it holds there, before any network call
+        var store = settings.Store is { } directory ? ReplicaStore.Open(directory, clientId) : null;
+        if (store is not null && resumeFrom is null)
+        {
+            try
+            {
+                if (store.Load() is { } stored)
+                {
+                    resumeFrom = stored.Value;
+                    resumeDatabaseId = stored.DatabaseId;
+                }
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+        }
+        var fromStore = store is not null && resumeFrom is not null;
+        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId, Store = store };
+        if (resumeFrom is not null)
+        {
+            // readable at once, before the actor runs and before any network call: not connected, at its t
+            shared.DatabaseId = Protocol.DatabaseIds.Checked(resumeDatabaseId);
+            shared.Publish(ReplicaState.Bootstrapped(resumeFrom),
+                new ConnectionStatus(resumeFrom.BasisT, resumeFrom.BasisT, 0, ConnectionState.Connecting, true));
+        }
         var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
-        return new DatsyncReplica(clientId, actor, shared, actorSystem, ownSystem);
+        return new DatsyncReplica(clientId, actor, shared, actorSystem, ownSystem) { StartedFromStore = fromStore };
     }
 
     /// <summary>Starts a replica in <paramref name="system"/> (an actor system with Akka.Remote) that connects to the
@@ -197,6 +228,9 @@ public sealed class DatsyncReplica : IDatsyncConnection
         return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server, serverSystem, serverActor)), clientId,
             settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem, resumeDatabaseId);
     }
+
+    /// <summary>True when the replica started from a value its local store held (it reads it before the master answers).</summary>
+    internal bool StartedFromStore { get; private init; }
 
     /// <summary>Why the server refused this replica (its client id or token), or null.</summary>
     public Exception? Refusal => _shared.Refusal;

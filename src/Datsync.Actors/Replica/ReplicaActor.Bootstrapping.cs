@@ -93,6 +93,7 @@ internal sealed partial class ReplicaActor
         _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
         _databaseId = _bootDatabaseId;
         _bootstrapWanted = false;
+        StoreBootstrap(db);
         _connection = ConnectionState.Connected;
         Become(Live);
         _ackedT = -1;

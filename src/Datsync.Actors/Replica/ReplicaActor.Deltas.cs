@@ -13,6 +13,7 @@ internal sealed partial class ReplicaActor
         if (deltas.Count == 0) return;
         var step = Observability.DatsyncTelemetry.Apply(_clientId, _state!, deltas); // _state.Offer(deltas), measured and traced
         _state = step.Next;
+        StoreApplied(step.Applied);
         if (step.Applied.Count == 0)
         {
             // only deltas it already holds: the log resent them, e.g. after it resubscribed this replica from an

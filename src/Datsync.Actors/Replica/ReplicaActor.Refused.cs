@@ -32,6 +32,7 @@ internal sealed partial class ReplicaActor
         {
             _log.Warning("replica {0}: dropped the value it held at t={1} (refused by the server)", _clientId, _state.BasisT);
             _state = null; // revoked: the data it was given goes with its access
+            StorePurge();
         }
         Become(Refused);
         Timers.Cancel("tick");

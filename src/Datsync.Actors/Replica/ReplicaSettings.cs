@@ -6,12 +6,26 @@ namespace Datsync.Actors.Replica;
 internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, TimeSpan ConnectionTimeout, int FrameBudget = 64_000,
     int ReportBuffer = 1024)
 {
+    /// <summary>The directory of the replica's local store (<c>datsync.replica.store</c>); null: the replica lives in
+    /// memory only.</summary>
+    public string? Store { get; init; }
+
+    /// <summary>Deltas stored after the snapshot before the store writes a new one (<c>datsync.replica.compact-every</c>).</summary>
+    public int CompactEvery { get; init; } = 10_000;
+
     public static ReplicaSettings From(Config config)
     {
         var all = config.WithFallback(DatsyncConfig.Default);
         var c = all.GetConfig("datsync.replica");
+        var store = c.GetString("store", "");
+        var compactEvery = c.GetInt("compact-every");
+        if (compactEvery < 1) throw new ConfigurationException($"datsync.replica.compact-every must be at least 1, got {compactEvery}");
         return new(c.GetTimeSpan("retry-interval"), c.GetInt("ack-every"), c.GetTimeSpan("connection-timeout"),
-            all.GetInt("datsync.wire.frame-budget"), ReportBufferOf(config));
+            all.GetInt("datsync.wire.frame-budget"), ReportBufferOf(config))
+        {
+            Store = string.IsNullOrWhiteSpace(store) ? null : store,
+            CompactEvery = compactEvery,
+        };
     }
 
     /// <summary>The size of each <see cref="IDatsyncConnection.Reports"/> reader's buffer

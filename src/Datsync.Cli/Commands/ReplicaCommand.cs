@@ -14,7 +14,15 @@ internal static class ReplicaCommand
 {
     public static Command Create()
     {
-        var server = new Option<string>("--server") { Description = "HOST:PORT of a master started with `datsync serve`", Required = true };
+        var server = new Option<string>("--server") { Description = "HOST:PORT of a master started with `datsync serve` (required unless --offline)" };
+        var store = new Option<string>("--store")
+        {
+            Description = "Keep the replica's state in DIR (DIR/replica.db; needs --client-id): it starts from what it holds there, before any network call, and resumes from its t",
+        };
+        var offline = new Option<bool>("--offline")
+        {
+            Description = "With --store: never connect; serve what the store holds (--dump prints its datoms, --query runs a query on it) and exit",
+        };
         var clientId = CliSupport.ClientIdOption("replica");
         var token = CliSupport.TokenOption();
         var untilT = new Option<long?>("--until-t") { Description = "Exit 0 once the replica has applied the master's transaction T" };
@@ -43,6 +51,8 @@ internal static class ReplicaCommand
             "Run a replica of a served master: bootstrap (progress on standard error), then print t=T datoms=N for each transaction it applies; " +
             "with --query, sync to the master's t, print the query's result as EDN and exit; with --watch, print a live query's result each time it changes");
         cmd.Options.Add(server);
+        cmd.Options.Add(store);
+        cmd.Options.Add(offline);
         cmd.Options.Add(clientId);
         cmd.Options.Add(token);
         cmd.Options.Add(untilT);
@@ -57,10 +67,23 @@ internal static class ReplicaCommand
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
-            return CliSupport.Guarded("replica", verbose, () => Run(parse.GetValue(server)!,
-                parse.GetValue(clientId) ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
-                parse.GetValue(dump), Query(parse.GetValue(query), parse.GetValue(watch), parse.GetValue(inputs), parse.GetValue(explain), parse.GetValue(dump)),
-                TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)), tls.Read(parse), verbose, stop));
+            return CliSupport.Guarded("replica", verbose, () =>
+            {
+                var storeDir = parse.GetValue(store);
+                var id = parse.GetValue(clientId);
+                if (storeDir is not null && id is null) throw new CliException("--store needs --client-id: a store belongs to one client id");
+                var q = Query(parse.GetValue(query), parse.GetValue(watch), parse.GetValue(inputs), parse.GetValue(explain), parse.GetValue(dump));
+                if (parse.GetValue(offline))
+                {
+                    if (storeDir is null) throw new CliException("--offline needs --store DIR");
+                    if (parse.GetValue(server) is not null) throw new CliException("--offline never connects: leave out --server");
+                    return Task.FromResult(Offline(storeDir, id!, parse.GetValue(dump), q));
+                }
+                var at = parse.GetValue(server) ?? throw new CliException("--server HOST:PORT is required (or --offline --store DIR)");
+                return Run(at, id ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
+                    parse.GetValue(dump), q, TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)), tls.Read(parse),
+                    verbose, storeDir, stop);
+            });
         });
         return cmd;
     }
@@ -80,9 +103,32 @@ internal static class ReplicaCommand
         return (QueryOutput.Read("replica", text, inputs), explain, watch is not null);
     }
 
+    /// <summary><c>--offline --store DIR</c>: what the store holds, read without a network call: <c>--dump</c> prints its
+    /// datoms, <c>--query</c> the query's result on it; otherwise one line says what it holds.</summary>
+    private static int Offline(string storeDir, string clientId, bool dump, (QueryOutput Output, bool Explain, bool Watch)? query)
+    {
+        if (query is { Watch: true }) throw new CliException("--watch needs a master: --offline serves what the store holds as it is");
+        StoredState? stored;
+        try
+        {
+            using var store = ReplicaStore.Open(storeDir, clientId);
+            stored = store.Load();
+        }
+        catch (DatsyncStorageException e) { throw new CliException(e.Message.ReplaceLineEndings(" ")); }
+        if (stored is null) throw new CliException($"the store {storeDir} holds no value yet (the replica never synced with a master)");
+        Console.Error.WriteLine($"datsync replica: offline, from the store {storeDir} at t={stored.BasisT} ({stored.Value.Count:N0} datoms, {stored.Outbox.Count} pending in its outbox)");
+        if (query is { } q) return q.Output.Print(stored.Value, q.Explain);
+        if (dump)
+        {
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+            DatomListing.Write(stdout, "replica", stored.Value);
+        }
+        return 0;
+    }
+
     private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump,
         (QueryOutput Output, bool Explain, bool Watch)? query, TimeSpan timeout, Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls,
-        bool verbose, CancellationToken stop)
+        bool verbose, string? storeDir, CancellationToken stop)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
         var (host, port) = RemoteTransact.Parse(server);
@@ -91,7 +137,15 @@ internal static class ReplicaCommand
         var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);
         try
         {
-            var replica = DatsyncReplica.Connect(system, server, clientId, token);
+            DatsyncReplica replica;
+            try
+            {
+                replica = DatsyncReplica.Connect(system, server, clientId, token,
+                    storeDir is null ? null : ReplicaSettings.From(system.Settings.Config) with { Store = storeDir });
+            }
+            catch (DatsyncStorageException e) { throw new CliException(e.Message.ReplaceLineEndings(" ")); }
+            if (replica.StartedFromStore)
+                Console.Error.WriteLine($"datsync replica: started from the store {storeDir} at t={replica.SyncedDb.BasisT}; resuming from it once the master answers");
             // read from here on, on a thread of this command's (a slow terminal never holds the replica back)
             using var stopPrinting = new CancellationTokenSource();
             var printer = new ReportPrinter(replica, lines, untilT, stopPrinting.Token);

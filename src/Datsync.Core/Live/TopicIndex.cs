@@ -23,6 +23,7 @@ internal sealed class TopicIndex<TSub> where TSub : class
     private readonly Dictionary<int, Bucket> _byAttribute = new();
     private readonly Dictionary<TSub, List<Entry>> _entries = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<TSub> _everything = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TSub, TopicSet> _sets = new(ReferenceEqualityComparer.Instance); // what each was set to
 
     /// <summary>How many subscriptions are indexed.</summary>
     public int Count => _entries.Count + _everything.Count;
@@ -30,7 +31,10 @@ internal sealed class TopicIndex<TSub> where TSub : class
     /// <summary>Replaces what <paramref name="sub"/> listens to.</summary>
     public void Set(TSub sub, TopicSet topics)
     {
+        // the same topics again (an evaluation kept from the datoms keeps its set): indexed already
+        if (_sets.TryGetValue(sub, out var current) && ReferenceEquals(current, topics)) return;
         Remove(sub);
+        _sets[sub] = topics;
         if (topics.Everything)
         {
             _everything.Add(sub);
@@ -51,6 +55,7 @@ internal sealed class TopicIndex<TSub> where TSub : class
 
     public void Remove(TSub sub)
     {
+        _sets.Remove(sub);
         _everything.Remove(sub);
         if (!_entries.Remove(sub, out var entries)) return;
         foreach (var e in entries)
