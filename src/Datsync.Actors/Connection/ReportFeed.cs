@@ -5,18 +5,26 @@ namespace Datsync.Actors;
 
 /// <summary>
 /// The <see cref="IDatsyncConnection.Reports"/> of one connection: every enumeration gets a bounded buffer of its own,
-/// which <see cref="Publish"/> fills without ever waiting (it runs on the thread of the actor that made the change). A
+/// which <see cref="Feed{T}.Publish"/> fills without ever waiting (it runs on the thread of the actor that made the change). A
 /// full buffer ends that enumeration with <see cref="ReportsOverflowException"/> once its reader has taken what it
 /// holds.
 /// </summary>
-internal sealed class ReportFeed(int capacity) : IAsyncEnumerable<DbChange>
+internal sealed class ReportFeed(int capacity) : Feed<DbChange>(capacity, c => c.T);
+
+/// <summary>
+/// A stream of <typeparamref name="T"/> with many readers: every enumeration gets a bounded buffer of its own, which
+/// <see cref="Publish"/> fills without ever waiting. A full buffer ends that enumeration with
+/// <see cref="ReportsOverflowException"/> (naming the t of the last item it took, <paramref name="tOf"/>) once its reader
+/// has taken what it holds.
+/// </summary>
+internal class Feed<T>(int capacity, Func<T, long> tOf) : IAsyncEnumerable<T>
 {
     private readonly object _gate = new();
     private volatile Reader[] _readers = [];
     private bool _completed;
 
     /// <summary>Hands <paramref name="change"/> to every enumeration under way; never blocks.</summary>
-    public void Publish(DbChange change)
+    public void Publish(T change)
     {
         foreach (var r in _readers) r.Offer(change);
     }
@@ -37,9 +45,9 @@ internal sealed class ReportFeed(int capacity) : IAsyncEnumerable<DbChange>
         foreach (var r in readers) r.Channel.Writer.TryComplete();
     }
 
-    public IAsyncEnumerator<DbChange> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
-        var reader = new Reader(this, capacity);
+        var reader = new Reader(this, capacity, tOf);
         lock (_gate)
         {
             if (_completed) reader.Channel.Writer.TryComplete();
@@ -48,7 +56,7 @@ internal sealed class ReportFeed(int capacity) : IAsyncEnumerable<DbChange>
         return Read(reader, cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
 
-    private async IAsyncEnumerable<DbChange> Read(Reader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<T> Read(Reader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
@@ -66,18 +74,18 @@ internal sealed class ReportFeed(int capacity) : IAsyncEnumerable<DbChange>
         lock (_gate) _readers = _readers.Where(r => !ReferenceEquals(r, reader)).ToArray();
     }
 
-    private sealed class Reader(ReportFeed feed, int capacity)
+    private sealed class Reader(Feed<T> feed, int capacity, Func<T, long> tOf)
     {
-        public Channel<DbChange> Channel { get; } = System.Threading.Channels.Channel.CreateBounded<DbChange>(
+        public Channel<T> Channel { get; } = System.Threading.Channels.Channel.CreateBounded<T>(
             new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
         private long _lastT = -1;
 
-        public void Offer(DbChange change)
+        public void Offer(T change)
         {
             if (Channel.Writer.TryWrite(change))
             {
-                _lastT = change.T;
+                _lastT = tOf(change);
                 return;
             }
             Channel.Writer.TryComplete(new ReportsOverflowException(_lastT, capacity));

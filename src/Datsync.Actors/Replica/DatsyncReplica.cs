@@ -30,6 +30,13 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     /// actor writes it (one owner at a time); the handle disposes it once the actor stopped.</summary>
     internal ReplicaStore? Store { get; init; }
 
+    private IReadOnlyList<OutboxEntry>? _storedOutbox;
+
+    /// <summary>What the store's outbox held when the replica started (taken once by the actor).</summary>
+    internal IReadOnlyList<OutboxEntry>? StoredOutbox { init => _storedOutbox = value; }
+
+    internal IReadOnlyList<OutboxEntry>? TakeStoredOutbox() => Interlocked.Exchange(ref _storedOutbox, null);
+
     /// <summary>The id of the master database the replica's value came from (set by the actor before it publishes).</summary>
     internal string? DatabaseId { get => _databaseId; set => _databaseId = value; }
 
@@ -81,6 +88,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
         _stopped = true;
         Store?.Dispose(); // the actor's last step: nothing writes it any more
         Reports.Complete();
+        Rejections.Complete();
         _ = Live.DisposeAsync(); // a subscription asked for later is refused
         Observability.DatsyncTelemetry.ReplicaStopped(this);
         _ready.TrySetException(new InvalidOperationException("the replica stopped before it was bootstrapped"));
@@ -99,6 +107,14 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
             lock (shared) shared._listeners = shared._listeners.Where(l => !ReferenceEquals(l, listener)).ToArray();
         }
     }
+
+    /// <summary>Local transactions that left the view without being committed, for <see cref="DatsyncReplica.Rejections"/>.</summary>
+    internal Feed<TxRejection> Rejections { get; } = new(reportBuffer, r => r.Seq);
+
+    private long _rejectionSeq;
+
+    /// <summary>The number of the next rejection.</summary>
+    internal long NextRejectionSeq() => Interlocked.Increment(ref _rejectionSeq);
 
     /// <summary>Changes of the replica's value, for <see cref="IDatsyncConnection.Reports"/>.</summary>
     internal ReportFeed Reports { get; } = new(reportBuffer);
@@ -184,6 +200,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
         settings ??= ReplicaSettings.Default;
         // a replica with a store starts from what it holds there, before any network call
         var store = settings.Store is { } directory ? ReplicaStore.Open(directory, clientId) : null;
+        IReadOnlyList<OutboxEntry>? outbox = null;
         if (store is not null && resumeFrom is null)
         {
             try
@@ -192,6 +209,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
                 {
                     resumeFrom = stored.Value;
                     resumeDatabaseId = stored.DatabaseId;
+                    outbox = stored.Outbox;
                 }
             }
             catch
@@ -201,7 +219,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
             }
         }
         var fromStore = store is not null && resumeFrom is not null;
-        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId, Store = store };
+        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId, Store = store, StoredOutbox = outbox };
         if (resumeFrom is not null)
         {
             // readable at once, before the actor runs and before any network call: not connected, at its t
@@ -277,6 +295,15 @@ public sealed class DatsyncReplica : IDatsyncConnection
 
     /// <inheritdoc />
     public IAsyncEnumerable<DbChange> Reports => _shared.Reports;
+
+    /// <summary>
+    /// The replica's local transactions that left its view without being committed, as they happen: those the master
+    /// rejected (with the category and message a <c>TransactAsync</c> caller still waiting gets too), and those queued in
+    /// the outbox of its store that no longer applied when it took them back after a restart. Each enumeration gets
+    /// what happens from its start on, in a buffer of its own (<c>datsync.connection.report-buffer</c>); one that falls
+    /// that far behind ends with <see cref="ReportsOverflowException"/>.
+    /// </summary>
+    public IAsyncEnumerable<TxRejection> Rejections => _shared.Rejections;
 
     internal LiveHub Live => _shared.Live;
 

@@ -23,7 +23,7 @@ internal sealed partial class ReplicaActor
     {
         Receive<Tick>(_ => OnBootstrappingTick());
         Receive<BootstrapDecoded>(d => { if (Sender.Path.Address.HasLocalScope) OnDecoded(d); });
-        Common(OnBootstrappingServer, Unavailable, SessionGone);
+        Common(OnBootstrappingServer, OfflineTransact, SessionGone);
     }
 
     private void OnBootstrappingServer(object message)

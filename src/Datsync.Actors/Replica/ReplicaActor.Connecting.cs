@@ -17,7 +17,7 @@ internal sealed partial class ReplicaActor
     {
         Receive<Tick>(_ => OnConnectingTick());
         Receive<BootstrapDecoded>(_ => { }); // the image of a handshake that is over
-        Common(OnConnectingServer, Unavailable, SessionGone);
+        Common(OnConnectingServer, OfflineTransact, SessionGone);
     }
 
     private void OnConnectingServer(object message)

@@ -86,6 +86,7 @@ internal sealed partial class ReplicaActor
     private void OnAccepted(TxAccepted a)
     {
         Heard();
+        Dequeue(a.RequestId);
         if (_state is null || !_local.TryGetValue(a.RequestId, out var l)) return;
         l.Accepted = a;
         var pending = _state.Pending.Find(p => p.RequestId == a.RequestId);
@@ -115,10 +116,17 @@ internal sealed partial class ReplicaActor
     private void OnRejected(TxRejected r)
     {
         Heard();
+        if (SendAgainLater(r) && _local.TryGetValue(r.RequestId, out var later))
+        {
+            later.SentAt = DateTime.UtcNow; // sent again after the retry interval, in its order
+            return;
+        }
         if (_state is null || !_local.Remove(r.RequestId, out var l)) return;
         _state = _state.Rejected(r.RequestId);
         Publish(); // the rejected transaction has left the view the caller reads
-        l.Done.TrySetException(new TxRejectedException(r.Category, r.Message));
+        var rejected = new TxRejectedException(r.Category, r.Message);
+        l.Done.TrySetException(rejected);
+        Rejected(r.RequestId, rejected);
         SendLocal(resend: false); // transactions that named its entities fail now
         Publish();
     }

@@ -87,7 +87,8 @@ internal sealed partial class ReplicaActor
             Unavailable(m);
             return;
         }
-        var requestId = $"{_clientId}/{_requestPrefix}/{++_requests}";
+        var requestId = NextRequestId();
+        var before = _state;
         TxReport report;
         try
         {
@@ -105,6 +106,11 @@ internal sealed partial class ReplicaActor
                 $"the transaction cannot be run ({e.GetType().Name}: {Shorten(e.Message)}); nothing was sent"));
             return;
         }
+        if (HasOutbox && !Enqueue(requestId, before, m.TxData, m.Done))
+        {
+            _state = before; // not on disk: not applied either
+            return;
+        }
         _local[requestId] = new LocalTx(m.Done) { TraceParent = m.TraceParent };
         if (_state.Pending[^1].InView)
             _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
@@ -120,7 +126,11 @@ internal sealed partial class ReplicaActor
         var (next, outgoing, failed) = _state.TakeOutgoing();
         _state = next;
         foreach (var f in failed)
-            if (_local.Remove(f.RequestId, out var l)) l.Done.TrySetException(f.Error);
+            if (_local.Remove(f.RequestId, out var l))
+            {
+                l.Done.TrySetException(f.Error);
+                Rejected(f.RequestId, f.Error);
+            }
         var now = DateTime.UtcNow;
         foreach (var o in outgoing)
         {
@@ -183,6 +193,7 @@ internal sealed partial class ReplicaActor
         if (!_local.Remove(d.RequestId, out var l) || l.Unsendable is null) return;
         if (_state is not null) _state = _state.Rejected(d.RequestId);
         l.Done.TrySetException(l.Unsendable);
+        Rejected(d.RequestId, l.Unsendable);
         SendLocal(resend: false); // transactions that named its entities fail now
         Publish();
     }

@@ -84,6 +84,8 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
         {
             _local = new();
             _syncWaiters = new();
+            // a replica started from its store takes back what its outbox holds
+            if (shared.TakeStoredOutbox() is { Count: > 0 } outbox) TakeBackOutbox(outbox);
         }
         _localServer = server switch
         {

@@ -10,6 +10,11 @@ internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, Tim
     /// memory only.</summary>
     public string? Store { get; init; }
 
+    /// <summary>Whether local transactions made while not connected wait in the store's outbox
+    /// (<c>datsync.replica.offline-writes = queue</c>, the default with a store) or are refused at once (<c>reject</c>,
+    /// and always without a store).</summary>
+    public bool QueueOffline { get; init; }
+
     /// <summary>Deltas stored after the snapshot before the store writes a new one (<c>datsync.replica.compact-every</c>).</summary>
     public int CompactEvery { get; init; } = 10_000;
 
@@ -20,11 +25,21 @@ internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, Tim
         var store = c.GetString("store", "");
         var compactEvery = c.GetInt("compact-every");
         if (compactEvery < 1) throw new ConfigurationException($"datsync.replica.compact-every must be at least 1, got {compactEvery}");
+        var offline = c.GetString("offline-writes", "auto");
+        var hasStore = !string.IsNullOrWhiteSpace(store);
+        var queue = offline switch
+        {
+            "auto" => hasStore,
+            "queue" => hasStore ? true : throw new ConfigurationException("datsync.replica.offline-writes = queue needs datsync.replica.store: the outbox is in the store"),
+            "reject" => false,
+            _ => throw new ConfigurationException($"datsync.replica.offline-writes is queue, reject or auto, got \"{offline}\""),
+        };
         return new(c.GetTimeSpan("retry-interval"), c.GetInt("ack-every"), c.GetTimeSpan("connection-timeout"),
             all.GetInt("datsync.wire.frame-budget"), ReportBufferOf(config))
         {
             Store = string.IsNullOrWhiteSpace(store) ? null : store,
             CompactEvery = compactEvery,
+            QueueOffline = queue,
         };
     }
 

@@ -19,7 +19,7 @@ namespace Datsync.Actors.Replica;
 /// replica fetches them again from the master); outbox writes and the purge run with <c>synchronous=FULL</c>, so an
 /// enqueued transaction is on disk when <see cref="Enqueue"/> returns.</para>
 /// <para><b>File format</b> (format_version 1, in table <c>store</c>):
-/// <c>store(id=1, format_version, client_id, next_mutation_id)</c>;
+/// <c>store(id=1, format_version, client_id, next_mutation_id, store_key)</c> (store_key: added to format 1, filled on open when missing);
 /// <c>snapshot(id=1, basis_t, database_id, payload)</c> where payload is a persistence_v1 <c>DbSnapshot</c>
 /// (the master's snapshot codec, <see cref="PersistenceCodec.EncodeSnapshot(DbSnapshot)"/>);
 /// <c>deltas(t PRIMARY KEY, payload)</c> where payload is a replica_store_v1 <c>StoredDelta</c>;
@@ -60,6 +60,9 @@ internal sealed class ReplicaStore : IDisposable
 
     /// <summary>The client whose store this is.</summary>
     public string ClientId { get; }
+
+    /// <summary>The store's own random key (16 hex characters), made with it and kept for its life.</summary>
+    public string StoreKey { get; private init; } = "";
 
     private ReplicaStore(SqliteConnection conn, string path, string clientId, long? t, long? snapshotT, int deltas, long nextMutationId)
     {
@@ -139,11 +142,24 @@ internal sealed class ReplicaStore : IDisposable
                 if (storedClient != clientId)
                     throw new DatsyncStorageException(
                         $"replica store {directory} belongs to client '{storedClient}', not to client '{clientId}'");
+                // the store's own random key (a compatible addition to format 1: a store written without it gets one
+                // now); mutation request ids carry it, so a store made again never reuses the ids of an older one
+                var hasKey = Scalar(conn, "SELECT count(*) FROM pragma_table_info('store') WHERE name = 'store_key'") is long k && k > 0;
+                if (!hasKey) Exec(conn, "ALTER TABLE store ADD COLUMN store_key TEXT");
+                var storeKey = Scalar(conn, "SELECT store_key FROM store WHERE id = 1") as string;
+                if (string.IsNullOrEmpty(storeKey))
+                {
+                    storeKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+                    using var setKey = conn.CreateCommand();
+                    setKey.CommandText = "UPDATE store SET store_key = $k WHERE id = 1";
+                    setKey.Parameters.AddWithValue("$k", storeKey);
+                    setKey.ExecuteNonQuery();
+                }
                 var snapshotT = Scalar(conn, "SELECT basis_t FROM snapshot WHERE id = 1") as long?;
                 var lastDeltaT = Scalar(conn, "SELECT max(t) FROM deltas") as long?;
                 var deltas = (int)(long)Scalar(conn, "SELECT count(*) FROM deltas")!;
                 tx.Commit();
-                var store = new ReplicaStore(conn, path, clientId, lastDeltaT ?? snapshotT, snapshotT, deltas, nextMutationId);
+                var store = new ReplicaStore(conn, path, clientId, lastDeltaT ?? snapshotT, snapshotT, deltas, nextMutationId) { StoreKey = storeKey };
                 conn = null;
                 return store;
             }

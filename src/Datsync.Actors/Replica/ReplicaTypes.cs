@@ -46,6 +46,16 @@ internal sealed record ReplicaTxResult(long T, IReadOnlyDictionary<object, long>
     public IReadOnlyList<Datom>? TxData { get; init; }
 }
 
+/// <summary>A replica's local transaction that left its view without being committed: the master rejected it, or — one
+/// queued in the outbox of its store — it no longer applied on the stored value when the replica took it back after a
+/// restart. Read from <see cref="DatsyncReplica.Rejections"/>; a <see cref="DatsyncReplica.TransactAsync(IReadOnlyList{object?}, CancellationToken)"/>
+/// caller still waiting gets the same as a <see cref="TxRejectedException"/>.</summary>
+/// <param name="RequestId">The request that carried it (a queued one's names its mutation id after <c>#</c>).</param>
+/// <param name="Category">Why, as a keyword (<see cref="TxErrors"/>, <see cref="DatsyncErrors"/>).</param>
+/// <param name="Message">Why, in one line naming the offending form.</param>
+/// <param name="Seq">1 for the replica's first rejection, then 2, 3…</param>
+public sealed record TxRejection(string RequestId, Keyword Category, string Message, long Seq);
+
 /// <summary>The <c>:datsync.error/...</c> categories of a <see cref="TxRejectedException"/> beyond the transaction
 /// engine's <c>:db.error/...</c> (<see cref="TxErrors"/>).</summary>
 public static class DatsyncErrors

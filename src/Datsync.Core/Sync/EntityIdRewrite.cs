@@ -15,7 +15,12 @@ internal static class EntityIdRewrite
 
     /// <summary>The forms with every explicit entity id <c>e</c> for which <paramref name="map"/> gives a value replaced
     /// by it. <paramref name="schema"/> tells ref attributes apart.</summary>
-    public static IReadOnlyList<object?> Rewrite(IReadOnlyList<object?> txData, Schema schema, Func<long, long?> map)
+    public static IReadOnlyList<object?> Rewrite(IReadOnlyList<object?> txData, Schema schema, Func<long, long?> map) =>
+        Rewrite(txData, schema, (Func<long, object?>)(e => map(e) is { } m ? m : null));
+
+    /// <summary>The forms with every explicit entity id <c>e</c> for which <paramref name="map"/> gives an entity
+    /// identifier (an id, or a lookup ref <c>[:attr value]</c>) replaced by it.</summary>
+    public static IReadOnlyList<object?> Rewrite(IReadOnlyList<object?> txData, Schema schema, Func<long, object?> map)
     {
         var r = new Rewriter(schema, map);
         object?[]? copy = null;
@@ -29,15 +34,15 @@ internal static class EntityIdRewrite
         return copy is null ? txData : new EdnVector(copy);
     }
 
-    /// <summary>Every explicit entity id the forms mention (the same positions <see cref="Rewrite"/> looks at).</summary>
+    /// <summary>Every explicit entity id the forms mention (the same positions <see cref="Rewrite(IReadOnlyList{object?}, Schema, Func{long, object?})"/> looks at).</summary>
     public static IReadOnlySet<long> EntityIds(IReadOnlyList<object?> txData, Schema schema)
     {
         var found = new HashSet<long>();
-        Rewrite(txData, schema, e => { found.Add(e); return null; });
+        Rewrite(txData, schema, (Func<long, object?>)(e => { found.Add(e); return null; }));
         return found;
     }
 
-    private sealed class Rewriter(Schema schema, Func<long, long?> map)
+    private sealed class Rewriter(Schema schema, Func<long, object?> map)
     {
         public object? Form(object? form)
         {
@@ -92,8 +97,8 @@ internal static class EntityIdRewrite
         {
             switch (x)
             {
-                case long l when l > 0: return map(l) is { } m && m != l ? m : x;
-                case int i when i > 0: return map(i) is { } mi && mi != i ? mi : x;
+                case long l when l > 0: return map(l) is { } m && !(m is long ml && ml == l) ? m : x;
+                case int i when i > 0: return map(i) is { } mi && !(mi is long mil && mil == i) ? mi : x;
                 default:
                     if (AsList(x) is { } lr && IsLookupRef(lr) && IsRef(lr[0]))
                     {

@@ -158,6 +158,28 @@ internal sealed class ReplicaState
         return (next, report with { DbAfter = next.View });
     }
 
+    /// <summary>
+    /// The forms of a local transaction as they wait in a durable outbox, to mean the same after a restart, when this
+    /// replica's local ids mean nothing: a local entity the master has committed is named by its master id; one of a
+    /// pending transaction by a lookup ref on a unique identity attribute it has in the view (<c>[:user/email "a@x"]</c>);
+    /// any other local id stays as it is and is listed in <c>Unresolved</c> (it holds in this process only).
+    /// Tempids, lookup refs and master ids the caller wrote stay as written.
+    /// </summary>
+    public (IReadOnlyList<object?> Forms, IReadOnlyList<long> Unresolved) Intent(IReadOnlyList<object?> txData)
+    {
+        var unresolved = new List<long>();
+        var forms = EntityIdRewrite.Rewrite(txData, View.Schema, e =>
+        {
+            if (e < LocalIdBase || EntityIds.IsTx(e)) return null;
+            if (RemoteOf.TryGetValue(e, out var master)) return master;
+            foreach (var d in View.Datoms(IndexType.Eavt, e))
+                if (View.Schema[d.A] is { IsIdentity: true } a) return new EdnVector(a.Ident, d.V);
+            unresolved.Add(e);
+            return null;
+        });
+        return (forms, unresolved);
+    }
+
     /// <summary>Pending transactions that can go to the master now, in order, translated to master ids. A transaction
     /// that names a local entity of a pending transaction waits for it (and so does every later one); one that names a
     /// local entity nobody will commit fails.</summary>

@@ -1,0 +1,102 @@
+using Akka.Event;
+using Datsync.Actors.Protocol;
+using Datsync.Core;
+
+namespace Datsync.Actors.Replica;
+
+// The durable outbox of a replica with a store: each local transaction is written there, as intent (its forms, with
+// local ids named as they will mean the same after a restart), under a mutation request id "{client}/{store key}#{n}"
+// before its result is published; it leaves the outbox once the master committed or rejected it. A replica that starts
+// again from its store takes its outbox back as pending transactions, in order, and sends them when it is connected;
+// the master commits each mutation id once, in order (MutationLedger).
+internal sealed partial class ReplicaActor
+{
+    private bool _outboxTaken; // the stored outbox was taken back (once per replica, not per actor instance)
+
+    /// <summary>True when local transactions go through the store's outbox.</summary>
+    private bool HasOutbox => _shared.Store is not null;
+
+    /// <summary>A local transaction while not connected: queued in the outbox (<c>offline-writes = queue</c>, the
+    /// default with a store) once the replica holds a value, else refused at once.</summary>
+    private void OfflineTransact(LocalTransact m)
+    {
+        if (HasOutbox && _settings.QueueOffline && _state is not null) OnLocalTransact(m);
+        else Unavailable(m);
+    }
+
+    /// <summary>The request id of the next local transaction: a mutation id with a store, else this instance's own.</summary>
+    private string NextRequestId() =>
+        _shared.Store is { } store ? $"{_clientId}/{store.StoreKey}#{store.NextMutationId}" : $"{_clientId}/{_requestPrefix}/{++_requests}";
+
+    /// <summary>Writes the transaction applied as <paramref name="requestId"/> to the outbox, as intent; false (and the
+    /// caller told why) when the store cannot take it.</summary>
+    private bool Enqueue(string requestId, ReplicaState before, IReadOnlyList<object?> txData, TaskCompletionSource<ReplicaTxResult> done)
+    {
+        var store = _shared.Store!;
+        try
+        {
+            var (forms, _) = before.Intent(txData);
+            var entry = store.Enqueue(requestId, EdnPrinter.Print(forms));
+            if (!requestId.EndsWith("#" + entry.MutationId, StringComparison.Ordinal))
+                throw new InvalidOperationException($"the outbox gave mutation {entry.MutationId} to request {requestId}");
+            return true;
+        }
+        catch (Exception e) when (e is DatsyncStorageException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            done.TrySetException(new TxRejectedException(DatsyncErrors.Storage,
+                $"the replica's store could not take the transaction ({Shorten(e.Message)}); nothing was applied or sent"));
+            return false;
+        }
+    }
+
+    /// <summary>The transaction left the outbox: committed, or rejected for good.</summary>
+    private void Dequeue(string requestId)
+    {
+        if (_shared.Store is not { } store || MutationOf(requestId) is not { } n) return;
+        try { store.Remove(n); }
+        catch (DatsyncStorageException e)
+        {
+            _log.Error(e, "replica {0}: removing mutation {1} from its outbox failed: {2}", _clientId, n, e.Message);
+        }
+    }
+
+    private static long? MutationOf(string requestId)
+    {
+        var hash = requestId.LastIndexOf('#');
+        return hash > 0 && long.TryParse(requestId.AsSpan(hash + 1), System.Globalization.NumberStyles.None, null, out var n) ? n : null;
+    }
+
+    /// <summary>True for a refusal that asks the replica to send the mutation again later (an earlier one of its
+    /// outbox has not reached the master yet, or the master holds as many as it takes).</summary>
+    private static bool SendAgainLater(TxRejected r) => r.Category == DatsyncErrors.Busy && MutationOf(r.RequestId) is not null;
+
+    /// <summary>A transaction that left the view without being committed, for <see cref="DatsyncReplica.Rejections"/>.</summary>
+    private void Rejected(string requestId, TxRejectedException e)
+    {
+        Dequeue(requestId);
+        _shared.Rejections.Publish(new TxRejection(requestId, e.Category, e.Message, _shared.NextRejectionSeq()));
+    }
+
+    /// <summary>Once, with the stored value: the outbox's transactions back as pending, in mutation order, on the value
+    /// the store holds (each one that no longer applies there is rejected).</summary>
+    private void TakeBackOutbox(IReadOnlyList<OutboxEntry> entries)
+    {
+        if (_outboxTaken || _state is null) return;
+        _outboxTaken = true;
+        foreach (var entry in entries)
+        {
+            var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            try
+            {
+                (_state, _) = _state.Local(entry.RequestId, Tx.Parse(entry.TxEdn));
+                _local[entry.RequestId] = new LocalTx(done);
+            }
+            catch (TxRejectedException e)
+            {
+                Rejected(entry.RequestId, new TxRejectedException(e.Category,
+                    $"queued transaction {entry.RequestId} no longer applies on the stored value: {e.Message}"));
+            }
+        }
+        if (entries.Count > 0) _log.Info("replica {0}: took back {1} transaction(s) of its outbox", _clientId, entries.Count);
+    }
+}
