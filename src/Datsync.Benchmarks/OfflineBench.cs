@@ -170,7 +170,8 @@ internal static class OfflineBench
                 if (Quiet || e.Cause?.GetType().Name == "EndpointDisassociatedException") return;
                 var text = e.Message?.ToString() ?? "";
                 if (text.Contains("Disassociated", StringComparison.Ordinal) || text.Contains("Association with remote system", StringComparison.Ordinal)
-                    || text.Contains("Shutting down remote", StringComparison.Ordinal))
+                    || text.Contains("Shutting down remote", StringComparison.Ordinal)
+                    || text.Contains("Tried to associate with unreachable remote address", StringComparison.Ordinal)) // a disposed client's address
                     return;
                 Console.Error.WriteLine(e);
             });
@@ -419,7 +420,9 @@ internal static class OfflineBench
                          "resumeFrom; with a store: the store holds that value, the replica starts from it) and takes them from the log " +
                          "listener's memory over loopback. applied tx/s = (tx - 1) / (first applied -> last applied, the replica's Listen " +
                          $"callback); from start = tx / (start -> last applied), with the handshake. With a store every applied delta is " +
-                         $"appended (one INSERT, synchronous=NORMAL) and a new snapshot written every {r.CompactEvery:N0} deltas (compact-every). " +
+                         $"appended (one INSERT, synchronous=NORMAL) and a new snapshot written every {r.CompactEvery:N0} deltas (compact-every: " +
+                         $"{r.Tx / r.CompactEvery} compaction(s) of this small value per run, inside the timed window; the store is written before " +
+                         "the Listen callback runs). " +
                          "One warmup of each, then the samples in turn (each side first in half of them), median (min .. max). Append alone: " +
                          "ReplicaStore.Append of the same deltas into a store holding the value before them (compactions included), no actors.");
         output.WriteLine();
