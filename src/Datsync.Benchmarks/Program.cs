@@ -30,7 +30,7 @@ namespace Datsync.Benchmarks
     internal static class Bench
     {
         private static readonly string Usage =
-            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions | scopes) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions | scopes | offline) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "            --jvm: DataScript on the JVM too (shared/jvm-datascript/run.sh, or --jvm-runner PATH; --jvm-warmup N, default\n" +
             "            --warmup if given, else 5)\n" +
@@ -51,6 +51,9 @@ namespace Datsync.Benchmarks
             "            delivery through the actors: a master with scopes and N in-process scoped replicas, commit->applied p50/p99,\n" +
             "            delivered/s and CPU per delivery, beside unscoped fan-out of the same deliveries ([--deliver-clients 1000,10000]\n" +
             "            [--deliver-txs N] [--deliver-window N] [--no-deliver] [--no-routing] [--no-bootstrap])\n" +
+            "  offline   a replica's local store: cold start from a store of 1M datoms beside a network bootstrap of the same value\n" +
+            "            over loopback, and applied tx/s with and without a store ([--datoms N] [--samples N] [--tx N] [--quick];\n" +
+            "            offline --help for its options)\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
@@ -62,6 +65,7 @@ namespace Datsync.Benchmarks
             if (args.Length > 0 && args[0] == "subscriptions") return SubscriptionsBench.Run(args);
             if (args.Length > 0 && args[0] == "scopes") return ScopesBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
+            if (args.Length > 0 && args[0] == "offline") return OfflineBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))
             {
