@@ -19,7 +19,7 @@ internal sealed partial class ReplicaActor
         if (applied.Count == 0) return;
         Stored(s =>
         {
-            foreach (var a in applied) s.Append(a.Delta);
+            s.AppendAll(applied.Select(a => a.Delta).ToList());
             if (s.DeltasSinceSnapshot >= _settings.CompactEvery) s.Compact(_state!.Synced);
         }, $"append t={applied[0].Delta.T}..{applied[^1].Delta.T}");
     }

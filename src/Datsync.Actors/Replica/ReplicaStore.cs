@@ -318,6 +318,41 @@ internal sealed class ReplicaStore : IDisposable
         _deltas++;
     }
 
+    /// <summary>Appends <paramref name="deltas"/> in order, in one SQLite transaction (one commit for a batch the
+    /// replica applied together); all or none are stored.</summary>
+    public void AppendAll(IReadOnlyList<TxDelta> deltas)
+    {
+        ArgumentNullException.ThrowIfNull(deltas);
+        if (deltas.Count <= 1)
+        {
+            if (deltas.Count == 1) Append(deltas[0]);
+            return;
+        }
+        ThrowIfDisposed();
+        var (t0, n0) = (_t, _deltas);
+        SqliteTransaction tx;
+        try { tx = _conn.BeginTransaction(); }
+        catch (SqliteException e) { throw Failed("append to", e); }
+        using (tx)
+        {
+            _appendCmd.Transaction = tx;
+            try
+            {
+                foreach (var d in deltas) Append(d);
+                tx.Commit();
+            }
+            catch
+            {
+                (_t, _deltas) = (t0, n0); // rolled back: the store holds what it held
+                throw;
+            }
+            finally
+            {
+                _appendCmd.Transaction = null;
+            }
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="value"/> as the new snapshot and deletes the deltas up to its t, in one transaction.
     /// The value must be the stored value at one of its ts (the snapshot's, or a stored delta's), e.g. the replica's

@@ -120,6 +120,30 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_batch_of_deltas_is_stored_whole_or_not_at_all()
+    {
+        var h = History();
+        var d3 = Delta(h[2]);
+        var d5 = Delta(h[4], after: 3);
+        using var store = ReplicaStore.Open(_dir, "client-1");
+        store.ResetTo(h[1].DbAfter, null);
+        store.AppendAll([d3, d5]);
+        Assert.Equal(5, store.BasisT);
+        Assert.Equal(2, store.DeltasSinceSnapshot);
+        SameValue(d5.ApplyTo(d3.ApplyTo(h[1].DbAfter)), store.Load()!.Value);
+
+        // a batch whose second delta leaves a gap: the first one is not kept either
+        var d6 = new TxDelta(6, DateTime.MinValue, []) { After = 5 };
+        var gap = new TxDelta(9, DateTime.MinValue, []) { After = 8 };
+        Assert.Throws<InvalidOperationException>(() => store.AppendAll([d6, gap]));
+        Assert.Equal(5, store.BasisT);
+        Assert.Equal(2, store.DeltasSinceSnapshot);
+        Assert.Equal(5, store.Load()!.BasisT);
+        store.Append(d6); // and the store goes on from where it was
+        Assert.Equal(6, store.Load()!.BasisT);
+    }
+
+    [Fact]
     public void Appended_deltas_load_as_the_value_applied_in_memory()
     {
         var h = History();
