@@ -200,6 +200,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
         settings ??= ReplicaSettings.Default;
         // a replica with a store starts from what it holds there, before any network call
         var store = settings.Store is { } directory ? ReplicaStore.Open(directory, clientId) : null;
+        if (store is not null) store.FullSyncOutbox = settings.FullSyncOutbox;
         IReadOnlyList<OutboxEntry>? outbox = null;
         if (store is not null && resumeFrom is null)
         {

@@ -15,6 +15,10 @@ internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, Tim
     /// and always without a store).</summary>
     public bool QueueOffline { get; init; }
 
+    /// <summary>Outbox writes wait for the disk (<c>datsync.replica.outbox-sync = full</c>) or for the operating system
+    /// (<c>normal</c>, the default: an entry survives the process being killed, not a power loss).</summary>
+    public bool FullSyncOutbox { get; init; }
+
     /// <summary>Deltas stored after the snapshot before the store writes a new one (<c>datsync.replica.compact-every</c>).</summary>
     public int CompactEvery { get; init; } = 10_000;
 
@@ -40,6 +44,12 @@ internal sealed record ReplicaSettings(TimeSpan RetryInterval, int AckEvery, Tim
             Store = string.IsNullOrWhiteSpace(store) ? null : store,
             CompactEvery = compactEvery,
             QueueOffline = queue,
+            FullSyncOutbox = c.GetString("outbox-sync", "normal") switch
+            {
+                "normal" => false,
+                "full" => true,
+                var other => throw new ConfigurationException($"datsync.replica.outbox-sync is normal or full, got \"{other}\""),
+            },
         };
     }
 

@@ -16,8 +16,9 @@ namespace Datsync.Actors.Replica;
 /// outbox in one transaction domain (a bootstrap replaces the value atomically, a compaction swaps snapshot and deltas
 /// atomically); and SQLite is already what the master uses by default. Delta appends run with
 /// <c>synchronous=NORMAL</c> (one INSERT; a power loss may drop the last deltas, never corrupt the file, and the
-/// replica fetches them again from the master); outbox writes and the purge run with <c>synchronous=FULL</c>, so an
-/// enqueued transaction is on disk when <see cref="Enqueue"/> returns.</para>
+/// replica fetches them again from the master); the purge runs with <c>synchronous=FULL</c>, and so do outbox writes
+/// when <see cref="FullSyncOutbox"/> (an enqueued transaction is then on the disk when <see cref="Enqueue"/> returns;
+/// otherwise it is in the WAL the operating system holds, which survives the process being killed).</para>
 /// <para><b>File format</b> (format_version 1, in table <c>store</c>):
 /// <c>store(id=1, format_version, client_id, next_mutation_id, store_key)</c> (store_key: added to format 1, filled on open when missing);
 /// <c>snapshot(id=1, basis_t, database_id, payload)</c> where payload is a persistence_v1 <c>DbSnapshot</c>
@@ -60,6 +61,11 @@ internal sealed class ReplicaStore : IDisposable
 
     /// <summary>The client whose store this is.</summary>
     public string ClientId { get; }
+
+    /// <summary>Whether an outbox write waits for the disk itself (<c>synchronous=FULL</c>: it survives a power loss) or
+    /// for the operating system (<c>NORMAL</c>, WAL: it survives the process being killed, at a fraction of the cost;
+    /// <c>datsync.replica.outbox-sync</c>). True unless set.</summary>
+    public bool FullSyncOutbox { get; set; } = true;
 
     /// <summary>The store's own random key (16 hex characters), made with it and kept for its life.</summary>
     public string StoreKey { get; private init; } = "";
@@ -442,7 +448,7 @@ internal sealed class ReplicaStore : IDisposable
         var payload = ReplicaStoreCodec.EncodeOutboxEntry(entry.MutationId, requestId, txEdn, entry.Created);
         try
         {
-            Exec(_conn, "PRAGMA synchronous=FULL");
+            if (FullSyncOutbox) Exec(_conn, "PRAGMA synchronous=FULL");
             try
             {
                 using var tx = _conn.BeginTransaction();
@@ -458,7 +464,7 @@ internal sealed class ReplicaStore : IDisposable
             }
             finally
             {
-                Exec(_conn, "PRAGMA synchronous=NORMAL");
+                if (FullSyncOutbox) Exec(_conn, "PRAGMA synchronous=NORMAL");
             }
         }
         catch (SqliteException e)
