@@ -23,15 +23,17 @@ namespace Datsync.Benchmarks;
 internal static class OfflineBench
 {
     public const string Usage =
-        "usage: offline [--datoms N] [--samples N] [--tx N] [--no-coldstart] [--no-applied] [--quick]\n" +
+        "usage: offline [--datoms N] [--samples N] [--tx N] [--queued N] [--no-coldstart] [--no-applied] [--no-outbox] [--quick]\n" +
         "  --datoms        size of the master the replica bootstraps and then cold-starts from its store (default 1000000)\n" +
         "  --samples       fresh replicas (fresh store directories) per measurement, median reported (default 3)\n" +
         "  --tx            small transactions a replica applies, with and without a store (default 10000)\n" +
         "  --no-coldstart  skip the bootstrap / cold start part\n" +
         "  --no-applied    skip the store cost on applied deltas\n" +
+        "  --queued        transactions queued offline in the outbox, then replayed (default 10000; also the local writes measured)\n" +
+        "  --no-outbox     skip the outbox replay and the local write throughput\n" +
         "  --quick         --datoms 100000 --tx 2000 --samples 2";
 
-    internal sealed record Options(int Datoms, int Samples, int Tx, bool ColdStart, bool Applied);
+    internal sealed record Options(int Datoms, int Samples, int Tx, bool ColdStart, bool Applied, int Queued = 10_000, bool Outbox = true);
 
     /// <summary>Every actor system of the run: warnings and errors to stderr (stdout holds the tables).</summary>
     private const string Base = """
@@ -46,8 +48,8 @@ internal static class OfflineBench
 
     private static Options Parse(IReadOnlyList<string> args)
     {
-        int? datoms = null, samples = null, tx = null;
-        bool quick = false, coldStart = true, applied = true;
+        int? datoms = null, samples = null, tx = null, queued = null;
+        bool quick = false, coldStart = true, applied = true, outbox = true;
         var r = new BenchArgs(args);
         while (r.Next(out var option))
             switch (option)
@@ -57,10 +59,13 @@ internal static class OfflineBench
                 case "--tx": tx = r.Int(); break;
                 case "--no-coldstart": coldStart = false; break;
                 case "--no-applied": applied = false; break;
+                case "--queued": queued = r.Int(); break;
+                case "--no-outbox": outbox = false; break;
                 case "--quick": quick = true; break;
                 default: throw r.Unknown();
             }
-        var o = new Options(datoms ?? (quick ? 100_000 : 1_000_000), samples ?? (quick ? 2 : 3), tx ?? (quick ? 2_000 : 10_000), coldStart, applied);
+        var o = new Options(datoms ?? (quick ? 100_000 : 1_000_000), samples ?? (quick ? 2 : 3), tx ?? (quick ? 2_000 : 10_000), coldStart, applied,
+            queued ?? (quick ? 2_000 : 10_000), outbox);
         if (o.Datoms < 1_000 || o.Samples < 1 || o.Tx < 2) throw new ArgumentException("--datoms must be >= 1000, --samples >= 1, --tx >= 2");
         return o;
     }
@@ -72,6 +77,7 @@ internal static class OfflineBench
         {
             var cold = o.ColdStart ? ColdStart(o, root, log) : null;
             var applied = o.Applied ? AppliedCost(o, root, log) : null;
+            var queued = o.Outbox ? OutboxReplay(o, root, log) : null;
 
             output.WriteLine();
             output.WriteLine($"> machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}; " +
@@ -83,6 +89,7 @@ internal static class OfflineBench
                              "cold start.");
             if (cold is not null) WriteColdStart(output, cold);
             if (applied is not null) WriteApplied(output, applied);
+            if (queued is not null) WriteOutbox(output, queued);
             output.WriteLine();
             output.WriteLine("> targets (issue 15): cold start from the store < 0.5 s and faster than the network bootstrap; replay >= 5,000 tx/s; " +
                              "the store costs <= 30% of local write throughput.");
@@ -97,7 +104,11 @@ internal static class OfflineBench
             if (applied is not null)
                 output.WriteLine($">   store on applied deltas (not the target's write path, which needs the outbox): {applied.CostShare:P0} fewer applied " +
                                  $"tx/s with a store ({(applied.CostShare <= 0.30 ? "within" : "beyond")} 30%)");
-            output.WriteLine(">   outbox replay and local write throughput with/without a store: not measured yet (the outbox is not wired).");
+            if (queued is not null)
+            {
+                output.WriteLine($">   outbox replay: {queued.ReplayTxPerSec:N0} tx/s ({(queued.ReplayTxPerSec >= 5_000 ? "met" : "missed")}, target >= 5,000)");
+                output.WriteLine($">   local writes with a store: {queued.StoreCost:P0} fewer tx/s than without ({(queued.StoreCost <= 0.30 ? "met" : "missed")}, target <= 30%)");
+            }
             return 0;
         }
         finally
@@ -437,5 +448,120 @@ internal static class OfflineBench
         output.WriteLine($"| Append alone, us per delta | {r.AppendUs.Ms1} |");
         output.WriteLine($"| of which encoding the delta (ReplicaStoreCodec.EncodeDelta), us per delta | {r.EncodeUs.Ms1} |");
         output.WriteLine($"| Append alone / time per delta applied with a store | {r.StoreShare:P1} |");
+    }
+
+    // ------------------------------------------------------------------ (4) + (5): the outbox
+
+    internal sealed record OutboxResult(int Queued, double QueueSeconds, double ReplaySeconds, double ReplayTxPerSec, double WithoutStore,
+        double WithStore, double StoreCost, int Window);
+
+    /// <summary>A closed loopback port: a replica told to reach it never connects (it is offline).</summary>
+    private static int ClosedPort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static OutboxResult OutboxReplay(Options o, string root, Progress log)
+    {
+        const string what = "outbox";
+        var master = StartMaster("offline-outbox", recentInMemory: o.Queued + 16).GetAwaiter().GetResult();
+        try
+        {
+            master.TransactAsync("[{:db/ident :item/key :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity} " +
+                                 "{:db/ident :item/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]").GetAwaiter().GetResult();
+            var dir = Path.Combine(root, "outbox");
+            // synced once, so that the store holds the master's value
+            var first = DatsyncNode.ConnectReplicaAsync(ReplicaOptions(master, "outbox", dir)).GetAwaiter().GetResult();
+            first.SyncAsync(master.Db.BasisT).WaitAsync(FanoutBench.Timeout).GetAwaiter().GetResult();
+            Quietly(() => first.DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+            // offline: the same store, a master that is not there; the writes wait in the outbox
+            var offlineOptions = ReplicaOptions(master, "outbox", dir);
+            offlineOptions.Server = $"127.0.0.1:{ClosedPort()}";
+            offlineOptions.ConnectionTimeout = TimeSpan.FromHours(1);
+            var offline = DatsyncNode.ConnectReplicaAsync(offlineOptions).GetAwaiter().GetResult();
+            if (!offline.StartedFromStore) throw new InvalidOperationException("the offline replica did not start from its store");
+            FullGc();
+            var queuing = Stopwatch.StartNew();
+            var pending = new List<Task>(o.Queued);
+            for (var i = 0; i < o.Queued; i++)
+                pending.Add(offline.TransactAsync($$"""[{:item/key "q{{i}}" :item/n {{i}}}]"""));
+            var lastKey = new object?[] { Datsync.Core.Keyword.Intern("item/key"), $"q{o.Queued - 1}" };
+            while (offline.Db.EntId(lastKey) is null)
+            {
+                if (queuing.Elapsed > FanoutBench.Timeout) throw new TimeoutException("the offline writes did not reach the replica's view");
+                Thread.Sleep(1);
+            }
+            queuing.Stop();
+            log.Say(what, $"{o.Queued:N0} transactions queued offline in {queuing.Elapsed.TotalSeconds:F2}s");
+            Quietly(() => offline.DisposeAsync().AsTask()).GetAwaiter().GetResult();
+            foreach (var t in pending) t.ContinueWith(_ => { }, TaskScheduler.Default); // their callers went with that replica
+            using (var s = ReplicaStore.Open(dir, "outbox"))
+                if (s.Outbox().Count != o.Queued) throw new InvalidOperationException($"the outbox holds {s.Outbox().Count:N0}, not {o.Queued:N0}");
+
+            // online again: taken back and sent in order
+            var t0 = master.Db.BasisT;
+            FullGc();
+            var replay = Stopwatch.StartNew();
+            var online = DatsyncNode.ConnectReplicaAsync(ReplicaOptions(master, "outbox", dir)).GetAwaiter().GetResult();
+            master.SyncAsync(t0 + o.Queued).WaitAsync(FanoutBench.Timeout).GetAwaiter().GetResult();
+            replay.Stop();
+            log.Say(what, $"replayed in {replay.Elapsed.TotalSeconds:F2}s");
+            if (master.Db.EntId(lastKey) is null) throw new InvalidOperationException("the last queued transaction is not on the master");
+            Quietly(() => online.DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+            // local writes, connected: a window of transactions in flight, with and without a store
+            const int window = 64;
+            double Writes(string id, string? store)
+            {
+                var r = DatsyncNode.ConnectReplicaAsync(ReplicaOptions(master, id, store)).GetAwaiter().GetResult();
+                try
+                {
+                    FullGc();
+                    var sw = Stopwatch.StartNew();
+                    var inFlight = new Queue<Task<TxResult>>();
+                    for (var i = 0; i < o.Queued; i++)
+                    {
+                        if (inFlight.Count == window) inFlight.Dequeue().WaitAsync(FanoutBench.Timeout).GetAwaiter().GetResult();
+                        inFlight.Enqueue(r.TransactAsync($$"""[{:item/key "{{id}}-{{i}}" :item/n {{i}}}]"""));
+                    }
+                    while (inFlight.Count > 0) inFlight.Dequeue().WaitAsync(FanoutBench.Timeout).GetAwaiter().GetResult();
+                    sw.Stop();
+                    return o.Queued / sw.Elapsed.TotalSeconds;
+                }
+                finally
+                {
+                    Quietly(() => r.DisposeAsync().AsTask()).GetAwaiter().GetResult();
+                }
+            }
+            var without = Writes("writes-memory", null);
+            var with = Writes("writes-store", Path.Combine(root, "writes"));
+            log.Say(what, $"local writes: {without:N0} tx/s without a store, {with:N0} with");
+            return new OutboxResult(o.Queued, queuing.Elapsed.TotalSeconds, replay.Elapsed.TotalSeconds, o.Queued / replay.Elapsed.TotalSeconds,
+                without, with, 1 - with / without, window);
+        }
+        finally
+        {
+            Quietly(() => master.DisposeAsync().AsTask()).GetAwaiter().GetResult();
+        }
+    }
+
+    private static void WriteOutbox(TextWriter output, OutboxResult r)
+    {
+        output.WriteLine();
+        output.WriteLine($"**outbox** ({r.Queued:N0} small transactions; datsync.replica.outbox-sync = normal)");
+        output.WriteLine();
+        output.WriteLine("| measurement | value |");
+        output.WriteLine("|---|---:|");
+        output.WriteLine($"| queued offline (applied to the view and written to the outbox), s | {r.QueueSeconds:F2} |");
+        output.WriteLine($"| replay after reconnection (start -> the master committed all), s | {r.ReplaySeconds:F2} |");
+        output.WriteLine($"| replay, tx/s | {r.ReplayTxPerSec:N0} |");
+        output.WriteLine($"| local writes connected, {r.Window} in flight, without a store, tx/s | {r.WithoutStore:N0} |");
+        output.WriteLine($"| local writes connected, {r.Window} in flight, with a store (outbox), tx/s | {r.WithStore:N0} |");
+        output.WriteLine($"| store cost on local writes | {r.StoreCost:P0} |");
     }
 }

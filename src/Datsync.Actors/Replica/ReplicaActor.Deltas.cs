@@ -107,7 +107,8 @@ internal sealed partial class ReplicaActor
         var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
         _local.Remove(r.RequestId);
         var applied = _applied.GetValueOrDefault(r.T);
-        l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, _state!.View)
+        // the value at T when it is at hand; the view (every pending transaction rebased) only when it is not
+        l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, applied?.DbAfter ?? _state!.View)
         {
             DbBefore = applied?.DbBefore, DbAtT = applied?.DbAfter, TxData = applied?.Delta.TxData,
         });

@@ -65,8 +65,17 @@ internal sealed class ReplicaState
     public Db Synced { get; }
 
     /// <summary>The synced value with the pending local transactions applied on top (equal to <see cref="Synced"/>
-    /// when nothing is pending); its entity and pull answer <c>:datsync.remote.db/id</c>.</summary>
-    public Db View { get; }
+    /// when nothing is pending); its entity and pull answer <c>:datsync.remote.db/id</c>. Made when first read (a
+    /// replica applying many deltas under many pending transactions rebases them only for the values someone reads).</summary>
+    public Db View => _view ?? MakeView();
+
+    private Db? _view;
+
+    private Db MakeView()
+    {
+        var view = Rebase(Synced, Pending, RemoteOf);
+        return Interlocked.CompareExchange(ref _view, view, null) ?? view;
+    }
 
     public DeltaSequencer Sequencer { get; }
     public ImmutableList<PendingTx> Pending { get; }
@@ -86,7 +95,7 @@ internal sealed class ReplicaState
         Pending = pending;
         RemoteOf = remoteOf;
         NextLocalId = nextLocalId;
-        View = view ?? Rebase(synced, pending, remoteOf);
+        _view = view;
     }
 
     /// <summary>A replica whose synced value is <paramref name="db"/> (a bootstrap, or the empty database).</summary>
