@@ -88,6 +88,7 @@ internal sealed partial class ReplicaActor
         Heard();
         Dequeue(a.RequestId);
         if (_state is null || !_local.TryGetValue(a.RequestId, out var l)) return;
+        Answered(l);
         l.Accepted = a;
         var pending = _state.Pending.Find(p => p.RequestId == a.RequestId);
         _state = _state.Accepted(a.RequestId, a.T, a.Tempids);
@@ -105,6 +106,7 @@ internal sealed partial class ReplicaActor
     {
         if (!_local.TryGetValue(r.RequestId, out var l)) return;
         var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
+        Answered(l);
         _local.Remove(r.RequestId);
         var applied = _applied.GetValueOrDefault(r.T);
         // the value at T when it is at hand; the view (every pending transaction rebased) only when it is not
@@ -119,10 +121,12 @@ internal sealed partial class ReplicaActor
         Heard();
         if (SendAgainLater(r) && _local.TryGetValue(r.RequestId, out var later))
         {
-            later.SentAt = DateTime.UtcNow; // sent again after the retry interval, in its order
+            later.SentAt = DateTime.UtcNow; // sent again after the retry interval (it keeps its place in the window)
             return;
         }
         if (_state is null || !_local.Remove(r.RequestId, out var l)) return;
+        Answered(l);
+        Pump(DateTime.UtcNow);
         _state = _state.Rejected(r.RequestId);
         Publish(); // the rejected transaction has left the view the caller reads
         var rejected = new TxRejectedException(r.Category, r.Message);

@@ -73,6 +73,7 @@ internal sealed partial class ReplicaActor
         public bool FormsChecked; // SentForms was looked for (it stays null when Sent holds other values)
         public DateTime SentAt;
         public TxAccepted? Accepted;
+        public bool InFlight; // sent, and neither answered nor resolved yet (it holds a place in the send window)
         public TxRejectedException? Unsendable;
         public string? TraceParent;
     }
@@ -131,17 +132,53 @@ internal sealed partial class ReplicaActor
                 l.Done.TrySetException(f.Error);
                 Rejected(f.RequestId, f.Error);
             }
-        var now = DateTime.UtcNow;
+        if (resend)
+        {
+            // a new session: what the one before had unanswered goes again first, in the order of the pending list
+            _toSend.Clear();
+            _inFlight = 0;
+            foreach (var p in _state.Pending)
+                if (_local.TryGetValue(p.RequestId, out var l) && l.Sent is { } s && !outgoing.Contains(s))
+                {
+                    l.InFlight = false;
+                    _toSend.Enqueue(p.RequestId);
+                }
+        }
         foreach (var o in outgoing)
         {
             if (!_local.TryGetValue(o.RequestId, out var l)) continue;
             l.Sent = o;
-            Submit(o.RequestId, l, now);
+            _toSend.Enqueue(o.RequestId);
         }
-        if (resend)
-            foreach (var (id, l) in _local)
-                if (l.Sent is { } s && !outgoing.Contains(s)) Submit(id, l, now);
+        Pump(DateTime.UtcNow);
         if (failed.Count > 0) Publish();
+    }
+
+    /// <summary>Transactions sent and not answered yet, at most <see cref="SendWindow"/> (below what a session takes
+    /// at once, datsync.session.max-pending-submits): a long queue — an outbox after a reconnection — goes as the
+    /// answers come, in its order, rather than past the session's limit.</summary>
+    private const int SendWindow = 512;
+
+    private int _inFlight;
+    private readonly Queue<string> _toSend = new();
+
+    private void Pump(DateTime now)
+    {
+        while (_inFlight < SendWindow && _toSend.TryDequeue(out var id))
+        {
+            if (!_local.TryGetValue(id, out var l) || l.Sent is null || l.Accepted is not null || l.InFlight) continue;
+            l.InFlight = true;
+            _inFlight++;
+            Submit(id, l, now);
+        }
+    }
+
+    /// <summary>An answer (or a resolution) for a transaction sent: its place in the window is free.</summary>
+    private void Answered(LocalTx l)
+    {
+        if (!l.InFlight) return;
+        l.InFlight = false;
+        _inFlight--;
     }
 
     private void Submit(string requestId, LocalTx l, DateTime now)
@@ -185,12 +222,14 @@ internal sealed partial class ReplicaActor
     private void ResendUnanswered(DateTime now)
     {
         foreach (var (id, l) in _local)
-            if (l.Sent is not null && l.Accepted is null && now - l.SentAt >= _settings.RetryInterval) Submit(id, l, now);
+            if (l.InFlight && l.Accepted is null && now - l.SentAt >= _settings.RetryInterval) Submit(id, l, now);
+        Pump(now);
     }
 
     private void OnDropUnsendable(DropUnsendable d)
     {
         if (!_local.Remove(d.RequestId, out var l) || l.Unsendable is null) return;
+        Answered(l);
         if (_state is not null) _state = _state.Rejected(d.RequestId);
         l.Done.TrySetException(l.Unsendable);
         Rejected(d.RequestId, l.Unsendable);

@@ -79,6 +79,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
             _databaseId = carried.DatabaseId;
             _local = carried.Local;
             _syncWaiters = carried.SyncWaiters;
+            foreach (var l in _local.Values) l.InFlight = false; // sent again, through the window, after the next handshake
         }
         else
         {

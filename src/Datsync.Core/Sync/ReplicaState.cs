@@ -71,6 +71,10 @@ internal sealed class ReplicaState
 
     private Db? _view;
 
+    /// <summary>The schema of the view, without making the view: pending transactions that install attributes stay out
+    /// of it until the master commits them, so it is the synced value's unless the view is made already.</summary>
+    private Schema SchemaNow => (_view ?? Synced).Schema;
+
     private Db MakeView()
     {
         var view = Rebase(Synced, Pending, RemoteOf);
@@ -114,7 +118,7 @@ internal sealed class ReplicaState
     {
         var step = Sequencer.OfferAll(deltas);
         if (step.Ready.Count == 0)
-            return new DeltaStep(new ReplicaState(Synced, step.Next, Pending, RemoteOf, NextLocalId, View), [], [], step.Missing);
+            return new DeltaStep(new ReplicaState(Synced, step.Next, Pending, RemoteOf, NextLocalId, _view), [], [], step.Missing);
         var synced = Synced;
         var pending = Pending;
         var remoteOf = RemoteOf;
@@ -203,7 +207,7 @@ internal sealed class ReplicaState
             if (p.Sent) continue;
             var blocked = false;
             long? unknown = null;
-            foreach (var e in EntityIdRewrite.EntityIds(p.TxData, View.Schema))
+            foreach (var e in EntityIdRewrite.EntityIds(p.TxData, SchemaNow))
             {
                 if (e < LocalIdBase || EntityIds.IsTx(e) || RemoteOf.ContainsKey(e)) continue;
                 if (pending.Exists(o => o.Owns(e) && o.CommittedT is null && !ReferenceEquals(o, p))) blocked = true;
@@ -219,11 +223,11 @@ internal sealed class ReplicaState
             if (blocked) break;
             var remoteOf = RemoteOf;
             foreach (var o in pending) if (o.Remote is not null) remoteOf = remoteOf.SetItems(o.Remote);
-            outgoing.Add(new OutgoingTx(p.RequestId, EntityIdRewrite.Rewrite(p.TxData, View.Schema, e => remoteOf.TryGetValue(e, out var r) ? r : null)));
+            outgoing.Add(new OutgoingTx(p.RequestId, EntityIdRewrite.Rewrite(p.TxData, SchemaNow, e => remoteOf.TryGetValue(e, out var r) ? r : null)));
             pending = pending.SetItem(i, p with { Sent = true });
         }
         if (outgoing.Count == 0 && failed.Count == 0) return (this, outgoing, failed);
-        var view = failed.Count == 0 ? View : null; // a failed transaction leaves the view
+        var view = failed.Count == 0 ? _view : null; // a failed transaction leaves the view
         return (new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, view), outgoing, failed);
     }
 
@@ -239,7 +243,7 @@ internal sealed class ReplicaState
             return new ReplicaState(Synced, Sequencer, Pending.RemoveAt(i), RemoteOf.SetItems(p.Remote ?? MapTempids(p, tempids)), NextLocalId);
         var remote = tempids.Count == 0 && p.LocalTempids.Count > 0 ? null : MapTempids(p, tempids);
         var pending = Pending.SetItem(i, p with { CommittedT = t, Remote = remote, Sent = true });
-        return new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, View.WithRemoteIds(Resolver(RemoteOf, pending)));
+        return new ReplicaState(Synced, Sequencer, pending, RemoteOf, NextLocalId, _view?.WithRemoteIds(Resolver(RemoteOf, pending)));
     }
 
     /// <summary>The master rejected a pending transaction: it leaves the pending list and the view.</summary>
