@@ -161,6 +161,26 @@ public sealed class MutationOrderTests(ITestOutputHelper output) : MasterTestKit
     }
 
     [Fact]
+    public async Task A_rejected_mutation_whose_rejection_the_journal_refuses_is_not_handled_and_may_be_sent_again()
+    {
+        var transactor = StartWithSchema(Settings("mut-rejected-refused"));
+        transactor.Tell(Tx("g/s#1", """[{:item/key "a" :item/n 1}]"""));
+        ExpectMsg<TxAccepted>(Long);
+        await Journal.OnWrite.RejectIf(p => p.Payload is Datsync.Actors.Persistence.MutationRejected);
+        transactor.Tell(Tx("g/s#2", """[{:item/key "b" :item/n "x"}]"""));
+        Assert.Equal(DatsyncErrors.Storage, ExpectMsg<TxRejected>(Long).Category);
+        transactor.Tell(Tx("g/s#3", """[{:item/key "c" :item/n 3}]"""));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // #2 is not handled: #3 waits
+
+        await Journal.OnWrite.Pass();
+        transactor.Tell(Tx("g/s#2", """[{:item/key "b" :item/n "x"}]"""));
+        var rejected = ExpectMsg<TxRejected>(Long);
+        Assert.NotEqual(DatsyncErrors.Storage, rejected.Category);
+        var three = ExpectMsg<TxAccepted>(Long);
+        Assert.Equal(("g/s#3", 3L), (three.RequestId, three.T));
+    }
+
+    [Fact]
     public async Task Mutations_are_committed_once_and_in_order_across_a_restart_and_a_snapshot()
     {
         var settings = Settings("mut-snapshot", snapshotEvery: 2) with { RememberRequests = 1 };
