@@ -41,7 +41,7 @@ internal static class DatsyncConfig
         lock (serialization)
         {
             Akka.Serialization.Serializer? persistence = null;
-            foreach (var type in new[] { typeof(TxRecord), typeof(DbSnapshot) })
+            foreach (var type in new[] { typeof(TxRecord), typeof(DbSnapshot), typeof(MutationRejected) })
             {
                 if (serialization.FindSerializerForType(type) is DatsyncPersistenceSerializer) continue;
                 persistence ??= new DatsyncPersistenceSerializer(extended);

@@ -20,6 +20,34 @@ namespace Datsync.Actors.Master;
 /// committing now is answered with that commit's t and tempids (and empty <see cref="TxAccepted.TxData"/>) instead of
 /// being run again: a replica that lost its session resends its transactions to a new session, which does not know
 /// their outcomes.
+/// <para>
+/// Mutations (request ids <c>"{key}#{n}"</c>, <see cref="MutationId"/>: what a replica's durable outbox sends, in order,
+/// numbered 1, 2, 3, … per key) are run once each and in order per key, however long ago they committed, after restarts
+/// and snapshots too: the transactor keeps a <see cref="MutationLedger"/> (per key the highest mutation handled and the
+/// t of the key's latest commit), rebuilt on recovery from the request ids of the <see cref="TxRecord"/>s and the
+/// <see cref="MutationRejected"/> events, and carried in every <see cref="DbSnapshot"/>. Before a mutation runs:
+/// </para>
+/// <list type="bullet">
+/// <item>the next one of its key (or the first one seen of a key, whatever its number: so a sender sends a key's first
+/// mutation alone, the others once it is answered) runs as any transaction;</item>
+/// <item>one handled already is answered, in arrival order as every answer, and not run: with its commit's t and
+/// tempids when the recent-commit memory holds it, with its rejection when the recent-rejection memory holds it (the
+/// last <see cref="RememberRejections"/>, kept in snapshots too and rebuilt from the journal), else with <c>TxAccepted(id, t, {}, [])</c> where t is the t of the key's
+/// latest commit (the exact t of an older mutation is not kept), or, when the key's last mutation is the one sent and was
+/// rejected (or none of the key's mutations committed), with a <c>:db.error/invalid-tx-data</c> rejection saying it was
+/// handled and is not run again;</item>
+/// <item>one beyond the next (an earlier one has not arrived: sent on another session, or lost) is held, in the
+/// transactor's memory only, and run as soon as the one before it is taken (validated and queued for the write; the
+/// journal's order keeps it after it), at most <see cref="MaxEarlyPerKey"/> per key and <see cref="MaxEarly"/> in all:
+/// beyond, and when the transactor stops, it is answered <see cref="DatsyncErrors.Busy"/> (send it again later).</item>
+/// </list>
+/// <para>
+/// A mutation rejected for good (its transaction invalid or forbidden) counts as handled, so that the next one may follow:
+/// the rejection is journaled as a <see cref="MutationRejected"/> event, written in order with the transactions around it
+/// (a restart that forgot it would hold the key's next mutation as early forever, its sender having moved on). Its answer
+/// waits for that write, like a commit's; when the write fails it is answered <see cref="DatsyncErrors.Storage"/> (it may
+/// be sent again). Storage and busy answers never count as handled.
+/// </para>
 /// </summary>
 internal sealed class TransactorActor : ReceivePersistentActor
 {
@@ -33,8 +61,23 @@ internal sealed class TransactorActor : ReceivePersistentActor
     /// <param name="Alone">Written in a write of its own: it was in a write the journal refused.</param>
     /// <param name="Received">When the request arrived (<see cref="DatsyncTelemetry.StartTiming"/>; 0 when not measured).</param>
     /// <param name="Trace">Its <c>datsync.commit</c> activity, or null when nobody listens.</param>
+    /// <param name="Marker">A rejected mutation's journal event: the rejection is answered once it is written.</param>
     private sealed record Pending(IActorRef ReplyTo, Transact Request, TxReport? Report, TxRejected? Rejection, bool Duplicate = false,
-        bool Alone = false, long Received = 0, Activity? Trace = null);
+        bool Alone = false, long Received = 0, Activity? Trace = null, MutationRejected? Marker = null)
+    {
+        /// <summary>It is written to the journal: a transaction, or a rejected mutation's marker.</summary>
+        public bool Writes => Report is not null || Marker is not null;
+    }
+
+    /// <summary>Early mutations held per key (the rest is answered busy).</summary>
+    public const int MaxEarlyPerKey = 64;
+
+    /// <summary>Early mutations held in all.</summary>
+    public const int MaxEarly = 4096;
+
+    /// <summary>Rejected mutations whose rejections are remembered, the latest ones (a resend of one is answered with
+    /// it).</summary>
+    public const int RememberRejections = 1024;
 
     private readonly MasterSettings _settings;
     private readonly IActorRef? _listener;
@@ -51,6 +94,12 @@ internal sealed class TransactorActor : ReceivePersistentActor
     private readonly List<(IActorRef ReplyTo, object Request)> _waitingForRecovery = new();
     private readonly Queue<long> _snapshots = new(); // sequence numbers of the snapshots known to be kept, oldest first
     private readonly CommitTelemetry _telemetry;
+    private MutationLedger _ledger = MutationLedger.Empty; // what is durable
+    private MutationLedger _speculativeLedger = MutationLedger.Empty; // and what is queued or in flight
+    private readonly Dictionary<string, TxRejected> _rejected = new(); // the latest rejected mutations
+    private readonly Queue<string> _rejectedOrder = new();
+    private readonly Dictionary<string, SortedDictionary<long, Pending>> _early = new(); // by key, then mutation number
+    private int _earlyCount;
 
     /// <summary>
     /// The database's id (<see cref="DatabaseIds"/>). Made when the transactor recovers an empty journal and journaled
@@ -81,6 +130,8 @@ internal sealed class TransactorActor : ReceivePersistentActor
                 _durable = s.Db;
                 _databaseId = DatabaseIds.Checked(s.DatabaseId);
                 foreach (var r in s.Requests) Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
+                _ledger = MutationLedger.From(s.Mutations ?? []);
+                foreach (var m in s.Rejections ?? []) RememberRejection(new TxRejected(m.RequestId, m.Category, m.Message));
             }
             _lastSnapshotT = _durable.BasisT;
             _snapshots.Enqueue(offer.Metadata.SequenceNr);
@@ -90,10 +141,17 @@ internal sealed class TransactorActor : ReceivePersistentActor
             _durable = _durable.ApplyTx(r.T, r.Datoms, r.MaxEntityId);
             if (r.T == 1 && _databaseId is null) _databaseId = DatabaseIds.Checked(r.DatabaseId);
             Remember(new TxAccepted(r.RequestId, r.T, r.Tempids, []));
+            _ledger = _ledger.Committed(r.RequestId, r.T);
+        });
+        Recover<MutationRejected>(m =>
+        {
+            _ledger = _ledger.Rejected(m.RequestId);
+            RememberRejection(new TxRejected(m.RequestId, m.Category, m.Message));
         });
         Recover<RecoveryCompleted>(_ =>
         {
             _waitingForRecovery.Clear();
+            _speculativeLedger = _ledger;
             if (_databaseId is null)
             {
                 _databaseId = DatabaseIds.New();
@@ -103,7 +161,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
                     // makes another, and replicas synced meanwhile are bootstrapped again: never resumed wrongly)
                     _log.Info("transactor {0}: the database at t={1} has no id yet; it is given {2}", PersistenceId, _durable.BasisT, _databaseId);
                     _lastSnapshotT = _durable.BasisT;
-                    SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId));
+                    SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId, _ledger.Entries.ToList(), RememberedRejections()));
                 }
             }
             _health?.Recovered(_durable, _databaseId);
@@ -168,6 +226,21 @@ internal sealed class TransactorActor : ReceivePersistentActor
             if (_inFlight is null && !_revalidating) Flush();
             return;
         }
+        var mutation = MutationId.Parse(request.RequestId);
+        if (mutation is { } m)
+        {
+            switch (_speculativeLedger.Decide(m))
+            {
+                case MutationDecision.Duplicate:
+                    // handled already: answered in order from what is remembered (Reply), never run again
+                    _queued.Add(new Pending(replyTo, request, null, null, Duplicate: true, Received: received, Trace: trace));
+                    if (_inFlight is null && !_revalidating) Flush();
+                    return;
+                case MutationDecision.Early early:
+                    Hold(m, early.Expected, new Pending(replyTo, request, null, null, Alone: alone, Received: received, Trace: trace));
+                    return;
+            }
+        }
         Pending p;
         try
         {
@@ -176,6 +249,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
             _speculative = report.DbAfter;
             p = new Pending(replyTo, request, report, null, Alone: alone, Received: received, Trace: trace);
             _uncommitted.Add(request.RequestId);
+            if (mutation is not null) _speculativeLedger = _speculativeLedger.Committed(request.RequestId, report.T);
         }
         catch (TxRejectedException e)
         {
@@ -188,8 +262,52 @@ internal sealed class TransactorActor : ReceivePersistentActor
             p = new Pending(replyTo, request, null, new TxRejected(request.RequestId, TxErrors.InvalidTxData,
                 $"the transaction cannot be processed ({e.GetType().Name}: {Shorten(e.Message)}); nothing was committed"), Received: received, Trace: trace);
         }
+        if (mutation is not null && p.Rejection is { } rejection)
+        {
+            // handled for good: journaled, so that the key's next mutation may follow it after a restart too
+            p = p with { Marker = new MutationRejected(request.RequestId, rejection.Category, rejection.Message), Alone = alone };
+            _uncommitted.Add(request.RequestId);
+            _speculativeLedger = _speculativeLedger.Rejected(request.RequestId);
+        }
         _queued.Add(p);
+        if (mutation is { } taken) ReleaseNext(taken.Key);
         if (_inFlight is null && !_revalidating) Flush();
+    }
+
+    /// <summary>Holds a mutation that came before the one it follows (<paramref name="expected"/>), or answers it busy when
+    /// as many are held as the transactor takes. The same mutation sent again takes the place of the one held (whose
+    /// sender is answered busy).</summary>
+    private void Hold(MutationId m, long expected, Pending p)
+    {
+        if (!_early.TryGetValue(m.Key, out var held)) held = new SortedDictionary<long, Pending>();
+        if (held.Remove(m.N, out var older))
+        {
+            held[m.N] = p;
+            Answer(older, new TxRejected(m.ToString(), DatsyncErrors.Busy,
+                $"mutation {m.N} of \"{m.Key}\" was sent again while it waited for mutation {expected}; the later send waits in its place"));
+            return;
+        }
+        if (held.Count >= MaxEarlyPerKey || _earlyCount >= MaxEarly)
+        {
+            Answer(p, new TxRejected(m.ToString(), DatsyncErrors.Busy,
+                $"mutation {m.N} of \"{m.Key}\" came before mutation {expected}, which is not committed yet, and the transactor holds as many " +
+                $"early mutations as it takes ({MaxEarlyPerKey} per key, {MaxEarly} in all); nothing was committed: send it again later"));
+            return;
+        }
+        held[m.N] = p;
+        _early[m.Key] = held;
+        _earlyCount++;
+    }
+
+    /// <summary>Runs the held mutation of the key that follows its last one taken, if there is one (which runs the one
+    /// after it, and so on).</summary>
+    private void ReleaseNext(string key)
+    {
+        if (!_early.TryGetValue(key, out var held) || _speculativeLedger.EntryOf(key) is not { } entry
+            || !held.Remove(entry.Last + 1, out var next)) return;
+        _earlyCount--;
+        if (held.Count == 0) _early.Remove(key);
+        Enqueue(next.ReplyTo, next.Request, next.Alone, next.Received, next.Trace);
     }
 
     private bool _revalidating;
@@ -212,7 +330,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
     /// <summary>The records of the write in flight, and of the last write the journal refused (by reference): the
     /// journal answers a refused write with one rejection per record, and those of a write already handled must not be
     /// taken for the next one's.</summary>
-    private HashSet<TxRecord>? _inFlightWrite, _refusedWrite;
+    private HashSet<object>? _inFlightWrite, _refusedWrite;
 
     /// <summary>Writes what is queued as one atomic batch (a transaction marked <see cref="Pending.Alone"/> in a batch
     /// of its own), or replies at once when nothing in it needs writing.</summary>
@@ -224,7 +342,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         var alone = false;
         foreach (var p in _queued)
         {
-            if (p.Report is not null)
+            if (p.Writes)
             {
                 if (records > 0 && (alone || p.Alone)) break;
                 records++;
@@ -250,12 +368,13 @@ internal sealed class TransactorActor : ReceivePersistentActor
             foreach (var p in batch) Answer(p, Reply(p));
             return;
         }
-        var write = new List<TxRecord>(records);
+        var write = new List<object>(records);
         foreach (var p in batch)
             if (p.Report is not null)
                 write.Add(TxRecord.From(p.Report, p.Request.RequestId, p.Request.TxMeta, p.Report.T == 1 ? _databaseId : null));
+            else if (p.Marker is not null) write.Add(p.Marker);
         var remaining = write.Count;
-        _inFlightWrite = new HashSet<TxRecord>(write, ReferenceEqualityComparer.Instance);
+        _inFlightWrite = new HashSet<object>(write, ReferenceEqualityComparer.Instance);
         _telemetry.Write(write.Count);
         PersistAllAsync(write, _ =>
         {
@@ -274,12 +393,20 @@ internal sealed class TransactorActor : ReceivePersistentActor
                 _durable = r.DbAfter;
                 _uncommitted.Remove(p.Request.RequestId);
                 Remember(new TxAccepted(p.Request.RequestId, r.T, r.Tempids, []));
+                _ledger = _ledger.Committed(p.Request.RequestId, r.T);
                 _health?.Committed(r); // the master's Db holds it before its caller hears
                 p.ReplyTo.Tell(p.Request.WithValues
                     ? new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData) { DbBefore = r.DbBefore, DbAfter = r.DbAfter }
                     : new TxAccepted(p.Request.RequestId, r.T, r.Tempids, r.TxData));
                 var traceParent = _telemetry.Committed(p.Trace, p.Received, r.T) ?? DatsyncTelemetry.CheckedTraceParent(p.Request.TraceParent);
                 committed.Add(new Committed(r.T, r.TxData, r.DbAfter, p.Request.RequestId, r.Tempids, traceParent));
+            }
+            else if (p.Marker is not null)
+            {
+                _uncommitted.Remove(p.Request.RequestId);
+                _ledger = _ledger.Rejected(p.Request.RequestId);
+                RememberRejection(p.Rejection!);
+                Answer(p, p.Rejection!);
             }
             else Answer(p, Reply(p));
         }
@@ -288,7 +415,7 @@ internal sealed class TransactorActor : ReceivePersistentActor
         if (_settings.SnapshotEvery > 0 && _durable.BasisT - _lastSnapshotT >= _settings.SnapshotEvery)
         {
             _lastSnapshotT = _durable.BasisT;
-            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId));
+            SaveSnapshot(new DbSnapshot(_durable, RememberedRequests(), _databaseId, _ledger.Entries.ToList(), RememberedRejections()));
         }
         Flush();
     }
@@ -309,8 +436,33 @@ internal sealed class TransactorActor : ReceivePersistentActor
     private object Reply(Pending p)
     {
         if (!p.Duplicate) return p.Rejection!;
-        return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-            : new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, "the first submission of this request was not stored");
+        return Known(p.Request.RequestId)
+            ?? new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, "the first submission of this request was not stored");
+    }
+
+    /// <summary>The outcome of a request handled and durable already, or null: its commit when remembered, a rejected
+    /// mutation's rejection when remembered, else for a mutation the ledger holds as handled what the ledger knows
+    /// (see the class's remarks).</summary>
+    private object? Known(string requestId)
+    {
+        if (_committed.TryGetValue(requestId, out var a)) return a;
+        if (_rejected.TryGetValue(requestId, out var r)) return r;
+        if (MutationId.Parse(requestId) is not { } m || _ledger.Decide(m) is not MutationDecision.Duplicate d) return null;
+        if (d.T > 0 && !(d.LastRejected && d.Last == m.N)) return new TxAccepted(requestId, d.T, new Dictionary<object, long>(), []);
+        return new TxRejected(requestId, TxErrors.InvalidTxData,
+            $"mutation {m.N} of \"{m.Key}\" was handled already (the key's last mutation handled is {d.Last}) and was not committed: " +
+            "it was rejected, or came before the key's first mutation; its rejection is no longer remembered, and it is not run again");
+    }
+
+    /// <summary>The rejected mutations remembered, oldest first, for a snapshot.</summary>
+    private MutationRejected[] RememberedRejections() =>
+        _rejectedOrder.Select(id => _rejected[id]).Select(r => new MutationRejected(r.RequestId, r.Category, r.Message)).ToArray();
+
+    private void RememberRejection(TxRejected rejection)
+    {
+        if (!_rejected.TryAdd(rejection.RequestId, rejection)) return;
+        _rejectedOrder.Enqueue(rejection.RequestId);
+        while (_rejectedOrder.Count > RememberRejections) _rejected.Remove(_rejectedOrder.Dequeue());
     }
 
     /// <summary>The request ids remembered, oldest first, for a snapshot.</summary>
@@ -341,14 +493,14 @@ internal sealed class TransactorActor : ReceivePersistentActor
     {
         // one callback per record of the refused write; the first one handles it, and the others (which may come after
         // the next write started) are not about that one
-        if (_inFlight is not { } batch || (@event is TxRecord record && _refusedWrite?.Contains(record) == true)) return;
+        if (_inFlight is not { } batch || _refusedWrite?.Contains(@event) == true) return;
         _log.Warning(cause, "journal rejected the write of t={0}", sequenceNr);
         _health?.WriteFailed(PersistenceId, cause);
         _refusedWrite = _inFlightWrite;
         _inFlightWrite = null;
         _inFlight = null;
         List<Pending> again;
-        if (batch.Count(p => p.Report is not null) <= 1)
+        if (batch.Count(p => p.Writes) <= 1)
         {
             RejectStored(batch, $"the journal rejected the write: {Shorten(cause.Message)}");
             again = _queued;
@@ -356,16 +508,17 @@ internal sealed class TransactorActor : ReceivePersistentActor
         else
         {
             again = new List<Pending>(batch.Count + _queued.Count);
-            foreach (var p in batch) again.Add(p.Report is null ? p : p with { Alone = true });
+            foreach (var p in batch) again.Add(p.Writes ? p with { Alone = true } : p);
             again.AddRange(_queued);
         }
         _queued = new List<Pending>();
         _speculative = _durable;
+        _speculativeLedger = _ledger;
         _uncommitted.Clear(); // what is queued is validated again below
         _revalidating = true;
         foreach (var p in again)
         {
-            if (p.Report is null && !p.Duplicate) _queued.Add(p);
+            if (!p.Writes && !p.Duplicate) _queued.Add(p);
             else Enqueue(p.ReplyTo, p.Request, p.Alone, p.Received, p.Trace); // validated again, in order, against the durable value
         }
         _revalidating = false;
@@ -404,13 +557,19 @@ internal sealed class TransactorActor : ReceivePersistentActor
         foreach (var p in queued)
             Answer(p, Outcome(p, $"{why} before this transaction was written; it was not committed (send it again)", unknown));
         _uncommitted.Clear();
+        var early = _early.Values.SelectMany(h => h.Values).ToList();
+        _early.Clear();
+        _earlyCount = 0;
+        foreach (var p in early)
+            Answer(p, new TxRejected(p.Request.RequestId, DatsyncErrors.Busy,
+                $"{why} while this mutation waited for an earlier one of its key; it was not committed (send it again later)"));
+        _speculativeLedger = _ledger;
 
         object Outcome(Pending p, string notStored, string duplicate)
         {
-            if (p.Rejection is { } r) return r;
-            if (p.Duplicate)
-                return _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-                    : new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, duplicate);
+            // a rejected mutation whose marker may not be stored is not handled for sure: it is sent again
+            if (p.Rejection is { } r && p.Marker is null) return r;
+            if (p.Duplicate) return Known(p.Request.RequestId) ?? new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, duplicate);
             return new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, notStored);
         }
     }
@@ -426,9 +585,9 @@ internal sealed class TransactorActor : ReceivePersistentActor
     {
         foreach (var p in batch)
         {
-            if (p.Report is not null) _uncommitted.Remove(p.Request.RequestId);
-            Answer(p, p.Duplicate && _committed.TryGetValue(p.Request.RequestId, out var a) ? a
-                : p.Rejection ?? new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, why));
+            if (p.Writes) _uncommitted.Remove(p.Request.RequestId);
+            Answer(p, p.Duplicate && Known(p.Request.RequestId) is { } known ? known
+                : p.Marker is null && p.Rejection is { } r ? r : new TxRejected(p.Request.RequestId, DatsyncErrors.Storage, why));
         }
     }
 

@@ -5,7 +5,7 @@ using Akka.Serialization;
 namespace Datsync.Actors.Persistence;
 
 /// <summary>
-/// Akka serializer for the durable master's journal events (<see cref="TxRecord"/>) and snapshots
+/// Akka serializer for the durable master's journal events (<see cref="TxRecord"/>, <see cref="MutationRejected"/>) and snapshots
 /// (<see cref="DbSnapshot"/>), in the protobuf format of <c>Persistence/Protos/persistence_v1.proto</c>.
 /// Bound in Datsync.Actors' reference.conf (<see cref="DatsyncConfig.Default"/>).
 /// </summary>
@@ -16,6 +16,9 @@ internal sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) :
 
     /// <summary>Manifest of a <see cref="TxRecord"/>.</summary>
     public const string TxRecordManifest = "TxRecord.v1";
+
+    /// <summary>Manifest of a <see cref="MutationRejected"/>.</summary>
+    public const string MutationRejectedManifest = "MutationRejected.v1";
 
     /// <summary>Manifest of a <see cref="DbSnapshot"/>.</summary>
     public const string DbSnapshotManifest = "DbSnapshot.v1";
@@ -28,6 +31,7 @@ internal sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) :
     {
         TxRecord => TxRecordManifest,
         DbSnapshot => DbSnapshotManifest,
+        MutationRejected => MutationRejectedManifest,
         _ => throw CannotSerialize(o),
     };
 
@@ -36,6 +40,7 @@ internal sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) :
     {
         TxRecord r => PersistenceCodec.EncodeTxRecord(r),
         DbSnapshot s => PersistenceCodec.EncodeSnapshot(s),
+        MutationRejected m => PersistenceCodec.EncodeMutationRejected(m),
         _ => throw CannotSerialize(obj),
     };
 
@@ -49,8 +54,9 @@ internal sealed class DatsyncPersistenceSerializer(ExtendedActorSystem system) :
             {
                 TxRecordManifest => PersistenceCodec.DecodeTxRecord(bytes),
                 DbSnapshotManifest => PersistenceCodec.DecodeSnapshot(bytes),
+                MutationRejectedManifest => PersistenceCodec.DecodeMutationRejected(bytes),
                 _ => throw new SerializationException(
-                    $"{nameof(DatsyncPersistenceSerializer)} does not know the manifest \"{manifest}\" (it reads \"{TxRecordManifest}\" and \"{DbSnapshotManifest}\")"),
+                    $"{nameof(DatsyncPersistenceSerializer)} does not know the manifest \"{manifest}\" (it reads \"{TxRecordManifest}\", \"{MutationRejectedManifest}\" and \"{DbSnapshotManifest}\")"),
             };
         }
         catch (Exception e) when (e is not SerializationException)

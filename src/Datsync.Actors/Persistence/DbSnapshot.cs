@@ -8,7 +8,12 @@ namespace Datsync.Actors.Persistence;
 /// <param name="Requests">The latest committed requests, oldest first; empty in snapshots written before they were kept.</param>
 /// <param name="DatabaseId">The database's id (<see cref="Protocol.DatabaseIds"/>); null in snapshots written before
 /// databases had ids.</param>
-internal sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests, string? DatabaseId = null)
+/// <param name="Mutations">The transactor's <see cref="MutationLedger"/>, as its entries in ordinal key order; null or
+/// empty in snapshots written before it was kept (and in bootstrap images).</param>
+/// <param name="Rejections">The latest rejected mutations the transactor remembers, oldest first; null or empty in
+/// snapshots written before they were kept.</param>
+internal sealed record DbSnapshot(Db Db, IReadOnlyList<RecentRequest> Requests, string? DatabaseId = null,
+    IReadOnlyList<KeyValuePair<string, MutationEntry>>? Mutations = null, IReadOnlyList<MutationRejected>? Rejections = null)
 {
     public DbSnapshot(Db db) : this(db, []) { }
 }

@@ -1,5 +1,7 @@
 using System.Runtime.Serialization;
 using Datsync.Core;
+using PMark = Datsync.Actors.Persistence.Proto.MutationMark;
+using PRejected = Datsync.Actors.Persistence.Proto.MutationRejected;
 using PRequest = Datsync.Actors.Persistence.Proto.RecentRequest;
 using PSnapshot = Datsync.Actors.Persistence.Proto.DbSnapshot;
 using PTempid = Datsync.Actors.Persistence.Proto.Tempid;
@@ -8,8 +10,8 @@ using PTx = Datsync.Actors.Persistence.Proto.TxRecord;
 namespace Datsync.Actors.Persistence;
 
 /// <summary>
-/// Encodes <see cref="TxRecord"/> and <see cref="DbSnapshot"/> as the <c>TxRecord</c> and <c>DbSnapshot</c>
-/// messages of persistence_v1.proto. Hand-written over the wire format (field numbers come from the generated
+/// Encodes <see cref="TxRecord"/>, <see cref="MutationRejected"/> and <see cref="DbSnapshot"/> as the <c>TxRecord</c>,
+/// <c>MutationRejected</c> and <c>DbSnapshot</c> messages of persistence_v1.proto. Hand-written over the wire format (field numbers come from the generated
 /// classes) so that a snapshot is written in one pass over the datoms into pooled column buffers and read back
 /// without intermediate arrays. Thread-safe; every failure to read is a <see cref="SerializationException"/>.
 /// </summary>
@@ -27,14 +29,16 @@ internal static class PersistenceCodec
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var db = snapshot.Db ?? throw new SerializationException("a DbSnapshot without a Db cannot be serialized");
-        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt), snapshot.Requests ?? [], snapshot.DatabaseId);
+        return EncodeSnapshot(db, db.Datoms(IndexType.Eavt), snapshot.Requests ?? [], snapshot.DatabaseId, snapshot.Mutations ?? [],
+            snapshot.Rejections ?? []);
     }
 
     /// <summary>A replica's bootstrap: the snapshot format with the schema datoms first (the reader takes any order),
     /// without request ids.</summary>
-    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms(), [], null);
+    public static byte[] EncodeBootstrap(Db db) => EncodeSnapshot(db, db.SchemaFirstDatoms(), [], null, [], []);
 
-    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms, IReadOnlyList<RecentRequest> requests, string? databaseId)
+    private static byte[] EncodeSnapshot(Db db, IEnumerable<Datom> datoms, IReadOnlyList<RecentRequest> requests, string? databaseId,
+        IReadOnlyList<KeyValuePair<string, MutationEntry>> mutations, IReadOnlyList<MutationRejected> rejections)
     {
         using var block = new DatomBlockWriter(db.Count);
         foreach (var d in datoms)
@@ -60,6 +64,23 @@ internal static class PersistenceCodec
             + requestsSize;
         var databaseIdBytes = string.IsNullOrEmpty(databaseId) ? 0 : Wire.Utf8Length(databaseId);
         if (databaseIdBytes != 0) size += Wire.LenFieldSize(PSnapshot.DatabaseIdFieldNumber, databaseIdBytes);
+        var marks = new (int KeyBytes, int Size)[mutations.Count];
+        for (var i = 0; i < mutations.Count; i++)
+        {
+            var (key, e) = mutations[i];
+            var keyBytes = Wire.Utf8Length(key ?? "");
+            var mSize = (keyBytes == 0 ? 0 : Wire.LenFieldSize(PMark.KeyFieldNumber, keyBytes))
+                + Int64FieldSize(PMark.LastFieldNumber, e.Last) + Int64FieldSize(PMark.TFieldNumber, e.T)
+                + (e.LastRejected ? Wire.VarintFieldSize(PMark.LastRejectedFieldNumber, 1) : 0);
+            marks[i] = (keyBytes, mSize);
+            size += Wire.LenFieldSize(PSnapshot.MutationsFieldNumber, mSize);
+        }
+        var encodedRejections = new byte[rejections.Count][];
+        for (var i = 0; i < rejections.Count; i++)
+        {
+            encodedRejections[i] = EncodeMutationRejected(rejections[i]);
+            size += Wire.LenFieldSize(PSnapshot.RejectedMutationsFieldNumber, encodedRejections[i].Length);
+        }
         var bytes = new byte[size];
         var w = new SpanWriter(bytes);
         w.WriteVarintField(PSnapshot.FormatVersionFieldNumber, FormatVersion);
@@ -75,6 +96,16 @@ internal static class PersistenceCodec
             WriteTempids(ref w, PRequest.TempidsFieldNumber, tempids);
         }
         if (databaseIdBytes != 0) w.WriteStringField(PSnapshot.DatabaseIdFieldNumber, databaseId!, databaseIdBytes);
+        for (var i = 0; i < mutations.Count; i++)
+        {
+            var (key, e) = mutations[i];
+            w.WriteLenHeader(PSnapshot.MutationsFieldNumber, marks[i].Size);
+            if (marks[i].KeyBytes != 0) w.WriteStringField(PMark.KeyFieldNumber, key, marks[i].KeyBytes);
+            WriteInt64(ref w, PMark.LastFieldNumber, e.Last);
+            WriteInt64(ref w, PMark.TFieldNumber, e.T);
+            if (e.LastRejected) w.WriteVarintField(PMark.LastRejectedFieldNumber, 1);
+        }
+        foreach (var rejected in encodedRejections) w.WriteLenField(PSnapshot.RejectedMutationsFieldNumber, rejected);
         CheckSize(w, size);
         return bytes;
     }
@@ -82,20 +113,23 @@ internal static class PersistenceCodec
     public static DbSnapshot DecodeSnapshot(ReadOnlySpan<byte> bytes)
     {
         var requests = new List<RecentRequest>();
-        var (datoms, basisT, maxEntityId, databaseId) = DecodeSnapshotParts(bytes, requests);
-        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId), requests, databaseId);
+        var mutations = new List<KeyValuePair<string, MutationEntry>>();
+        var rejections = new List<MutationRejected>();
+        var (datoms, basisT, maxEntityId, databaseId) = DecodeSnapshotParts(bytes, requests, (mutations, rejections));
+        return new DbSnapshot(Db.FromDatoms(datoms, basisT, maxEntityId), requests, databaseId, mutations, rejections);
     }
 
     /// <summary>The parts of a snapshot, before the database is built from them (the datoms are in EAVT order).</summary>
     public static (Datom[] Datoms, long BasisT, long MaxEntityId) DecodeSnapshotDatoms(ReadOnlySpan<byte> bytes)
     {
-        var (datoms, basisT, maxEntityId, _) = DecodeSnapshotParts(bytes, null);
+        var (datoms, basisT, maxEntityId, _) = DecodeSnapshotParts(bytes, null, null);
         return (datoms, basisT, maxEntityId);
     }
 
-    /// <summary>The parts of a snapshot; its request ids go to <paramref name="requests"/> (skipped when null).</summary>
+    /// <summary>The parts of a snapshot; its request ids go to <paramref name="requests"/> and its mutation ledger and
+    /// rejected mutations to <paramref name="mutations"/> (skipped when null).</summary>
     private static (Datom[] Datoms, long BasisT, long MaxEntityId, string? DatabaseId) DecodeSnapshotParts(ReadOnlySpan<byte> bytes,
-        List<RecentRequest>? requests)
+        List<RecentRequest>? requests, (List<KeyValuePair<string, MutationEntry>> Marks, List<MutationRejected> Rejected)? mutations)
     {
         ulong version = 0;
         long basisT = 0, maxEntityId = 0;
@@ -133,6 +167,14 @@ internal static class PersistenceCodec
                     WireReader.Expect(field, wt, Wire.Len);
                     databaseId = Wire.ReadUtf8(r.ReadLenPayload());
                     break;
+                case PSnapshot.MutationsFieldNumber when mutations is not null:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    mutations.Value.Marks.Add(ReadMark(r.ReadLenPayload()));
+                    break;
+                case PSnapshot.RejectedMutationsFieldNumber when mutations is not null:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    mutations.Value.Rejected.Add(DecodeMutationRejected(r.ReadLenPayload()));
+                    break;
                 default:
                     r.Skip(wt);
                     break;
@@ -141,6 +183,101 @@ internal static class PersistenceCodec
         CheckVersion("DbSnapshot", version);
         if (!hasBlock) throw Wire.Corrupt("the DbSnapshot has no datoms field");
         return (DatomBlockReader.Read(block), basisT, maxEntityId, string.IsNullOrEmpty(databaseId) ? null : databaseId);
+    }
+
+    private static KeyValuePair<string, MutationEntry> ReadMark(ReadOnlySpan<byte> bytes)
+    {
+        var key = "";
+        long last = 0, t = 0;
+        var rejected = false;
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PMark.KeyFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    key = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PMark.LastFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    last = (long)r.ReadVarint();
+                    break;
+                case PMark.TFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    t = (long)r.ReadVarint();
+                    break;
+                case PMark.LastRejectedFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    rejected = r.ReadVarint() != 0;
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        if (key.Length == 0 || last <= 0) throw Wire.Corrupt($"a mutation mark has no key or a last of {last}");
+        return new KeyValuePair<string, MutationEntry>(key, new MutationEntry(last, t, rejected));
+    }
+
+    // ------------------------------------------------------------------ rejected mutation
+
+    public static byte[] EncodeMutationRejected(MutationRejected rejected)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        var id = rejected.RequestId ?? "";
+        var category = rejected.Category?.FullName ?? "";
+        var message = rejected.Message ?? "";
+        int idBytes = Wire.Utf8Length(id), categoryBytes = Wire.Utf8Length(category), messageBytes = Wire.Utf8Length(message);
+        var size = Wire.VarintFieldSize(PRejected.FormatVersionFieldNumber, FormatVersion)
+            + (idBytes == 0 ? 0 : Wire.LenFieldSize(PRejected.RequestIdFieldNumber, idBytes))
+            + (categoryBytes == 0 ? 0 : Wire.LenFieldSize(PRejected.CategoryFieldNumber, categoryBytes))
+            + (messageBytes == 0 ? 0 : Wire.LenFieldSize(PRejected.MessageFieldNumber, messageBytes));
+        var bytes = new byte[size];
+        var w = new SpanWriter(bytes);
+        w.WriteVarintField(PRejected.FormatVersionFieldNumber, FormatVersion);
+        if (idBytes != 0) w.WriteStringField(PRejected.RequestIdFieldNumber, id, idBytes);
+        if (categoryBytes != 0) w.WriteStringField(PRejected.CategoryFieldNumber, category, categoryBytes);
+        if (messageBytes != 0) w.WriteStringField(PRejected.MessageFieldNumber, message, messageBytes);
+        CheckSize(w, size);
+        return bytes;
+    }
+
+    public static MutationRejected DecodeMutationRejected(ReadOnlySpan<byte> bytes)
+    {
+        ulong version = 0;
+        string id = "", category = "", message = "";
+        var r = new WireReader(bytes);
+        while (!r.End)
+        {
+            var (field, wt) = r.ReadTag();
+            switch (field)
+            {
+                case PRejected.FormatVersionFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Varint);
+                    version = r.ReadVarint();
+                    break;
+                case PRejected.RequestIdFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    id = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PRejected.CategoryFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    category = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                case PRejected.MessageFieldNumber:
+                    WireReader.Expect(field, wt, Wire.Len);
+                    message = Wire.ReadUtf8(r.ReadLenPayload());
+                    break;
+                default:
+                    r.Skip(wt);
+                    break;
+            }
+        }
+        CheckVersion("MutationRejected", version);
+        if (category.Length == 0) throw Wire.Corrupt("the MutationRejected has no category");
+        return new MutationRejected(id, Keyword.Intern(category), message);
     }
 
     // ------------------------------------------------------------------ transaction record

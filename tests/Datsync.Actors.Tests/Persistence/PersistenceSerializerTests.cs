@@ -299,6 +299,53 @@ public sealed class PersistenceSerializerTests(SerializationFixture fixture)
         Assert.Equal(1000, parsed.RecentRequests.Single().Tempids.Single().Entity);
     }
 
+    [Fact]
+    public void A_snapshot_keeps_the_mutation_ledger_and_the_rejected_mutations_and_the_generated_code_reads_them()
+    {
+        var db = AllTypesSchema();
+        var ledger = MutationLedger.Empty.Committed("alice/s1#4", 5).Committed("bob/s2#1", 6).Rejected("bob/s2#2").Rejected("carol/s3#9");
+        var rejections = new List<MutationRejected>
+        {
+            new("bob/s2#2", TxErrors.UniqueConflict, "ünïque conflict"),
+            new("carol/s3#9", DatsyncErrors.Forbidden, ""),
+        };
+        var snapshot = new DbSnapshot(db, [], SomeDatabaseId, ledger.Entries.ToList(), rejections);
+
+        var back = fixture.RoundTrip(snapshot);
+
+        Assert.Equal(ledger.Entries, back.Mutations!);
+        Assert.Equal(rejections, back.Rejections!);
+        Assert.Equal(SomeDatabaseId, back.DatabaseId);
+        var parsed = Proto.DbSnapshot.Parser.ParseFrom(fixture.ToBinary(snapshot));
+        Assert.Equal(new[] { ("alice/s1", 4L, 5L, false), ("bob/s2", 2L, 6L, true), ("carol/s3", 9L, 0L, true) },
+            parsed.Mutations.Select(m => (m.Key, m.Last, m.T, m.LastRejected)));
+        Assert.Equal(new[] { ("bob/s2#2", "db.error/unique-conflict", "ünïque conflict") },
+            parsed.RejectedMutations.Take(1).Select(r => (r.RequestId, r.Category, r.Message)));
+        // a snapshot without them (written before they were kept, or a bootstrap image) has none
+        var before = fixture.RoundTrip(new DbSnapshot(db, []));
+        Assert.Empty(before.Mutations!);
+        Assert.Empty(before.Rejections!);
+        Assert.Empty(Proto.DbSnapshot.Parser.ParseFrom(PersistenceCodec.EncodeBootstrap(db)).Mutations);
+    }
+
+    [Fact]
+    public void A_rejected_mutation_round_trips_under_its_own_manifest_and_the_generated_code_reads_it()
+    {
+        var rejected = new MutationRejected("alice/s1#3", TxErrors.WrongType, "the value \"x\" is not a long");
+        var serializer = fixture.SerializerFor(rejected);
+        Assert.Equal(4731, serializer.Identifier);
+        Assert.Equal("MutationRejected.v1", ((Akka.Serialization.SerializerWithStringManifest)serializer).Manifest(rejected));
+
+        Assert.Equal(rejected, fixture.RoundTrip(rejected));
+        var parsed = Proto.MutationRejected.Parser.ParseFrom(fixture.ToBinary(rejected));
+        Assert.Equal((1u, "alice/s1#3", "db.error/wrong-type-for-attribute"), (parsed.FormatVersion, parsed.RequestId, parsed.Category));
+        var generated = new Proto.MutationRejected { FormatVersion = 1, RequestId = "k#1", Category = "datsync.error/forbidden", Message = "no" };
+        Assert.Equal(new MutationRejected("k#1", DatsyncErrors.Forbidden, "no"),
+            ((Akka.Serialization.SerializerWithStringManifest)serializer).FromBinary(generated.ToByteArray(), DatsyncPersistenceSerializer.MutationRejectedManifest));
+        Assert.Throws<SerializationException>(() => ((Akka.Serialization.SerializerWithStringManifest)serializer).FromBinary(
+            new Proto.MutationRejected { FormatVersion = 2, RequestId = "k#1", Category = "a/b" }.ToByteArray(), DatsyncPersistenceSerializer.MutationRejectedManifest));
+    }
+
     private const string SomeDatabaseId = "0123456789abcdef0123456789abcdef";
 
     [Fact]
