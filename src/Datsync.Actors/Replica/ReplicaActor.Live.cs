@@ -137,6 +137,7 @@ internal sealed partial class ReplicaActor
             // a new session: what the one before had unanswered goes again first, in the order of the pending list
             _toSend.Clear();
             _inFlight = 0;
+            _mutationAnswered = false;
             foreach (var p in _state.Pending)
                 if (_local.TryGetValue(p.RequestId, out var l) && l.Sent is { } s && !outgoing.Contains(s))
                 {
@@ -161,10 +162,14 @@ internal sealed partial class ReplicaActor
 
     private int _inFlight;
     private readonly Queue<string> _toSend = new();
+    private bool _mutationAnswered; // this session answered one of the outbox's mutations: the master knows its key
 
     private void Pump(DateTime now)
     {
-        while (_inFlight < SendWindow && _toSend.TryDequeue(out var id))
+        // the first mutation of a session goes alone: a master that does not know the store's key yet takes the first
+        // mutation number it sees as where the key starts, so a later one must not overtake it
+        var window = HasOutbox && !_mutationAnswered ? 1 : SendWindow;
+        while (_inFlight < window && _toSend.TryDequeue(out var id))
         {
             if (!_local.TryGetValue(id, out var l) || l.Sent is null || l.Accepted is not null || l.InFlight) continue;
             l.InFlight = true;
@@ -179,6 +184,7 @@ internal sealed partial class ReplicaActor
         if (!l.InFlight) return;
         l.InFlight = false;
         _inFlight--;
+        _mutationAnswered = true;
     }
 
     private void Submit(string requestId, LocalTx l, DateTime now)
