@@ -88,7 +88,7 @@ internal sealed partial class ReplicaActor
             var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
-                (_state, _) = _state.Local(entry.RequestId, Tx.Parse(entry.TxEdn));
+                (_state, _) = _state.Local(entry.RequestId, Tx.Parse(entry.TxEdn), unique: true); // one row per mutation id
                 _local[entry.RequestId] = new LocalTx(done);
             }
             catch (TxRejectedException e)

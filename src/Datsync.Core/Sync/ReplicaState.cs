@@ -148,9 +148,13 @@ internal sealed class ReplicaState
 
     /// <summary>Runs a local transaction against the view: its new entities get local ids, and it waits in the pending
     /// list for the master. Throws <see cref="TxRejectedException"/> when the data is invalid; the state does not change then.</summary>
-    public (ReplicaState Next, TxReport Report) Local(string requestId, IReadOnlyList<object?> txData)
+    /// <param name="requestId">The request that carries it to the master.</param>
+    /// <param name="txData">The transaction's forms.</param>
+    /// <param name="unique">The caller knows <paramref name="requestId"/> is not pending (e.g. taken from an outbox,
+    /// whose request ids are unique): the pending list is not searched for it.</param>
+    public (ReplicaState Next, TxReport Report) Local(string requestId, IReadOnlyList<object?> txData, bool unique = false)
     {
-        if (Pending.Exists(p => p.RequestId == requestId)) throw new ArgumentException($"request {requestId} is already pending", nameof(requestId));
+        if (!unique && Pending.Exists(p => p.RequestId == requestId)) throw new ArgumentException($"request {requestId} is already pending", nameof(requestId));
         TxReport report;
         try
         {
