@@ -11,6 +11,7 @@ root.Subcommands.Add(DbCommands.Log());
 root.Subcommands.Add(DbCommands.Query());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ReplicaCommand.Create());
+root.Subcommands.Add(OutboxCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
 root.Subcommands.Add(Datsync.Cli.Commands.Demo.DemoCommand.Create());

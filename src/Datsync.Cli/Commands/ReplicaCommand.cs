@@ -19,6 +19,10 @@ internal static class ReplicaCommand
         {
             Description = "Keep the replica's state in DIR (DIR/replica.db; needs --client-id): it starts from what it holds there, before any network call, and resumes from its t",
         };
+        var transactLines = new Option<bool>("--transact-lines")
+        {
+            Description = "Read transactions from standard input, one EDN vector per line, and make each a local write of the replica (with --store: queued in its outbox, offline too); print `queued REQUEST-ID`, then `committed REQUEST-ID t=T` or `rejected REQUEST-ID CATEGORY: MESSAGE`; exit once standard input ends and every write is answered",
+        };
         var offline = new Option<bool>("--offline")
         {
             Description = "With --store: never connect; serve what the store holds (--dump prints its datoms, --query runs a query on it) and exit",
@@ -53,6 +57,7 @@ internal static class ReplicaCommand
         cmd.Options.Add(server);
         cmd.Options.Add(store);
         cmd.Options.Add(offline);
+        cmd.Options.Add(transactLines);
         cmd.Options.Add(clientId);
         cmd.Options.Add(token);
         cmd.Options.Add(untilT);
@@ -80,9 +85,12 @@ internal static class ReplicaCommand
                     return Task.FromResult(Offline(storeDir, id!, parse.GetValue(dump), q));
                 }
                 var at = parse.GetValue(server) ?? throw new CliException("--server HOST:PORT is required (or --offline --store DIR)");
+                var writes = parse.GetValue(transactLines);
+                if (writes && (q is not null || parse.GetValue(dump) || parse.GetValue(untilT) is not null))
+                    throw new CliException("--transact-lines cannot be combined with --query, --watch, --dump or --until-t");
                 return Run(at, id ?? CliSupport.DefaultClientId("replica"), parse.GetValue(token), parse.GetValue(untilT),
                     parse.GetValue(dump), q, TimeSpan.FromSeconds(parse.GetValue(timeout)), CliSupport.LoadConfig(parse.GetValue(config)), tls.Read(parse),
-                    verbose, storeDir, stop);
+                    verbose, storeDir, stop, writes);
             });
         });
         return cmd;
@@ -116,19 +124,26 @@ internal static class ReplicaCommand
         }
         catch (DatsyncStorageException e) { throw new CliException(e.Message.ReplaceLineEndings(" ")); }
         if (stored is null) throw new CliException($"the store {storeDir} holds no value yet (the replica never synced with a master)");
+        // the replica's view: the stored value with its outbox's transactions on top, as a replica starting from it holds
+        var state = ReplicaState.Bootstrapped(stored.Value);
+        foreach (var e in stored.Outbox)
+        {
+            try { (state, _) = state.Local(e.RequestId, Tx.Parse(e.TxEdn), unique: true); }
+            catch (TxRejectedException x) { Console.Error.WriteLine($"datsync replica: queued {e.RequestId} does not apply on the stored value: {x.Category}: {x.Message}"); }
+        }
         Console.Error.WriteLine($"datsync replica: offline, from the store {storeDir} at t={stored.BasisT} ({stored.Value.Count:N0} datoms, {stored.Outbox.Count} pending in its outbox)");
-        if (query is { } q) return q.Output.Print(stored.Value, q.Explain);
+        if (query is { } q) return q.Output.Print(state.View, q.Explain);
         if (dump)
         {
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            DatomListing.Write(stdout, "replica", stored.Value);
+            DatomListing.Write(stdout, "replica", state.View);
         }
         return 0;
     }
 
     private static async Task<int> Run(string server, string clientId, string? token, long? untilT, bool dump,
         (QueryOutput Output, bool Explain, bool Watch)? query, TimeSpan timeout, Akka.Configuration.Config files, Datsync.Actors.TlsOptions? tls,
-        bool verbose, string? storeDir, CancellationToken stop)
+        bool verbose, string? storeDir, CancellationToken stop, bool transactLines = false)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
         var (host, port) = RemoteTransact.Parse(server);
@@ -140,12 +155,16 @@ internal static class ReplicaCommand
             DatsyncReplica replica;
             try
             {
-                replica = DatsyncReplica.Connect(system, server, clientId, token,
-                    storeDir is null ? null : ReplicaSettings.From(system.Settings.Config) with { Store = storeDir });
+                // the store as if configured (datsync.replica.store), so that offline-writes reads as it would with one
+                replica = DatsyncReplica.Connect(system, server, clientId, token, storeDir is null ? null
+                    : ReplicaSettings.From(Akka.Configuration.ConfigurationFactory.ParseString($"datsync.replica.store = {Datsync.Actors.Storage.StorageOptions.Quote(storeDir)}")
+                        .WithFallback(system.Settings.Config)));
             }
             catch (DatsyncStorageException e) { throw new CliException(e.Message.ReplaceLineEndings(" ")); }
             if (replica.StartedFromStore)
                 Console.Error.WriteLine($"datsync replica: started from the store {storeDir} at t={replica.SyncedDb.BasisT}; resuming from it once the master answers");
+            // writes from standard input: at once from a stored value (queued while the master does not answer)
+            if (transactLines && replica.StartedFromStore) return await TransactLines(replica, stop);
             // read from here on, on a thread of this command's (a slow terminal never holds the replica back)
             using var stopPrinting = new CancellationTokenSource();
             var printer = new ReportPrinter(replica, lines, untilT, stopPrinting.Token);
@@ -178,9 +197,13 @@ internal static class ReplicaCommand
             progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
 
             if (query is { Watch: true } w) return await Watch(replica, w.Output, untilT, stopPrinting, printer, stop);
+            if (transactLines) return await TransactLines(replica, stop);
 
             if (query is { } q)
             {
+                // the writes its outbox held go first: the result holds them once the master has answered each
+                while (storeDir is not null && replica.Status.PendingLocal > 0 && !stop.IsCancellationRequested)
+                    try { await Task.Delay(10, stop); } catch (OperationCanceledException) { }
                 // the master's t as last heard (the bootstrap's, or a later commit's), unless --until-t names one
                 var target = untilT ?? Math.Max(replica.Status.MasterT, replica.SyncedDb.BasisT);
                 try { await replica.SyncAsync(target, stop); }
@@ -221,6 +244,46 @@ internal static class ReplicaCommand
         {
             await CliSupport.Shutdown(system);
         }
+    }
+
+    /// <summary><c>--transact-lines</c>: each line of standard input a local write; <c>queued ID</c> once it is in the
+    /// replica's view (and, with a store, its outbox), then its outcome. Exit 0 once input ends and all are answered.</summary>
+    private static async Task<int> TransactLines(DatsyncReplica replica, CancellationToken stop)
+    {
+        var answers = new List<Task>();
+        var gate = new object();
+        void Say(string line)
+        {
+            lock (gate)
+            {
+                Console.Out.WriteLine(line);
+                Console.Out.Flush();
+            }
+        }
+        string? text;
+        var n = 0;
+        while ((text = await Console.In.ReadLineAsync(stop)) is not null)
+        {
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            IReadOnlyList<object?> forms;
+            try { forms = Tx.Parse(text); }
+            catch (TxRejectedException e)
+            {
+                Say($"rejected line {n + 1} {e.Category}: {e.Message}");
+                continue;
+            }
+            var before = replica.Status.PendingLocal;
+            var write = replica.TransactAsync(forms, stop);
+            // queued once the replica's view holds it (its outbox first, with a store), or answered already
+            while (!write.IsCompleted && replica.Status.PendingLocal <= before) await Task.Delay(1, stop);
+            var label = $"line {++n}";
+            if (!write.IsCompleted || write.IsCompletedSuccessfully) Say($"queued {label}");
+            answers.Add(write.ContinueWith(t => Say(t.IsCompletedSuccessfully ? $"committed {label} t={t.Result.T}"
+                : t.Exception?.InnerException is TxRejectedException r ? $"rejected {label} {r.Category}: {r.Message}"
+                : $"stopped {label}"), TaskScheduler.Default));
+        }
+        await Task.WhenAll(answers).WaitAsync(stop);
+        return 0;
     }
 
     /// <summary><c>--watch</c>: prints <c>t=T result</c> for the live query's current result and each change, until
