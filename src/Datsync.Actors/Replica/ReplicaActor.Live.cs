@@ -93,7 +93,7 @@ internal sealed partial class ReplicaActor
         TxReport report;
         try
         {
-            (_state, report) = _state.Local(requestId, m.TxData);
+            (_state, report) = _state.Local(requestId, m.TxData, unique: true); // NextRequestId never repeats
         }
         catch (TxRejectedException e)
         {

@@ -83,6 +83,7 @@ internal sealed partial class ReplicaActor
     {
         if (_outboxTaken || _state is null) return;
         _outboxTaken = true;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var entry in entries)
         {
             var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -97,6 +98,8 @@ internal sealed partial class ReplicaActor
                     $"queued transaction {entry.RequestId} no longer applies on the stored value: {e.Message}"));
             }
         }
-        if (entries.Count > 0) _log.Info("replica {0}: took back {1} transaction(s) of its outbox", _clientId, entries.Count);
+        if (entries.Count > 0)
+            _log.Info("replica {0}: took back {1} transaction(s) of its outbox in {2:F0} ms", _clientId, entries.Count,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }

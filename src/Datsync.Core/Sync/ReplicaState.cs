@@ -205,10 +205,13 @@ internal sealed class ReplicaState
         var outgoing = new List<OutgoingTx>();
         var failed = new List<FailedTx>();
         var pending = Pending;
-        for (var i = 0; i < pending.Count; i++)
+        ImmutableDictionary<long, long>? remoteOf = null; // with the pending ones' ids the master gave: made once, when needed
+        var i = -1;
+        foreach (var candidate in Pending)
         {
+            i++;
+            if (candidate.Sent) continue;
             var p = pending[i];
-            if (p.Sent) continue;
             var blocked = false;
             long? unknown = null;
             foreach (var e in EntityIdRewrite.EntityIds(p.TxData, SchemaNow))
@@ -225,9 +228,13 @@ internal sealed class ReplicaState
                 continue;
             }
             if (blocked) break;
-            var remoteOf = RemoteOf;
-            foreach (var o in pending) if (o.Remote is not null) remoteOf = remoteOf.SetItems(o.Remote);
-            outgoing.Add(new OutgoingTx(p.RequestId, EntityIdRewrite.Rewrite(p.TxData, SchemaNow, e => remoteOf.TryGetValue(e, out var r) ? r : null)));
+            if (remoteOf is null)
+            {
+                remoteOf = RemoteOf;
+                foreach (var o in pending) if (o.Remote is not null) remoteOf = remoteOf.SetItems(o.Remote);
+            }
+            var known = remoteOf;
+            outgoing.Add(new OutgoingTx(p.RequestId, EntityIdRewrite.Rewrite(p.TxData, SchemaNow, e => known.TryGetValue(e, out var r) ? r : null)));
             pending = pending.SetItem(i, p with { Sent = true });
         }
         if (outgoing.Count == 0 && failed.Count == 0) return (this, outgoing, failed);
