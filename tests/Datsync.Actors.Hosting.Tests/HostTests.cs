@@ -324,29 +324,4 @@ public sealed class HostTests
 
         public string? NameOf(long id) => connection.Db.Entity(id)?.Get<string>(":person/name");
     }
-
-    /// <summary>A configuration source whose whole content a test replaces, firing the reload a file change would.</summary>
-    private sealed class ReloadableSource(IDictionary<string, string?> initial) : IConfigurationSource
-    {
-        private readonly Provider _provider = new(initial);
-
-        public IReadOnlyDictionary<string, string?> Current => _provider.Snapshot;
-
-        public void Replace(IDictionary<string, string?> data) => _provider.Replace(data);
-
-        public IConfigurationProvider Build(IConfigurationBuilder builder) => _provider;
-
-        private sealed class Provider : ConfigurationProvider
-        {
-            public Provider(IDictionary<string, string?> initial) => Data = new Dictionary<string, string?>(initial, StringComparer.OrdinalIgnoreCase);
-
-            public IReadOnlyDictionary<string, string?> Snapshot => new Dictionary<string, string?>(Data, StringComparer.OrdinalIgnoreCase);
-
-            public void Replace(IDictionary<string, string?> data)
-            {
-                Data = new Dictionary<string, string?>(data, StringComparer.OrdinalIgnoreCase);
-                OnReload();
-            }
-        }
-    }
 }
