@@ -11,7 +11,11 @@ internal sealed partial class ReplicaActor
     private bool _storeFailed; // a write failed: the store holds an older state, which the next start resumes from
 
     /// <summary>The bootstrap's value, with the id of the master it came from.</summary>
-    private void StoreBootstrap(Db db) => Stored(s => s.ResetTo(db, _databaseId), $"take the bootstrap at t={db.BasisT}");
+    private void StoreBootstrap(Db db)
+    {
+        _storeFailed = false; // a bootstrap replaces whatever the store held: it may take writes again
+        Stored(s => s.ResetTo(db, _databaseId), $"take the bootstrap at t={db.BasisT}");
+    }
 
     /// <summary>The deltas just applied to the synced value, in order.</summary>
     private void StoreApplied(IReadOnlyList<AppliedDelta> applied)

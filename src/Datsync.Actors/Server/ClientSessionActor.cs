@@ -95,9 +95,9 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<TxDelta>(d => { if (FromMaster(d, _listener) && _scope is null) Forward(d, d.T); });
         Receive<TxDeltaBatch>(b => { if (FromMaster(b, _listener) && _scope is null) Forward(b, b.LastT); });
         // a scoped client's stream, from the scope hub only
-        Receive<ScopeDb>(d => FromMaster(d, _hub!), OnScopeDb);
-        Receive<ScopedDeltas>(d => FromMaster(d, _hub!), ForwardScoped);
-        Receive<ScopeEnded>(e => FromMaster(e, _hub!), e =>
+        Receive<ScopeDb>(d => _hub is not null && FromMaster(d, _hub), OnScopeDb);
+        Receive<ScopedDeltas>(d => _hub is not null && FromMaster(d, _hub), ForwardScoped);
+        Receive<ScopeEnded>(e => _hub is not null && FromMaster(e, _hub), e =>
         {
             if (e.Generation == _scope?.Generation) Rebootstrap(e.Reason);
         });
