@@ -228,41 +228,99 @@ public sealed class OfflinePropertyTests(ITestOutputHelper output) : Replication
             catch (Exception e) { throw new Xunit.Sdk.XunitException(Where($"replica {c.Id}#{c.Incarnation} differs from the master: {e.Message}")); }
         }
 
-        var db = DbOf(master!.Master.Transactor);
-        var ids = db.Datoms(IndexType.Aevt, db.Schema[Keyword.Intern("w/id")]!.Id)
-            .GroupBy(d => (string)d.V).ToDictionary(g => g.Key, g => g.Select(d => d.E).ToList());
-        var known = writes.ToDictionary(w => w.Id);
-        foreach (var (id, es) in ids)
-        {
-            Assert.True(known.ContainsKey(id), Where($"the master holds {id}, which no replica wrote"));
-            Assert.True(es.Count == 1, Where($"the master holds {id} {es.Count} times (entities {string.Join(",", es)})"));
-            var e = db.Entity(es[0])!;
-            Assert.True(e.Get<long>(":w/n") == known[id].N && e.Get<string>(":w/client") == known[id].Client,
-                Where($"the master's {id} is not the one written"));
-        }
+        var ids = AssertEachWriteOnce("after reconnection");
         var acknowledged = writes.Where(w => w.Task.IsCompletedSuccessfully).ToList();
         var taken = writes.Where(w => !w.Task.IsCompletedSuccessfully && w.TakenBeforeCrash).ToList();
         foreach (var w in acknowledged.Concat(taken))
             Assert.True(ids.ContainsKey(w.Id),
                 Where($"the master lacks {w.Id} ({(w.Task.IsCompletedSuccessfully ? "acknowledged" : "taken by a replica that crashed")})"));
-        // one transaction per write on the master (none twice under another shape, none empty)
-        Assert.True(MasterT(master.Master) - schemaT == ids.Count,
-            Where($"the master has {MasterT(master.Master) - schemaT} transactions after the schema for {ids.Count} writes"));
 
+        // every outbox is empty once its replica stopped
+        var leftovers = new List<string>();
         foreach (var c in clients)
+        {
+            await StopClient(c);
+            using var store = ReplicaStore.Open(c.Store, c.Id);
+            leftovers.AddRange(store.Outbox().Select(e => $"{c.Id}: {e.RequestId} {e.TxEdn}" + (ids.Keys.Any(id => e.TxEdn.Contains($"\"{id}\"")) ? " (on the master)" : "")));
+        }
+
+        log.Add("end: left in the outboxes after reconnection: " + (leftovers.Count == 0 ? "none" : string.Join("; ", leftovers)));
+
+        // started again from their stores, the replicas send again whatever their outboxes still hold: the master keeps
+        // each write once, and the outboxes empty
+        foreach (var c in clients) StartClient(c);
+        foreach (var c in clients)
+        {
+            var n = ++c.Next;
+            var id = $"{c.Id}-{n}";
+            writes.Add(new Write(id, c.Id, n, c.Incarnation,
+                c.Replica.TransactAsync($$"""[{:w/id "{{id}}" :w/client "{{c.Id}}" :w/n {{n}}}]""")));
+        }
+        try { await Task.WhenAll(writes.Where(w => !w.Crashed).Select(w => w.Task)).WaitAsync(TimeSpan.FromSeconds(60)); }
+        catch (Exception) { }
+        foreach (var w in writes.Where(w => !w.Crashed))
+            Assert.True(w.Task.IsCompletedSuccessfully, Where($"the write {w.Id} after the last start was not acknowledged"));
+        foreach (var c in clients)
+        {
+            try { AwaitEqual(master!.Master, c.Replica); }
+            catch (Exception e) { throw new Xunit.Sdk.XunitException(Where($"replica {c.Id}#{c.Incarnation} (last start) differs from the master: {e.Message}")); }
+        }
+        var again = AssertEachWriteOnce("after the replicas started again from their stores");
+        var lastLeftovers = new List<string>();
+        foreach (var id in ids.Keys) Assert.True(again.ContainsKey(id), Where($"{id} left the master"));
+        foreach (var c in clients)
+        {
+            await StopClient(c);
+            using var store = ReplicaStore.Open(c.Store, c.Id);
+            lastLeftovers.AddRange(store.Outbox().Select(e => $"{c.Id}: {e.RequestId} {e.TxEdn}" +
+                (again.Keys.Any(id => e.TxEdn.Contains($"\"{id}\"")) ? " (on the master)" : "")));
+        }
+        var lost = writes.Count(w => !w.Task.IsCompletedSuccessfully && !w.TakenBeforeCrash && !again.ContainsKey(w.Id));
+        Sys.Log.Info($"seed {seed}: {clientCount} clients, {writes.Count} writes ({acknowledged.Count} acknowledged, {taken.Count} taken " +
+                     $"back after a crash, {lost} never taken by a crashed replica), {generation} master starts, master t {MasterT(master!.Master)}, " +
+                     $"{leftovers.Count} committed outbox entries left after reconnection, {lastLeftovers.Count} after the last start");
+        await StopMasterSystem();
+
+        // KNOWN PRODUCT BUG (found by this property: each seed hits it in some runs, as the actors' timing decides; in
+        // the first runs 1 to 3 of the 4 seeds failed here, never above): an outbox entry whose commit
+        // the replica learns from its delta (the delta names its request id) while the master's TxAccepted never
+        // reaches it (dropped on the link, or its session gone with a master restart) stays in the store's outbox:
+        // ReplicaActor.Resolve (Deltas.cs) completes the pending transaction but only OnAccepted and Rejected call
+        // Dequeue. Its caller is told it committed; the entry leaves only when the replica starts again and sends it
+        // once more (the master answers it from its ledger and keeps it once: checked above). Everything else in the
+        // property holds for every seed; these assertions fail until the replica dequeues on a resolving delta too.
+        Assert.True(leftovers.Count == 0 && lastLeftovers.Count == 0,
+            Where("every write is acknowledged and on the master once, every replica equals the master, yet the outboxes still hold committed " +
+                  $"entries after reconnection:\n  {string.Join("\n  ", leftovers)}\nand after the replicas started again (their outboxes sent " +
+                  $"again, one more write each):\n  {string.Join("\n  ", lastLeftovers)}"));
+
+        async Task StopClient(Client c)
         {
             var probe = CreateTestProbe();
             probe.Watch(c.Replica.Actor);
             await c.Replica.DisposeAsync();
             probe.ExpectTerminated(c.Replica.Actor, Long);
-            using var store = ReplicaStore.Open(c.Store, c.Id);
-            var left = store.Outbox();
-            Assert.True(left.Count == 0, Where($"the outbox of {c.Id} still holds {string.Join(", ", left.Select(e => e.RequestId + " " + e.TxEdn))}"));
         }
-        var lost = writes.Count(w => !w.Task.IsCompletedSuccessfully && !w.TakenBeforeCrash && !ids.ContainsKey(w.Id));
-        Sys.Log.Info($"seed {seed}: {clientCount} clients, {writes.Count} writes ({acknowledged.Count} acknowledged, {taken.Count} taken " +
-                         $"back after a crash, {lost} never taken by a crashed replica), {generation} master starts, master t {MasterT(master.Master)}");
-        await StopMasterSystem();
+
+        Dictionary<string, List<long>> AssertEachWriteOnce(string when)
+        {
+            var db = DbOf(master!.Master.Transactor);
+            var byId = db.Datoms(IndexType.Aevt, db.Schema[Keyword.Intern("w/id")]!.Id)
+                .GroupBy(d => (string)d.V).ToDictionary(g => g.Key, g => g.Select(d => d.E).ToList());
+            var known = writes.ToDictionary(w => w.Id);
+            foreach (var (id, es) in byId)
+            {
+                Assert.True(known.ContainsKey(id), Where($"{when}: the master holds {id}, which no replica wrote"));
+                Assert.True(es.Count == 1, Where($"{when}: the master holds {id} {es.Count} times (entities {string.Join(",", es)})"));
+                var e = db.Entity(es[0])!;
+                Assert.True(e.Get<long>(":w/n") == known[id].N && e.Get<string>(":w/client") == known[id].Client,
+                    Where($"{when}: the master's {id} is not the one written"));
+            }
+            // one transaction per write on the master (none twice under another shape, none empty)
+            Assert.True(db.BasisT - schemaT == byId.Count,
+                Where($"{when}: the master has {db.BasisT - schemaT} transactions after the schema for {byId.Count} writes"));
+            return byId;
+        }
     }
 
     private static bool HasId(Db db, string id) =>
