@@ -108,6 +108,7 @@ internal sealed partial class ReplicaActor
         var tempids = l.Accepted is { Tempids.Count: > 0 } a ? a.Tempids : r.Tempids;
         Answered(l);
         _local.Remove(r.RequestId);
+        Dequeue(r.RequestId); // committed (its delta says so, perhaps before or without the master's answer)
         var applied = _applied.GetValueOrDefault(r.T);
         // the value at T when it is at hand; the view (every pending transaction rebased) only when it is not
         l.Done.TrySetResult(new ReplicaTxResult(r.T, tempids, r.LocalTempids, r.LocalToRemote, applied?.DbAfter ?? _state!.View)

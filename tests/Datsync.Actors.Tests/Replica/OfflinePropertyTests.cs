@@ -281,15 +281,8 @@ public sealed class OfflinePropertyTests(ITestOutputHelper output) : Replication
                      $"{leftovers.Count} committed outbox entries left after reconnection, {lastLeftovers.Count} after the last start");
         await StopMasterSystem();
 
-        // KNOWN PRODUCT BUG (found by this property: each seed hits it in some runs, as the actors' timing decides; in
-        // six runs 1 to 3 of the 4 seeds failed here, never above): an outbox entry whose commit
-        // the replica learns from its delta (the delta names its request id) while the master's TxAccepted never
-        // reaches it (dropped on the link, or its session gone with a master restart) stays in the store's outbox:
-        // ReplicaActor.Resolve (Deltas.cs) completes the pending transaction but only OnAccepted and Rejected call
-        // Dequeue. Its caller is told it committed; the entry leaves only when the replica starts again and sends it
-        // once more (the master answers it from its ledger and keeps it once: checked above). Everything else in the
-        // property holds for every seed; these assertions fail until the replica dequeues on a resolving delta too
-        // (tried, not part of this change: Dequeue(r.RequestId) in Resolve made every seed pass in three runs).
+        // a committed write leaves the outbox however the replica learns of it: the master's answer, or its delta alone
+        // (whose answer was lost on the link or with a master restart)
         Assert.True(leftovers.Count == 0 && lastLeftovers.Count == 0,
             Where("every write is acknowledged and on the master once, every replica equals the master, yet the outboxes still hold committed " +
                   $"entries after reconnection:\n  {string.Join("\n  ", leftovers)}\nand after the replicas started again (their outboxes sent " +
