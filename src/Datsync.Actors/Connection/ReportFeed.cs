@@ -15,17 +15,30 @@ internal sealed class ReportFeed(int capacity) : Feed<DbChange>(capacity, c => c
 /// A stream of <typeparamref name="T"/> with many readers: every enumeration gets a bounded buffer of its own, which
 /// <see cref="Publish"/> fills without ever waiting. A full buffer ends that enumeration with
 /// <see cref="ReportsOverflowException"/> (naming the t of the last item it took, <paramref name="tOf"/>) once its reader
-/// has taken what it holds.
+/// has taken what it holds. With <paramref name="keep"/> &gt; 0 the feed also keeps its last items: every enumeration
+/// starts with them (a reader that subscribes after the first items still gets them), then gets the ones that follow.
 /// </summary>
-internal class Feed<T>(int capacity, Func<T, long> tOf) : IAsyncEnumerable<T>
+internal class Feed<T>(int capacity, Func<T, long> tOf, int keep = 0) : IAsyncEnumerable<T>
 {
     private readonly object _gate = new();
     private volatile Reader[] _readers = [];
     private bool _completed;
+    private readonly Queue<T>? _kept = keep > 0 ? new Queue<T>() : null;
 
     /// <summary>Hands <paramref name="change"/> to every enumeration under way; never blocks.</summary>
     public void Publish(T change)
     {
+        if (_kept is not null)
+        {
+            // kept and handed out under the lock, so that a reader that subscribes now gets it once, from one or the other
+            lock (_gate)
+            {
+                _kept.Enqueue(change);
+                if (_kept.Count > keep) _kept.Dequeue();
+                foreach (var r in _readers) r.Offer(change);
+            }
+            return;
+        }
         foreach (var r in _readers) r.Offer(change);
     }
 
@@ -47,9 +60,10 @@ internal class Feed<T>(int capacity, Func<T, long> tOf) : IAsyncEnumerable<T>
 
     public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
-        var reader = new Reader(this, capacity, tOf);
+        var reader = new Reader(this, Math.Max(capacity, keep), tOf);
         lock (_gate)
         {
+            if (_kept is not null) foreach (var item in _kept) reader.Offer(item);
             if (_completed) reader.Channel.Writer.TryComplete();
             else _readers = [.. _readers, reader];
         }

@@ -109,7 +109,7 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
     }
 
     /// <summary>Local transactions that left the view without being committed, for <see cref="DatsyncReplica.Rejections"/>.</summary>
-    internal Feed<TxRejection> Rejections { get; } = new(reportBuffer, r => r.Seq);
+    internal Feed<TxRejection> Rejections { get; } = new(reportBuffer, r => r.Seq, keep: reportBuffer);
 
     private long _rejectionSeq;
 
@@ -300,9 +300,11 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// <summary>
     /// The replica's local transactions that left its view without being committed, as they happen: those the master
     /// rejected (with the category and message a <c>TransactAsync</c> caller still waiting gets too), and those queued in
-    /// the outbox of its store that no longer applied when it took them back after a restart. Each enumeration gets
-    /// what happens from its start on, in a buffer of its own (<c>datsync.connection.report-buffer</c>); one that falls
-    /// that far behind ends with <see cref="ReportsOverflowException"/>.
+    /// the outbox of its store that no longer applied when it took them back after a restart. Each enumeration starts
+    /// with the rejections since the replica started (the latest <c>datsync.connection.report-buffer</c> of them: a
+    /// reader that subscribes once <c>ConnectReplicaAsync</c> returns still learns of a queued write the master refused
+    /// at once), then gets those that follow, in a buffer of its own; one that falls that far behind ends with
+    /// <see cref="ReportsOverflowException"/>.
     /// </summary>
     public IAsyncEnumerable<TxRejection> Rejections => _shared.Rejections;
 
