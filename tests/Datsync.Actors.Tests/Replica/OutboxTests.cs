@@ -29,6 +29,19 @@ public sealed class OutboxTests(ITestOutputHelper output) : ReplicationTestKit(o
         ExpectTerminated(replica.Actor, Long);
     }
 
+    /// <summary>A master holding <paramref name="world"/> and the store of client c1 synced with it (its replica stopped).</summary>
+    private async Task<(MasterHandle Master, IActorRef Server)> Synced(string name, string world)
+    {
+        var (master, server) = StartMaster(name);
+        Commit(master, SchemaEdn);
+        Commit(master, world);
+        var first = StartReplica(server, "c1", WithStore());
+        await first.Ready.WaitAsync(Long);
+        AwaitEqual(master, first);
+        await Stop(first);
+        return (master, server);
+    }
+
     private static long Count(Db db, string key) =>
         db.Datoms(IndexType.Aevt, db.Schema[Keyword.Intern("item/key")]!.Id).Count(d => Equals(d.V, key));
 
@@ -48,13 +61,7 @@ public sealed class OutboxTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task Transactions_made_offline_wait_in_the_outbox_and_commit_once_in_order_when_the_replica_starts_again()
     {
-        var (master, server) = StartMaster("outbox-offline");
-        Commit(master, SchemaEdn);
-        Commit(master, """[{:item/key "taken" :item/n 0}]""");
-        var first = StartReplica(server, "c1", WithStore());
-        await first.Ready.WaitAsync(Long);
-        AwaitEqual(master, first);
-        await Stop(first);
+        var (master, server) = await Synced("outbox-offline", """[{:item/key "taken" :item/n 0}]""");
 
         // offline: a server that never answers; the writes are taken, applied to the view, and kept on disk
         var silent = CreateTestProbe();
@@ -92,13 +99,7 @@ public sealed class OutboxTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task A_queued_transaction_the_master_rejects_leaves_the_view_and_is_reported()
     {
-        var (master, server) = StartMaster("outbox-rejected");
-        Commit(master, SchemaEdn);
-        Commit(master, """[{:item/key "x" :item/n 0}]""");
-        var first = StartReplica(server, "c1", WithStore());
-        await first.Ready.WaitAsync(Long);
-        AwaitEqual(master, first);
-        await Stop(first);
+        var (master, server) = await Synced("outbox-rejected", """[{:item/key "x" :item/n 0}]""");
 
         var silent = CreateTestProbe();
         var offline = StartReplica(silent.Ref, "c1", WithStore());
