@@ -36,6 +36,7 @@ internal sealed partial class ReplicaActor
 
     private void OnLiveTick()
     {
+        FlushDequeued();
         var now = DateTime.UtcNow;
         if (now - _lastHeard >= _settings.ConnectionTimeout)
         {

@@ -49,15 +49,30 @@ internal sealed partial class ReplicaActor
         }
     }
 
-    /// <summary>The transaction left the outbox: committed, or rejected for good.</summary>
+    /// <summary>The transaction left the outbox: committed, or rejected for good. Removed from the store in batches
+    /// (<see cref="FlushDequeued"/>): one that stays after a crash is sent again, and the master answers it from its
+    /// ledger without running it again.</summary>
     private void Dequeue(string requestId)
     {
-        if (_shared.Store is not { } store || MutationOf(requestId) is not { } n) return;
-        try { store.Remove(n); }
+        if (_shared.Store is null || MutationOf(requestId) is not { } n) return;
+        _dequeued.Add(n);
+        if (_dequeued.Count >= DequeueBatch) FlushDequeued();
+    }
+
+    private const int DequeueBatch = 256;
+    private readonly HashSet<long> _dequeued = new();
+
+    /// <summary>Removes the answered transactions from the outbox (every tick, at a batch's end, and when the replica stops).</summary>
+    private void FlushDequeued()
+    {
+        if (_dequeued.Count == 0 || _shared.Store is not { } store) return;
+        try { store.RemoveAll(_dequeued); }
         catch (DatsyncStorageException e)
         {
-            _log.Error(e, "replica {0}: removing mutation {1} from its outbox failed: {2}", _clientId, n, e.Message);
+            _log.Error(e, "replica {0}: removing {1} answered transaction(s) from its outbox failed (they are sent again after a restart): {2}",
+                _clientId, _dequeued.Count, e.Message);
         }
+        _dequeued.Clear();
     }
 
     private static long? MutationOf(string requestId)
@@ -87,16 +102,21 @@ internal sealed partial class ReplicaActor
         foreach (var entry in entries)
         {
             var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            try
-            {
-                (_state, _) = _state.Local(entry.RequestId, Tx.Parse(entry.TxEdn), unique: true); // one row per mutation id
-                _local[entry.RequestId] = new LocalTx(done);
-            }
+            IReadOnlyList<object?> forms;
+            try { forms = Tx.Parse(entry.TxEdn); }
             catch (TxRejectedException e)
             {
-                Rejected(entry.RequestId, new TxRejectedException(e.Category,
-                    $"queued transaction {entry.RequestId} no longer applies on the stored value: {e.Message}"));
+                Rejected(entry.RequestId, new TxRejectedException(e.Category, $"queued transaction {entry.RequestId} cannot be read back: {e.Message}"));
+                continue;
             }
+            try { (_state, _) = _state.Local(entry.RequestId, forms, unique: true); } // one row per mutation id
+            catch (TxRejectedException)
+            {
+                // it does not apply on the stored value (perhaps it was committed before the crash, and its removal
+                // from the outbox not yet written): it goes to the master out of the view, and the master decides
+                _state = _state.Waiting(entry.RequestId, forms);
+            }
+            _local[entry.RequestId] = new LocalTx(done);
         }
         if (entries.Count > 0)
             _log.Info("replica {0}: took back {1} transaction(s) of its outbox in {2:F0} ms", _clientId, entries.Count,

@@ -231,6 +231,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
+        FlushDequeued();
         _log.Error(reason, "replica {0} failed on a {1}; it goes on from t={2} with {3} pending transaction(s)", _clientId,
             message?.GetType().Name ?? "message", _state?.BasisT, _local.Count);
         var failed = new TxRejectedException(TxErrors.InvalidTxData, $"replica {_clientId} could not handle this request ({reason.GetType().Name}: {Shorten(reason.Message)}); nothing was sent");
@@ -259,6 +260,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
         var stopped = new TxRejectedException(DatsyncErrors.Unavailable, $"replica {_clientId} stopped");
         foreach (var l in _local.Values) l.Done.TrySetException(stopped);
         foreach (var ws in _syncWaiters.Values) foreach (var w in ws) w.TrySetException(stopped);
+        FlushDequeued();
         _shared.Stopped();
     }
 

@@ -524,6 +524,31 @@ internal sealed class ReplicaStore : IDisposable
         }
     }
 
+    /// <summary>Removes the entries of <paramref name="mutationIds"/> (those not there are skipped), in one transaction.</summary>
+    public void RemoveAll(IReadOnlyCollection<long> mutationIds)
+    {
+        ThrowIfDisposed();
+        if (mutationIds.Count == 0) return;
+        try
+        {
+            using var tx = _conn.BeginTransaction();
+            using var cmd = _conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "DELETE FROM outbox WHERE mutation_id = $id";
+            var id = cmd.Parameters.Add("$id", SqliteType.Integer);
+            foreach (var n in mutationIds)
+            {
+                id.Value = n;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        catch (SqliteException e)
+        {
+            throw Failed("remove from", e);
+        }
+    }
+
     /// <summary>Closes the file (the WAL is checkpointed into it).</summary>
     public void Dispose()
     {

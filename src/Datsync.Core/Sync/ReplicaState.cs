@@ -197,6 +197,12 @@ internal sealed class ReplicaState
         return (forms, unresolved);
     }
 
+    /// <summary>A transaction that waits for the master out of the view: one that does not apply on it (e.g. taken back
+    /// from an outbox after a restart, perhaps committed already). The master decides; its delta shows it.</summary>
+    public ReplicaState Waiting(string requestId, IReadOnlyList<object?> txData) =>
+        new(Synced, Sequencer, Pending.Add(new PendingTx(requestId, txData, NextLocalId, NextLocalId - 1, new Dictionary<object, long>(), InView: false)),
+            RemoteOf, NextLocalId, _view);
+
     /// <summary>Pending transactions that can go to the master now, in order, translated to master ids. A transaction
     /// that names a local entity of a pending transaction waits for it (and so does every later one); one that names a
     /// local entity nobody will commit fails.</summary>

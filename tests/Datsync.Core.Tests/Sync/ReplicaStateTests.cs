@@ -154,6 +154,23 @@ public class ReplicaStateTests
     }
 
     [Fact]
+    public void A_waiting_transaction_stays_out_of_the_view_and_goes_to_the_master()
+    {
+        var (_, s) = Start();
+        var forms = Forms("""[[:db/cas 1 :person/age 1 2]]"""); // does not apply here: entity 1 has no age
+        Assert.Throws<TxRejectedException>(() => s.Local("r1", forms));
+        var waiting = s.Waiting("r1", forms);
+
+        Assert.Same(s.View, waiting.View);
+        var p = Assert.Single(waiting.Pending);
+        Assert.False(p.InView);
+        var (sent, outgoing, failed) = waiting.TakeOutgoing();
+        Assert.Empty(failed);
+        Assert.Equal("r1", Assert.Single(outgoing).RequestId);
+        Assert.True(Assert.Single(sent.Pending).Sent);
+    }
+
+    [Fact]
     public void An_invalid_local_transaction_throws_and_leaves_the_state_alone()
     {
         var (m, s) = Start();
