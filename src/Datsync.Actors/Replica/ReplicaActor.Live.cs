@@ -114,6 +114,7 @@ internal sealed partial class ReplicaActor
             return;
         }
         _local[requestId] = new LocalTx(m.Done) { TraceParent = m.TraceParent };
+        _unsentLocal++;
         if (_state.Pending[^1].InView)
             _shared.Notify(new ReplicaReport(report.T, report.DbBefore, report.DbAfter, report.TxData, requestId, true), _log);
         SendLocal(resend: false);
@@ -125,6 +126,12 @@ internal sealed partial class ReplicaActor
     private void SendLocal(bool resend)
     {
         if (_state is null || _session is null || !IsLive) return;
+        if (!resend && _unsentLocal == 0)
+        {
+            // every pending transaction was taken already (a long outbox draining): no pass over the pending list
+            Pump(DateTime.UtcNow);
+            return;
+        }
         var (next, outgoing, failed) = _state.TakeOutgoing();
         _state = next;
         foreach (var f in failed)
@@ -149,6 +156,7 @@ internal sealed partial class ReplicaActor
         foreach (var o in outgoing)
         {
             if (!_local.TryGetValue(o.RequestId, out var l)) continue;
+            if (l.Sent is null && _unsentLocal > 0) _unsentLocal--;
             l.Sent = o;
             _toSend.Enqueue(o.RequestId);
         }
@@ -163,6 +171,8 @@ internal sealed partial class ReplicaActor
 
     private int _inFlight;
     private readonly Queue<string> _toSend = new();
+    // local transactions not yet taken for sending, or more (one that left unsent is not counted off): 0 means none
+    private int _unsentLocal;
     private bool _mutationAnswered; // this session answered one of the outbox's mutations: the master knows its key
 
     private void Pump(DateTime now)

@@ -117,6 +117,7 @@ internal sealed partial class ReplicaActor
                 _state = _state.Waiting(entry.RequestId, forms);
             }
             _local[entry.RequestId] = new LocalTx(done);
+            _unsentLocal++;
         }
         if (entries.Count > 0)
             _log.Info("replica {0}: took back {1} transaction(s) of its outbox in {2:F0} ms", _clientId, entries.Count,

@@ -80,6 +80,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
             _local = carried.Local;
             _syncWaiters = carried.SyncWaiters;
             foreach (var l in _local.Values) l.InFlight = false; // sent again, through the window, after the next handshake
+            _unsentLocal = _local.Values.Count(l => l.Sent is null);
         }
         else
         {
