@@ -86,6 +86,18 @@ internal sealed record SubmitTxPart(string ClientId, string RequestId, int Seq, 
 /// <summary>A client's transaction as EDN text, turned into the transactor's request.</summary>
 internal static class ClientTx
 {
+    /// <summary>The refusal of a mutation request id (<c>{key}#{n}</c>, see <see cref="MutationId"/>) whose key is not
+    /// the client's own (<c>{clientId}/...</c>), or null: a client cannot move another client's mutations on (the
+    /// master runs each key's mutations once, in order, so a forged high number would make the owner's next ones look
+    /// committed already).</summary>
+    public static TxRejected? ForeignMutation(string requestId, string clientId) =>
+        MutationId.Parse(requestId) is { } m && !m.Key.StartsWith(clientId + "/", StringComparison.Ordinal)
+            ? new TxRejected(requestId, DatsyncErrors.Refused,
+                $"request {Shorten(requestId)} is a mutation of another client's key; a client's mutation ids start with \"{Shorten(clientId)}/\"; nothing was committed")
+            : null;
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
+
     /// <summary>The <see cref="Transact"/> for <paramref name="txEdn"/> from <paramref name="clientId"/> (its metadata names
     /// the client), or the rejection of text that is not a vector of tx forms.</summary>
     public static object Request(string requestId, string txEdn, string clientId, string? traceParent = null)

@@ -282,10 +282,23 @@ internal sealed class ReplicaStore : IDisposable
         var payload = PersistenceCodec.EncodeSnapshot(new DbSnapshot(value));
         try
         {
-            using var tx = _conn.BeginTransaction();
-            Exec(_conn, "DELETE FROM deltas");
-            WriteSnapshot(value.BasisT, databaseId, payload, keepDatabaseId: false);
-            tx.Commit();
+            // the value it replaces may hold what the client may no longer see (a scope that shrank): its pages are
+            // overwritten and the WAL truncated, as a purge does
+            Exec(_conn, "PRAGMA secure_delete=ON");
+            try
+            {
+                using (var tx = _conn.BeginTransaction())
+                {
+                    Exec(_conn, "DELETE FROM deltas");
+                    WriteSnapshot(value.BasisT, databaseId, payload, keepDatabaseId: false);
+                    tx.Commit();
+                }
+                Exec(_conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            finally
+            {
+                Exec(_conn, "PRAGMA secure_delete=OFF");
+            }
         }
         catch (SqliteException e)
         {

@@ -459,6 +459,11 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <paramref name="request"/> (or its rejection) and sent.</summary>
     private void OnSubmit(string requestId, Func<object> request)
     {
+        if (ClientTx.ForeignMutation(requestId, _clientId) is { } foreign)
+        {
+            ToReplica(foreign);
+            return;
+        }
         if (_outcomes.TryGetValue(requestId, out var outcome))
         {
             ToReplica(outcome);

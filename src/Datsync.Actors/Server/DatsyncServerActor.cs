@@ -100,6 +100,11 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 Reply(new TxRejected(t.RequestId, DatsyncErrors.Refused, why), key);
                 return;
             }
+            if (ClientTx.ForeignMutation(t.RequestId, t.ClientId) is { } foreign)
+            {
+                Reply(foreign, key);
+                return;
+            }
             var (trace, traceParent) = Observability.DatsyncTelemetry.StartTransact(Observability.DatsyncTelemetry.ClientTag, t.ClientId);
             var request = ClientTx.Request(t.RequestId, t.TxEdn, t.ClientId, traceParent);
             if (request is TxRejected unreadable)

@@ -268,6 +268,30 @@ public sealed class ReplicaStoreTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_value_replaced_by_a_bootstrap_leaves_no_bytes_of_itself_in_the_file()
+    {
+        // a scope that shrank: the replica is bootstrapped again with a value that no longer holds the marker
+        var marker = "reset-marker-" + Guid.NewGuid().ToString("N");
+        var schema = AllTypesSchema();
+        var held = schema.Transact([Add("x", ":all/id", marker)], SchemaInstant.AddDays(1)).DbAfter;
+        var file = System.IO.Path.Combine(_dir, ReplicaStore.FileName);
+        bool FileHoldsMarker() => new[] { file, file + "-wal" }.Where(File.Exists)
+            .Any(f =>
+            {
+                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var bytes = new byte[s.Length];
+                s.ReadExactly(bytes);
+                return bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) >= 0;
+            });
+        using var store = ReplicaStore.Open(_dir, "client-1");
+        store.ResetTo(held, "db-1");
+        Assert.True(FileHoldsMarker());
+        store.ResetTo(schema, "db-1");
+        Assert.False(FileHoldsMarker());
+        SameValue(schema, store.Load()!.Value);
+    }
+
+    [Fact]
     public void Purge_drops_the_data_but_mutation_ids_keep_growing()
     {
         var marker = "purge-marker-" + Guid.NewGuid().ToString("N");
