@@ -194,6 +194,14 @@ internal static class ReplicaCommand
             }
             try { await replica.Ready; }
             catch (TxRejectedException e) { throw new CliException($"{e.Category}: {e.Message}", CliSupport.Unreachable); }
+            catch (InvalidOperationException) when (!stop.IsCancellationRequested)
+            {
+                // the replica stopped before it was bootstrapped, unasked: its actor system is going down (Akka.Remote
+                // stops a client whose side of the TLS handshake failed) — the same as the loop's check, reached first
+                await Task.WhenAny(tlsFailure, Task.Delay(timeout, stop));
+                throw new CliException(tlsFailure.IsCompleted ? tlsFailure.Result : $"the client stopped before it was bootstrapped by {server}",
+                    CliSupport.Unreachable);
+            }
             progress.Done(replica.BootstrapProgress, replica.SyncedDb, started.Elapsed);
 
             if (query is { Watch: true } w) return await Watch(replica, w.Output, untilT, stopPrinting, printer, stop);
