@@ -37,15 +37,19 @@ public sealed class ScopeReloadHostingTests
     private static string? Title(Db db, string key) =>
         Lookup(db, "doc/key", key) is { } e ? db.Entity(e)?.Get<string>(":doc/title") : null;
 
-    private static async Task Until(Func<Db> db, Func<Db, bool> condition, string what)
+    /// <summary>Waits, on a live query of the connection (its current result, then each change), until bob's document
+    /// b1 has <paramref name="title"/> there.</summary>
+    private static async Task UntilTitle(IDatsyncConnection replica, string title, string what)
     {
-        var deadline = DateTime.UtcNow + TestTimeout;
-        while (!condition(db()))
+        await using var b1 = replica.Subscribe("[:find ?t . :in $ ?k :where [?e :doc/key ?k] [?e :doc/title ?t]]", "b1");
+        using var cts = new CancellationTokenSource(TestTimeout);
+        try
         {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"the replica never came to {what} (a1: {Title(db(), "a1") ?? "-"}, b1: {Title(db(), "b1") ?? "-"})");
-            await Task.Delay(25);
+            await foreach (var u in b1.WithCancellation(cts.Token))
+                if (Equals(u.Result, title)) return;
         }
+        catch (OperationCanceledException) { }
+        throw new Xunit.Sdk.XunitException($"the replica never came to {what} (a1: {Title(replica.Db, "a1") ?? "-"}, b1: {Title(replica.Db, "b1") ?? "-"})");
     }
 
     private static Dictionary<string, string?> Settings(string name) => new()
@@ -84,7 +88,7 @@ public sealed class ScopeReloadHostingTests
         source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Scopes:Roles:alice:0"] = "admin" });
         var line = await logs.WaitFor("Datsync: replaced the scopes").WaitAsync(TestTimeout);
         Assert.Contains("Datsync: replaced the scopes; bootstrapped again (their view changed): alice", line);
-        await Until(() => alice.Db, db => Title(db, "b1") == "Bob's notes", "hold bob's document");
+        await UntilTitle(alice, "Bob's notes", "hold bob's document");
         Assert.Equal("Alice's plan", Title(alice.Db, "a1"));
         Assert.Null(Title(bob.Db, "a1")); // bob's view is as it was
         Assert.Equal("Bob's notes", Title(bob.Db, "b1"));
@@ -127,7 +131,7 @@ public sealed class ScopeReloadHostingTests
         source.Replace(new Dictionary<string, string?>(source.Current) { ["Datsync:Master:Scopes:Rules"] = Rules });
         var line = await logs.WaitFor("Datsync: replaced the scopes").WaitAsync(TestTimeout);
         Assert.Contains("bootstrapped again (their view changed): alice", line);
-        await Until(() => alice.Db, db => Title(db, "b1") == "Bob's notes, v2", "hold bob's document");
+        await UntilTitle(alice, "Bob's notes, v2", "hold bob's document");
         await host.StopAsync().WaitAsync(TestTimeout);
     }
 }

@@ -241,12 +241,12 @@ public sealed class MutationOrderTests(ITestOutputHelper output) : MasterTestKit
                 Assert.True(againReply is TxAccepted { T: var againT } && againT == lastT, $"at t={before.BasisT}, f/s#1 is answered {againReply}");
                 Assert.Equal(rejected, await Send(m.Master, "f/s#2", """[{:item/key "bad" :item/n 2}]"""));
                 // the next one of the round, sent after the one after it
-                var early = Send(m.Master, $"f/s#{4 + 2 * round}", $$"""[{:item/key "e{{round}}" :item/n 1}]""");
-                await Task.Delay(200);
-                Assert.False(early.IsCompleted);
+                var early = CreateTestProbe();
+                m.Master.Transactor.Tell(Tx($"f/s#{4 + 2 * round}", $$"""[{:item/key "e{{round}}" :item/n 1}]"""), early.Ref);
+                early.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // held: the mutation before it has not come yet
                 var next = Assert.IsType<TxAccepted>(await Send(m.Master, $"f/s#{3 + 2 * round}", $$"""[{:item/key "n{{round}}" :item/n 1}]"""));
                 Assert.Equal(before.BasisT + 1, next.T);
-                lastT = Assert.IsType<TxAccepted>(await early).T;
+                lastT = early.ExpectMsg<TxAccepted>(Long).T;
                 Assert.Equal(before.BasisT + 2, lastT);
                 var after = (await m.Master.Transactor.Ask<CurrentDb>(GetDb.Instance, Long)).Db;
                 Assert.Equal(before.BasisT + 2, after.BasisT);

@@ -31,15 +31,27 @@ public class ScopeReloadApiTests
         Lookup(db, "doc/key", key) is { } e ? db.Entity(e)?.Get<string>(":doc/title") : null;
 
     /// <summary>Waits until <paramref name="condition"/> holds of the replica's value, failing with what it holds.</summary>
-    private static async Task Until(DatsyncReplica replica, Func<Db, bool> condition, string what)
+    /// <summary>Waits, on a live query of the replica (its current result, then each change), until bob's document b1
+    /// has <paramref name="title"/> there (null: the replica does not hold it).</summary>
+    private static async Task UntilTitle(DatsyncReplica replica, string? title, string what)
     {
-        var deadline = DateTime.UtcNow + Long;
-        while (!condition(replica.Db))
+        await using var b1 = replica.Subscribe("[:find ?t . :in $ ?k :where [?e :doc/key ?k] [?e :doc/title ?t]]", "b1");
+        if (await Reaches(b1, r => Equals(r, title))) return;
+        throw new Xunit.Sdk.XunitException($"{replica.ClientId}'s replica never came to {what} (a1: {Title(replica.Db, "a1") ?? "-"}, b1: {Title(replica.Db, "b1") ?? "-"}, status {replica.Status})");
+    }
+
+    /// <summary>True once the subscription's result satisfies <paramref name="condition"/>, false if it does not
+    /// within <see cref="Long"/>.</summary>
+    private static async Task<bool> Reaches(QuerySubscription sub, Func<object?, bool> condition)
+    {
+        using var cts = new CancellationTokenSource(Long);
+        try
         {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"{replica.ClientId}'s replica never came to {what} (a1: {Title(replica.Db, "a1") ?? "-"}, b1: {Title(replica.Db, "b1") ?? "-"}, status {replica.Status})");
-            await Task.Delay(25);
+            await foreach (var u in sub.WithCancellation(cts.Token))
+                if (condition(u.Result)) return true;
         }
+        catch (OperationCanceledException) { }
+        return false;
     }
 
     private static async Task<DatsyncMaster> StartMaster(string name, DatsyncScopesOptions? scopes)
@@ -75,7 +87,7 @@ public class ScopeReloadApiTests
         Assert.Null(Title(bob.Db, "a1"));
 
         Assert.Equal(["alice"], await master.ReplaceScopesAsync(Scopes("admin")).WaitAsync(Long));
-        await Until(alice, db => Title(db, "b1") == "Bob's notes", "hold bob's document");
+        await UntilTitle(alice, "Bob's notes", "hold bob's document");
         Assert.Equal("Alice's plan", Title(alice.Db, "a1"));
 
         // bob's view is the same: his replica goes on following the master
@@ -83,10 +95,10 @@ public class ScopeReloadApiTests
         var bobDb = await bob.SyncAsync(r.T).WaitAsync(Long);
         Assert.Equal("Bob's notes, v2", Title(bobDb, "b1"));
         Assert.Null(Title(bobDb, "a1"));
-        await Until(alice, db => Title(db, "b1") == "Bob's notes, v2", "follow bob's document as an admin");
+        await UntilTitle(alice, "Bob's notes, v2", "follow bob's document as an admin");
 
         Assert.Equal(["alice"], await master.ReplaceScopesAsync(Scopes()).WaitAsync(Long));
-        await Until(alice, db => Title(db, "b1") is null, "lose bob's document");
+        await UntilTitle(alice, null, "lose bob's document");
         Assert.Null(Lookup(alice.SyncedDb, "doc/key", "b1"));
         Assert.Equal("Alice's plan", Title(alice.Db, "a1"));
         Assert.Equal("Bob's notes, v2", Title(bob.Db, "b1"));
@@ -99,16 +111,14 @@ public class ScopeReloadApiTests
         await using var master = await StartMaster(name, Scopes());
         await using var alice = await Connect(name, "alice", master);
         await using var keys = alice.Subscribe("[:find ?k :where [_ :doc/key ?k]]");
-        var deadline = DateTime.UtcNow + Long;
-        while (keys.Current is null && DateTime.UtcNow < deadline) await Task.Delay(25);
-        Assert.Equal(EdnReader.Read("""#{["a1"]}"""), keys.Current!.Result);
+        var mine = EdnReader.Read("""#{["a1"]}""");
+        Assert.True(await Reaches(keys, r => Equals(r, mine)), $"the live query gave {keys.Current?.Result}");
 
         Assert.Equal(["alice"], await master.ReplaceScopesAsync(Scopes("admin")).WaitAsync(Long));
-        await Until(alice, db => Title(db, "b1") == "Bob's notes", "hold bob's document");
+        await UntilTitle(alice, "Bob's notes", "hold bob's document");
 
-        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!Equals(EdnReader.Read("""#{["a1"] ["b1"]}"""), keys.Current!.Result) && DateTime.UtcNow < deadline) await Task.Delay(25);
-        Assert.Equal(EdnReader.Read("""#{["a1"] ["b1"]}"""), keys.Current!.Result);
+        var both = EdnReader.Read("""#{["a1"] ["b1"]}""");
+        Assert.True(await Reaches(keys, r => Equals(r, both)), $"the live query stayed at {keys.Current?.Result}");
     }
 
     [Fact]
