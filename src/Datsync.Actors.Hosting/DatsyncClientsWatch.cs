@@ -43,12 +43,7 @@ internal sealed class DatsyncClientsWatch : IDisposable
         });
     }
 
-    private static string ScopesHocon(DatsyncMasterOptions? options)
-    {
-        var hocon = new System.Text.StringBuilder();
-        (options?.Scopes ?? new DatsyncScopesOptions()).AppendHocon(hocon);
-        return hocon.ToString();
-    }
+    private static string ScopesHocon(DatsyncMasterOptions? options) => (options?.Scopes ?? new DatsyncScopesOptions()).ToHocon();
 
     private async Task Apply(DatsyncMasterOptions? options)
     {

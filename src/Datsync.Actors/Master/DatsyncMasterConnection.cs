@@ -120,11 +120,9 @@ public sealed class DatsyncMaster : IDatsyncConnection
     public async Task<IReadOnlyList<string>> ReplaceScopesAsync(DatsyncScopesOptions scopes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scopes);
-        var hocon = new System.Text.StringBuilder();
-        scopes.AppendHocon(hocon);
         try
         {
-            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Server, Akka.Configuration.ConfigurationFactory.ParseString(hocon.ToString()), cancellationToken)
+            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Server, Akka.Configuration.ConfigurationFactory.ParseString(scopes.ToHocon()), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Akka.Configuration.ConfigurationException e)

@@ -43,6 +43,14 @@ public sealed class DatsyncScopesOptions
     /// that datom).</summary>
     public Dictionary<string, string> WriteRules { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The HOCON of what is set.</summary>
+    internal string ToHocon()
+    {
+        var hocon = new StringBuilder();
+        AppendHocon(hocon);
+        return hocon.ToString();
+    }
+
     /// <summary>Appends the HOCON of what is set.</summary>
     internal void AppendHocon(StringBuilder hocon)
     {

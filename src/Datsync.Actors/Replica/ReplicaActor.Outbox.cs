@@ -75,11 +75,7 @@ internal sealed partial class ReplicaActor
         _dequeued.Clear();
     }
 
-    private static long? MutationOf(string requestId)
-    {
-        var hash = requestId.LastIndexOf('#');
-        return hash > 0 && long.TryParse(requestId.AsSpan(hash + 1), System.Globalization.NumberStyles.None, null, out var n) ? n : null;
-    }
+    private static long? MutationOf(string requestId) => MutationId.Parse(requestId)?.N;
 
     /// <summary>True for a refusal that asks the replica to send the mutation again later (an earlier one of its
     /// outbox has not reached the master yet, or the master holds as many as it takes).</summary>
@@ -99,28 +95,43 @@ internal sealed partial class ReplicaActor
         if (_outboxTaken || _state is null) return;
         _outboxTaken = true;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (state, unreadable) = OutboxTakeBack.Apply(_state, entries);
+        _state = state;
+        foreach (var (entry, error) in unreadable) Rejected(entry.RequestId, error);
         foreach (var entry in entries)
         {
-            var done = new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            IReadOnlyList<object?> forms;
-            try { forms = Tx.Parse(entry.TxEdn); }
-            catch (TxRejectedException e)
-            {
-                Rejected(entry.RequestId, new TxRejectedException(e.Category, $"queued transaction {entry.RequestId} cannot be read back: {e.Message}"));
-                continue;
-            }
-            try { (_state, _) = _state.Local(entry.RequestId, forms, unique: true); } // one row per mutation id
-            catch (TxRejectedException)
-            {
-                // it does not apply on the stored value (perhaps it was committed before the crash, and its removal
-                // from the outbox not yet written): it goes to the master out of the view, and the master decides
-                _state = _state.Waiting(entry.RequestId, forms);
-            }
-            _local[entry.RequestId] = new LocalTx(done);
+            if (unreadable.Exists(u => ReferenceEquals(u.Entry, entry))) continue;
+            _local[entry.RequestId] = new LocalTx(new TaskCompletionSource<ReplicaTxResult>(TaskCreationOptions.RunContinuationsAsynchronously));
             _unsentLocal++;
         }
         if (entries.Count > 0)
             _log.Info("replica {0}: took back {1} transaction(s) of its outbox in {2:F0} ms", _clientId, entries.Count,
                 System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+}
+
+/// <summary>What a replica starting from its store makes of its outbox (the actor, and <c>datsync replica --offline</c>
+/// for the view it prints): each entry, in order, a pending transaction on the stored value — in the view when it
+/// applies there, else out of it and still sent (perhaps it was committed before the crash, and its removal from the
+/// outbox not yet written: the master decides) — and the entries whose text cannot be read back.</summary>
+internal static class OutboxTakeBack
+{
+    public static (ReplicaState State, List<(OutboxEntry Entry, TxRejectedException Error)> Unreadable) Apply(
+        ReplicaState state, IReadOnlyList<OutboxEntry> entries)
+    {
+        var unreadable = new List<(OutboxEntry, TxRejectedException)>();
+        foreach (var entry in entries)
+        {
+            IReadOnlyList<object?> forms;
+            try { forms = Tx.Parse(entry.TxEdn); }
+            catch (TxRejectedException e)
+            {
+                unreadable.Add((entry, new TxRejectedException(e.Category, $"queued transaction {entry.RequestId} cannot be read back: {e.Message}")));
+                continue;
+            }
+            try { (state, _) = state.Local(entry.RequestId, forms, unique: true); } // one row per mutation id
+            catch (TxRejectedException) { state = state.Waiting(entry.RequestId, forms); }
+        }
+        return (state, unreadable);
     }
 }

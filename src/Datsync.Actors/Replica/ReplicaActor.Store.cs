@@ -20,7 +20,7 @@ internal sealed partial class ReplicaActor
     /// <summary>The deltas just applied to the synced value, in order.</summary>
     private void StoreApplied(IReadOnlyList<AppliedDelta> applied)
     {
-        if (applied.Count == 0) return;
+        if (applied.Count == 0 || _storeFailed || _shared.Store is null) return; // the hot path without a store: nothing made
         Stored(s =>
         {
             s.AppendAll(applied.Select(a => a.Delta).ToList());

@@ -521,21 +521,7 @@ internal sealed class ReplicaStore : IDisposable
     }
 
     /// <summary>Removes an outbox entry (its transaction was committed or rejected); no-op when it is not there.</summary>
-    public void Remove(long mutationId)
-    {
-        ThrowIfDisposed();
-        try
-        {
-            using var cmd = _conn.CreateCommand();
-            cmd.CommandText = "DELETE FROM outbox WHERE mutation_id = $id";
-            cmd.Parameters.AddWithValue("$id", mutationId);
-            cmd.ExecuteNonQuery();
-        }
-        catch (SqliteException e)
-        {
-            throw Failed("remove from", e);
-        }
-    }
+    public void Remove(long mutationId) => RemoveAll([mutationId]);
 
     /// <summary>Removes the entries of <paramref name="mutationIds"/> (those not there are skipped), in one transaction.</summary>
     public void RemoveAll(IReadOnlyCollection<long> mutationIds)

@@ -77,8 +77,7 @@ internal sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _drops = new DroppedMessages(Context.GetLogger());
         _submitParts = new PartAssembler<string>();
         _telemetry = new SessionTelemetry(clientId);
-        scopes ??= settings.Scopes is { } configured ? new ScopesInForce(configured) : null;
-        _scope = scopes is null ? null : new SessionScope(scopes, clientId);
+        _scope = scopes is null ? null : new SessionScope(scopes, clientId); // the server's: one set per master
         _hub = _scope is null ? null : hub ?? throw new ArgumentNullException(nameof(hub), "a scoped session needs the scope hub");
 
         Receive<Admitted>(a =>

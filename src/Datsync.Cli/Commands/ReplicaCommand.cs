@@ -125,12 +125,8 @@ internal static class ReplicaCommand
         catch (DatsyncStorageException e) { throw new CliException(e.Message.ReplaceLineEndings(" ")); }
         if (stored is null) throw new CliException($"the store {storeDir} holds no value yet (the replica never synced with a master)");
         // the replica's view: the stored value with its outbox's transactions on top, as a replica starting from it holds
-        var state = ReplicaState.Bootstrapped(stored.Value);
-        foreach (var e in stored.Outbox)
-        {
-            try { (state, _) = state.Local(e.RequestId, Tx.Parse(e.TxEdn), unique: true); }
-            catch (TxRejectedException x) { Console.Error.WriteLine($"datsync replica: queued {e.RequestId} does not apply on the stored value: {x.Category}: {x.Message}"); }
-        }
+        var (state, unreadable) = OutboxTakeBack.Apply(ReplicaState.Bootstrapped(stored.Value), stored.Outbox);
+        foreach (var (_, x) in unreadable) Console.Error.WriteLine($"datsync replica: {x.Category}: {x.Message}");
         Console.Error.WriteLine($"datsync replica: offline, from the store {storeDir} at t={stored.BasisT} ({stored.Value.Count:N0} datoms, {stored.Outbox.Count} pending in its outbox)");
         if (query is { } q) return q.Output.Print(state.View, q.Explain);
         if (dump)
