@@ -22,6 +22,14 @@ public abstract class ReplicationTestKit(ITestOutputHelper output) : MasterTestK
         return (master, server);
     }
 
+    /// <summary>A scoped master and its server, with <paramref name="txs"/> committed in order.</summary>
+    private protected (MasterHandle Master, IActorRef Server) StartMaster(string id, ServerScopes scopes, params string[] txs)
+    {
+        var (master, server) = StartMaster(id, scopes: scopes);
+        foreach (var tx in txs) Commit(master, tx);
+        return (master, server);
+    }
+
     private protected DatsyncReplica StartReplica(IActorRef server, string clientId, ReplicaSettings? settings = null, Db? resumeFrom = null,
         string? resumeDatabaseId = null) =>
         DatsyncReplica.Start(Sys, server, clientId, settings ?? QuickReplica, "r-" + clientId + "-" + Guid.NewGuid().ToString("N")[..6], resumeFrom,

@@ -44,9 +44,7 @@ public class ScopeReloadTests(ITestOutputHelper output) : ReplicationTestKit(out
     public async Task A_role_given_brings_its_entities_in_and_a_role_taken_away_purges_them_and_refuses_the_writes_it_allowed()
     {
         var plain = Docs.Scopes();
-        var (master, server) = StartMaster("scope-reload", scopes: plain);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scope-reload", plain, Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         var bob = StartReplica(server, "bob");
         await alice.Ready.WaitAsync(Long);
@@ -79,9 +77,7 @@ public class ScopeReloadTests(ITestOutputHelper output) : ReplicationTestKit(out
     public async Task A_write_rule_added_while_running_refuses_the_next_transaction()
     {
         var plain = Docs.Scopes();
-        var (master, server) = StartMaster("scope-reload-write", scopes: plain);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scope-reload-write", plain, Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
         await alice.TransactAsync("""[[:db/add [:doc/key "a1"] :doc/title ""]]""").WaitAsync(Long); // allowed so far

@@ -52,9 +52,7 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task A_scoped_replica_equals_the_filtered_master_through_a_share_and_an_unshare()
     {
-        var (master, server) = StartMaster("scoped-view", scopes: Scopes);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-view", Scopes, Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         var bob = StartReplica(server, "bob");
         await alice.Ready.WaitAsync(Long);
@@ -80,9 +78,7 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task A_scoped_replica_that_connects_again_is_bootstrapped_with_the_filtered_value()
     {
-        var (master, server) = StartMaster("scoped-again", scopes: Scopes);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-again", Scopes, Docs.SchemaEdn, Docs.WorldEdn);
         Commit(master, Stream[0]);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
@@ -101,9 +97,7 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task A_scoped_replica_is_bootstrapped_again_after_a_restart_of_its_session()
     {
-        var (master, server) = StartMaster("scoped-session-restart", scopes: Scopes);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-session-restart", Scopes, Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
         AwaitFiltered(master, alice, "alice");
@@ -119,9 +113,7 @@ public class ScopedReplicaTests(ITestOutputHelper output) : ReplicationTestKit(o
     [Fact]
     public async Task A_scoped_replica_follows_across_a_restart_of_the_log_listener()
     {
-        var (master, server) = StartMaster("scoped-listener-restart", scopes: Scopes);
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-listener-restart", Scopes, Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         var bob = StartReplica(server, "bob");
         await alice.Ready.WaitAsync(Long);

@@ -20,9 +20,7 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     [Fact]
     public async Task A_write_the_client_may_not_make_is_refused_naming_the_datom_and_the_rule_and_nothing_is_committed()
     {
-        var (master, server) = StartMaster("scoped-refuse", scopes: Docs.Scopes());
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-refuse", Docs.Scopes(), Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
         var before = DbOf(master.Transactor);
@@ -39,9 +37,7 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     [Fact]
     public async Task Editing_a_document_of_another_client_is_refused_by_the_entity_rule()
     {
-        var (master, server) = StartMaster("scoped-other", scopes: Docs.Scopes());
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-other", Docs.Scopes(), Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
         var b1 = Lookup(DbOf(master.Transactor), "doc/key", "b1")!.Value;
@@ -58,9 +54,7 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     [Fact]
     public async Task A_refused_optimistic_write_leaves_the_replicas_view()
     {
-        var (master, server) = StartMaster("scoped-optimistic", scopes: Docs.Scopes());
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-optimistic", Docs.Scopes(), Docs.SchemaEdn, Docs.WorldEdn);
         var (alice, shim) = StartShimmedReplica(server, "alice", 1, Faults.None);
         await alice.Ready.WaitAsync(Long);
         await alice.SyncAsync(MasterT(master)).WaitAsync(Long);
@@ -80,9 +74,7 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     [Fact]
     public async Task A_write_within_the_scope_commits()
     {
-        var (master, server) = StartMaster("scoped-allow", scopes: Docs.Scopes());
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-allow", Docs.Scopes(), Docs.SchemaEdn, Docs.WorldEdn);
         var alice = StartReplica(server, "alice");
         await alice.Ready.WaitAsync(Long);
 
@@ -119,9 +111,7 @@ public class ScopedWriteTests(ITestOutputHelper output) : ReplicationTestKit(out
     [Fact]
     public void A_one_shot_transaction_of_a_scoped_client_is_checked_as_its_replicas_are()
     {
-        var (master, server) = StartMaster("scoped-once", scopes: Docs.Scopes());
-        Commit(master, Docs.SchemaEdn);
-        Commit(master, Docs.WorldEdn);
+        var (master, server) = StartMaster("scoped-once", Docs.Scopes(), Docs.SchemaEdn, Docs.WorldEdn);
         var t = MasterT(master);
         var client = CreateTestProbe();
 
