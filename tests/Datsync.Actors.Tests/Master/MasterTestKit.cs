@@ -39,6 +39,21 @@ public abstract class MasterTestKit(ITestOutputHelper output) : DatsyncTestKit(C
          {:db/ident :item/n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]
         """;
 
+    /// <summary>The latest snapshot of <paramref name="persistenceId"/> at a sequence number up to
+    /// <paramref name="atMost"/> in the master's snapshot store, or null.</summary>
+    private protected async Task<Akka.Persistence.SelectedSnapshot?> LatestSnapshot(string persistenceId, long atMost = long.MaxValue)
+    {
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(Datsync.Actors.Storage.StorageOptions.SnapshotStorePluginId);
+        return (await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(persistenceId,
+            new Akka.Persistence.SnapshotSelectionCriteria(atMost), long.MaxValue), TimeSpan.FromSeconds(5))).Snapshot;
+    }
+
+    /// <summary>Waits until a snapshot of <paramref name="persistenceId"/> at sequence number <paramref name="seqNr"/> or
+    /// later is saved (snapshots are saved off the transactor).</summary>
+    private protected Task AwaitSnapshot(string persistenceId, long seqNr) =>
+        AwaitAssertAsync(async () => Assert.True((await LatestSnapshot(persistenceId))?.Metadata.SequenceNr >= seqNr,
+            $"the snapshot at {seqNr} is saved"), Long, TimeSpan.FromMilliseconds(100));
+
     private protected static Transact Tx(string id, string edn) => new(id, (IReadOnlyList<object?>)EdnReader.Read(edn)!);
 
     private protected static Transact Item(string id, string key, long n) => Tx(id, $$"""[{:item/key "{{key}}" :item/n {{n}}}]""");

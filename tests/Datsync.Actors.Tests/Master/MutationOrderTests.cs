@@ -192,13 +192,7 @@ public sealed class MutationOrderTests(ITestOutputHelper output) : MasterTestKit
             transactor.Tell(Item($"other{i}", $"o{i}", i));
             ExpectMsg<TxAccepted>(Long);
         }
-        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(StorageOptions.SnapshotStorePluginId);
-        await AwaitAssertAsync(async () =>
-        {
-            var loaded = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(settings.PersistenceId,
-                Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(5));
-            Assert.True(loaded.Snapshot?.Metadata.SequenceNr >= 4, "the snapshot after t=4 is saved");
-        }, Long, TimeSpan.FromMilliseconds(100));
+        await AwaitSnapshot(settings.PersistenceId, 4); // the snapshot after t=4
 
         Restart(ref transactor, settings); // recovers from the snapshot: e/s#1's record is not replayed
         transactor.Tell(Tx("e/s#1", """[{:item/key "a" :item/n 1}]"""));

@@ -357,13 +357,7 @@ public class TransactorActorTests(ITestOutputHelper output) : MasterTestKit(outp
         var accepted = ExpectMsg<TxAccepted>(Long); // t=2: a snapshot follows
         first.Tell(Item("other", "o", 2));
         ExpectMsg<TxAccepted>(Long);
-        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(StorageOptions.SnapshotStorePluginId);
-        await AwaitAssertAsync(async () =>
-        {
-            var loaded = await store.Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot(settings.PersistenceId,
-                Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(5));
-            Assert.True(loaded.Snapshot?.Metadata.SequenceNr >= 2, "the snapshot after t=2 is saved");
-        }, Long, TimeSpan.FromMilliseconds(100));
+        await AwaitSnapshot(settings.PersistenceId, 2); // the snapshot after t=2
         Watch(first);
         first.Tell(PoisonPill.Instance);
         ExpectTerminated(first, Long);

@@ -182,10 +182,7 @@ public class TxListenerActorTests(ITestOutputHelper output) : MasterTestKit(outp
         var settings = Settings("log-snapshots", snapshotEvery: 2, recent: 2);
         Assert.Equal(3, MasterSettings.Default.KeepSnapshots);
         var master = StartWith("log-snapshots", 12, recent: 2, snapshotEvery: 2);
-        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(StorageOptions.SnapshotStorePluginId);
-        async Task<long?> Latest(long atMost) =>
-            (await store.Ask<LoadSnapshotResult>(new LoadSnapshot(settings.PersistenceId,
-                new SnapshotSelectionCriteria(atMost), long.MaxValue), TimeSpan.FromSeconds(5))).Snapshot?.Metadata.SequenceNr;
+        async Task<long?> Latest(long atMost) => (await LatestSnapshot(settings.PersistenceId, atMost))?.Metadata.SequenceNr;
         await AwaitAssertAsync(async () =>
         {
             Assert.Equal(12, await Latest(long.MaxValue));
