@@ -37,11 +37,19 @@ internal sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
 /// system.</summary>
 internal sealed record MasterSystem(ActorSystem System, MasterHandle Master, IActorRef Server, Config Config) : IAsyncDisposable
 {
+    /// <summary>On a cluster node: the node's actor system on Akka.Cluster, when it is not <see cref="System"/> (a gateway's
+    /// server runs in a system of its own); terminated with it.</summary>
+    public ActorSystem? ClusterSystem { get; init; }
+
     /// <summary>Starts a replica in this actor system, connected to this master as <paramref name="clientId"/>.</summary>
     public DatsyncReplica ConnectReplica(string clientId) =>
         DatsyncReplica.Start(System, Server, clientId, ReplicaSettings.From(Config));
 
-    public async ValueTask DisposeAsync() => await System.Terminate();
+    public async ValueTask DisposeAsync()
+    {
+        await System.Terminate();
+        if (ClusterSystem is { } cluster) await cluster.Terminate();
+    }
 }
 
 /// <summary>Starts a master's actors (what <see cref="DatsyncNode.StartMasterAsync(DatsyncMasterOptions, CancellationToken)"/> and the hosting extensions build
@@ -96,14 +104,15 @@ internal static class MasterRuntime
     /// stay the application's): the library's defaults and serializer bindings are installed in it first
     /// (<see cref="DatsyncConfig.Install"/>).
     /// Before the transactor touches its journal the master takes the storage's lock (<see cref="MasterLock"/>), held
-    /// until the actor system terminates. The transactor's supervisor starts it again with backoff after a journal
+    /// until the actor system terminates (with <c>lockHeld</c>, the caller holds it already: a cluster's transactor holds it
+    /// while it runs, not for its system's life). The transactor's supervisor starts it again with backoff after a journal
     /// failure or a failed recovery (and forever: storage may come back); a recovery failure shows in
     /// <see cref="MasterHandle.Health"/> and answers whoever waits (<see cref="MasterHandle.Recovered"/>).
     /// </summary>
     /// <exception cref="StorageLockedException">Another master holds the storage.</exception>
     /// <exception cref="ConfigurationException">The system has no configuration for the master's journal plugin
     /// (<see cref="MasterSettings.JournalPluginId"/>): it was made without a storage's HOCON.</exception>
-    public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master")
+    public static MasterHandle Start(IActorRefFactory system, MasterSettings settings, string name = "datsync-master", bool lockHeld = false)
     {
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
@@ -114,7 +123,7 @@ internal static class MasterRuntime
                 $"the master {name} has no journal: {settings.JournalPluginId} is not in the configuration of the actor system " +
                 $"{actorSystem.Name}. Start the system with a storage's HOCON (StorageOptions.ToConfig, chosen by datsync.storage); " +
                 "the application's default journal (akka.persistence.journal.plugin) is never the master's.");
-        if (MasterLock.Acquire(actorSystem.Settings.Config, settings.JournalPluginId, settings.PersistenceId) is { } held)
+        if (!lockHeld && MasterLock.Acquire(actorSystem.Settings.Config, settings.JournalPluginId, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(actorSystem.Settings.Config));
         // one set of scopes for the transactor and the server, replaced in place (a restarted transactor keeps it)

@@ -114,6 +114,10 @@ public sealed class DatsyncMasterOptions
     /// only.</summary>
     public string? Listen { get; set; }
 
+    /// <summary>A master on Akka.Cluster (<see cref="DatsyncClusterOptions"/>): this process is one node of it. Null: the
+    /// whole master runs in this process.</summary>
+    public DatsyncClusterOptions? Cluster { get; set; }
+
     /// <summary>Name of the transactor actor (its listener is <c>{MasterName}-log</c>).</summary>
     internal string MasterName { get; set; } = "datsync-master";
 
@@ -139,6 +143,7 @@ public sealed class DatsyncMasterOptions
         foreach (var (clientId, hash) in (Clients ?? []).Where(c => !string.IsNullOrWhiteSpace(c.Value)).OrderBy(c => c.Key, StringComparer.Ordinal))
             HoconWriter.Set(hocon, ClientAccess.ConfigPath + "." + StorageOptions.Quote(clientId), hash);
         (Scopes ?? new DatsyncScopesOptions()).AppendHocon(hocon);
+        Cluster?.AppendHocon(hocon);
         return hocon.ToString();
     }
 
@@ -184,6 +189,9 @@ internal static class HoconWriter
     {
         if (value is { } v) hocon.Append(path).Append(" = ").AppendLine(v.ToString(CultureInfo.InvariantCulture));
     }
+
+    public static void SetList(StringBuilder hocon, string path, IEnumerable<string> values) =>
+        hocon.Append(path).Append(" = [").Append(string.Join(", ", values.Select(StorageOptions.Quote))).AppendLine("]");
 
     public static void Set(StringBuilder hocon, string path, bool? value)
     {

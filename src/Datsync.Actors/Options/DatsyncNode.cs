@@ -122,6 +122,7 @@ public static class DatsyncNode
     /// actors started; not waited for.</summary>
     internal static MasterSystem StartMasterSystem(DatsyncMasterOptions options, Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
+        if (options.Cluster is not null) return Cluster.ClusterRuntime.Start(options, config, setup);
         var top = config is null ? options.ToConfig() : options.ToConfig().WithFallback(config);
         if (options.Listen is { } listen)
         {
@@ -142,7 +143,7 @@ public static class DatsyncNode
         Config? config = null, Akka.Actor.Setup.Setup? setup = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Remote.DatsyncRemote.ClientSystemFor(Remote.DatsyncRemote.ParseHostPort(options.Server!).Host, systemName, config ?? Config.Empty,
+        return Remote.DatsyncRemote.ClientSystemFor(Remote.DatsyncRemote.ParseHostPort(Remote.DatsyncRemote.ParseServers(options.Server!)[0]).Host, systemName, config ?? Config.Empty,
             options.Tls, setup);
     }
 

@@ -26,8 +26,9 @@ public sealed class DatsyncReplicaOptions
     public string? ClientId { get; set; }
 
     /// <summary>
-    /// The master's server as <c>host:port</c> (its Akka.Remote endpoint). Empty: the master runs in the same
-    /// ActorSystem.
+    /// The master's server as <c>host:port</c> (its Akka.Remote endpoint); for a master on a cluster, any number of its
+    /// gateways, comma-separated (<c>gw1:4053,gw2:4053</c>): the replica connects to one and, when it goes quiet, to the
+    /// next. Empty: the master runs in the same ActorSystem.
     /// </summary>
     public string? Server { get; set; }
 
@@ -104,6 +105,6 @@ public sealed class DatsyncReplicaOptions
     internal string ServerPath()
     {
         if (IsInProcess) return "/user/" + ServerActorName;
-        return DatsyncRemote.ServerPath(Server!, ServerSystemName, ServerActorName, Tls is { IsEnabled: true });
+        return DatsyncRemote.ServerPath(DatsyncRemote.ParseServers(Server!)[0], ServerSystemName, ServerActorName, Tls is { IsEnabled: true });
     }
 }

@@ -46,6 +46,18 @@ internal static class DatsyncRemote
             throw new FormatException($"the port of a Datsync server is a number in 1..65535, got '{server}'");
         return (host, port);
     }
+    /// <summary>The servers of <c>host:port[,host:port...]</c> (the gateways of one cluster, any of which a replica may
+    /// connect to), each checked as <see cref="ParseHostPort"/> does; at most 64.</summary>
+    /// <exception cref="FormatException">An empty list, too many, or one that is not host:port.</exception>
+    public static IReadOnlyList<string> ParseServers(string servers)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        var list = servers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (list.Length is 0 or > 64) throw new FormatException($"a Datsync server is given as host:port (or up to 64 of them, comma-separated), got '{servers}'");
+        foreach (var s in list) ParseHostPort(s);
+        return list;
+    }
+
     /// <summary>True for an address of this machine only: 127.0.0.0/8, ::1, localhost.</summary>
     public static bool IsLoopback(string host)
     {

@@ -92,6 +92,7 @@ internal sealed class DatsyncWireSerializer : Akka.Serialization.Serializer
     {
         WireAccept.ToServer => "to-server",
         WireAccept.Both => "both",
+        WireAccept.Cluster => "cluster",
         _ => "to-replica",
     };
 

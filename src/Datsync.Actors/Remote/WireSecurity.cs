@@ -66,7 +66,7 @@ internal static class WireSecurity
     {
         if (system is not ExtendedActorSystem { Provider: Akka.Remote.IRemoteActorRefProvider }) return;
         var actual = system.Settings.Config.GetString("akka.actor.serialization-settings.datsync-wire.accept", "to-replica");
-        if (actual == accept || actual == "both") return;
+        if (actual == accept || actual is "both" or "cluster") return;
         throw new InvalidOperationException(
             $"{what} needs an actor system whose wire reads {accept} (akka.actor.serialization-settings.datsync-wire.accept), " +
             $"and the system {system.Name} reads {actual}: a master's system reads only what clients send and a client's only " +

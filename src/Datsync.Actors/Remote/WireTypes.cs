@@ -17,6 +17,10 @@ internal enum WireAccept
 
     /// <summary>Both directions (a system that is a server and a client of another server).</summary>
     Both,
+
+    /// <summary>Both directions and what the nodes of one cluster send each other (<see cref="IInCluster"/>): a cluster
+    /// node's system, which only the cluster's nodes reach.</summary>
+    Cluster,
 }
 
 /// <summary>
@@ -36,8 +40,9 @@ internal static class WireTypes
             "to-replica" => WireAccept.ToReplica,
             "to-server" => WireAccept.ToServer,
             "both" => WireAccept.Both,
+            "cluster" => WireAccept.Cluster,
             _ => throw new ConfigurationException(
-                $"akka.actor.serialization-settings.datsync-wire.accept is to-replica, to-server or both, got '{value}'"),
+                $"akka.actor.serialization-settings.datsync-wire.accept is to-replica, to-server, both or cluster, got '{value}'"),
         };
     }
 
@@ -45,11 +50,12 @@ internal static class WireTypes
     public static IReadOnlyList<Type> Messages(WireAccept accept)
     {
         var set = new HashSet<Type>();
-        if (accept is WireAccept.ToServer or WireAccept.Both)
+        if (accept is WireAccept.ToServer or WireAccept.Both or WireAccept.Cluster)
         {
             set.UnionWith(Implementing(typeof(IToServer)));
         }
-        if (accept is WireAccept.ToReplica or WireAccept.Both)
+        if (accept is WireAccept.Cluster) set.UnionWith(Implementing(typeof(IInCluster)));
+        if (accept is WireAccept.ToReplica or WireAccept.Both or WireAccept.Cluster)
         {
             set.UnionWith(Implementing(typeof(IToReplica)));
             set.Add(typeof(TxDelta));
@@ -62,7 +68,7 @@ internal static class WireTypes
     {
         var set = new HashSet<Type>(Messages(accept));
         set.UnionWith(ScalarValues);
-        if (accept is WireAccept.ToReplica or WireAccept.Both)
+        if (accept is WireAccept.ToReplica or WireAccept.Both or WireAccept.Cluster)
         {
             set.UnionWith(DatsyncWireSerializer.SurrogateTypes);
             set.UnionWith(ReplicaValues);

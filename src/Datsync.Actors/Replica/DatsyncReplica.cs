@@ -26,6 +26,10 @@ internal sealed class ReplicaShared(int reportBuffer = 1024)
 
     private volatile string? _databaseId;
 
+    /// <summary>Who follows every value this replica holds (a cluster node's copy of the master, which feeds the node's
+    /// own sessions); null for a replica of an application.</summary>
+    internal IReplicaMirror? Mirror { get; init; }
+
     /// <summary>The replica's local store, opened with it (<c>datsync.replica.store</c>); null: in memory only. The
     /// actor writes it (one owner at a time); the handle disposes it once the actor stopped.</summary>
     internal ReplicaStore? Store { get; init; }
@@ -193,8 +197,13 @@ public sealed class DatsyncReplica : IDatsyncConnection
     /// another. Null: unknown, resumed as before database ids.</param>
     /// <param name="token">The client's token, when the server lists its clients (<c>datsync.server.clients</c>).</param>
     /// <param name="ownSystem">An actor system made for this replica alone, terminated when it is disposed.</param>
+    /// <param name="alsoServers">Further servers of the same master (a cluster's gateways), tried in turn.</param>
+    /// <param name="mirror">Follows every value the replica holds (a cluster node's copy of the master).</param>
+    /// <param name="sessionsUnder">The server is reached through a forwarding actor of this system (a cluster singleton's
+    /// proxy); its sessions in this system are under this path.</param>
     internal static DatsyncReplica Start(IActorRefFactory system, ICanTell server, string clientId, ReplicaSettings? settings = null,
-        string? name = null, Db? resumeFrom = null, string? token = null, ActorSystem? ownSystem = null, string? resumeDatabaseId = null)
+        string? name = null, Db? resumeFrom = null, string? token = null, ActorSystem? ownSystem = null, string? resumeDatabaseId = null,
+        IReadOnlyList<ICanTell>? alsoServers = null, IReplicaMirror? mirror = null, ActorPath? sessionsUnder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         settings ??= ReplicaSettings.Default;
@@ -220,7 +229,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
             }
         }
         var fromStore = store is not null && resumeFrom is not null;
-        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId, Store = store, StoredOutbox = outbox };
+        var shared = new ReplicaShared(settings.ReportBuffer) { ClientId = clientId, Store = store, StoredOutbox = outbox, Mirror = mirror };
         if (resumeFrom is not null)
         {
             // readable at once, before the actor runs and before any network call: not connected, at its t
@@ -228,7 +237,7 @@ public sealed class DatsyncReplica : IDatsyncConnection
             shared.Publish(ReplicaState.Bootstrapped(resumeFrom),
                 new ConnectionStatus(resumeFrom.BasisT, resumeFrom.BasisT, 0, ConnectionState.Connecting, true));
         }
-        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId),
+        var actor = system.ActorOf(ReplicaActor.Props(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId, alsoServers, sessionsUnder),
             name ?? "replica-" + Uri.EscapeDataString(clientId));
         var actorSystem = system as ActorSystem ?? (system as IActorContext)?.System
             ?? throw new ArgumentException("an ActorSystem or an actor's context is required", nameof(system));
@@ -244,8 +253,11 @@ public sealed class DatsyncReplica : IDatsyncConnection
         string? resumeDatabaseId = null)
     {
         Remote.WireSecurity.Require(system, "to-replica", $"a replica of the master at {server}");
-        return Start(system, system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, server, serverSystem, serverActor)), clientId,
-            settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem, resumeDatabaseId);
+        // several servers (host:port,host:port): gateways of one cluster, tried in turn
+        var servers = Remote.DatsyncRemote.ParseServers(server)
+            .Select(s => system.ActorSelection(Remote.DatsyncRemote.ServerPath(system, s, serverSystem, serverActor))).ToList();
+        return Start(system, servers[0], clientId,
+            settings ?? ReplicaSettings.From(system.Settings.Config), name, resumeFrom, token, ownSystem, resumeDatabaseId, alsoServers: servers.Skip(1).ToList());
     }
 
     /// <summary>True when the replica started from a value its local store held (it reads it before the master answers).</summary>

@@ -93,6 +93,7 @@ internal sealed partial class ReplicaActor
         _state = _state is null ? ReplicaState.Bootstrapped(db) : _state.Rebootstrapped(db);
         _databaseId = _bootDatabaseId;
         _bootstrapWanted = false;
+        _shared.Mirror?.Bootstrapped(db, _databaseId);
         StoreBootstrap(db);
         _connection = ConnectionState.Connected;
         Become(Live);

@@ -32,15 +32,16 @@ internal sealed partial class ReplicaActor
         _attempt = Math.Max(_attempt + 1, DateTime.UtcNow.Ticks); // grows across restarts of this actor too
         _connectSentAt = DateTime.UtcNow;
         var held = _bootstrapWanted ? null : _state?.BasisT;
-        _server.Tell(new Connect(_clientId, held, _attempt, _token, _key, held is null ? null : _databaseId), Self);
+        _servers[_serverIndex].Tell(new Connect(_clientId, held, _attempt, _token, _key, held is null ? null : _databaseId), Self);
         Publish();
     }
 
     private void OnConnectingTick()
     {
         if (DateTime.UtcNow - _connectSentAt < _connectDelay) return;
-        // unanswered: try again, waiting longer each time (up to the connection timeout)
+        // unanswered: try again, waiting longer each time (up to the connection timeout), at the next server if there are several
         _connectDelay = CatchUp.NextConnectDelay(_connectDelay, _settings.RetryInterval, _settings.ConnectionTimeout);
+        NextServer();
         SendConnect();
     }
 
@@ -51,7 +52,14 @@ internal sealed partial class ReplicaActor
         _log.Warning("replica {0}: {1}; connecting again from t={2}", _clientId, why, _state?.BasisT);
         _connection = ConnectionState.Disconnected;
         Become(Connecting);
+        NextServer();
         SendConnect();
+    }
+
+    /// <summary>With several servers (a cluster's gateways), the next handshake goes to the next one.</summary>
+    private void NextServer()
+    {
+        if (_servers.Length > 1) _serverIndex = (_serverIndex + 1) % _servers.Length;
     }
 
     private void OnConnected(Connected c)

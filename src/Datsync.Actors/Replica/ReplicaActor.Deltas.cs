@@ -23,6 +23,7 @@ internal sealed partial class ReplicaActor
             if (step.Missing is not null && DateTime.UtcNow - _rangeAskedAt >= _settings.RetryInterval) AskMissing(DateTime.UtcNow, force: true);
             return;
         }
+        _shared.Mirror?.Applied(step.Applied);
         foreach (var a in step.Applied)
         {
             _shared.Notify(new ReplicaReport(a.Delta.T, a.DbBefore, a.DbAfter, a.Delta.TxData, a.Delta.RequestId, false), _log);

@@ -20,7 +20,8 @@ namespace Datsync.Actors.Replica;
 internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
 {
     private readonly string _clientId;
-    private readonly ICanTell _server;
+    private readonly ICanTell[] _servers; // a replica of a cluster may know several gateways: it tries the next when one goes quiet
+    private int _serverIndex;
     private readonly string? _token;
     private readonly ReplicaSettings _settings;
     private readonly ReplicaShared _shared;
@@ -28,6 +29,7 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private readonly string _requestPrefix = Guid.NewGuid().ToString("N")[..12];
     private readonly string _key = ChannelKeys.New();
     private readonly bool _localServer; // the server is in this actor system: its messages come bare
+    private readonly ActorPath? _sessionsUnder; // a server behind a forwarding actor: bare messages only from its sessions here
     private readonly DroppedMessages _drops;
 
     private ReplicaState? _state;
@@ -58,11 +60,16 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     /// <param name="resumeDatabaseId">The id of the master database <paramref name="resumeFrom"/> came from
     /// (<see cref="DatabaseIds"/>): the server resumes the replica only against that database. Null: unknown (resumed as
     /// before database ids).</param>
+    /// <param name="alsoServers">Further servers of the same master (gateways of one cluster): after the session goes
+    /// quiet, or a handshake is left unanswered, the next handshake goes to the next one.</param>
+    /// <param name="sessionsUnder">The server is reached through an actor of this system that forwards (a cluster singleton's
+    /// proxy): its sessions may be in another process (their messages come under the channel key) or in this system under
+    /// this path (their messages come bare, and are taken only from there).</param>
     public ReplicaActor(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
-        string? token = null, string? resumeDatabaseId = null)
+        string? token = null, string? resumeDatabaseId = null, IReadOnlyList<ICanTell>? alsoServers = null, ActorPath? sessionsUnder = null)
     {
         _clientId = clientId;
-        _server = server;
+        _servers = [server, .. alsoServers ?? []];
         _token = token;
         _connectDelay = settings.RetryInterval;
         _settings = settings;
@@ -89,7 +96,8 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
             // a replica started from its store takes back what its outbox holds
             if (shared.TakeStoredOutbox() is { Count: > 0 } outbox) TakeBackOutbox(outbox);
         }
-        _localServer = server switch
+        _sessionsUnder = sessionsUnder;
+        _localServer = sessionsUnder is null && server switch
         {
             IActorRef r => r.Path.Address.HasLocalScope,
             ActorSelection sel => sel.Anchor.Path.Address.HasLocalScope,
@@ -123,8 +131,15 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     /// <summary>A server's message without a key: taken only from a server in this actor system.</summary>
     private void FromServer(object message, Action<object> onServer)
     {
-        if (_localServer) onServer(message);
+        if (_localServer || (_sessionsUnder is { } under && Sender.Path.Address.HasLocalScope && IsUnder(Sender.Path, under))) onServer(message);
         else _drops.Drop(message, Sender, "a remote server's messages come under the channel key");
+    }
+
+    private static bool IsUnder(ActorPath path, ActorPath root)
+    {
+        for (var p = path; p is not null && p.Depth >= root.Depth; p = p.Parent)
+            if (p.Depth == root.Depth) return p.ToStringWithoutAddress() == root.ToStringWithoutAddress();
+        return false;
     }
 
     /// <summary>The server's messages every phase takes alike; <paramref name="deltas"/> is where the phase puts the
@@ -214,8 +229,8 @@ internal sealed partial class ReplicaActor : ReceiveActor, IWithTimers
     private void ToSession(ISessionRequest request) => _session?.Tell(new ToSession(_key, request));
 
     public static Props Props(string clientId, ICanTell server, ReplicaSettings settings, ReplicaShared shared, Db? resumeFrom = null,
-        string? token = null, string? resumeDatabaseId = null) =>
-        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId));
+        string? token = null, string? resumeDatabaseId = null, IReadOnlyList<ICanTell>? alsoServers = null, ActorPath? sessionsUnder = null) =>
+        Akka.Actor.Props.Create(() => new ReplicaActor(clientId, server, settings, shared, resumeFrom, token, resumeDatabaseId, alsoServers, sessionsUnder));
 
     protected override void PreStart()
     {

@@ -25,6 +25,18 @@ public sealed record ConnectionStatus(long BasisT, long MasterT, int PendingLoca
     public long Lag => Math.Max(0, MasterT - BasisT);
 }
 
+/// <summary>Follows every value a replica holds, on the replica actor's thread (a cluster node's copy of the master, which
+/// feeds the node's own sessions and connection). Called after the value changed and before the replica publishes it.</summary>
+internal interface IReplicaMirror
+{
+    /// <summary>The replica holds <paramref name="db"/> (of the master database <paramref name="databaseId"/>) from a
+    /// bootstrap; what it held before is replaced.</summary>
+    void Bootstrapped(Db db, string? databaseId);
+
+    /// <summary>The replica applied these deltas, in t order, right after its value before.</summary>
+    void Applied(IReadOnlyList<AppliedDelta> applied);
+}
+
 /// <summary>A change of a replica's value, as <c>Listen</c> callbacks receive it: a master transaction the replica
 /// applied (<paramref name="T"/> is the master's t), or one of its own local transactions applied ahead of the master
 /// (<paramref name="Pending"/>).</summary>
