@@ -21,6 +21,9 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
     IReadOnlySet<string> Roles, TimeSpan LockRetry, TimeSpan ResendAfter, TimeSpan MirrorConnectionTimeout, bool AllowPlainTransport,
     string Strategy, TimeSpan StableAfter)
 {
+    /// <summary>Akka.Remote transport adapters of the cluster transport (<c>datsync.cluster.applied-adapters</c>).</summary>
+    public IReadOnlyList<string> Adapters { get; init; } = [];
+
     public bool IsTransactor => Roles.Contains(ClusterRoles.Transactor);
 
     public bool IsGateway => Roles.Contains(ClusterRoles.Gateway);
@@ -44,7 +47,10 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
         var strategy = c.GetString("split-brain-resolver.active-strategy", "keep-majority");
         var s = new ClusterSettings(c.GetString("system-name"), host, port, seeds, roles,
             Positive(c, "lock-retry"), Positive(c, "resend-after"), Positive(c, "mirror-connection-timeout"),
-            c.GetBoolean("allow-plain-transport"), strategy, Positive(c, "split-brain-resolver.stable-after"));
+            c.GetBoolean("allow-plain-transport"), strategy, Positive(c, "split-brain-resolver.stable-after"))
+        {
+            Adapters = c.GetStringList("applied-adapters").ToList(),
+        };
         return s;
     }
 
@@ -69,7 +75,7 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
 
     /// <summary>The Akka address of a node at host:port (<c>akka.tcp://{system}@host:port</c>, <c>akka.ssl.tcp</c> with TLS).</summary>
     public string AddressOf(string host, int port, bool tls) =>
-        $"{(tls ? "akka.ssl.tcp" : "akka.tcp")}://{SystemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        $"akka.{string.Concat(Adapters.Reverse().Select(a => a + "."))}{(tls ? "ssl.tcp" : "tcp")}://{SystemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The HOCON of the node's actor system: Akka.Cluster on the cluster transport, its roles and seeds, the
     /// split brain resolver, a node that is downed shutting its system down, and the wire reading what the nodes send
@@ -84,6 +90,7 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
             akka.remote.dot-netty.tcp {
               hostname = {{Q(Host)}}
               port = {{Port.ToString(CultureInfo.InvariantCulture)}}
+              applied-adapters = [{{string.Join(", ", Adapters.Select(Q))}}]
             }
             akka.cluster {
               roles = [{{roles}}]

@@ -12,8 +12,9 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
     /// <summary>Quick failure detection and a short stable-after, so a lost node is downed within seconds.</summary>
     public const string Quick = Remote.RemoteTesting.Quick + "\n" + """
         akka.cluster.failure-detector.heartbeat-interval = 500ms
-        akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
-        akka.cluster.failure-detector.threshold = 8
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 4s
+        akka.cluster.failure-detector.threshold = 12
+        akka.cluster.split-brain-resolver.down-all-when-unstable = off
         akka.cluster.singleton.hand-over-retry-interval = 500ms
         akka.cluster.singleton-proxy.singleton-identification-interval = 500ms
         akka.remote.retry-gate-closed-for = 500ms
@@ -37,6 +38,12 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
         var node = await DatsyncNode.StartMasterAsync(options).WaitAsync(Long);
         _nodes.Add(node);
         Seed ??= ClusterAddressOf(node);
+        // every node sees every node up (the membership converged), as before any fault a test makes
+        await Waits.Until(() => _nodes.All(n =>
+            {
+                var state = Akka.Cluster.Cluster.Get(ClusterSystemOf(n)).State;
+                return state.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == _nodes.Count && state.Unreachable.Count == 0;
+            }), Long, () => $"{_nodes.Count} nodes up on every node");
         return node;
     }
 
@@ -51,8 +58,44 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
             Roles = roles.Split(',').ToList(),
             StableAfter = TimeSpan.FromSeconds(2),
         },
-        Hocon = hocon + "\n" + Quick,
+        Hocon = hocon + "\n" + Quick + (Environment.GetEnvironmentVariable("DATSYNC_CLUSTER_TEST_LOG") is { Length: > 0 } level
+            ? $"\nakka.loglevel = {level}\nakka.stdout-loglevel = {level}" : ""),
     };
+
+    /// <summary>HOCON of a node that can be stopped as if its process died (no leaving, no hand-over) and cut off from the
+    /// others (the cluster transport behind Akka.Remote's throttler).</summary>
+    public const string Killable = """
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        datsync.cluster.applied-adapters = [trttl]
+        """;
+
+    /// <summary>The node's actor system on Akka.Cluster.</summary>
+    public static Akka.Actor.ActorSystem ClusterSystemOf(DatsyncMaster node) => node.Node.ClusterSystem ?? node.System;
+
+    /// <summary>Stops <paramref name="node"/> as if its process died: started with <see cref="Killable"/>, its systems
+    /// terminate without leaving the cluster; the others find it unreachable and the split brain resolver downs it.</summary>
+    public static async Task KillAsync(DatsyncMaster node)
+    {
+        await ClusterSystemOf(node).Terminate().WaitAsync(Long);
+        await node.System.WhenTerminated.WaitAsync(Long);
+    }
+
+    /// <summary>Cuts every link between <paramref name="side"/> and <paramref name="others"/>, both ways (nodes started
+    /// with <see cref="Killable"/>).</summary>
+    public static async Task PartitionAsync(DatsyncMaster side, params DatsyncMaster[] others)
+    {
+        // every link cut at once: a link left open a moment longer would carry one side's view of the other (the split
+        // brain resolver then takes the nodes it reaches indirectly for unstable, and downs them too)
+        static Task Cut(DatsyncMaster from, DatsyncMaster to)
+        {
+            var system = (Akka.Actor.ExtendedActorSystem)ClusterSystemOf(from);
+            var transport = ((Akka.Remote.RemoteActorRefProvider)system.Provider).Transport;
+            var target = Akka.Cluster.Cluster.Get(ClusterSystemOf(to)).SelfAddress;
+            return transport.ManagementCommand(new Akka.Remote.Transport.SetThrottle(target, Akka.Remote.Transport.ThrottleTransportAdapter.Direction.Both,
+                Akka.Remote.Transport.Blackhole.Instance));
+        }
+        await Task.WhenAll(others.SelectMany(o => new[] { Cut(side, o), Cut(o, side) })).WaitAsync(Long);
+    }
 
     public static string ClusterAddressOf(DatsyncMaster node) => DatsyncRemote.ListeningAt(node.Node.ClusterSystem ?? node.System);
 
