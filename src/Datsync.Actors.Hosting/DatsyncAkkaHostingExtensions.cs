@@ -6,6 +6,7 @@ using Datsync.Actors.Cluster;
 using Datsync.Actors.Master;
 using Datsync.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Datsync.Actors.Hosting;
@@ -90,6 +91,27 @@ public static class DatsyncAkkaHostingExtensions
         services.AddSingleton(sp => sp.GetRequiredService<ClusterNodeConnection>().Master);
         return services;
     }
+
+    /// <summary>
+    /// Adds the <c>datsync-master</c> health check (tagged <c>datsync</c>, with <c>t</c>, <c>masterT</c>, <c>lag</c> and
+    /// <c>state</c> in its data) of the cluster node of <see cref="AddDatsyncClusterConnection"/> (call that too):
+    /// Healthy when the node's copy of the master holds the master's value and the transactor's last journal write
+    /// succeeded (as far as this node has heard); Unhealthy when the node is not started, its start failed, or it stopped.
+    /// </summary>
+    public static IHealthChecksBuilder AddDatsyncClusterNode(this IHealthChecksBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Add(new HealthCheckRegistration(DatsyncMasterHealthCheck.Name,
+            sp => new DatsyncClusterNodeHealthCheck(sp.GetRequiredService<ClusterNodeConnection>()), null, ["datsync"]));
+    }
+}
+
+/// <summary>The <c>datsync-master</c> check of a cluster node (<see cref="DatsyncAkkaHostingExtensions.AddDatsyncClusterNode"/>).</summary>
+internal sealed class DatsyncClusterNodeHealthCheck(ClusterNodeConnection connection) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(connection.StartedMaster is { } master ? DatsyncMasterHealthCheck.Check(master)
+            : HealthCheckResult.Unhealthy(connection.NotStarted().Message));
 }
 
 /// <summary>The HOCON <see cref="DatsyncAkkaHostingExtensions.WithDatsyncClusterNode"/> adds: the parts of
@@ -210,18 +232,17 @@ internal sealed class DatsyncClusterNodeProvider : ExtensionIdProvider<DatsyncCl
 /// the master of the cluster node of the host's actor system, once started. Disposing it does nothing.</summary>
 internal sealed class ClusterNodeConnection(IServiceProvider services) : IDatsyncConnection
 {
-    public DatsyncMaster Master
-    {
-        get
-        {
-            var node = DatsyncClusterNode.Get(services.GetRequiredService<ActorSystem>());
-            if (node.Master is { } master) return master;
-            if (node.Failure is { } failure)
-                throw new InvalidOperationException($"the Datsync cluster node did not start: {failure.Message}", failure);
-            throw new InvalidOperationException("the Datsync cluster node is not started: it starts with the host's actor system " +
-                "(IHost.StartAsync; services.AddAkka(...).WithDatsyncClusterNode(...))");
-        }
-    }
+    private DatsyncClusterNode Node => DatsyncClusterNode.Get(services.GetRequiredService<ActorSystem>());
+
+    /// <summary>The started master, or null.</summary>
+    public DatsyncMaster? StartedMaster => Node.Master;
+
+    public DatsyncMaster Master => Node.Master ?? throw NotStarted();
+
+    internal InvalidOperationException NotStarted() => Node.Failure is { } failure
+        ? new InvalidOperationException($"the Datsync cluster node did not start: {failure.Message}", failure)
+        : new InvalidOperationException("the Datsync cluster node is not started: it starts with the host's actor system " +
+            "(IHost.StartAsync; services.AddAkka(...).WithDatsyncClusterNode(...))");
 
     public Db Db => Master.Db;
 

@@ -5,6 +5,7 @@ using Akka.Remote.Hosting;
 using Datsync.Actors.Cluster;
 using Datsync.Actors.Remote;
 using Datsync.Actors.Storage;
+using Datsync.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -82,7 +83,8 @@ public sealed class ClusterHostingTests
                 .WithRemoting("127.0.0.1", 0)
                 .WithClustering(new ClusterOptions { Roles = roles })
                 .WithDatsyncClusterNode(options))
-            .AddDatsyncClusterConnection();
+            .AddDatsyncClusterConnection()
+            .AddHealthChecks().AddDatsyncClusterNode();
         return builder.Build();
     }
 
@@ -138,9 +140,32 @@ public sealed class ClusterHostingTests
         var after = await connection.SyncAsync(renamed.T).WaitAsync(TestTimeout);
         Assert.Equal("Ivan the Second", after.Entity(ivan)![":person/name"]);
 
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync().WaitAsync(TestTimeout);
+        Assert.Equal(HealthStatus.Healthy, health.Entries["datsync-master"].Status);
+        Assert.Equal(renamed.T, health.Entries["datsync-master"].Data["t"]);
+
         await host.StopAsync().WaitAsync(TestTimeout);
         await system.WhenTerminated.WaitAsync(TestTimeout);
         await master.System.WhenTerminated.WaitAsync(TestTimeout); // the gateway's system ends with the node
+    }
+
+    [Fact]
+    public async Task A_transactor_only_node_in_an_Akka_Hosting_system_transacts_through_DI_without_a_server_and_stops_with_the_host()
+    {
+        using var dir = new TempDir();
+        using var host = AkkaHost(SqliteNode(dir, UniqueName()), ["transactor"]);
+        await host.StartAsync().WaitAsync(TestTimeout);
+        var connection = host.Services.GetRequiredService<IDatsyncConnection>();
+        await connection.TransactAsync(PeopleSchema).WaitAsync(TestTimeout);
+        var added = await connection.TransactAsync(Ivan).WaitAsync(TestTimeout);
+        Assert.Equal("Ivan", connection.Db.Entity(added.Tempid("ivan"))![":person/name"]);
+        var master = host.Services.GetRequiredService<DatsyncMaster>();
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        Assert.Same(system, master.System); // no gateway: no system of its own
+        Assert.Null(master.Node.ClusterSystem);
+        await host.StopAsync().WaitAsync(TestTimeout);
+        await system.WhenTerminated.WaitAsync(TestTimeout);
+        Assert.Equal(ConnectionState.Disconnected, connection.Status.Connection); // stopped in the coordinated shutdown
     }
 
     [Fact]
@@ -154,6 +179,9 @@ public sealed class ClusterHostingTests
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => connection.TransactAsync("[]"));
         Assert.Contains("akka.cluster.roles", e.Message);
         Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<DatsyncMaster>());
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync().WaitAsync(TestTimeout);
+        Assert.Equal(HealthStatus.Unhealthy, health.Entries["datsync-master"].Status);
+        Assert.Contains("akka.cluster.roles", health.Entries["datsync-master"].Description);
         await host.StopAsync().WaitAsync(TestTimeout);
         await host.Services.GetRequiredService<ActorSystem>().WhenTerminated.WaitAsync(TestTimeout);
     }
