@@ -100,11 +100,12 @@ public sealed class ClusterHostingTests
     {
         using var dir = new TempDir();
         var name = UniqueName();
-        using var host = AkkaHost(SqliteNode(dir, name), ["transactor", "gateway"]);
+        using var host = AkkaHost(SqliteNode(dir, name), ["transactor", "gateway"], systemName: "shop"); // any name
         await host.StartAsync().WaitAsync(TestTimeout);
 
         // the application's system is the node: WithClustering's roles, Datsync's wire over the application's HOCON
         var system = host.Services.GetRequiredService<ActorSystem>();
+        Assert.Equal("shop", system.Name);
         var config = system.Settings.Config;
         Assert.Equal(["gateway", "transactor"], config.GetStringList("akka.cluster.roles").Order());
         Assert.Equal("cluster", config.GetString("akka.actor.serialization-settings.datsync-wire.accept"));
