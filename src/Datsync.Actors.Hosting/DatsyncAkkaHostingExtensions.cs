@@ -62,8 +62,8 @@ public static class DatsyncAkkaHostingExtensions
         var top = options.ToConfig();
         var settings = ClusterSettings.From(top);
         var storage = options.SelectStorage();
-        builder.AddHocon(ClusterNodeHocon.Wire, HoconAddMode.Prepend);
-        builder.AddHocon(top.WithFallback(ClusterNodeHocon.Downing(settings)).WithFallback(storage.ToConfig()).WithFallback(DatsyncConfig.Default),
+        builder.AddHocon(ClusterSettings.WireConfig, HoconAddMode.Prepend);
+        builder.AddHocon(top.WithFallback(settings.DowningConfig()).WithFallback(storage.ToConfig()).WithFallback(DatsyncConfig.Default),
             HoconAddMode.Append);
         builder.WithActors((system, registry, resolver) =>
             DatsyncClusterNode.Get(system).StartAsync(system, options, top, resolver.GetService<ILoggerFactory>(), joinSelfWithoutSeeds));
@@ -112,40 +112,6 @@ internal sealed class DatsyncClusterNodeHealthCheck(ClusterNodeConnection connec
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(connection.StartedMaster is { } master ? DatsyncMasterHealthCheck.Check(master)
             : HealthCheckResult.Unhealthy(connection.NotStarted().Message));
-}
-
-/// <summary>The HOCON <see cref="DatsyncAkkaHostingExtensions.WithDatsyncClusterNode"/> adds: the parts of
-/// <see cref="ClusterSettings.ToConfig"/> that are not the transport, roles and seeds (which Akka.Hosting's
-/// <c>WithRemoting</c> and <c>WithClustering</c> own).</summary>
-internal static class ClusterNodeHocon
-{
-    /// <summary>What the nodes need to read each other: Akka's JSON serializer closed to the wire, the Datsync wire reading
-    /// what a cluster's nodes send (over the application's HOCON).</summary>
-    public static Config Wire { get; } = ConfigurationFactory.ParseString("""
-        akka.actor {
-          serializers.json = "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors"
-          serialization-identifiers { "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors" = 1 }
-          serialization-settings.datsync-wire.accept = cluster
-        }
-        """);
-
-    /// <summary>Akka.Cluster with the split brain resolver of <paramref name="settings"/>, a downed node shutting its system
-    /// down (beneath the application's HOCON).</summary>
-    public static Config Downing(ClusterSettings settings)
-    {
-        var strategy = settings.Strategy.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
-        return ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.cluster {
-              downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-              split-brain-resolver {
-                active-strategy = "{{strategy}}"
-                stable-after = {{((long)settings.StableAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}}ms
-              }
-              run-coordinated-shutdown-when-down = on
-            }
-            """);
-    }
 }
 
 /// <summary>The Datsync cluster node of an actor system (an Akka extension): started once by
@@ -216,11 +182,7 @@ internal sealed class DatsyncClusterNode : IExtension
         }
     }
 
-    private static async Task Stop(DatsyncMaster master)
-    {
-        try { await master.DisposeAsync().ConfigureAwait(false); }
-        catch (NotSupportedException) { /* a transactor-only node has no server to stop (ActorRefs.Nobody): its actors end with the system */ }
-    }
+    private static async Task Stop(DatsyncMaster master) => await master.DisposeAsync().ConfigureAwait(false);
 }
 
 internal sealed class DatsyncClusterNodeProvider : ExtensionIdProvider<DatsyncClusterNode>

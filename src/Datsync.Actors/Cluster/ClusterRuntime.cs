@@ -45,6 +45,9 @@ internal static class ClusterRuntime
         DatsyncConfig.Install(system);
         var config = system.Settings.Config;
         var masterSettings = MasterSettings.From(config);
+        // one set of scopes per node: its server's, and its transactor's while the singleton runs here (replaced together)
+        var scopes = masterSettings.Scopes is { } s ? new ScopesInForce(s) : null;
+        masterSettings = masterSettings with { InForce = scopes };
         var sessions = SessionSettings.From(config);
         if (settings.IsTransactor)
             system.ActorOf(ClusterSingletonManager.Props(MasterSingletonActor.Props(masterSettings, sessions, settings), PoisonPill.Instance,
@@ -52,8 +55,7 @@ internal static class ClusterRuntime
         var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/" + ManagerName,
             ClusterSingletonProxySettings.Create(system).WithRole(ClusterRoles.Transactor).WithSingletonName(SingletonName)), ManagerName + "-proxy");
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(config));
-        var scopes = masterSettings.Scopes is { } s ? new ScopesInForce(s) : null;
-        var listener = system.ActorOf(TxListenerActor.Props(masterSettings with { InForce = scopes }), "datsync-node-log");
+        var listener = system.ActorOf(TxListenerActor.Props(masterSettings), "datsync-node-log");
         var node = system.ActorOf(NodeMasterActor.Props(proxy, listener, ReplicaSettings.From(config), settings, health), "datsync-node");
         return new MasterHandle(node, listener) { Health = health, Scopes = scopes };
     }

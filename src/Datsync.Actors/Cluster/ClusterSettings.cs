@@ -77,16 +77,18 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
     public string AddressOf(string host, int port, bool tls) =>
         $"akka.{string.Concat(Adapters.Reverse().Select(a => a + "."))}{(tls ? "ssl.tcp" : "tcp")}://{SystemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>The HOCON of the node's actor system: Akka.Cluster on the cluster transport, its roles and seeds, the
-    /// split brain resolver, a node that is downed shutting its system down, and the wire reading what the nodes send
-    /// each other (<c>datsync-wire.accept = cluster</c>; no transport guard: only the cluster's nodes reach this port).</summary>
-    public Config ToConfig(bool tls)
+    /// <summary>The HOCON of the node's actor system: Akka.Cluster on the cluster transport, its roles and seeds
+    /// (<see cref="TransportConfig"/>), over <see cref="DowningConfig"/> and <see cref="WireConfig"/>.</summary>
+    public Config ToConfig(bool tls) => TransportConfig(tls).WithFallback(DowningConfig()).WithFallback(WireConfig);
+
+    private static string Q(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>The cluster transport (its adapters), this node's roles and the seeds.</summary>
+    public Config TransportConfig(bool tls)
     {
-        static string Q(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
         var seeds = string.Join(", ", Seeds.Select(s => Q(AddressOf(s.Host, s.Port, tls))));
         var roles = string.Join(", ", Roles.Order(StringComparer.Ordinal).Select(Q));
         return ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
             akka.remote.dot-netty.tcp {
               hostname = {{Q(Host)}}
               port = {{Port.ToString(CultureInfo.InvariantCulture)}}
@@ -95,20 +97,33 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
             akka.cluster {
               roles = [{{roles}}]
               seed-nodes = [{{seeds}}]
-              downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-              split-brain-resolver {
-                active-strategy = {{Q(Strategy)}}
-                stable-after = {{(long)StableAfter.TotalMilliseconds}}ms
-              }
-              run-coordinated-shutdown-when-down = on
-            }
-            akka.actor {
-              serializers.json = "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors"
-              serialization-identifiers { "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors" = 1 }
-              serialization-settings.datsync-wire.accept = cluster
             }
             """);
     }
+
+    /// <summary>Akka.Cluster with the split brain resolver, a downed node shutting its system down.</summary>
+    public Config DowningConfig() => ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = cluster
+        akka.cluster {
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+          split-brain-resolver {
+            active-strategy = {{Q(Strategy)}}
+            stable-after = {{((long)StableAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}}ms
+          }
+          run-coordinated-shutdown-when-down = on
+        }
+        """);
+
+    /// <summary>What the nodes need to read each other: Akka's JSON serializer closed to the wire, Datsync's wire reading
+    /// what a cluster's nodes send (<c>datsync-wire.accept = cluster</c>; no transport guard: only the cluster's nodes
+    /// reach the cluster transport).</summary>
+    public static Config WireConfig { get; } = ConfigurationFactory.ParseString("""
+        akka.actor {
+          serializers.json = "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors"
+          serialization-identifiers { "Datsync.Actors.Remote.JsonClosedToWire, Datsync.Actors" = 1 }
+          serialization-settings.datsync-wire.accept = cluster
+        }
+        """);
 
     /// <summary>Refuses a cluster transport that carries the master's data in clear over a network: bound to an address
     /// other than loopback, it needs TLS both ways, or <c>allow-plain-transport = on</c>.</summary>

@@ -126,8 +126,9 @@ internal static class MasterRuntime
         if (!lockHeld && MasterLock.Acquire(actorSystem.Settings.Config, settings.JournalPluginId, settings.PersistenceId) is { } held)
             actorSystem.RegisterOnTermination(held.Dispose);
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(actorSystem.Settings.Config));
-        // one set of scopes for the transactor and the server, replaced in place (a restarted transactor keeps it)
-        var scopes = settings.Scopes is { } s ? new Server.ScopesInForce(s) : null;
+        // one set of scopes for the transactor and the server, replaced in place (a restarted transactor keeps it); a
+        // cluster's transactor takes its node's (settings.InForce), which the node's server replaces
+        var scopes = settings.InForce ?? (settings.Scopes is { } s ? new Server.ScopesInForce(s) : null);
         settings = settings with { InForce = scopes };
         var listener = system.ActorOf(TxListenerActor.Props(settings), name + "-log");
         var transactor = system.ActorOf(TransactorSupervisor.Props(TransactorActor.Props(settings, listener, health)), name);

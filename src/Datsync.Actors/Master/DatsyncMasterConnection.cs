@@ -150,6 +150,7 @@ public sealed class DatsyncMaster : IDatsyncConnection
         }
         foreach (var actor in new[] { _node.Server, _node.Master.Transactor, _node.Master.Listener }) // sessions first
         {
+            if (actor.IsNobody()) continue; // a cluster node without a gateway has no server
             try { await actor.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
             catch (Exception e) when (e is TaskCanceledException or AskTimeoutException) { _node.System.Stop(actor); }
         }
