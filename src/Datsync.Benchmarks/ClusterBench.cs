@@ -107,7 +107,8 @@ internal static class ClusterBench
         public double GatewayNetUsPerDeltaReplica => GatewayNetUsPerTx / ReplicasPerGateway;
     }
 
-    internal sealed record FailoverRow(int Round, string Killed, string NewTransactor, double FailoverMs, double SlowestMs, int Acked, int Missing);
+    internal sealed record FailoverRow(int Round, string Killed, string NewTransactor, double UnreachableMs, double RemovedMs, double SingletonMs, double FailoverMs, double SlowestMs,
+        int Acked, int Missing);
 
     private static int Measure(Options o, TextWriter output, Progress log)
     {
@@ -166,14 +167,18 @@ internal static class ClusterBench
             output.WriteLine("> failover: two transactor nodes (child processes, roles transactor) and a gateway in this process; one writer commits " +
                              "continuously through the gateway's connection (TransactAsync, one at a time); the oldest transactor node (the one " +
                              "running the singleton) is killed with SIGKILL, then a fresh transactor node is started for the next round. failover: " +
-                             "kill -> first acknowledgement of a transaction submitted after the kill. slowest: the longest single commit around it. " +
+                             "kill -> first acknowledgement of a transaction submitted after the kill (unreachable: until the gateway's cluster marks the " +
+                             "node unreachable; down: until it is down or removed, the split brain resolver's decision, after which the singleton " +
+                             "starts on the next oldest transactor node (singleton: until its actor there answers an Identify, polled every 20 ms), " +
+                             "takes the storage lock and recovers the journal; the gateway resends the " +
+                             "unanswered transaction every resend-after, 1 s). slowest: the longest single commit around it. " +
                              "missing: acknowledged transactions not in the master's value afterwards (synced to the highest acknowledged t).");
             output.WriteLine();
-            output.WriteLine("| round | killed | new transactor | failover ms | slowest commit ms | acknowledged | missing |");
-            output.WriteLine("|---:|---|---|---:|---:|---:|---:|");
+            output.WriteLine("| round | killed | new transactor | unreachable ms | down ms | singleton ms | failover ms | slowest commit ms | acknowledged | missing |");
+            output.WriteLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var f in failovers)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {f.Round} | {f.Killed} | {f.NewTransactor} | {f.FailoverMs:F0} | {f.SlowestMs:F0} | {f.Acked} | {f.Missing} |"));
+                    $"| {f.Round} | {f.Killed} | {f.NewTransactor} | {f.UnreachableMs:F0} | {f.RemovedMs:F0} | {f.SingletonMs:F0} | {f.FailoverMs:F0} | {f.SlowestMs:F0} | {f.Acked} | {f.Missing} |"));
         }
         return failovers.Any(f => f.Missing > 0) ? 1 : 0;
     }
@@ -429,23 +434,49 @@ internal static class ClusterBench
                 log.Say(what, $"round {round}: killing {victim.Name} (pid {victim.Pid}, {victim.ClusterAddress}; singleton on {holder?.Name ?? "?"})");
                 victim.Kill(); // SIGKILL, and waited for: the node is gone from here on
                 var killedAt = Stopwatch.GetTimestamp();
+                // when the singleton actor exists on the survivor (started by its manager; it then takes the lock and recovers)
+                var singletonAt = Task.Run(async () =>
+                {
+                    var path = $"akka.tcp://{clusterSystem.Name}@{survivor.ClusterAddress}/user/{Actors.Cluster.ClusterRuntime.ManagerName}/{Actors.Cluster.ClusterRuntime.SingletonName}";
+                    for (var until = DateTime.UtcNow + Long; DateTime.UtcNow < until;)
+                    {
+                        try
+                        {
+                            await clusterSystem.ActorSelection(path).ResolveOne(TimeSpan.FromMilliseconds(500));
+                            return Stopwatch.GetTimestamp();
+                        }
+                        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException) { await Task.Delay(20); }
+                    }
+                    return 0L;
+                });
                 nodes.RemoveAt(0);
                 (long Submitted, long Acked, long T, long Id) first = default;
+                // what the gateway's cluster makes of the kill: the node unreachable (failure detector), then removed (downed by
+                // the split brain resolver, after which the singleton may start elsewhere)
+                var members = Akka.Cluster.Cluster.Get(clusterSystem);
+                bool Is(Akka.Actor.Address a) => $"{a.Host}:{a.Port}" == victim.ClusterAddress;
+                long unreachableAt = 0, removedAt = 0;
                 var deadline = Stopwatch.GetTimestamp() + (long)(Long.TotalSeconds * Stopwatch.Frequency);
                 while (first == default)
                 {
                     if (writer.IsCompleted) writer.GetAwaiter().GetResult(); // its failure
                     if (Stopwatch.GetTimestamp() > deadline) throw new TimeoutException($"{what}: no commit acknowledged {Long.TotalSeconds:F0}s after the kill");
                     Thread.Sleep(5);
+                    var state = members.State;
+                    if (unreachableAt == 0 && state.Unreachable.Any(m => Is(m.Address))) unreachableAt = Stopwatch.GetTimestamp();
+                    if (removedAt == 0 && !state.Members.Any(m => Is(m.Address) && m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.Leaving
+                            or Akka.Cluster.MemberStatus.Exiting or Akka.Cluster.MemberStatus.Joining or Akka.Cluster.MemberStatus.WeaklyUp))
+                        removedAt = Stopwatch.GetTimestamp();
                     lock (acks) first = acks.FirstOrDefault(a => a.Submitted > killedAt);
                 }
+                double Since(long at) => at == 0 ? double.NaN : (at - killedAt) * 1000.0 / Stopwatch.Frequency;
                 double slowest;
                 lock (acks) slowest = acks.Where(a => a.Acked > killedAt).Max(a => a.Acked - a.Submitted) * 1000.0 / Stopwatch.Frequency;
                 var failoverMs = (first.Acked - killedAt) * 1000.0 / Stopwatch.Frequency;
                 var now = SingletonHolder(clusterSystem, nodes);
                 log.Say(what, $"round {round}: first commit after the kill acknowledged after {failoverMs:F0} ms (t={first.T}); transactor now on {now?.Name ?? "?"}");
                 rows.Add(new FailoverRow(round, $"{victim.Name} (pid {victim.Pid})", now is null ? $"? (expected {survivor.Name})" : $"{now.Name} (pid {now.Pid})",
-                    failoverMs, slowest, 0, 0));
+                    Since(unreachableAt), Since(removedAt), Since(singletonAt.Wait(Long) ? singletonAt.Result : 0), failoverMs, slowest, 0, 0));
                 // a fresh transactor node for the next round (the youngest; the survivor is now the oldest)
                 if (round < o.Failovers)
                 {
