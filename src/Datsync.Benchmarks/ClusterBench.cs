@@ -26,7 +26,7 @@ namespace Datsync.Benchmarks;
 internal static class ClusterBench
 {
     public const string Usage =
-        "usage: cluster [--quick] [--gateways 1,2,3] [--replicas 10,100] [--txs N] [--window N] [--failovers N] [--no-failover] [--no-throughput]\n" +
+        "usage: cluster [--quick] [--gateways 1,2,3] [--replicas 10,100] [--txs N] [--window N] [--samples N] [--failovers N] [--no-failover] [--no-throughput]\n" +
         "  --gateways   numbers of gateway nodes (child processes) to measure (default 1,2,3; --quick 1,2)\n" +
         "  --replicas   replicas per gateway (default 10,100: every count at every number of gateways)\n" +
         "  --txs        transactions in each measured stream (default 1500; --quick 500), after a warmup of a fifth (the first run: of as many)\n" +
@@ -625,7 +625,7 @@ internal static class ClusterBench
             return TimeSpan.FromSeconds(ticks / (double)ClockTicks);
         }
 
-        private static readonly int ClockTicks = 100; // sysconf(_SC_CLK_TCK) on Linux
+        private const int ClockTicks = 100; // USER_HZ: the unit of /proc/PID/stat on Linux
 
         public void Kill()
         {
