@@ -30,7 +30,7 @@ namespace Datsync.Benchmarks
     internal static class Bench
     {
         private static readonly string Usage =
-            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions | scopes | offline) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
+            "usage: Datsync.Benchmarks (compare | run | master | fanout | remote | keywords | connection | subscriptions | scopes | offline | cluster) [--quick] [--samples N] [--warmup N] [--seed N] [--cases a,b,...] [--skip-memory]\n" +
             "  compare   run every case on Datsync and on DataScript (node), print both side by side\n" +
             "            --jvm: DataScript on the JVM too (shared/jvm-datascript/run.sh, or --jvm-runner PATH; --jvm-warmup N, default\n" +
             "            --warmup if given, else 5)\n" +
@@ -54,6 +54,10 @@ namespace Datsync.Benchmarks
             "  offline   a replica's local store: cold start from a store of 1M datoms beside a network bootstrap of the same value\n" +
             "            over loopback, and applied tx/s with and without a store ([--datoms N] [--samples N] [--tx N] [--quick];\n" +
             "            offline --help for its options)\n" +
+            "  cluster   a master on Akka.Cluster over a throwaway PostgreSQL, every node a child process: applied tx/s per replica and\n" +
+            "            latency for G gateways x R replicas each, the transactor node's CPU per tx and per delivered delta, each gateway's\n" +
+            "            CPU per delta per replica, failover time after kill -9 of the transactor node, and a model for N gateway machines\n" +
+            "            ([--gateways 1,2,3] [--replicas 10,100] [--txs N] [--window N] [--failovers N] [--quick]; cluster --help)\n" +
             "  --quick   3 samples after 1 warmup (default: 7 samples after 2 warmups)\n" +
             "  cases:    " + string.Join(", ", Cases.Names);
 
@@ -66,6 +70,8 @@ namespace Datsync.Benchmarks
             if (args.Length > 0 && args[0] == "scopes") return ScopesBench.Run(args);
             if (args.Length > 0 && args[0] == "fanout") return Fanout.FanoutBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length > 0 && args[0] == "offline") return OfflineBench.Run(args[1..], Console.Out, Console.Error);
+            if (args.Length > 0 && args[0] == "cluster") return ClusterBench.Run(args[1..], Console.Out, Console.Error);
+            if (args.Length > 0 && args[0] == "cluster-node") return ClusterBench.RunNode(args[1..]); // a node of `cluster`, its child process
             if (args.Length > 0 && args[0] == "remote") return Fanout.RemoteBench.Run(args[1..], Console.Out, Console.Error);
             if (args.Length == 0 || args[0] is not ("compare" or "run"))
             {
