@@ -237,6 +237,23 @@ public class WireSerializerTests(ITestOutputHelper log) : MasterTestKit(log)
         Assert.Throws<SerializationException>(() => Back(client, Delta().Datoms[0]));
     }
 
+    [Fact]
+    public void Only_a_cluster_nodes_system_reads_what_the_nodes_send_each_other()
+    {
+        var cluster = Wire("cluster");
+        var tx = new ClusterTransact("r", "[[:db/add \"x\" :a/b 1]]", null, null, "alice");
+        Assert.Equal(tx, Back(cluster, tx));
+        // and both directions of the replication protocol, which its nodes' copies and sessions speak
+        Assert.Equal(new Connect("c", null, 1, "t"), Back(cluster, new Connect("c", null, 1, "t")));
+        Assert.Equal(new ConnectRefused(1, "no"), Back(cluster, new ConnectRefused(1, "no")));
+        foreach (var accept in new[] { "to-replica", "to-server", "both" })
+            Assert.Contains("Datsync.Actors.Protocol.ClusterTransact", Assert.Throws<SerializationException>(() => Back(Wire(accept), tx)).Message);
+        // the master's internal messages stay internal on a cluster node too
+        Assert.Contains("Datsync.Actors.Protocol.GetDb", Assert.Throws<SerializationException>(() => Back(cluster, GetDb.Instance)).Message);
+        Assert.Contains("Datsync.Actors.Protocol.Transact", Assert.Throws<SerializationException>(() =>
+            Back(cluster, new Transact("r", [new object?[] { Keyword.Intern("db/add"), "x", Keyword.Intern("a/b"), 1L }]))).Message);
+    }
+
     public sealed record Smuggled(string What);
 
     [Fact]
