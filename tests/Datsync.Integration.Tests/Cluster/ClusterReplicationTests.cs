@@ -48,3 +48,43 @@ public sealed class ClusterReplicationTests(PostgresFixture pg)
     private static List<string> Datoms(Db db) =>
         db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
 }
+
+/// <summary>The cluster transport acts only on its members: a system that reaches the port without joining cannot
+/// write.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterTrustTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task A_transaction_from_a_system_that_is_not_a_member_is_dropped_and_commits_nothing()
+    {
+        await using var cluster = new ClusterNodes(await pg.CreateDatabaseAsync());
+        var a = await cluster.StartAsync();
+        await a.TransactAsync("[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]").WaitAsync(ClusterNodes.Long);
+        var before = a.Db.BasisT;
+
+        // a peer that speaks the cluster's wire but never joined
+        var outsider = Akka.Actor.ActorSystem.Create("datsync-cluster", Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+            akka.loglevel = WARNING
+            """).WithFallback(Datsync.Actors.Cluster.ClusterSettings.WireConfig).WithFallback(DatsyncConfig.Default));
+        try
+        {
+            var probe = new Akka.TestKit.TestProbe(outsider, new Akka.TestKit.Xunit2.XunitAssertions());
+            var transactor = outsider.ActorSelection(
+                $"akka.tcp://datsync-cluster@{ClusterNodes.ClusterAddressOf(a)}/user/{Actors.Cluster.ClusterRuntime.ManagerName}/{Actors.Cluster.ClusterRuntime.SingletonName}");
+            for (var i = 0; i < 3; i++)
+                transactor.Tell(new Actors.Protocol.ClusterTransact($"outsider-{i}", "[{:person/name \"Mallory\"}]", null, null, null), probe.Ref);
+            probe.ExpectNoMsg(TimeSpan.FromSeconds(3));
+
+            // the next write of a member is the next t: nothing of the outsider's was committed
+            var next = await a.TransactAsync("[{:person/name \"Ivan\"}]").WaitAsync(ClusterNodes.Long);
+            Assert.Equal(before + 1, next.T);
+            Assert.DoesNotContain(a.Db.Datoms(IndexType.Eavt), d => Equals(d.V, "Mallory"));
+        }
+        finally
+        {
+            await outsider.Terminate();
+        }
+    }
+}
