@@ -191,29 +191,11 @@ internal static class ClusterBench
         // (the least CPU the replicas take from the nodes on these shared cores)
         var fewest = rows.Min(r => r.ReplicasPerGateway);
         var points = rows.Where(r => r.ReplicasPerGateway == fewest).Select(r => (X: (double)r.Subscribers, Y: r.TransactorNetUsPerTx)).ToList();
-        double a, b;
-        if (points.Count >= 2)
-        {
-            var mx = points.Average(p => p.X);
-            var my = points.Average(p => p.Y);
-            b = points.Sum(p => (p.X - mx) * (p.Y - my)) / points.Sum(p => (p.X - mx) * (p.X - mx));
-            a = my - b * mx;
-            if (b < 0) { b = 0; a = my; } // noise: no measurable per-node cost
-            if (a < 0) { a = 0; b = points.Sum(p => p.Y) / points.Sum(p => p.X); }
-        }
-        else { a = 0; b = points[0].Y / points[0].X; }
+        var (a, b) = Line(points);
+        if (points.Count >= 2 && b < 0) (a, b) = (points.Average(p => p.Y), 0); // noise: no measurable per-node cost
         // gateway: µs/tx over replicas per gateway
         var gw = rows.GroupBy(r => r.ReplicasPerGateway).Select(g => (X: (double)g.Key, Y: g.Average(r => r.GatewayNetUsPerTx))).ToList();
-        double c, d;
-        if (gw.Count >= 2)
-        {
-            var mx = gw.Average(p => p.X);
-            var my = gw.Average(p => p.Y);
-            d = gw.Sum(p => (p.X - mx) * (p.Y - my)) / gw.Sum(p => (p.X - mx) * (p.X - mx));
-            c = my - d * mx;
-            if (c < 0) { c = 0; d = my / mx; }
-        }
-        else { c = 0; d = gw[0].Y / gw[0].X; }
+        var (c, d) = Line(gw);
         a = Math.Max(a, 1);
         d = Math.Max(d, 0.01);
 
@@ -645,6 +627,18 @@ internal static class ClusterBench
     }
 
     // ------------------------------------------------------------------ a throwaway PostgreSQL
+
+    /// <summary>The least-squares line y = intercept + slope x through <paramref name="points"/>, its intercept kept at 0 or
+    /// more (through the origin when the fit would go below); one point: through the origin.</summary>
+    private static (double Intercept, double Slope) Line(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count < 2) return (0, points[0].Y / points[0].X);
+        var mx = points.Average(p => p.X);
+        var my = points.Average(p => p.Y);
+        var slope = points.Sum(p => (p.X - mx) * (p.Y - my)) / points.Sum(p => (p.X - mx) * (p.X - mx));
+        var intercept = my - slope * mx;
+        return intercept < 0 ? (0, points.Sum(p => p.Y) / points.Sum(p => p.X)) : (intercept, slope);
+    }
 
     /// <summary>A PostgreSQL server for the run: <c>initdb</c> into a temporary directory, <c>pg_ctl start</c> on a free
     /// port of 127.0.0.1 (trust, fsync off), as the <c>postgres</c> user when this process is root; stopped and deleted at
