@@ -107,7 +107,7 @@ internal sealed class MasterSingletonActor : ReceiveActor, IWithTimers
         }
         _master = MasterRuntime.Start(Context, _settings, "transactor", lockHeld: true);
         // the nodes' copies hold the whole master: no client list, no scopes (the cluster's nodes alone reach it)
-        _server = MasterRuntime.StartServer(Context, _master with { Scopes = null }, _sessions, ClientAccess.Open, "server");
+        _server = MasterRuntime.StartServer(Context, _master with { Scopes = null }, _sessions with { Scopes = null }, ClientAccess.Open, "server");
         _log.Info("the cluster's transactor runs on {0}", _members.SelfAddress);
         Become(Running);
     }

@@ -32,9 +32,10 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
     public string? Seed { get; private set; }
 
     /// <summary>Starts a node with <paramref name="roles"/> and waits until it holds the master's value.</summary>
-    public async Task<DatsyncMaster> StartAsync(string roles = "transactor,gateway", string hocon = "")
+    public async Task<DatsyncMaster> StartAsync(string roles = "transactor,gateway", string hocon = "", Action<DatsyncMasterOptions>? configure = null)
     {
         var options = Options(roles, hocon);
+        configure?.Invoke(options);
         var node = await DatsyncNode.StartMasterAsync(options).WaitAsync(Long);
         _nodes.Add(node);
         Seed ??= ClusterAddressOf(node);
