@@ -24,7 +24,7 @@ namespace Datsync.Actors.Cluster;
 /// </list>
 /// Supervision: restarted on a failure (the guardian's default), which restarts the copy: it bootstraps again and tells the
 /// node's listener the new head (the sessions behind read the deltas in between from the journal); the transactions it
-/// held are not answered, so their sessions' replicas send them again (committed once).
+/// was waiting for are handed to the next instance, which sends them again (committed once) and answers each caller.
 /// </summary>
 internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
 {
@@ -65,6 +65,19 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         Receive<TxAccepted>(a => { if (FromTransactor(a)) Answer(a.RequestId, a); });
         Receive<TxRejected>(r => { if (FromTransactor(r)) Answer(r.RequestId, r); });
         Receive<Resend>(_ => ResendOverdue());
+        Receive<FailForTest>(_ => throw new InvalidOperationException("a failure for a test"));
+    }
+
+    /// <summary>The transactions it waits for are handed to the next instance (a session does not send a request again
+    /// while it waits for its answer): each caller's goes back into the mailbox, to be sent again and answered once.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Error(reason, "the node's master failed on a {0}; it starts again with its copy, and sends its {1} waiting transaction(s) again",
+            message?.GetType().Name ?? "message", _pending.Count);
+        foreach (var p in _pending.Values)
+            foreach (var (caller, withValues) in p.Callers)
+                Self.Tell(p.Original with { WithValues = withValues }, caller);
+        base.PreRestart(reason, message);
     }
 
     /// <summary>The node's master over <c>transactor</c> (the cluster's, as this node reaches it: the singleton's proxy)
@@ -89,7 +102,7 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
             Sender.Tell(new TxRejected(t.RequestId, TxErrors.InvalidTxData, $"the transaction cannot be written as EDN for the cluster's transactor: {e.Message}"));
             return;
         }
-        var p = new Pending(new ClusterTransact(t.RequestId, edn, t.TxMeta, t.TraceParent, t.Identity?.ClientId), [(Sender, t.WithValues)]);
+        var p = new Pending(t, new ClusterTransact(t.RequestId, edn, t.TxMeta, t.TraceParent, t.Identity?.ClientId), [(Sender, t.WithValues)]);
         _pending[t.RequestId] = p;
         Send(p);
     }
@@ -139,8 +152,9 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
-    private sealed class Pending(ClusterTransact request, List<(IActorRef Caller, bool WithValues)> callers)
+    private sealed class Pending(Transact original, ClusterTransact request, List<(IActorRef Caller, bool WithValues)> callers)
     {
+        public Transact Original { get; } = original;
         public ClusterTransact Request { get; } = request;
         public List<(IActorRef Caller, bool WithValues)> Callers { get; } = callers;
         public DateTime SentAt { get; set; }
@@ -149,6 +163,12 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
     private sealed record Resend
     {
         public static readonly Resend Instance = new();
+    }
+
+    /// <summary>Makes the actor throw (tests of its restart).</summary>
+    internal sealed record FailForTest
+    {
+        public static readonly FailForTest Instance = new();
     }
 
     internal sealed record CopyReady

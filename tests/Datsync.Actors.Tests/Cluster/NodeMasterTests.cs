@@ -19,11 +19,12 @@ public class NodeMasterTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactor
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
-    private (IActorRef Node, Akka.TestKit.TestProbe Transactor) StartNode()
+    private (IActorRef Node, Akka.TestKit.TestProbe Transactor) StartNode(TimeSpan? resendAfter = null)
     {
         var transactor = CreateTestProbe();
         transactor.IgnoreMessages(m => m is Connect); // the node's copy connecting: not this test's
         var settings = ClusterSettings.From(Sys.Settings.Config);
+        if (resendAfter is { } r) settings = settings with { ResendAfter = r };
         var node = Sys.ActorOf(NodeMasterActor.Props(transactor.Ref, CreateTestProbe().Ref, ReplicaSettings.From(Sys.Settings.Config), settings, new MasterHealth()));
         return (node, transactor);
     }
@@ -67,6 +68,19 @@ public class NodeMasterTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactor
         transactor.Reply(new TxRejected("req-2", TxErrors.UniqueConflict, "taken"));
         Assert.Equal(TxErrors.UniqueConflict, ExpectMsg<TxRejected>(Long).Category);
         Assert.Equal(TxErrors.UniqueConflict, other.ExpectMsg<TxRejected>(Long).Category);
+    }
+
+    [Fact]
+    public void A_restarted_node_master_sends_what_it_waited_for_again_and_its_callers_hear_the_answer()
+    {
+        var (node, transactor) = StartNode(resendAfter: TimeSpan.FromHours(1)); // no resend by the timer in this test
+        node.Tell(new Transact("req-3", Forms));
+        transactor.ExpectMsg<ClusterTransact>(m => m.RequestId == "req-3", Long);
+        node.Tell(NodeMasterActor.FailForTest.Instance);
+
+        transactor.ExpectMsg<ClusterTransact>(m => m.RequestId == "req-3", Long); // the next instance sends it again
+        transactor.Reply(new TxAccepted("req-3", 9, new Dictionary<object, long>(), []));
+        Assert.Equal(9, ExpectMsg<TxAccepted>(Long).T);
     }
 
     [Fact]
