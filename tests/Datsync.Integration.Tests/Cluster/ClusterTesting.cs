@@ -24,6 +24,8 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
         """;
 
     private readonly List<DatsyncMaster> _nodes = new();
+    // the gateways' server name, the cluster's own: a master of another test in this process keeps the default one
+    private readonly string _name = "cluster-" + Guid.NewGuid().ToString("N")[..8];
     private readonly List<IAsyncDisposable> _others = new();
 
     public IReadOnlyList<DatsyncMaster> Nodes => _nodes;
@@ -50,6 +52,7 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
 
     public DatsyncMasterOptions Options(string roles, string hocon = "") => new()
     {
+        Name = _name,
         Storage = { Kind = "postgres", PostgresConnectionString = connectionString },
         Listen = "127.0.0.1:0",
         Cluster = new DatsyncClusterOptions
@@ -110,6 +113,7 @@ internal sealed class ClusterNodes(string connectionString) : IAsyncDisposable
         {
             ClientId = clientId,
             Server = gateways,
+            ServerSystemName = _name,
             Hocon = hocon + "\n" + Remote.RemoteTesting.Quick,
         }).WaitAsync(Long);
         _others.Add(replica);
