@@ -70,7 +70,7 @@ internal sealed class MasterSingletonActor : ReceiveActor, IWithTimers
     private void WaitingForLock()
     {
         Receive<RetryLock>(_ => TryStart());
-        ReceiveAny(m => { if (!FromMember(m)) return; }); // unanswered: sent again by the node
+        ReceiveAny(m => _ = FromMember(m)); // a member's is left unanswered (its node sends it again), another's is dropped
     }
 
     private void Running()
