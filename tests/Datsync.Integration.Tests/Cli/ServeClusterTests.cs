@@ -22,19 +22,18 @@ public sealed class ServeClusterTests(PostgresFixture pg) : IDisposable
          {:db/ident :k/phase :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]
         """;
 
-    /// <summary>A --config file: the storage, and quick failure detection (a lost node is downed within seconds).</summary>
+    /// <summary>The --config files: hocon/cluster.conf, and over it the storage, no seeds (the first node forms the
+    /// cluster) and quick failure detection (a lost node is downed within seconds).</summary>
     private string NodeConfig(string connectionString)
     {
         var path = Path.Combine(_dir, "cluster-test.conf");
         File.WriteAllText(path, $$"""
-            datsync.storage {
-              kind = postgres
-              postgres.connection-string = {{StorageOptions.Quote(connectionString)}}
-            }
+            datsync.storage.postgres.connection-string = {{StorageOptions.Quote(connectionString)}}
+            datsync.cluster.seed-nodes = []
             datsync.cluster.split-brain-resolver.stable-after = 2s
             {{ClusterNodes.Quick}}
             """);
-        return path;
+        return $"--config \"{RepositoryFiles.Hocon("cluster.conf")}\" --config \"{path}\"";
     }
 
     private string ClientConfig()
@@ -48,7 +47,7 @@ public sealed class ServeClusterTests(PostgresFixture pg) : IDisposable
     private static async Task<(ServeProcess Node, string Cluster)> StartNode(string config, string roles, string? seed)
     {
         var node = await ServeProcess.Start($"--cluster --role {roles} --port 0 --cluster-listen 127.0.0.1:0 " +
-                                            (seed is null ? "" : $"--seed {seed} ") + $"--config \"{config}\"");
+                                            (seed is null ? "" : $"--seed {seed} ") + config);
         using var cts = new CancellationTokenSource(Long);
         var line = await node.Process.StandardOutput.ReadLineAsync(cts.Token);
         Assert.True(line?.StartsWith("cluster listening on ", StringComparison.Ordinal) == true, $"second line: {line}; stderr: {node.Stderr}");
@@ -156,6 +155,43 @@ public sealed class ServeClusterTests(PostgresFixture pg) : IDisposable
             var code = await node.Terminate();
             Assert.True(code == 0, $"a node exited {code} on SIGTERM: {node.Stderr}");
         }
+    }
+
+    [Fact]
+    public async Task A_node_the_majority_downs_exits_non_zero_with_one_line()
+    {
+        var config = NodeConfig(await pg.CreateDatabaseAsync());
+        var (n1, seed) = await StartNode(config, "transactor,gateway", null);
+        using var node1 = n1;
+        using var node2 = (await StartNode(config, "transactor,gateway", seed)).Node;
+        var (n3, cluster3) = await StartNode(config, "gateway", seed);
+        using var node3 = n3;
+        // node 3 frozen: the other two (the majority) mark it unreachable and their split brain resolver downs it
+        Signal("STOP", node3);
+        try
+        {
+            // the leader downs it: the member with the lowest address, either of the two
+            await Waits.Until(() => new[] { node1, node2 }.Any(n => n.Stderr.Split('\n')
+                    .Any(l => l.Contains("SBR took decision", StringComparison.Ordinal) && l.Contains(cluster3, StringComparison.Ordinal))),
+                Long, () => $"neither node 1 nor node 2 downed node 3 ({cluster3}): {node1.Stderr}\n{node2.Stderr}");
+        }
+        finally { Signal("CONT", node3); }
+        using (var cts = new CancellationTokenSource(Long)) await node3.Process.WaitForExitAsync(cts.Token);
+        node3.Process.WaitForExit(); // the end of its standard error too
+        Assert.NotEqual(0, node3.Process.ExitCode);
+        var ours = node3.Stderr.Split('\n', StringSplitOptions.TrimEntries).Where(l => l.StartsWith("datsync serve: ", StringComparison.Ordinal)).ToList();
+        Assert.Contains("left the cluster", ours[^1], StringComparison.Ordinal);
+        Assert.Single(ours, l => l.Contains("left the cluster", StringComparison.Ordinal));
+        // the majority goes on
+        Assert.False(node1.Process.HasExited, node1.Stderr);
+        Assert.False(node2.Process.HasExited, node2.Stderr);
+    }
+
+    private static void Signal(string signal, ServeProcess node)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", $"-{signal} {node.Process.Id}")!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
     }
 
     [Fact]
