@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Datsync.Actors;
+using Datsync.Actors.Remote;
 using Datsync.Actors.Replica;
 using Datsync.Core;
 using Datsync.Cli.Output;
@@ -14,7 +15,7 @@ internal static class ReplicaCommand
 {
     public static Command Create()
     {
-        var server = new Option<string>("--server") { Description = "HOST:PORT of a master started with `datsync serve` (required unless --offline)" };
+        var server = new Option<string>("--server") { Description = "HOST:PORT of a master started with `datsync serve`, or of several gateways of one cluster, comma-separated (required unless --offline)" };
         var store = new Option<string>("--store")
         {
             Description = "Keep the replica's state in DIR (DIR/replica.db; needs --client-id): it starts from what it holds there, before any network call, and resumes from its t",
@@ -142,7 +143,12 @@ internal static class ReplicaCommand
         bool verbose, string? storeDir, CancellationToken stop, bool transactLines = false)
     {
         if (dump && untilT is null) throw new CliException("--dump needs --until-t T");
-        var (host, port) = RemoteTransact.Parse(server);
+        // a cluster's gateways, comma-separated: the replica moves to the next when one goes quiet; the first one
+        // decides the client's transport and is the one named when nothing answers
+        IReadOnlyList<string> servers;
+        try { servers = DatsyncRemote.ParseServers(server); }
+        catch (FormatException e) { throw new CliException("--server: " + e.Message); }
+        var (host, port) = RemoteTransact.Parse(servers[0]);
         var lines = dump || query is not null ? Console.Error : Console.Out;
         var system = CliSupport.ClientSystem(files, verbose, host, tls);
         var tlsFailure = CliSupport.TlsFailure(tls, host, port, timeout);

@@ -46,6 +46,8 @@ internal static class ServeCommand
         tls.AddTo(cmd);
         cmd.Options.Add(insecure);
         cmd.Options.Add(metrics);
+        var cluster = new ClusterFlags();
+        cluster.AddTo(cmd);
         cmd.SetAction((parse, stop) =>
         {
             var verbose = parse.GetValue(CliSupport.Verbose);
@@ -56,19 +58,20 @@ internal static class ServeCommand
                 var h = parse.GetValue(host) ?? files.GetString($"{RemoteTcp}.hostname", null) ?? "127.0.0.1";
                 var p = parse.GetValue(port) ?? (files.HasPath($"{RemoteTcp}.port") ? files.GetInt($"{RemoteTcp}.port") : CliSupport.DefaultPort);
                 if (p is < 0 or > 65535) throw new CliException($"--port {p} is not a TCP port");
-                var tlsOptions = tls.Read(parse);
-                if (tlsOptions is null && !parse.GetValue(insecure) && !DatsyncRemote.IsLoopback(h))
-                    throw new CliException($"refusing to serve {h} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
-                                           "or --insecure to serve it in the clear", CliSupport.Unreachable);
-                if (tlsOptions is not null) WarnIfUnnamed(tlsOptions, files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : h);
-                var storage = parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : StorageOptions.FromConfig(files);
+                var setup = new Setup(files, parse.GetValue(config), h, p, tls.Read(parse), parse.GetValue(insecure), verbose,
+                    parse.GetValue(db) is { } path ? LocalMaster.Storage(path) : null);
                 // listening before the master starts: its first commits are counted too
+                if (parse.GetValue(cluster.Cluster))
+                {
+                    await using var clusterPrinter = parse.GetValue(metrics) ? new MetricsPrinter(MetricsInterval, Console.Error) : null;
+                    return await ServeClusterCommand.Run(setup, cluster, parse, stop);
+                }
+                if (cluster.AnyGiven(parse) is { } flag) throw new CliException($"{flag} goes with --cluster");
+                setup.RequireSafeServer();
+                var tlsOptions = setup.Tls;
+                var storage = setup.Storage;
                 await using var printer = parse.GetValue(metrics) ? new MetricsPrinter(MetricsInterval, Console.Error) : null;
-                // flags over the files over the CLI's logging; the storage and Datsync's defaults below
-                var below = (verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString(""))
-                    .WithFallback(DatsyncRemote.RemoteConfig(h, p))
-                    .WithFallback(files)
-                    .WithFallback(CliSupport.Logging(false, "WARNING"));
+                var below = setup.Below(DatsyncRemote.RemoteConfig(h, p), files);
                 MasterSystem server;
                 try
                 {
@@ -90,8 +93,7 @@ internal static class ServeCommand
                     using var reload = ClientsReload.OnSighup(server.Server, parse.GetValue(config), scoped: server.Master.Scopes is not null);
                     Console.Out.WriteLine($"listening on {DatsyncRemote.ListeningAt(server.System)}");
                     Console.Out.Flush();
-                    var transport = tlsOptions is null ? "no TLS" : tlsOptions.Mutual ? "TLS, client certificates required" : "TLS";
-                    Console.Error.WriteLine($"datsync serve: master at t={current.BasisT}, storage {Describe(storage)}, {transport}; Ctrl-C to stop");
+                    Console.Error.WriteLine($"datsync serve: master at t={current.BasisT}, storage {Describe(storage)}, {Transport(tlsOptions)}; Ctrl-C to stop");
                     try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), server.System.WhenTerminated); }
                     catch (OperationCanceledException) { }
                     if (!stop.IsCancellationRequested && server.System.WhenTerminated.IsCompleted)
@@ -103,6 +105,37 @@ internal static class ServeCommand
         });
         return cmd;
     }
+
+    /// <summary>What plain <c>serve</c> and <c>serve --cluster</c> read the same way: the --config files, the
+    /// replica-facing server's host, port and TLS (on a cluster, the gateway's), and the storage.</summary>
+    internal sealed record Setup(Config Files, string[]? ConfigFiles, string Host, int Port, TlsOptions? Tls, bool Insecure, bool Verbose,
+        SqliteStorage? DbFlag)
+    {
+        /// <summary>--db's SQLite file, or the storage the files select.</summary>
+        public StorageOptions Storage { get; } = DbFlag ?? StorageOptions.FromConfig(Files);
+
+        /// <summary>Refuses a server on an address other than loopback without TLS (unless --insecure), and warns
+        /// about a certificate that does not name the host.</summary>
+        public void RequireSafeServer()
+        {
+            if (Tls is null && !Insecure && !DatsyncRemote.IsLoopback(Host))
+                throw new CliException($"refusing to serve {Host} without TLS: give --tls-cert FILE.pfx (`datsync certs DIR` makes one), " +
+                                       "or --insecure to serve it in the clear", CliSupport.Unreachable);
+            if (Tls is not null) WarnIfUnnamed(Tls, Files.GetString($"{RemoteTcp}.public-hostname", null) is { Length: > 0 } ph ? ph : Host);
+        }
+
+        /// <summary>The configuration beneath the master's: --verbose's logging over <paramref name="layers"/> (the
+        /// files, and what the caller puts under them) over the CLI's logging.</summary>
+        public Config Below(params Config[] layers)
+        {
+            var below = Verbose ? CliSupport.Logging(true, "INFO") : ConfigurationFactory.ParseString("");
+            foreach (var l in layers) below = below.WithFallback(l);
+            return below.WithFallback(CliSupport.Logging(false, "WARNING"));
+        }
+    }
+
+    internal static string Transport(TlsOptions? tls) =>
+        tls is null ? "no TLS" : tls.Mutual ? "TLS, client certificates required" : "TLS";
 
     /// <summary>A warning on standard error when the server's certificate does not name the host clients address
     /// (they check it, and would refuse the server).</summary>
@@ -116,13 +149,13 @@ internal static class ServeCommand
                                     "(`datsync certs DIR --host NAME` makes one that does)");
     }
 
-    private static string Describe(StorageOptions storage) => storage switch
+    internal static string Describe(StorageOptions storage) => storage switch
     {
         SqliteStorage s => "sqlite " + s.FilePath,
         _ => storage.Kind,
     };
 
-    private static Exception Innermost(Exception e)
+    internal static Exception Innermost(Exception e)
     {
         while (e.InnerException is not null) e = e.InnerException;
         return e;
