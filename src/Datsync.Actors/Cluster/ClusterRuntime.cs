@@ -69,7 +69,7 @@ internal static class ClusterRuntime
         if (options.Listen is { } listen)
         {
             var (host, port) = DatsyncRemote.ParseHostPort(listen, anyPort: true);
-            top = top.WithFallback(DatsyncRemote.RemoteConfig(host, port));
+            top = DatsyncRemote.RemoteConfig(host, port).WithFallback(top); // Listen is the gateway's address
         }
         var serverTls = options.Tls is { IsEnabled: true } tls ? tls.ForServer() : null;
         var config = (serverTls?.ToConfig() ?? Config.Empty).WithFallback(top)
@@ -100,7 +100,10 @@ internal static class ClusterRuntime
             throw new TlsSetupException("the cluster transport's TLS goes both ways: give the CA that signed every node's certificate (ClientCaPath, --cluster-ca)");
         settings.RequireSafeTransport(clusterTls is not null);
         var storage = options.SelectStorage(beneath);
-        var config = (clusterTls?.ToConfig() ?? Config.Empty).WithFallback(top).WithFallback(settings.ToConfig(clusterTls is not null))
+        // the cluster transport's address, roles and seeds are datsync.cluster's, over whatever else the configuration says
+        // of Akka.Remote (a file's akka.remote address is the gateway's, not the cluster's)
+        var config = (clusterTls?.ToConfig() ?? Config.Empty).WithFallback(settings.TransportConfig(clusterTls is not null)).WithFallback(top)
+            .WithFallback(settings.DowningConfig()).WithFallback(ClusterSettings.WireConfig)
             .WithFallback(storage.ToConfig()).WithFallback(DatsyncConfig.Default);
         var system = DatsyncRemote.CreateSystem(settings.SystemName, config, clusterTls, setup);
         ActorSystem? edge = null;

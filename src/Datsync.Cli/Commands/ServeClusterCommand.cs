@@ -133,7 +133,7 @@ internal static class ServeClusterCommand
         var clusterTls = flags.ReadTls(parse);
         // the files' transport address is the gateway's (--host/--port's defaults): both of the node's actor systems
         // read one configuration, and the cluster's takes its address from --cluster-listen / datsync.cluster.listen
-        var files = WithoutTransportAddress(serve.Files);
+        var files = serve.Files;
         var listen = parse.GetValue(flags.Listen) ?? (files.HasPath("datsync.cluster.listen") ? null : $"{Bracket(serve.Host)}:{ClusterFlags.DefaultPort}");
         if (listen is not null) Check(listen, "--cluster-listen", anyPort: true);
         var seeds = ClusterFlags.List(parse.GetValue(flags.Seeds));
@@ -287,31 +287,4 @@ internal static class ServeClusterCommand
     }
 
     private static string Bracket(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
-
-    /// <summary><paramref name="files"/> without <c>akka.remote.dot-netty.tcp.hostname</c> and <c>port</c> (the
-    /// gateway's address, given to it as <see cref="DatsyncMasterOptions.Listen"/>), which would otherwise be the
-    /// address of both of the node's actor systems.</summary>
-    private static Config WithoutTransportAddress(Config files)
-    {
-        var path = RemoteTcp.Split('.');
-        for (var c = files; c is not null; c = c.Fallback)
-        {
-            if (c.Root is null) continue;
-            Remove(c.Root, path, 0, "hostname");
-            Remove(c.Root, path, 0, "port");
-        }
-        if (files.HasPath($"{RemoteTcp}.hostname") || files.HasPath($"{RemoteTcp}.port"))
-            throw new CliException($"with --cluster, give the gateway's address by --host/--port and the cluster's by --cluster-listen: " +
-                                   $"take {RemoteTcp}.hostname and port out of the --config files");
-        return files;
-    }
-
-    private static void Remove(HoconValue value, string[] path, int i, string key)
-    {
-        foreach (var o in value.Values.OfType<HoconObject>())
-        {
-            if (i == path.Length) o.Items.Remove(key);
-            else if (o.Items.TryGetValue(path[i], out var next)) Remove(next, path, i + 1, key);
-        }
-    }
 }
