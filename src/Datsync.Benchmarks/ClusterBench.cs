@@ -464,7 +464,14 @@ internal static class ClusterBench
                 {
                     nodes.Add(NodeProcess.Start("transactor", nodes.Select(n => n.ClusterAddress).Append(DatsyncRemote.ListeningAt(clusterSystem)).ToArray(),
                         connection, log, $"transactor{round + 2}"));
-                    Thread.Sleep(2000);
+                    // up on every node before the next kill: a member still joining does not count for the split brain
+                    // resolver, and a cluster of two that loses one is a tie its lowest address wins
+                    for (var until = DateTime.UtcNow + Long; members.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) < nodes.Count + 1;)
+                    {
+                        if (DateTime.UtcNow > until) throw new TimeoutException($"{what}: the new transactor node is not up after {Long.TotalSeconds:F0}s");
+                        Thread.Sleep(20);
+                    }
+                    Thread.Sleep(2000); // and a steady stream again
                 }
                 else Thread.Sleep(1000);
             }

@@ -24,6 +24,9 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
     /// <summary>Akka.Remote transport adapters of the cluster transport (<c>datsync.cluster.applied-adapters</c>).</summary>
     public IReadOnlyList<string> Adapters { get; init; } = [];
 
+    /// <summary>How long after a node is downed its singleton may start elsewhere (<c>datsync.cluster.down-removal-margin</c>).</summary>
+    public TimeSpan DownRemovalMargin { get; init; } = TimeSpan.FromSeconds(1);
+
     public bool IsTransactor => Roles.Contains(ClusterRoles.Transactor);
 
     public bool IsGateway => Roles.Contains(ClusterRoles.Gateway);
@@ -50,6 +53,7 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
             c.GetBoolean("allow-plain-transport"), strategy, Positive(c, "split-brain-resolver.stable-after"))
         {
             Adapters = c.GetStringList("applied-adapters").ToList(),
+            DownRemovalMargin = Positive(c, "down-removal-margin"),
         };
         return s;
     }
@@ -111,6 +115,7 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
             stable-after = {{((long)StableAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}}ms
           }
           run-coordinated-shutdown-when-down = on
+          down-removal-margin = {{((long)DownRemovalMargin.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}}ms
         }
         """);
 

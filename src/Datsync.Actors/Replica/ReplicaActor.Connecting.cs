@@ -56,6 +56,12 @@ internal sealed partial class ReplicaActor
         SendConnect();
     }
 
+    /// <summary>A session in this system is watched, and so is one of a cluster's transactor (a cluster node's copy of the
+    /// master, <c>_sessionsUnder</c>): Akka.Cluster's death watch follows membership, so the copy hears at once that the
+    /// transactor's node was removed, and connects to the next one. A session of a server in another process is not
+    /// (see <see cref="OnConnected"/>).</summary>
+    private bool WatchesSession => _localServer || _sessionsUnder is not null;
+
     /// <summary>With several servers (a cluster's gateways), the next handshake goes to the next one.</summary>
     private void NextServer()
     {
@@ -68,11 +74,11 @@ internal sealed partial class ReplicaActor
         Heard();
         if (!Sender.Equals(_session))
         {
-            if (_session is not null && _localServer) Context.Unwatch(_session);
+            if (_session is not null && WatchesSession) Context.Unwatch(_session);
             _session = Sender;
             // a session in another process is not watched (a death watch across processes quarantines a system that
             // pauses past the failure detector, for good): its heartbeats tell it is there (ConnectionTimeout)
-            if (_localServer) Context.Watch(_session);
+            if (WatchesSession) Context.Watch(_session);
         }
         _connectDelay = _settings.RetryInterval;
         if (c.HeadT > _headT) _headT = c.HeadT;

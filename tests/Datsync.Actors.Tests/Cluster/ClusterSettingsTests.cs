@@ -39,6 +39,7 @@ public class ClusterSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(3), c.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", c.GetString("akka.cluster.downing-provider-class"));
         Assert.True(c.GetBoolean("akka.cluster.run-coordinated-shutdown-when-down"));
+        Assert.Equal(TimeSpan.FromSeconds(1), c.GetTimeSpan("akka.cluster.down-removal-margin"));
         Assert.Equal("cluster", c.GetString("akka.actor.serialization-settings.datsync-wire.accept"));
         Assert.Equal(4054, c.GetInt("akka.remote.dot-netty.tcp.port"));
         Assert.Equal("akka.ssl.tcp://datsync-cluster@10.0.0.1:4054", Read("datsync.cluster.seed-nodes = [\"10.0.0.1:4054\"]").ToConfig(tls: true)
