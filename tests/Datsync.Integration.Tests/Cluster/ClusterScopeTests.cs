@@ -10,26 +10,11 @@ namespace Datsync.Integration.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class ClusterScopeTests(PostgresFixture pg)
 {
-    private const string Schema = """
-        [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
-         {:db/ident :doc/owner  :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}
-         {:db/ident :doc/shared :db/valueType :db.type/ref    :db/cardinality :db.cardinality/many}]
-        """;
+    private const string Schema = Remote.RemoteScopeTests.Schema;
 
-    private static readonly DatsyncScopesOptions Scopes = new()
-    {
-        Rules = """
-            [[(me ?client ?u) [?u :user/id ?client]]
-             [(visible ?client ?roles ?u) (me ?client ?u)]
-             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/shared ?u]]]
-            """,
-    };
+    private static readonly DatsyncScopesOptions Scopes = Remote.RemoteScopeTests.Scopes;
 
-    private static List<string> Facts(Db db) =>
-        db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
+    private static List<string> Facts(Db db) => Remote.RemoteScopeTests.Facts(db);
 
     [Fact]
     public async Task A_scoped_replica_on_a_gateway_holds_its_view_and_the_transactor_elsewhere_refuses_what_it_may_not_write()

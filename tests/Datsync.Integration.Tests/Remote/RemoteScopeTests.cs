@@ -10,7 +10,8 @@ public sealed class RemoteScopeTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
-    private const string Schema = """
+    /// <summary>Users and documents (shared with users), the schema of the scoped tests over the network.</summary>
+    internal const string Schema = """
         [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
          {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
          {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
@@ -18,7 +19,8 @@ public sealed class RemoteScopeTests
          {:db/ident :doc/shared :db/valueType :db.type/ref    :db/cardinality :db.cardinality/many}]
         """;
 
-    private static readonly DatsyncScopesOptions Scopes = new()
+    /// <summary>A user sees itself, the documents it owns and those shared with it.</summary>
+    internal static readonly DatsyncScopesOptions Scopes = new()
     {
         Rules = """
             [[(me ?client ?u) [?u :user/id ?client]]
@@ -28,7 +30,7 @@ public sealed class RemoteScopeTests
             """,
     };
 
-    private static List<string> Facts(Db db) =>
+    internal static List<string> Facts(Db db) =>
         db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
 
     /// <summary>A scoped master on loopback holding alice, bob and one document of each.</summary>
