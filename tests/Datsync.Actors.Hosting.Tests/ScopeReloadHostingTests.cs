@@ -2,6 +2,7 @@ using Datsync.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using static Datsync.Actors.Hosting.Tests.Hosts;
+using static Datsync.Actors.Hosting.Tests.OwnedDocs;
 
 namespace Datsync.Actors.Hosting.Tests;
 
@@ -10,28 +11,6 @@ namespace Datsync.Actors.Hosting.Tests;
 /// scopes.</summary>
 public sealed class ScopeReloadHostingTests
 {
-    private const string SchemaEdn = """
-        [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
-         {:db/ident :doc/owner  :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}]
-        """;
-
-    private const string WorldEdn = """
-        [{:db/id "alice" :user/id "alice"}
-         {:db/id "bob" :user/id "bob"}
-         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-        """;
-
-    /// <summary>A user sees itself and the documents it owns; an admin sees every document.</summary>
-    private const string Rules = """
-        [[(me ?client ?u) [?u :user/id ?client]]
-         [(visible ?client ?roles ?u) (me ?client ?u)]
-         [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-         [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
-        """;
-
     private static long? Lookup(Db db, string attr, object value) => db.EntId(new object?[] { Keyword.Intern(attr), value });
 
     private static string? Title(Db db, string key) =>

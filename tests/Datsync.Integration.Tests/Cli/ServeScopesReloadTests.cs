@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Datsync.Core;
 using Datsync.Integration.Tests.Fixtures;
+using static Datsync.Actors.Hosting.Tests.OwnedDocs;
 
 namespace Datsync.Integration.Tests.Cli;
 
@@ -13,28 +14,6 @@ public sealed class ServeScopesReloadTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("datsync-scopes-reload-").FullName;
     private string Conf => Path.Combine(_dir, "scopes.conf");
     private string DbFile => Path.Combine(_dir, "m.db");
-
-    private const string SchemaEdn = """
-        [{:db/ident :user/id    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/key    :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-         {:db/ident :doc/title  :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
-         {:db/ident :doc/owner  :db/valueType :db.type/ref    :db/cardinality :db.cardinality/one}]
-        """;
-
-    private const string WorldEdn = """
-        [{:db/id "alice" :user/id "alice"}
-         {:db/id "bob" :user/id "bob"}
-         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-        """;
-
-    /// <summary>A user sees itself and the documents it owns; an admin sees every document.</summary>
-    private const string Rules = """
-        [[(me ?client ?u) [?u :user/id ?client]]
-         [(visible ?client ?roles ?u) (me ?client ?u)]
-         [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-         [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
-        """;
 
     private static string Scopes(string rules, string aliceRoles) =>
         $"datsync.server.scopes {{\n  rules = \"\"\"{rules}\"\"\"\n  roles {{ alice = [{aliceRoles}] }}\n}}\n";
