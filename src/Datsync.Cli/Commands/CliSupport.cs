@@ -179,35 +179,45 @@ internal static class CliSupport
 /// server's certificate).</summary>
 internal sealed class TlsFlags
 {
-    private readonly bool _server;
+    private enum Side { Server, Client, Cluster }
+
+    private readonly Side _side;
+    private readonly string _prefix; // --tls or --cluster
     private readonly Option<string?> _cert;
-    private readonly Option<string?> _passwordEnv = new("--tls-password-env")
-    {
-        Description = "Name of the environment variable holding the --tls-cert password",
-    };
-    private readonly Option<string?> _passwordFile = new("--tls-password-file")
-    {
-        Description = "File holding the --tls-cert password (its first line; keep it mode 0600)",
-    };
+    private readonly Option<string?> _passwordEnv;
+    private readonly Option<string?> _passwordFile;
     private readonly Option<string?> _ca;
 
-    private TlsFlags(bool server)
+    private TlsFlags(Side side)
     {
-        _server = server;
-        _cert = new Option<string?>("--tls-cert")
+        _side = side;
+        _prefix = side == Side.Cluster ? "--cluster" : "--tls";
+        _cert = new Option<string?>(_prefix + "-cert")
         {
-            Description = server
-                ? "Serve over TLS with this certificate: a PKCS#12 (.pfx) file with its private key (see `datsync certs`)"
-                : "The client's certificate (.pfx with its key), for a server that requires one (--tls-client-ca)",
+            Description = side switch
+            {
+                Side.Server => "Serve over TLS with this certificate: a PKCS#12 (.pfx) file with its private key (see `datsync certs`)",
+                Side.Client => "The client's certificate (.pfx with its key), for a server that requires one (--tls-client-ca)",
+                _ => "With --cluster: TLS on the cluster transport with this node's certificate, a PKCS#12 (.pfx) file with its key (see `datsync certs`)",
+            },
         };
-        _ca = server
-            ? new Option<string?>("--tls-client-ca") { Description = "Require client certificates signed by this CA (PEM or DER): mutual TLS" }
-            : new Option<string?>("--tls-ca") { Description = "Connect over TLS, trusting server certificates signed by this CA (PEM or DER) only" };
+        _passwordEnv = new Option<string?>(_prefix + "-password-env") { Description = $"Name of the environment variable holding the {_prefix}-cert password" };
+        _passwordFile = new Option<string?>(_prefix + "-password-file") { Description = $"File holding the {_prefix}-cert password (its first line; keep it mode 0600)" };
+        _ca = side switch
+        {
+            Side.Server => new Option<string?>("--tls-client-ca") { Description = "Require client certificates signed by this CA (PEM or DER): mutual TLS" },
+            Side.Client => new Option<string?>("--tls-ca") { Description = "Connect over TLS, trusting server certificates signed by this CA (PEM or DER) only" },
+            _ => new Option<string?>("--cluster-ca") { Description = "With --cluster-cert: the CA (PEM or DER) that signed every node's certificate; a node without one is refused" },
+        };
     }
 
-    public static TlsFlags Server() => new(true);
+    public static TlsFlags Server() => new(Side.Server);
 
-    public static TlsFlags Client() => new(false);
+    public static TlsFlags Client() => new(Side.Client);
+
+    /// <summary>The cluster transport's TLS (<c>--cluster-cert</c>, <c>--cluster-ca</c>, ...): both ways, every node's
+    /// certificate signed by the one CA.</summary>
+    public static TlsFlags Cluster() => new(Side.Cluster);
 
     public void AddTo(Command command)
     {
@@ -216,6 +226,10 @@ internal sealed class TlsFlags
         command.Options.Add(_passwordFile);
         command.Options.Add(_ca);
     }
+
+    /// <summary>The name of the first of these flags given, or null.</summary>
+    public string? AnyGiven(ParseResult parse) =>
+        new[] { _cert, _passwordEnv, _passwordFile, _ca }.FirstOrDefault(o => parse.GetValue(o) is not null)?.Name;
 
     /// <summary>The TLS options given, or null when no TLS option is; checked (files readable, password right,
     /// key there) so that a mistake is one line before anything starts.</summary>
@@ -227,18 +241,22 @@ internal sealed class TlsFlags
         var ca = parse.GetValue(_ca);
         if (cert is null && ca is null)
         {
-            if (env is not null || file is not null) throw new CliException("--tls-password-env and --tls-password-file go with --tls-cert");
+            if (env is not null || file is not null) throw new CliException($"{_passwordEnv.Name} and {_passwordFile.Name} go with {_cert.Name}");
             return null;
         }
-        if (env is not null && file is not null) throw new CliException("give the --tls-cert password by --tls-password-env or --tls-password-file, not both");
-        if (_server && cert is null) throw new CliException("--tls-client-ca needs --tls-cert: the server's own certificate");
-        if (!_server && ca is null) throw new CliException("--tls-cert needs --tls-ca: the CA that signed the server's certificate, to check it");
+        if (env is not null && file is not null) throw new CliException($"give the {_cert.Name} password by {_passwordEnv.Name} or {_passwordFile.Name}, not both");
+        if (_side != Side.Client && cert is null)
+            throw new CliException(_side == Side.Server ? "--tls-client-ca needs --tls-cert: the server's own certificate" : "--cluster-ca needs --cluster-cert: this node's own certificate");
+        if (_side != Side.Server && ca is null)
+            throw new CliException(_side == Side.Client ? "--tls-cert needs --tls-ca: the CA that signed the server's certificate, to check it"
+                : "--cluster-cert needs --cluster-ca: the CA that signed every node's certificate (the cluster's TLS goes both ways)");
         var options = new TlsOptions
         {
             CertificatePath = cert, PasswordEnvironmentVariable = env, PasswordFile = file,
-            ClientCaPath = _server ? ca : null, CaPath = _server ? null : ca,
+            ClientCaPath = _side == Side.Client ? null : ca, CaPath = _side == Side.Client ? ca : null,
         };
-        if (_server) options = options.ForServer();
+        // a node of a cluster is a server and a client of the others with one certificate, checked against the one CA
+        if (_side != Side.Client) options = options.ForServer();
         try { options.ToSslSetup(); }
         catch (TlsSetupException e) { throw new CliException(e.Message); }
         return options;

@@ -44,25 +44,8 @@ internal sealed class ClusterFlags
                       "unless datsync.cluster.listen says; port 0 picks a free one)",
     };
 
-    private readonly Option<string?> _cert = new("--cluster-cert")
-    {
-        Description = "With --cluster: TLS on the cluster transport with this node's certificate, a PKCS#12 (.pfx) file with its key (see `datsync certs`)",
-    };
-
-    private readonly Option<string?> _passwordEnv = new("--cluster-password-env")
-    {
-        Description = "Name of the environment variable holding the --cluster-cert password",
-    };
-
-    private readonly Option<string?> _passwordFile = new("--cluster-password-file")
-    {
-        Description = "File holding the --cluster-cert password (its first line; keep it mode 0600)",
-    };
-
-    private readonly Option<string?> _ca = new("--cluster-ca")
-    {
-        Description = "With --cluster-cert: the CA (PEM or DER) that signed every node's certificate; a node without one is refused",
-    };
+    /// <summary>The cluster transport's TLS, both ways.</summary>
+    public readonly TlsFlags Tls = TlsFlags.Cluster();
 
     public void AddTo(Command command)
     {
@@ -70,10 +53,7 @@ internal sealed class ClusterFlags
         command.Options.Add(Roles);
         command.Options.Add(Seeds);
         command.Options.Add(Listen);
-        command.Options.Add(_cert);
-        command.Options.Add(_passwordEnv);
-        command.Options.Add(_passwordFile);
-        command.Options.Add(_ca);
+        Tls.AddTo(command);
     }
 
     /// <summary>The first cluster flag given, or null (they need <c>--cluster</c>).</summary>
@@ -81,32 +61,8 @@ internal sealed class ClusterFlags
     {
         if (parse.GetValue(Roles) is { Length: > 0 }) return "--role";
         if (parse.GetValue(Seeds) is { Length: > 0 }) return "--seed";
-        foreach (var o in new[] { Listen, _cert, _passwordEnv, _passwordFile, _ca })
-            if (parse.GetValue(o) is not null) return o.Name;
-        return null;
-    }
-
-    /// <summary>The cluster transport's TLS, or null; checked as the server's TLS flags are (files readable, password
-    /// right), and both ways: a certificate needs the CA of the nodes' certificates.</summary>
-    public TlsOptions? ReadTls(ParseResult parse)
-    {
-        var cert = parse.GetValue(_cert);
-        var env = parse.GetValue(_passwordEnv);
-        var file = parse.GetValue(_passwordFile);
-        var ca = parse.GetValue(_ca);
-        if (cert is null && ca is null)
-        {
-            if (env is not null || file is not null) throw new CliException("--cluster-password-env and --cluster-password-file go with --cluster-cert");
-            return null;
-        }
-        if (cert is null) throw new CliException("--cluster-ca needs --cluster-cert: this node's own certificate");
-        if (ca is null) throw new CliException("--cluster-cert needs --cluster-ca: the CA that signed every node's certificate (the cluster's TLS goes both ways)");
-        if (env is not null && file is not null)
-            throw new CliException("give the --cluster-cert password by --cluster-password-env or --cluster-password-file, not both");
-        var options = new TlsOptions { CertificatePath = cert, PasswordEnvironmentVariable = env, PasswordFile = file, ClientCaPath = ca }.ForServer();
-        try { options.ToSslSetup(); }
-        catch (TlsSetupException e) { throw new CliException(e.Message); }
-        return options;
+        if (parse.GetValue(Listen) is not null) return Listen.Name;
+        return Tls.AnyGiven(parse);
     }
 
     /// <summary>The values of a repeatable flag that also takes comma-separated lists.</summary>
@@ -125,12 +81,12 @@ internal static class ServeClusterCommand
 {
     private const string RemoteTcp = "akka.remote.dot-netty.tcp";
 
-    /// <summary>How often a transactor node looks whether the cluster's transactor runs on it now.</summary>
+    /// <summary>How often a node looks how many nodes are up and (a transactor node) whether the cluster's transactor runs on it now.</summary>
     private static readonly TimeSpan TransactorCheck = TimeSpan.FromMilliseconds(500);
 
     public static async Task<int> Run(ServeCommand.Setup serve, ClusterFlags flags, ParseResult parse, CancellationToken stop)
     {
-        var clusterTls = flags.ReadTls(parse);
+        var clusterTls = flags.Tls.Read(parse);
         // the files' transport address is the gateway's (--host/--port's defaults): both of the node's actor systems
         // read one configuration, and the cluster's takes its address from --cluster-listen / datsync.cluster.listen
         var files = serve.Files;
@@ -214,7 +170,7 @@ internal static class ServeClusterCommand
             Console.Error.Flush();
 
             using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            var watch = settings.IsTransactor ? WatchTransactor(cluster, watching.Token) : Task.CompletedTask;
+            var watch = Watch(cluster, settings.IsTransactor, watching.Token);
             try { await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), cluster.WhenTerminated, node.System.WhenTerminated); }
             catch (OperationCanceledException) { }
             await watching.CancelAsync();
@@ -253,18 +209,30 @@ internal static class ServeClusterCommand
         return $"this node left the cluster ({why}){(when.Length > 0 ? " " + when : "")}; exiting";
     }
 
-    /// <summary>Prints a line on standard error whenever the cluster's transactor starts or stops running on this node
-    /// (the singleton's transactor, there once it holds the storage lock).</summary>
-    private static async Task WatchTransactor(ActorSystem cluster, CancellationToken stop)
+    /// <summary>Prints a line on standard error whenever the number of the cluster's nodes that are up changes (what the
+    /// split brain resolver counts: a node still joining is not one of them), and, on a transactor node, whenever the
+    /// cluster's transactor starts or stops running here (the singleton's transactor, there once it holds the storage
+    /// lock).</summary>
+    private static async Task Watch(ActorSystem cluster, bool transactor, CancellationToken stop)
     {
         var path = $"/user/{ClusterRuntime.ManagerName}/{ClusterRuntime.SingletonName}/{ClusterRuntime.SingletonName}";
+        var members = Akka.Cluster.Cluster.Get(cluster);
         var here = false;
+        var up = 0;
         using var timer = new PeriodicTimer(TransactorCheck);
         try
         {
             do
             {
                 if (cluster.WhenTerminated.IsCompleted) return;
+                var upNow = members.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
+                if (upNow != up)
+                {
+                    up = upNow;
+                    Console.Error.WriteLine($"datsync serve: {up} node(s) of the cluster up");
+                    Console.Error.Flush();
+                }
+                if (!transactor) continue;
                 bool now;
                 try { now = await cluster.ActorSelection(path).ResolveOne(TimeSpan.FromSeconds(2), stop) is not null; }
                 catch (ActorNotFoundException) { now = false; }

@@ -74,6 +74,10 @@ public sealed class ServeClusterTests(PostgresFixture pg) : IDisposable
         using var node1 = n1;
         using var node2 = (await StartNode(config, "transactor,gateway", seed)).Node;
         using var node3 = (await StartNode(config, "gateway", seed)).Node;
+        // every node up on every node before the kill: a node still joining does not count for the split brain resolver,
+        // and two nodes up out of two that lose one are a tie the lowest address wins (the survivors would be downed)
+        await Waits.Until(() => new[] { n1, node2, node3 }.All(n => n.Stderr.Contains("3 node(s) of the cluster up")), Long,
+            () => "three nodes up on every node");
         started([node1, node2, node3]);
         step("waiting for node 1's transactor");
         await Waits.Until(() => node1.Stderr.Contains("the cluster's transactor runs on this node"), Long,
@@ -166,6 +170,8 @@ public sealed class ServeClusterTests(PostgresFixture pg) : IDisposable
         using var node2 = (await StartNode(config, "transactor,gateway", seed)).Node;
         var (n3, cluster3) = await StartNode(config, "gateway", seed);
         using var node3 = n3;
+        await Waits.Until(() => new[] { node1, node2, node3 }.All(n => n.Stderr.Contains("3 node(s) of the cluster up")), Long,
+            () => "three nodes up on every node");
         // node 3 frozen: the other two (the majority) mark it unreachable and their split brain resolver downs it
         Signal("STOP", node3);
         try
