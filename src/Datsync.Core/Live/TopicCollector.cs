@@ -155,7 +155,9 @@ internal sealed class TopicCollector(Db db) : IClauseObserver
 
     private void Pull(PullPattern pattern, HashSet<long>? roots, HashSet<PullPattern> seen)
     {
-        if (Topics.Everything || !seen.Add(pattern)) return;
+        // nested patterns read any entity (roots null); a pattern read from given roots is read again as a nested one,
+        // since a recursion's target is the pattern itself
+        if (Topics.Everything || (roots is null && !seen.Add(pattern))) return;
         if (pattern.Wildcard)
         {
             // * pulls component entities whole, at any depth

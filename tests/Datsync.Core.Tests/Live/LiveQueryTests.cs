@@ -152,4 +152,20 @@ public class LiveQueryTests
         Assert.Null(next.Error);
         Assert.Equal(7L, next.Result);
     }
+    [Fact]
+    public void A_recursive_pull_listens_to_the_entities_its_recursion_reaches()
+    {
+        var db = Tx(People(), """[[:db/add [:p/key "a"] :p/friend [:p/key "b"]]]""").DbAfter;
+        var pattern = EdnReader.Read("[:p/key {:p/friend ...}]");
+        var live = LiveQuery.OfPull(pattern!, EdnReader.Read("[:p/key \"c\"]")!);
+        var first = live.Run(db);
+
+        // b is two steps from the root: its friends are read by the recursion, not by the root's pattern
+        var r = Tx(db, """[[:db/add [:p/key "b"] :p/friend [:p/key "b"]]]""");
+        var (next, changed, evaluated) = live.Next(first, r.DbAfter, r.TxData);
+        Assert.True(evaluated);
+        Assert.True(changed);
+        Assert.Equal(ResultValues.Canonical(r.DbAfter.Pull(PullPattern.Parse(pattern!), r.DbAfter.EntId(EdnReader.Read("[:p/key \"c\"]"))!.Value)), next.Result);
+        Assert.NotEqual(first.Result, next.Result);
+    }
 }
