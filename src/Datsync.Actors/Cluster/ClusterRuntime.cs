@@ -33,6 +33,9 @@ internal static class ClusterRuntime
     /// <summary>The singleton's name under its manager.</summary>
     public const string SingletonName = "transactor";
 
+    /// <summary>The name of every node's master (<c>/user/datsync-node</c>).</summary>
+    public const string NodeMasterName = "datsync-node";
+
     /// <summary>
     /// Starts a node's actors in <paramref name="system"/>, an actor system on Akka.Cluster (made by
     /// <see cref="Start"/>, or the host's, configured with Akka.Cluster.Hosting) whose configuration holds the storage's
@@ -45,7 +48,8 @@ internal static class ClusterRuntime
         DatsyncConfig.Install(system);
         var config = system.Settings.Config;
         var masterSettings = MasterSettings.From(config);
-        // one set of scopes per node: its server's, and its transactor's while the singleton runs here (replaced together)
+        // one set of scopes per node: its server's, and its transactor's while the singleton runs here (the cluster's
+        // transactor replaces them on every node)
         var scopes = masterSettings.Scopes is { } s ? new ScopesInForce(s) : null;
         masterSettings = masterSettings with { InForce = scopes };
         var sessions = SessionSettings.From(config);
@@ -56,8 +60,8 @@ internal static class ClusterRuntime
             ClusterSingletonProxySettings.Create(system).WithRole(ClusterRoles.Transactor).WithSingletonName(SingletonName)), ManagerName + "-proxy");
         var health = new MasterHealth(ReplicaSettings.ReportBufferOf(config));
         var listener = system.ActorOf(TxListenerActor.Props(masterSettings), "datsync-node-log");
-        var node = system.ActorOf(NodeMasterActor.Props(proxy, listener, ReplicaSettings.From(config), settings, health), "datsync-node");
-        return new MasterHandle(node, listener) { Health = health, Scopes = scopes };
+        var node = system.ActorOf(NodeMasterActor.Props(proxy, listener, ReplicaSettings.From(config), settings, health, scopes), NodeMasterName);
+        return new MasterHandle(node, listener) { Health = health, Scopes = scopes, ClusterNode = node };
     }
 
     /// <summary>A gateway's server, in an actor system of its own named <see cref="DatsyncMasterOptions.Name"/> (on
@@ -78,6 +82,7 @@ internal static class ClusterRuntime
         try
         {
             var server = MasterRuntime.StartServer(edge, master, SessionSettings.From(config), ClientAccess.From(config), options.ServerName);
+            master.ClusterNode?.Tell(new NodeMasterActor.GatewayServer(server)); // the cluster's scope replacements rescope its clients
             return new MasterSystem(edge, master, server, config);
         }
         catch

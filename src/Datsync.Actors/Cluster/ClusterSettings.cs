@@ -27,6 +27,9 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
     /// <summary>How long after a node is downed its singleton may start elsewhere (<c>datsync.cluster.down-removal-margin</c>).</summary>
     public TimeSpan DownRemovalMargin { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often a node compares its scopes' version with the transactor's (<c>datsync.cluster.scopes-sync</c>).</summary>
+    public TimeSpan ScopesSync { get; init; } = TimeSpan.FromSeconds(2);
+
     public bool IsTransactor => Roles.Contains(ClusterRoles.Transactor);
 
     public bool IsGateway => Roles.Contains(ClusterRoles.Gateway);
@@ -54,6 +57,7 @@ internal sealed record ClusterSettings(string SystemName, string Host, int Port,
         {
             Adapters = c.GetStringList("applied-adapters").ToList(),
             DownRemovalMargin = Positive(c, "down-removal-margin"),
+            ScopesSync = Positive(c, "scopes-sync"),
         };
         return s;
     }

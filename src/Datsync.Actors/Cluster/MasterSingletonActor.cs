@@ -17,7 +17,9 @@ namespace Datsync.Actors.Cluster;
 /// (<see cref="TransactorActor"/> behind its supervisor) and runs the log listener and a server for the nodes' copies of
 /// the master (one session per node: the log sends each delta once per node, not once per client).
 /// <para>It takes messages from the cluster's nodes only: a handshake of a node's copy (<see cref="Connect"/>, to its
-/// server) and a node's transaction (<see cref="ClusterTransact"/>, answered to the node). A transaction that arrives
+/// server), a node's transaction (<see cref="ClusterTransact"/>, answered to the node) and the scopes' replacements
+/// (<see cref="ClusterReplaceScopes"/>: the transactor orders them, puts each in force and sends it to every node; nodes
+/// compare versions with it every few seconds, so a node that missed one, or joined later, takes the latest). A transaction that arrives
 /// before the journal is recovered waits in the transactor's supervisor; one that arrives while the lock is held
 /// elsewhere is not answered (the node sends it again).</para>
 /// <para>Supervision: a failure restarts it (the singleton manager's default), which stops the transactor, the listener
@@ -37,6 +39,8 @@ internal sealed class MasterSingletonActor : ReceiveActor, IWithTimers
     private MasterHandle? _master;
     private IActorRef? _server;
     private DateTime _waitingSince;
+    private readonly Dictionary<string, ClusterScopes> _replacements = new(StringComparer.Ordinal);
+    private readonly Queue<string> _replacementOrder = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -77,6 +81,9 @@ internal sealed class MasterSingletonActor : ReceiveActor, IWithTimers
     {
         Receive<Connect>(c => { if (FromMember(c)) _server!.Forward(c); });
         Receive<ClusterTransact>(t => { if (FromMember(t)) OnTransact(t); });
+        Receive<ClusterReplaceScopes>(r => { if (FromMember(r)) OnReplaceScopes(r); });
+        Receive<ClusterScopesSync>(s => { if (FromMember(s)) OnScopesSync(s); });
+        Receive<ClusterScopes>(s => { if (FromMember(s)) OnNewerScopes(s); });
         Receive<RetryLock>(_ => { });
         ReceiveAny(m => _drops.Drop(m, Sender, "the cluster's transactor takes nodes' handshakes and transactions only"));
     }
@@ -145,6 +152,67 @@ internal sealed class MasterSingletonActor : ReceiveActor, IWithTimers
         {
             if (a.IsCompletedSuccessfully) replyTo.Tell(ForNode(a.Result), self);
         }, TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    /// <summary>A node's replacement of the scopes: in force for the next transaction, sent to every node, and
+    /// answered with its version (the same again for a request sent again).</summary>
+    private void OnReplaceScopes(ClusterReplaceScopes r)
+    {
+        if (_replacements.TryGetValue(r.RequestId, out var given))
+        {
+            Sender.Tell(new ClusterScopesReplaced(r.RequestId, given.Version, given.Hocon));
+            return;
+        }
+        if (_master!.Scopes is not { } inForce)
+        {
+            Sender.Tell(new ClusterScopesRefused(r.RequestId, "the cluster's transactor was started without scopes (datsync.server.scopes); a restart with scope rules turns them on"));
+            return;
+        }
+        if (ClusterScopeText.Read(r.Hocon, out var scopes) is { } error)
+        {
+            Sender.Tell(new ClusterScopesRefused(r.RequestId, error));
+            return;
+        }
+        // a later replacement has a greater version, whichever transactor gives it (a clock's ticks, past the last one)
+        var version = Math.Max(DateTime.UtcNow.Ticks, inForce.Version + 1);
+        inForce.Adopt(scopes!, version);
+        var replaced = new ClusterScopes(version, scopes!.Hocon);
+        _replacements[r.RequestId] = replaced;
+        _replacementOrder.Enqueue(r.RequestId);
+        while (_replacementOrder.Count > 64) _replacements.Remove(_replacementOrder.Dequeue());
+        _log.Info("the cluster's scopes of version {0} are in force for the next transaction; sent to every node", version);
+        ToEveryNode(replaced);
+        Sender.Tell(new ClusterScopesReplaced(r.RequestId, version, scopes.Hocon));
+    }
+
+    /// <summary>A node's version of the scopes: it hears the transactor's when they are newer, and is asked for its own
+    /// when they are (a node that took a replacement a transactor before a failover did not).</summary>
+    private void OnScopesSync(ClusterScopesSync s)
+    {
+        if (_master!.Scopes is not { } inForce) return;
+        var (scopes, version) = inForce.Now;
+        if (version > s.Version) Sender.Tell(new ClusterScopes(version, scopes.Hocon));
+        else if (s.Version > version) Sender.Tell(ClusterScopesWanted.Instance);
+    }
+
+    private void OnNewerScopes(ClusterScopes s)
+    {
+        if (_master!.Scopes is not { } inForce || s.Version <= inForce.Version) return;
+        if (ClusterScopeText.Read(s.Hocon, out var scopes) is { } error)
+        {
+            _drops.Drop(s, Sender, error);
+            return;
+        }
+        if (!inForce.Adopt(scopes!, s.Version)) return;
+        _log.Info("the cluster's scopes of version {0}, held by {1}, are in force for the next transaction", s.Version, Sender.Path.Address);
+        ToEveryNode(s);
+    }
+
+    private void ToEveryNode(ClusterScopes scopes)
+    {
+        foreach (var m in _members.State.Members)
+            if (m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp or Akka.Cluster.MemberStatus.Joining)
+                Context.ActorSelection(new RootActorPath(m.Address) / "user" / ClusterRuntime.NodeMasterName).Tell(scopes, Self);
     }
 
     /// <summary>The transactor's answer as it goes to a node: without the datoms (the node learns them from the delta),

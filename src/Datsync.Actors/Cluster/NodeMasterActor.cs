@@ -3,6 +3,7 @@ using Akka.Event;
 using Datsync.Actors.Master;
 using Datsync.Actors.Protocol;
 using Datsync.Actors.Replica;
+using Datsync.Actors.Server;
 using Datsync.Core;
 
 namespace Datsync.Actors.Cluster;
@@ -36,12 +37,19 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
     private readonly Akka.Cluster.Cluster _members;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly List<IActorRef> _waitingForDb = new();
+    private readonly ScopesInForce? _scopes;
+    private readonly Dictionary<string, ScopeRequest> _scopeRequests = new(StringComparer.Ordinal);
+    private long _applied;
+    private Adopted? _adopted;
+    private IActorRef? _gateway;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public NodeMasterActor(IActorRef transactor, IActorRef listener, ReplicaSettings copySettings, ClusterSettings cluster, MasterHealth health)
+    public NodeMasterActor(IActorRef transactor, IActorRef listener, ReplicaSettings copySettings, ClusterSettings cluster, MasterHealth health,
+        ScopesInForce? scopes)
     {
         _transactor = transactor;
+        _scopes = scopes;
         _cluster = cluster;
         _drops = new Remote.DroppedMessages(_log);
         _members = Akka.Cluster.Cluster.Get(Context.System);
@@ -65,6 +73,26 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         Receive<TxAccepted>(a => { if (FromTransactor(a)) Answer(a.RequestId, a); });
         Receive<TxRejected>(r => { if (FromTransactor(r)) Answer(r.RequestId, r); });
         Receive<Resend>(_ => ResendOverdue());
+        Receive<ReplaceScopes>(r => { if (!_drops.FromAnotherProcess(r, Sender)) OnReplaceScopes(r); });
+        Receive<ClusterScopesReplaced>(r =>
+        {
+            if (!FromTransactor(r)) return;
+            _scopeRequests.Remove(r.RequestId, out var asked);
+            Adopt(r.Version, r.Hocon, asked?.Caller);
+        });
+        Receive<ClusterScopesRefused>(r =>
+        {
+            if (FromTransactor(r) && _scopeRequests.Remove(r.RequestId, out var asked)) asked.Caller.Tell(new ScopesNotReplaced(r.Reason));
+        });
+        Receive<ClusterScopes>(s => { if (FromTransactor(s)) Adopt(s.Version, s.Hocon, null); });
+        Receive<ClusterScopesWanted>(w =>
+        {
+            if (!FromTransactor(w) || _scopes is null) return;
+            var (scopes, version) = _scopes.Now;
+            if (version > 0) Sender.Tell(new ClusterScopes(version, scopes.Hocon));
+        });
+        Receive<SyncScopes>(_ => { if (_scopes is not null) _transactor.Tell(new ClusterScopesSync(_applied)); });
+        Receive<GatewayServer>(g => { if (!_drops.FromAnotherProcess(g, Sender)) _gateway = g.Server; });
         Receive<FailForTest>(_ => throw new InvalidOperationException("a failure for a test"));
     }
 
@@ -77,16 +105,68 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         foreach (var p in _pending.Values)
             foreach (var (caller, withValues) in p.Callers)
                 Self.Tell(p.Original with { WithValues = withValues }, caller);
+        if (_gateway is not null) Self.Tell(new GatewayServer(_gateway)); // the next instance puts the scopes in force on it again
         base.PreRestart(reason, message);
     }
 
     /// <summary>The node's master over <c>transactor</c> (the cluster's, as this node reaches it: the singleton's proxy)
     /// and <c>listener</c> (the node's log listener, which the copy feeds and the node's sessions subscribe to).</summary>
-    public static Props Props(IActorRef transactor, IActorRef listener, ReplicaSettings copySettings, ClusterSettings cluster, MasterHealth health) =>
-        Akka.Actor.Props.Create(() => new NodeMasterActor(transactor, listener, copySettings, cluster, health));
+    public static Props Props(IActorRef transactor, IActorRef listener, ReplicaSettings copySettings, ClusterSettings cluster, MasterHealth health,
+        ScopesInForce? scopes) =>
+        Akka.Actor.Props.Create(() => new NodeMasterActor(transactor, listener, copySettings, cluster, health, scopes));
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer("resend", Resend.Instance, TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, _cluster.ResendAfter.Ticks / 2)));
+        if (_scopes is not null) Timers.StartPeriodicTimer("scopes", SyncScopes.Instance, _cluster.ScopesSync);
+    }
+
+    /// <summary>A replacement of the scopes on this node (its server's, its connection's): the cluster's transactor
+    /// orders it and puts it in force on every node; the caller hears once it is in force here.</summary>
+    private void OnReplaceScopes(ReplaceScopes r)
+    {
+        if (_scopes is null)
+        {
+            Sender.Tell(new ScopesNotReplaced("the master was started without scopes (datsync.server.scopes); a restart with scope rules turns them on"));
+            return;
+        }
+        var id = Guid.NewGuid().ToString("N");
+        var asked = new ScopeRequest(Sender, new ClusterReplaceScopes(id, r.Scopes.Hocon));
+        _scopeRequests[id] = asked;
+        asked.SentAt = DateTime.UtcNow;
+        _transactor.Tell(asked.Request);
+    }
+
+    /// <summary>Puts the cluster's scopes of <paramref name="version"/> in force on this node, unless newer ones are:
+    /// for its transactor while the singleton runs here, and on its server (whose scoped clients whose view changes are
+    /// bootstrapped again). <paramref name="caller"/>, when this node asked, hears the server's answer.</summary>
+    private void Adopt(long version, string hocon, IActorRef? caller)
+    {
+        if (version <= _applied)
+        {
+            // this node's own replacement, put in force when the transactor sent it to every node
+            if (caller is not null) (_adopted?.Version == version ? _adopted.Answer : Task.FromResult<object>(new ScopesReplaced([]))).PipeTo(caller);
+            return;
+        }
+        if (_scopes is null) return;
+        if (ClusterScopeText.Read(hocon, out var scopes) is { } error)
+        {
+            _log.Error("the cluster's scopes of version {0} cannot be used on this node; it keeps the ones it has: {1}", version, error);
+            caller?.Tell(new ScopesNotReplaced(error));
+            return;
+        }
+        _applied = version;
+        _scopes.Adopt(scopes!, version);
+        _log.Info("the cluster's scopes of version {0} are in force on this node", version);
+        var answer = _gateway is null
+            ? Task.FromResult<object>(new ScopesReplaced([]))
+            : _gateway.Ask<object>(new ReplaceScopes(scopes!, Adopted: true), TimeSpan.FromMinutes(1))
+                .ContinueWith(a => a.IsCompletedSuccessfully ? a.Result : new ScopesNotReplaced(
+                    $"the new scopes are in force for writes and bootstraps, but the server did not answer ({a.Exception?.GetBaseException().Message})"),
+                    TaskContinuationOptions.ExecuteSynchronously);
+        _adopted = new Adopted(version, answer);
+        if (caller is not null) answer.PipeTo(caller);
+    }
 
     private void OnTransact(Transact t)
     {
@@ -118,6 +198,12 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         foreach (var p in _pending.Values)
             if (now - p.SentAt >= _cluster.ResendAfter) Send(p);
+        foreach (var s in _scopeRequests.Values)
+            if (now - s.SentAt >= _cluster.ResendAfter)
+            {
+                s.SentAt = now;
+                _transactor.Tell(s.Request);
+            }
     }
 
     private bool FromTransactor(object answer)
@@ -158,6 +244,23 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         public ClusterTransact Request { get; } = request;
         public List<(IActorRef Caller, bool WithValues)> Callers { get; } = callers;
         public DateTime SentAt { get; set; }
+    }
+
+    private sealed class ScopeRequest(IActorRef caller, ClusterReplaceScopes request)
+    {
+        public IActorRef Caller { get; } = caller;
+        public ClusterReplaceScopes Request { get; } = request;
+        public DateTime SentAt { get; set; }
+    }
+
+    private sealed record Adopted(long Version, Task<object> Answer);
+
+    /// <summary>The node's gateway server (in the gateway's actor system), told once it runs.</summary>
+    internal sealed record GatewayServer(IActorRef Server);
+
+    private sealed record SyncScopes
+    {
+        public static readonly SyncScopes Instance = new();
     }
 
     private sealed record Resend

@@ -18,6 +18,11 @@ internal sealed record MasterHandle(IActorRef Transactor, IActorRef Listener)
     /// <summary>The scopes in force, for a master started with scopes (<c>datsync.server.scopes</c>); null without.</summary>
     public Server.ScopesInForce? Scopes { get; init; }
 
+    /// <summary>On a cluster node, its master (<see cref="Cluster.NodeMasterActor"/>, <see cref="Transactor"/> too): it
+    /// takes the node's scope replacements to the cluster's transactor, which puts them in force on every node. Null
+    /// on a master in one process.</summary>
+    public IActorRef? ClusterNode { get; init; }
+
     /// <summary>The master database's id (<see cref="DatabaseIds"/>), once the transactor has recovered; null before.</summary>
     public string? DatabaseId => Health.DatabaseId;
 

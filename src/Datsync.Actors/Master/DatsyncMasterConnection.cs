@@ -122,7 +122,9 @@ public sealed class DatsyncMaster : IDatsyncConnection
         ArgumentNullException.ThrowIfNull(scopes);
         try
         {
-            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Server, Akka.Configuration.ConfigurationFactory.ParseString(scopes.ToHocon()), cancellationToken)
+            // a cluster node's master takes them to every node, gateway or not
+            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Master.ClusterNode ?? _node.Server,
+                    Akka.Configuration.ConfigurationFactory.ParseString(scopes.ToHocon()), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Akka.Configuration.ConfigurationException e)

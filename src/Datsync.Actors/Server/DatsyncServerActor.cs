@@ -44,12 +44,17 @@ internal sealed class DatsyncServerActor : ReceiveActor
                 _drops.Drop(r, asker, "ReplaceScopes is taken only from an actor of this process, with scopes");
                 return;
             }
+            if (master.ClusterNode is { } node && !r.Adopted)
+            {
+                node.Forward(r); // on every node of the cluster, through its transactor; the node puts them in force here
+                return;
+            }
             if (scopes is null || hub is null)
             {
                 asker.Tell(new ScopesNotReplaced("the server was started without scopes (datsync.server.scopes); a restart with scope rules turns them on"));
                 return;
             }
-            scopes.Replace(r.Scopes);
+            if (!r.Adopted) scopes.Replace(r.Scopes); // a cluster node's are in force already
             _log.Info("replaced the scopes; the scoped clients' views are evaluated again");
             hub.Ask<ScopesReplaced>(new Rescope(r.Scopes), TimeSpan.FromMinutes(1))
                 .PipeTo(asker, failure: e => new ScopesNotReplaced($"the new scopes are in force for writes and bootstraps, but the scope hub did not answer ({e.Message})"));

@@ -5,14 +5,50 @@ namespace Datsync.Actors.Server;
 /// master (<see cref="Master.MasterHandle.Scopes"/>), replaced as a whole (<see cref="ReplaceScopes"/>); each reader
 /// takes <see cref="Current"/> when it decides, so a replacement is in force for the next transaction and the next
 /// bootstrap. Thread-safe.
+/// <para>On a cluster node they are the node's: its server's, and its transactor's while the singleton runs there,
+/// replaced on every node by the cluster's transactor (<see cref="Adopt"/>, with the version it gave them).</para>
 /// </summary>
 internal sealed class ScopesInForce(ServerScopes initial)
 {
-    private ServerScopes _current = initial;
+    private readonly object _gate = new();
+    private Versioned _current = new(initial, 0);
 
-    public ServerScopes Current => Volatile.Read(ref _current);
+    public ServerScopes Current => Volatile.Read(ref _current).Scopes;
 
-    public void Replace(ServerScopes scopes) => Volatile.Write(ref _current, scopes ?? throw new ArgumentNullException(nameof(scopes)));
+    /// <summary>On a cluster node, the version of the cluster's replacement in force (<see cref="Adopt"/>); 0 while
+    /// the node's configured scopes are.</summary>
+    public long Version => Volatile.Read(ref _current).Version;
+
+    /// <summary>The scopes in force with their version, read together.</summary>
+    public (ServerScopes Scopes, long Version) Now
+    {
+        get
+        {
+            var now = Volatile.Read(ref _current);
+            return (now.Scopes, now.Version);
+        }
+    }
+
+    /// <summary>Puts <paramref name="scopes"/> in force, keeping the version.</summary>
+    public void Replace(ServerScopes scopes)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        lock (_gate) Volatile.Write(ref _current, _current with { Scopes = scopes });
+    }
+
+    /// <summary>Puts a cluster's replacement in force unless a newer one is already; true when it is now.</summary>
+    public bool Adopt(ServerScopes scopes, long version)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        lock (_gate)
+        {
+            if (version < _current.Version) return false;
+            Volatile.Write(ref _current, new Versioned(scopes, version));
+            return true;
+        }
+    }
+
+    private sealed record Versioned(ServerScopes Scopes, long Version);
 }
 
 /// <summary>
@@ -22,7 +58,10 @@ internal sealed class ScopesInForce(ServerScopes initial)
 /// In-process only: no protocol message (no wire binding), taken only from an actor of the server's own system (ask it).
 /// Answered with <see cref="ScopesReplaced"/> or <see cref="ScopesNotReplaced"/>.
 /// </summary>
-internal sealed record ReplaceScopes(ServerScopes Scopes);
+/// <para>On a cluster node the server hands it to the node's master (<see cref="Master.MasterHandle.ClusterNode"/>), which has
+/// the cluster's transactor put the scopes in force on every node; <paramref name="Adopted"/> marks the node's own
+/// message that then puts them in force on this server.</para>
+internal sealed record ReplaceScopes(ServerScopes Scopes, bool Adopted = false);
 
 /// <summary>The new scopes are in force; <paramref name="Rebootstrapped"/> are the client ids whose replicas are
 /// bootstrapped again (their view changed).</summary>
@@ -56,4 +95,23 @@ internal static class ScopesReload
     /// <summary>One line for a reload's outcome.</summary>
     public static string Line(IReadOnlyList<string> rebootstrapped) =>
         "replaced the scopes; " + (rebootstrapped.Count == 0 ? "no client's view changed" : "bootstrapped again (their view changed): " + string.Join(", ", rebootstrapped));
+}
+
+/// <summary>Scopes as they travel between a cluster's nodes: <see cref="ServerScopes.Hocon"/>.</summary>
+internal static class ClusterScopeText
+{
+    /// <summary>Reads <paramref name="hocon"/> into <paramref name="scopes"/>; null, or why it cannot be used.</summary>
+    public static string? Read(string hocon, out ServerScopes? scopes)
+    {
+        scopes = null;
+        try
+        {
+            scopes = ServerScopes.From(Akka.Configuration.ConfigurationFactory.ParseString(hocon ?? ""));
+        }
+        catch (Exception e) // text that is not HOCON, or scopes that do not parse: either way not used
+        {
+            return $"the scopes cannot be used: {e.Message}";
+        }
+        return scopes is null ? $"{ServerScopes.ConfigPath}.rules is empty: no scopes would let every client read and write the whole master; the old scopes stay" : null;
+    }
 }

@@ -19,6 +19,10 @@ internal sealed class ServerScopes
 
     public ScopePolicy Policy { get; }
 
+    /// <summary>These scopes as HOCON (<c>datsync.server.scopes</c> only, in one canonical form): what a cluster node
+    /// sends the others when it replaces them (<see cref="From"/> reads it back).</summary>
+    public string Hocon { get; init; } = "";
+
     public ServerScopes(ScopePolicy policy, IReadOnlyDictionary<string, IReadOnlyList<string>>? roles = null)
     {
         Policy = policy;
@@ -45,12 +49,25 @@ internal sealed class ServerScopes
         try
         {
             var attributes = c!.GetStringList("attributes", []);
+            var roleAttributes = Lists(c, "role-attributes");
+            var schemaWriters = c.GetStringList("schema-writers", []);
+            var writeRules = Strings(c, "write-rules");
+            var roles = Lists(c, "roles");
             var policy = ScopePolicy.Create(rules,
                 readAttributes: attributes.Count == 0 ? null : attributes,
-                roleAttributes: Lists(c, "role-attributes"),
-                schemaWriters: c.GetStringList("schema-writers", []),
-                writeRules: Strings(c, "write-rules").Select(kv => (kv.Key, kv.Value)).ToList());
-            return new ServerScopes(policy, Lists(c, "roles"));
+                roleAttributes: roleAttributes,
+                schemaWriters: schemaWriters,
+                writeRules: writeRules.Select(kv => (kv.Key, kv.Value)).ToList());
+            var text = new DatsyncScopesOptions
+            {
+                Rules = rules,
+                Attributes = [.. attributes],
+                RoleAttributes = roleAttributes.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
+                SchemaWriters = [.. schemaWriters],
+                WriteRules = writeRules.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+                Roles = roles.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
+            }.ToHocon();
+            return new ServerScopes(policy, roles) { Hocon = text };
         }
         catch (ScopeException e)
         {

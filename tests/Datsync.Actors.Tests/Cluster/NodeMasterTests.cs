@@ -25,7 +25,7 @@ public class NodeMasterTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactor
         transactor.IgnoreMessages(m => m is Connect); // the node's copy connecting: not this test's
         var settings = ClusterSettings.From(Sys.Settings.Config);
         if (resendAfter is { } r) settings = settings with { ResendAfter = r };
-        var node = Sys.ActorOf(NodeMasterActor.Props(transactor.Ref, CreateTestProbe().Ref, ReplicaSettings.From(Sys.Settings.Config), settings, new MasterHealth()));
+        var node = Sys.ActorOf(NodeMasterActor.Props(transactor.Ref, CreateTestProbe().Ref, ReplicaSettings.From(Sys.Settings.Config), settings, new MasterHealth(), null));
         return (node, transactor);
     }
 

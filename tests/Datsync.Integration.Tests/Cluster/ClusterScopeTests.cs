@@ -5,8 +5,9 @@ using Datsync.Integration.Tests.Fixtures;
 
 namespace Datsync.Integration.Tests.Cluster;
 
-/// <summary>Scopes on a cluster: a gateway's scoped replica holds the master filtered to its client, and the cluster's
-/// transactor (on another node) checks the client's write rules.</summary>
+/// <summary>Scopes on a cluster: a gateway's scoped replica holds the master filtered to its client, the cluster's
+/// transactor (on another node) checks the client's write rules, and a replacement made on any node is in force on
+/// every node.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ClusterScopeTests(PostgresFixture pg)
 {
@@ -57,5 +58,58 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
         Assert.Equal(before, (await a.TransactAsync("[]").WaitAsync(ClusterNodes.Long)).T - 1);
         Assert.Contains(a.Db.Datoms(IndexType.Eavt), d => d.E == b1 && Equals(d.V, "Bob's notes"));
         Assert.DoesNotContain(a.Db.Datoms(IndexType.Eavt), d => Equals(d.V, "mine"));
+    }
+    [Fact]
+    public async Task Scopes_replaced_on_one_node_are_in_force_on_every_node_and_on_a_node_that_joins_later()
+    {
+        var admin = new DatsyncScopesOptions
+        {
+            Rules = """
+                [[(me ?client ?u) [?u :user/id ?client]]
+                 [(visible ?client ?roles ?u) (me ?client ?u)]
+                 [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+                 [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
+                """,
+        };
+        await using var cluster = new ClusterNodes(await pg.CreateDatabaseAsync());
+        var a = await cluster.StartAsync(configure: o => o.Scopes = admin); // the transactor's node
+        var c = await cluster.StartAsync("gateway", configure: o => o.Scopes = admin);
+        await a.TransactAsync(Schema).WaitAsync(ClusterNodes.Long);
+        await a.TransactAsync("""
+            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
+             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
+             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
+            """).WaitAsync(ClusterNodes.Long);
+        var alice = await cluster.ReplicaAsync("alice", cluster.Gateways(a));
+        await alice.SyncAsync(a.Db.BasisT).WaitAsync(ClusterNodes.Long);
+        var a1 = new object?[] { Keyword.Intern("doc/key"), "a1" };
+        var b1 = new object?[] { Keyword.Intern("doc/key"), "b1" };
+        Assert.Null(alice.Db.EntId(b1));
+        var b1Id = a.Db.EntId(b1)!.Value;
+        var refused = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync($$"""[[:db/add {{b1Id}} :doc/title "mine"]]""").WaitAsync(ClusterNodes.Long));
+        Assert.Equal(Keyword.Intern("datsync.error/forbidden"), refused.Category);
+
+        // replaced on a gateway that is not the transactor's node and holds none of these clients
+        var given = new DatsyncScopesOptions { Rules = admin.Rules, Roles = { ["alice"] = ["admin"], ["bob"] = ["admin"] } };
+        await c.ReplaceScopesAsync(given).WaitAsync(ClusterNodes.Long);
+        var policy = ServerScopes.From(new DatsyncMasterOptions { Scopes = given }.ToConfig())!;
+        await Waits.Until(() => alice.Db.EntId(b1) is not null, ClusterNodes.Long, () => "alice's replica on node a holds bob's document once node c made her an admin");
+        var m = await a.SyncAsync(a.Db.BasisT).WaitAsync(ClusterNodes.Long);
+        Assert.Equal(Facts(ScopeView.Of(policy.Policy, policy.IdentityOf("alice"), m).Filter()), Facts(await alice.SyncAsync(m.BasisT).WaitAsync(ClusterNodes.Long)));
+        // the transactor checks her write with her new role
+        await alice.TransactAsync($$"""[[:db/add {{b1Id}} :doc/title "an admin's edit"]]""").WaitAsync(ClusterNodes.Long);
+        Assert.Contains(a.Db.Datoms(IndexType.Eavt), d => d.E == b1Id && Equals(d.V, "an admin's edit"));
+
+        // a node that joins later, configured with the old scopes, takes the cluster's
+        var e = await cluster.StartAsync("gateway", configure: o => o.Scopes = admin);
+        var bob = await cluster.ReplicaAsync("bob", cluster.Gateways(e));
+        await Waits.Until(() => bob.Db.EntId(a1) is not null, ClusterNodes.Long, () => "bob's replica on the node that joined later holds alice's document (he is an admin)");
+
+        // taken back on that node: alice's replica on node a loses bob's document, and her writes to it are refused again
+        await e.ReplaceScopesAsync(admin).WaitAsync(ClusterNodes.Long);
+        await Waits.Until(() => alice.Db.EntId(b1) is null, ClusterNodes.Long, () => "bob's document leaves alice's replica on node a with her role");
+        await Waits.Until(() => bob.Db.EntId(a1) is null, ClusterNodes.Long, () => "alice's document leaves bob's replica with his role");
+        var again = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync($$"""[[:db/add {{b1Id}} :doc/title "mine"]]""").WaitAsync(ClusterNodes.Long));
+        Assert.Equal(Keyword.Intern("datsync.error/forbidden"), again.Category);
     }
 }
