@@ -20,6 +20,7 @@ namespace Datsync.Actors.Hosting;
 internal sealed class DatsyncClientsWatch : IDisposable
 {
     private readonly IActorRef _server;
+    private readonly IActorRef _scopesOwner;
     private readonly Config _beneath;
     private readonly ILoggingAdapter _log;
     private readonly IDisposable? _subscription;
@@ -29,9 +30,13 @@ internal sealed class DatsyncClientsWatch : IDisposable
     private readonly bool _scoped;
     private string _sentScopes;
 
-    public DatsyncClientsWatch(ActorSystem system, IActorRef server, Config beneath, IOptionsMonitor<DatsyncOptions> options, bool scoped = false)
+    /// <summary>Watches <paramref name="options"/> for <paramref name="server"/>; the scopes go to
+    /// <paramref name="scopesOwner"/> (a cluster node's master, which takes them to every node), or to the server.</summary>
+    public DatsyncClientsWatch(ActorSystem system, IActorRef server, Config beneath, IOptionsMonitor<DatsyncOptions> options, bool scoped = false,
+        IActorRef? scopesOwner = null)
     {
         _server = server;
+        _scopesOwner = scopesOwner ?? server;
         _beneath = beneath;
         _scoped = scoped;
         _sentScopes = ScopesHocon(options.CurrentValue.Master); // what the master started with
@@ -57,7 +62,7 @@ internal sealed class DatsyncClientsWatch : IDisposable
         if (hocon == _sentScopes) return; // a change elsewhere in the configuration
         try
         {
-            var rebootstrapped = await ScopesReload.ReplaceAsync(_server, ConfigurationFactory.ParseString(hocon)).ConfigureAwait(false);
+            var rebootstrapped = await ScopesReload.ReplaceAsync(_scopesOwner, ConfigurationFactory.ParseString(hocon)).ConfigureAwait(false);
             _sentScopes = hocon;
             _log.Info("Datsync: {0}", ScopesReload.Line(rebootstrapped));
         }

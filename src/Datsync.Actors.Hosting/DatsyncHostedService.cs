@@ -53,7 +53,7 @@ internal sealed class DatsyncHostedService(DatsyncRegistration registration, IOp
             {
                 _master = await DatsyncNode.StartMasterAsync(current.Master ?? new DatsyncMasterOptions(), config, setup, cancellationToken)
                     .ConfigureAwait(false);
-                _watch = new DatsyncClientsWatch(_master.System, _master.Server, config, options, scoped: _master.Handle.Scopes is not null);
+                _watch = new DatsyncClientsWatch(_master.System, _master.Server, config, options, scoped: _master.Handle.Scopes is not null, scopesOwner: _master.ScopesOwner);
             }
             if (registration.HasReplica)
             {

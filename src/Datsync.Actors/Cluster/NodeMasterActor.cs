@@ -22,10 +22,16 @@ namespace Datsync.Actors.Cluster;
 /// that is failing over, a node lost on the way): the transactor commits a request id once, so nothing is committed twice
 /// and nothing is answered that the transactor did not say. The master's own connection's transactions
 /// (<see cref="Transact.WithValues"/>) are answered once the copy holds their t, with its values before and after.</item>
+/// <item>Scopes replaced on this node (<see cref="ReplaceScopes"/>, from its server or its connection) go to the
+/// cluster's transactor (<see cref="ClusterReplaceScopes"/>), which orders them and sends them to every node; each
+/// node puts the cluster's scopes in force (<see cref="ScopesInForce.Adopt"/>) and on its gateway's server, whose
+/// scoped clients whose view changed are bootstrapped again. Every <see cref="ClusterSettings.ScopesSync"/> the node
+/// tells the transactor the version it holds, and takes a newer one (or gives its own, newer, to a new transactor).</item>
 /// </list>
 /// Supervision: restarted on a failure (the guardian's default), which restarts the copy: it bootstraps again and tells the
 /// node's listener the new head (the sessions behind read the deltas in between from the journal); the transactions it
-/// was waiting for are handed to the next instance, which sends them again (committed once) and answers each caller.
+/// was waiting for are handed to the next instance, which sends them again (committed once) and answers each caller; it
+/// takes the cluster's scopes again at its first comparison with the transactor.
 /// </summary>
 internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
 {
@@ -106,6 +112,7 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
             foreach (var (caller, withValues) in p.Callers)
                 Self.Tell(p.Original with { WithValues = withValues }, caller);
         if (_gateway is not null) Self.Tell(new GatewayServer(_gateway)); // the next instance puts the scopes in force on it again
+        foreach (var s in _scopeRequests.Values) Self.Tell(s.Original, s.Caller);
         base.PreRestart(reason, message);
     }
 
@@ -131,7 +138,7 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
             return;
         }
         var id = Guid.NewGuid().ToString("N");
-        var asked = new ScopeRequest(Sender, new ClusterReplaceScopes(id, r.Scopes.Hocon));
+        var asked = new ScopeRequest(Sender, r, new ClusterReplaceScopes(id, r.Scopes.Hocon));
         _scopeRequests[id] = asked;
         asked.SentAt = DateTime.UtcNow;
         _transactor.Tell(asked.Request);
@@ -246,9 +253,10 @@ internal sealed class NodeMasterActor : ReceiveActor, IWithTimers
         public DateTime SentAt { get; set; }
     }
 
-    private sealed class ScopeRequest(IActorRef caller, ClusterReplaceScopes request)
+    private sealed class ScopeRequest(IActorRef caller, ReplaceScopes original, ClusterReplaceScopes request)
     {
         public IActorRef Caller { get; } = caller;
+        public ReplaceScopes Original { get; } = original;
         public ClusterReplaceScopes Request { get; } = request;
         public DateTime SentAt { get; set; }
     }

@@ -43,6 +43,10 @@ public sealed class DatsyncMaster : IDatsyncConnection
     internal ActorSystem System => _node.System;
     internal MasterHandle Handle => _node.Master;
     internal IActorRef Server => _node.Server;
+
+    /// <summary>Who replaces the scopes (<see cref="Datsync.Actors.Server.ReplaceScopes"/>): a cluster node's master,
+    /// which takes them to every node (gateway or not), or else the server.</summary>
+    internal IActorRef ScopesOwner => _node.Master.ClusterNode ?? _node.Server;
     internal MasterSystem Node => _node;
 
     /// <inheritdoc />
@@ -122,8 +126,7 @@ public sealed class DatsyncMaster : IDatsyncConnection
         ArgumentNullException.ThrowIfNull(scopes);
         try
         {
-            // a cluster node's master takes them to every node, gateway or not
-            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(_node.Master.ClusterNode ?? _node.Server,
+            return await Datsync.Actors.Server.ScopesReload.ReplaceAsync(ScopesOwner,
                     Akka.Configuration.ConfigurationFactory.ParseString(scopes.ToHocon()), cancellationToken)
                 .ConfigureAwait(false);
         }

@@ -73,7 +73,7 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
         };
         await using var cluster = new ClusterNodes(await pg.CreateDatabaseAsync());
         var a = await cluster.StartAsync(configure: o => o.Scopes = admin); // the transactor's node
-        var c = await cluster.StartAsync("gateway", configure: o => o.Scopes = admin);
+        var c = await cluster.StartAsync("transactor", configure: o => o.Scopes = admin); // no server: a transactor in waiting
         await a.TransactAsync(Schema).WaitAsync(ClusterNodes.Long);
         await a.TransactAsync("""
             [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
@@ -89,7 +89,7 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
         var refused = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync($$"""[[:db/add {{b1Id}} :doc/title "mine"]]""").WaitAsync(ClusterNodes.Long));
         Assert.Equal(Keyword.Intern("datsync.error/forbidden"), refused.Category);
 
-        // replaced on a gateway that is not the transactor's node and holds none of these clients
+        // replaced on a node that runs neither the transactor nor a server
         var given = new DatsyncScopesOptions { Rules = admin.Rules, Roles = { ["alice"] = ["admin"], ["bob"] = ["admin"] } };
         await c.ReplaceScopesAsync(given).WaitAsync(ClusterNodes.Long);
         var policy = ServerScopes.From(new DatsyncMasterOptions { Scopes = given }.ToConfig())!;
@@ -105,8 +105,9 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
         var bob = await cluster.ReplicaAsync("bob", cluster.Gateways(e));
         await Waits.Until(() => bob.Db.EntId(a1) is not null, ClusterNodes.Long, () => "bob's replica on the node that joined later holds alice's document (he is an admin)");
 
-        // taken back on that node: alice's replica on node a loses bob's document, and her writes to it are refused again
-        await e.ReplaceScopesAsync(admin).WaitAsync(ClusterNodes.Long);
+        // taken back through that node's server (as SIGHUP and the hosting package's options do): alice's replica on
+        // node a loses bob's document, and her writes to it are refused again
+        Assert.Equal(["bob"], await ScopesReload.ReplaceAsync(e.Server, new DatsyncMasterOptions { Scopes = admin }.ToConfig()).WaitAsync(ClusterNodes.Long));
         await Waits.Until(() => alice.Db.EntId(b1) is null, ClusterNodes.Long, () => "bob's document leaves alice's replica on node a with her role");
         await Waits.Until(() => bob.Db.EntId(a1) is null, ClusterNodes.Long, () => "alice's document leaves bob's replica with his role");
         var again = await Assert.ThrowsAsync<TxRejectedException>(() => alice.TransactAsync($$"""[[:db/add {{b1Id}} :doc/title "mine"]]""").WaitAsync(ClusterNodes.Long));
