@@ -17,18 +17,20 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
 
     private static List<string> Facts(Db db) => Remote.RemoteScopeTests.Facts(db);
 
+    /// <summary>The schema, alice, bob and a document of each.</summary>
+    private static async Task World(DatsyncMaster master)
+    {
+        await master.TransactAsync(Schema).WaitAsync(ClusterNodes.Long);
+        await master.TransactAsync(Remote.RemoteScopeTests.World).WaitAsync(ClusterNodes.Long);
+    }
+
     [Fact]
     public async Task A_scoped_replica_on_a_gateway_holds_its_view_and_the_transactor_elsewhere_refuses_what_it_may_not_write()
     {
         await using var cluster = new ClusterNodes(await pg.CreateDatabaseAsync());
         var a = await cluster.StartAsync(configure: o => o.Scopes = Scopes); // the transactor's node
         var c = await cluster.StartAsync("gateway", configure: o => o.Scopes = Scopes);
-        await a.TransactAsync(Schema).WaitAsync(ClusterNodes.Long);
-        await a.TransactAsync("""
-            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
-             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-            """).WaitAsync(ClusterNodes.Long);
+        await World(a);
         var alice = await cluster.ReplicaAsync("alice", cluster.Gateways(c));
         var policy = ServerScopes.From(new DatsyncMasterOptions { Scopes = Scopes }.ToConfig())!;
 
@@ -62,24 +64,11 @@ public sealed class ClusterScopeTests(PostgresFixture pg)
     [Fact]
     public async Task Scopes_replaced_on_one_node_are_in_force_on_every_node_and_on_a_node_that_joins_later()
     {
-        var admin = new DatsyncScopesOptions
-        {
-            Rules = """
-                [[(me ?client ?u) [?u :user/id ?client]]
-                 [(visible ?client ?roles ?u) (me ?client ?u)]
-                 [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-                 [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
-                """,
-        };
+        var admin = Remote.RemoteScopeTests.AdminScopes;
         await using var cluster = new ClusterNodes(await pg.CreateDatabaseAsync());
         var a = await cluster.StartAsync(configure: o => o.Scopes = admin); // the transactor's node
         var c = await cluster.StartAsync("transactor", configure: o => o.Scopes = admin); // no server: a transactor in waiting
-        await a.TransactAsync(Schema).WaitAsync(ClusterNodes.Long);
-        await a.TransactAsync("""
-            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
-             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-            """).WaitAsync(ClusterNodes.Long);
+        await World(a);
         var alice = await cluster.ReplicaAsync("alice", cluster.Gateways(a));
         await alice.SyncAsync(a.Db.BasisT).WaitAsync(ClusterNodes.Long);
         var a1 = new object?[] { Keyword.Intern("doc/key"), "a1" };

@@ -19,6 +19,13 @@ public sealed class RemoteScopeTests
          {:db/ident :doc/shared :db/valueType :db.type/ref    :db/cardinality :db.cardinality/many}]
         """;
 
+    /// <summary>alice, bob and a document of each.</summary>
+    internal const string World = """
+        [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
+         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
+         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
+        """;
+
     /// <summary>A user sees itself, the documents it owns and those shared with it.</summary>
     internal static readonly DatsyncScopesOptions Scopes = new()
     {
@@ -27,6 +34,17 @@ public sealed class RemoteScopeTests
              [(visible ?client ?roles ?u) (me ?client ?u)]
              [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
              [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/shared ?u]]]
+            """,
+    };
+
+    /// <summary>A user sees itself and the documents it owns, and every document as an admin (no one is, yet).</summary>
+    internal static readonly DatsyncScopesOptions AdminScopes = new()
+    {
+        Rules = """
+            [[(me ?client ?u) [?u :user/id ?client]]
+             [(visible ?client ?roles ?u) (me ?client ?u)]
+             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
+             [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
             """,
     };
 
@@ -41,11 +59,7 @@ public sealed class RemoteScopeTests
             Name = name, Storage = { Kind = "memory" }, Listen = "127.0.0.1:0", Scopes = scopes,
         }).WaitAsync(Long);
         await master.TransactAsync(Schema).WaitAsync(Long);
-        await master.TransactAsync("""
-            [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
-             {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-             {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-            """).WaitAsync(Long);
+        await master.TransactAsync(World).WaitAsync(Long);
         return master;
     }
 
@@ -89,15 +103,7 @@ public sealed class RemoteScopeTests
     public async Task A_remote_scoped_replica_whose_view_changes_is_bootstrapped_again_at_once_with_its_new_value()
     {
         var name = "scoped-remote-reload-" + Guid.NewGuid().ToString("N")[..6];
-        var admin = new DatsyncScopesOptions
-        {
-            Rules = """
-                [[(me ?client ?u) [?u :user/id ?client]]
-                 [(visible ?client ?roles ?u) (me ?client ?u)]
-                 [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-                 [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
-                """,
-        };
+        var admin = AdminScopes;
         await using var master = await StartMaster(name, admin);
         // without a word from the session, this replica would connect again only after an hour: what follows comes
         // from the session's signal, not from a timeout
