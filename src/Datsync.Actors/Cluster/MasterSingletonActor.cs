@@ -19,9 +19,9 @@ namespace Datsync.Actors.Cluster;
 /// <para>It takes messages from the cluster's nodes only: a handshake of a node's copy (<see cref="Connect"/>, to its
 /// server), a node's transaction (<see cref="ClusterTransact"/>, answered to the node) and the scopes' replacements
 /// (<see cref="ClusterReplaceScopes"/>: the transactor orders them, puts each in force and sends it to every node; nodes
-/// compare versions with it every few seconds, so a node that missed one, or joined later, takes the latest). A transaction that arrives
-/// before the journal is recovered waits in the transactor's supervisor; one that arrives while the lock is held
-/// elsewhere is not answered (the node sends it again).</para>
+/// compare versions with it every few seconds, so a node that missed one, or joined later, takes the latest). A
+/// transaction that arrives before the journal is recovered waits in the transactor's supervisor; one that arrives
+/// while the lock is held elsewhere is not answered (the node sends it again).</para>
 /// <para>Supervision: a failure restarts it (the singleton manager's default), which stops the transactor, the listener
 /// and the server, and releases the lock: the next instance takes it again and recovers; the nodes' copies connect
 /// again and resume from their t. Stopped (hand-over to a younger node, or its node leaving), it releases the lock in
