@@ -1,6 +1,6 @@
 namespace Datsync.Actors.Hosting.Tests;
 
-/// <summary>The world of the scope reload tests (here, and linked into the CLI's in Datsync.Integration.Tests): users
+/// <summary>The world of the scope tests (here, and linked into Datsync.Actors.Tests and Datsync.Integration.Tests): users
 /// and the documents they own; a user sees itself and its documents, an admin every document.</summary>
 internal static class OwnedDocs
 {

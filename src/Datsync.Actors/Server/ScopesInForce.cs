@@ -81,8 +81,7 @@ internal static class ScopesReload
     /// <exception cref="InvalidOperationException">The server refused (e.g. it was started without scopes); nothing changed.</exception>
     public static async Task<IReadOnlyList<string>> ReplaceAsync(Akka.Actor.IActorRef server, Akka.Configuration.Config config, CancellationToken cancellationToken = default)
     {
-        var scopes = ServerScopes.From(config) ?? throw new Akka.Configuration.ConfigurationException(
-            $"{ServerScopes.ConfigPath}.rules is empty: no scopes would let every client read and write the whole master; the old scopes stay");
+        var scopes = ServerScopes.From(config) ?? throw new Akka.Configuration.ConfigurationException(ServerScopes.NoRules);
         var reply = await Akka.Actor.Futures.Ask<object>(server, new ReplaceScopes(scopes), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
@@ -112,6 +111,6 @@ internal static class ClusterScopeText
         {
             return $"the scopes cannot be used: {e.Message}";
         }
-        return scopes is null ? $"{ServerScopes.ConfigPath}.rules is empty: no scopes would let every client read and write the whole master; the old scopes stay" : null;
+        return scopes is null ? ServerScopes.NoRules : null;
     }
 }

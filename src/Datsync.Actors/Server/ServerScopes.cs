@@ -13,6 +13,9 @@ internal sealed class ServerScopes
     /// <summary>The HOCON path of the scopes.</summary>
     public const string ConfigPath = "datsync.server.scopes";
 
+    /// <summary>Why scopes without rules are not put in force.</summary>
+    public const string NoRules = ConfigPath + ".rules is empty: no scopes would let every client read and write the whole master; the old scopes stay";
+
     private static readonly IReadOnlySet<string> NoRoles = new HashSet<string>();
 
     private readonly IReadOnlyDictionary<string, IReadOnlySet<string>> _roles;

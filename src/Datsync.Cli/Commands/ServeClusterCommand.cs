@@ -79,8 +79,6 @@ internal sealed class ClusterFlags
 /// </summary>
 internal static class ServeClusterCommand
 {
-    private const string RemoteTcp = "akka.remote.dot-netty.tcp";
-
     /// <summary>How often a node looks how many nodes are up and (a transactor node) whether the cluster's transactor runs on it now.</summary>
     private static readonly TimeSpan TransactorCheck = TimeSpan.FromMilliseconds(500);
 

@@ -146,12 +146,7 @@ internal static class Docs
          {:db/ident :doc/shared :db/valueType :db.type/ref    :db/cardinality :db.cardinality/many}]
         """;
 
-    public const string WorldEdn = """
-        [{:db/id "alice" :user/id "alice"}
-         {:db/id "bob" :user/id "bob"}
-         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-        """;
+    public const string WorldEdn = Datsync.Actors.Hosting.Tests.OwnedDocs.WorldEdn;
 
     /// <summary>A user sees itself, the documents it owns, those shared with it, and every document as an admin.</summary>
     public const string Hocon = """"

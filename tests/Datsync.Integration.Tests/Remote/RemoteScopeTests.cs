@@ -20,11 +20,7 @@ public sealed class RemoteScopeTests
         """;
 
     /// <summary>alice, bob and a document of each.</summary>
-    internal const string World = """
-        [{:db/id "alice" :user/id "alice"} {:db/id "bob" :user/id "bob"}
-         {:doc/key "a1" :doc/title "Alice's plan" :doc/owner "alice"}
-         {:doc/key "b1" :doc/title "Bob's notes" :doc/owner "bob"}]
-        """;
+    internal const string World = Datsync.Actors.Hosting.Tests.OwnedDocs.WorldEdn;
 
     /// <summary>A user sees itself, the documents it owns and those shared with it.</summary>
     internal static readonly DatsyncScopesOptions Scopes = new()
@@ -38,15 +34,7 @@ public sealed class RemoteScopeTests
     };
 
     /// <summary>A user sees itself and the documents it owns, and every document as an admin (no one is, yet).</summary>
-    internal static readonly DatsyncScopesOptions AdminScopes = new()
-    {
-        Rules = """
-            [[(me ?client ?u) [?u :user/id ?client]]
-             [(visible ?client ?roles ?u) (me ?client ?u)]
-             [(visible ?client ?roles ?d) (me ?client ?u) [?d :doc/owner ?u]]
-             [(visible ?client ?roles ?d) (has-role ?roles "admin") [?d :doc/key]]]
-            """,
-    };
+    internal static readonly DatsyncScopesOptions AdminScopes = new() { Rules = Datsync.Actors.Hosting.Tests.OwnedDocs.Rules };
 
     internal static List<string> Facts(Db db) =>
         db.Datoms(IndexType.Eavt).Select(d => $"[{d.E} {db.Ident(d.A)} {EdnPrinter.Print(d.V)}]").Order(StringComparer.Ordinal).ToList();
